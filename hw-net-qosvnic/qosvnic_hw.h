@@ -1,0 +1,300 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later OR MIT */
+/*
+ * qosvnic hardware contract: PCI IDs, register map, bit fields and DMA
+ * descriptor layout of the qosvnic SR-IOV NIC.
+ *
+ * This header is shared verbatim by the QEMU device model, the Linux guest
+ * driver and the qtests, so it holds preprocessor definitions only: no
+ * types, no includes, nothing that depends on QEMU or kernel headers.
+ * docs/registers.md is the human-readable version of this file.
+ *
+ * Conventions
+ * - All registers are little-endian. 32-bit registers take 4-byte accesses;
+ *   64-bit registers (QV_STAT_*, *_LO/_HI pairs marked "64") may be read as
+ *   one 8-byte access, or as two 4-byte accesses low word first: reading the
+ *   low word latches the high word, so the pair is a consistent snapshot.
+ * - A "function" is the PF (function number 0) or a VF (function n + 1 for
+ *   VF n). Every function has the same per-function register block
+ *   (QV_FN_*); a VF sees it at VF BAR0 offset 0, the PF at PF BAR0 offset 0.
+ * - Rates: bits per second for ingress policing (64-bit); Mbit/s for egress
+ *   rates, as `ip link set ... vf N max_tx_rate` uses.
+ */
+#ifndef QOSVNIC_HW_H
+#define QOSVNIC_HW_H
+
+/* ------------------------------------------------------------------ IDs */
+#define QV_PCI_VENDOR_ID        0x1af4  /* Red Hat, experimental range */
+#define QV_PCI_DEVICE_ID_PF     0x10f0
+#define QV_PCI_DEVICE_ID_VF     0x10f1
+#define QV_PCI_REVISION         0x01
+
+#define QV_MAX_VFS              128     /* ARI: VFs at PF devfn + 1 .. */
+#define QV_DEFAULT_VFS          8
+#define QV_MAX_FUNCS            (QV_MAX_VFS + 1)
+#define QV_SRIOV_VF_OFFSET      1
+#define QV_SRIOV_VF_STRIDE      1
+
+/* Config-space placement of the capabilities (informative). */
+#define QV_CAP_MSIX_OFFSET      0x70
+#define QV_CAP_EXP_OFFSET       0xa0
+#define QV_EXTCAP_AER_OFFSET    0x100
+#define QV_EXTCAP_ARI_OFFSET    0x148
+#define QV_EXTCAP_SRIOV_OFFSET  0x160
+
+/* ----------------------------------------------------------------- BARs */
+/* PF: BAR0 registers (32-bit MMIO), BAR2 MSI-X table + PBA (64-bit). */
+#define QV_PF_BAR_REGS          0
+#define QV_PF_BAR_MSIX          2
+#define QV_PF_BAR0_SIZE         0x40000         /* 256 KiB */
+#define QV_PF_BAR2_SIZE         0x4000          /* 16 KiB */
+/* VF: BAR0 registers, BAR2 MSI-X, both 64-bit prefetchable. */
+#define QV_VF_BAR_REGS          0
+#define QV_VF_BAR_MSIX          2
+#define QV_VF_BAR0_SIZE         0x4000          /* 16 KiB */
+#define QV_VF_BAR2_SIZE         0x4000          /* 16 KiB */
+#define QV_MSIX_TABLE_OFFSET    0x0000
+#define QV_MSIX_PBA_OFFSET      0x2000
+
+/* MSI-X vectors of every function (PF and VF alike). */
+#define QV_VEC_RX               0       /* RX queue completions */
+#define QV_VEC_TX               1       /* TX queue completions */
+#define QV_VEC_MISC             2       /* mailbox, link change, errors */
+#define QV_NUM_VECTORS          3
+
+/* ----------------------------------------- per-function register block */
+#define QV_FN_ID                0x000   /* RO: QV_ID_MAGIC */
+#define QV_ID_MAGIC             0x514e5631      /* "QNV1" */
+#define QV_FN_VERSION           0x004   /* RO: contract version */
+#define QV_CONTRACT_VERSION     1
+
+#define QV_FN_CTRL              0x008   /* RW */
+#define QV_CTRL_RX_EN           (1u << 0)       /* accept frames */
+#define QV_CTRL_TX_EN           (1u << 1)       /* process TX ring */
+#define QV_CTRL_RESET           (1u << 31)      /* WO: function reset */
+
+#define QV_FN_STATUS            0x00c   /* RO */
+#define QV_STATUS_LINK_UP       (1u << 0)       /* effective link */
+#define QV_STATUS_ENABLED       (1u << 1)       /* PF enabled this VF */
+#define QV_STATUS_TRUSTED       (1u << 2)
+#define QV_STATUS_RX_RING_ERR   (1u << 8)       /* RX ring stopped: bad setup */
+#define QV_STATUS_TX_RING_ERR   (1u << 9)       /* TX ring stopped: bad setup */
+
+#define QV_FN_MAC_LO            0x010   /* RO on a VF: MAC bytes 0..3 */
+#define QV_FN_MAC_HI            0x014   /* RO on a VF: MAC bytes 4..5 */
+#define QV_FN_MTU               0x018   /* RW: max L3 payload, bytes */
+#define QV_MTU_MIN              68
+#define QV_MTU_MAX              9000
+#define QV_MTU_DEFAULT          1500
+
+#define QV_FN_FEATURES          0x01c   /* RO: offloads the device has */
+#define QV_FN_OFFLOADS          0x020   /* RW: offloads enabled (same bits) */
+#define QV_OFF_TX_CSUM          (1u << 0)       /* TCP/UDP csum, IPv4/6 */
+#define QV_OFF_TSO              (1u << 1)       /* TCPv4/v6 segmentation */
+#define QV_OFF_RX_CSUM          (1u << 2)       /* L4 csum verified */
+#define QV_OFF_LRO              (1u << 3)       /* large receive frames */
+#define QV_OFF_VLAN_STRIP       (1u << 4)
+#define QV_OFF_VLAN_INSERT      (1u << 5)
+#define QV_OFF_ALL              0x3fu
+
+#define QV_FN_RX_FILTER         0x024   /* RW */
+#define QV_RXF_BCAST            (1u << 0)       /* accept broadcast */
+#define QV_RXF_ALLMULTI         (1u << 1)       /* accept all multicast */
+#define QV_RXF_PROMISC          (1u << 2)       /* honoured only if trusted */
+
+/* Multicast filter: QV_MC_ENTRIES exact addresses per function. */
+#define QV_FN_MC_LO(i)          (0x080 + (i) * 8)       /* bytes 0..3 */
+#define QV_FN_MC_HI(i)          (0x084 + (i) * 8)       /* bytes 4..5 */
+#define QV_MC_HI_VALID          (1u << 31)
+#define QV_MC_ENTRIES           16
+
+/* Interrupts: cause bits map 1:1 onto the MSI-X vectors above. */
+#define QV_FN_INT_CAUSE         0x040   /* RW1C */
+#define QV_FN_INT_MASK          0x044   /* RO: 1 = masked */
+#define QV_FN_INT_MASK_SET      0x048   /* WO: mask these causes */
+#define QV_FN_INT_MASK_CLR      0x04c   /* WO: unmask these causes */
+#define QV_INT_RX               (1u << QV_VEC_RX)
+#define QV_INT_TX               (1u << QV_VEC_TX)
+#define QV_INT_MISC             (1u << QV_VEC_MISC)
+#define QV_INT_ALL              0x7u
+/* Interrupt moderation: minimum interval between two MSI-X messages of a
+ * vector, in microseconds (0 = none). */
+#define QV_FN_ITR(vec)          (0x050 + (vec) * 4)
+#define QV_ITR_MAX_US           65535
+#define QV_FN_MISC_CAUSE        0x060   /* RW1C: why QV_INT_MISC fired */
+#define QV_MISC_MBX             (1u << 0)       /* mailbox message/ack */
+#define QV_MISC_LINK            (1u << 1)       /* link state changed */
+#define QV_MISC_RING_ERR        (1u << 2)       /* a ring was stopped */
+#define QV_MISC_VF_MBX          (1u << 3)       /* PF only: a VF wrote */
+
+/* Descriptor rings. Base must be 16-byte aligned; size is in bytes, a
+ * non-zero multiple of the descriptor size, at most QV_RING_MAX_BYTES.
+ * Head is the device's index, tail the driver's (both in descriptors). */
+#define QV_FN_RX_BASE_LO        0x100
+#define QV_FN_RX_BASE_HI        0x104
+#define QV_FN_RX_SIZE           0x108
+#define QV_FN_RX_HEAD           0x10c   /* RO */
+#define QV_FN_RX_TAIL           0x110
+#define QV_FN_RX_BUF_SIZE       0x114   /* bytes per RX buffer */
+#define QV_RX_BUF_MIN           256
+#define QV_RX_BUF_MAX           16384
+#define QV_FN_TX_BASE_LO        0x140
+#define QV_FN_TX_BASE_HI        0x144
+#define QV_FN_TX_SIZE           0x148
+#define QV_FN_TX_HEAD           0x14c   /* RO */
+#define QV_FN_TX_TAIL           0x150   /* doorbell */
+#define QV_RING_ALIGN           16
+#define QV_RING_MAX_BYTES       0x10000 /* 4096 descriptors */
+
+/* VF side of the PF<->VF mailbox. */
+#define QV_FN_MBX_CTRL          0x180
+#define QV_MBX_REQ              (1u << 0)       /* VF: message ready (WO) */
+#define QV_MBX_PF_ACK           (1u << 1)       /* PF consumed VF msg (RO) */
+#define QV_MBX_PF_MSG           (1u << 2)       /* PF wrote a message (RO) */
+#define QV_MBX_VF_ACK           (1u << 3)       /* VF: consumed PF msg (WO) */
+#define QV_FN_MBX_MEM(i)        (0x1c0 + (i) * 4)
+#define QV_MBX_WORDS            16
+
+/* Per-function statistics: 64-bit counters at QV_FN_STATS + 8 * index. */
+#define QV_FN_STATS             0x400
+#define QV_FN_STAT(idx)         (QV_FN_STATS + (idx) * 8)
+#define QV_STAT_RX_PACKETS      0
+#define QV_STAT_RX_BYTES        1
+#define QV_STAT_TX_PACKETS      2
+#define QV_STAT_TX_BYTES        3
+#define QV_STAT_RX_BCAST        4
+#define QV_STAT_RX_MCAST        5
+#define QV_STAT_DROP_RATE       6       /* ingress token bucket empty */
+#define QV_STAT_DROP_BUFFER     7       /* partition full, ring had room */
+#define QV_STAT_DROP_RING_FULL  8       /* partition full, no RX buffers */
+#define QV_STAT_DROP_LENGTH     9       /* larger than MTU / runt */
+#define QV_STAT_DROP_VLAN       10      /* VLAN not allowed for the VF */
+#define QV_STAT_DROP_LINK_DOWN  11      /* function disabled / link down */
+#define QV_STAT_TX_DROP_SPOOF   12      /* source MAC / VLAN spoofed */
+#define QV_STAT_TX_DROP_BAD     13      /* malformed TX descriptor/frame */
+#define QV_STAT_TX_THROTTLED    14      /* TX runs stopped by the shaper */
+#define QV_STAT_RX_CSUM_ERR     15
+#define QV_STAT_BUF_OCCUPANCY   16      /* bytes held now */
+#define QV_STAT_BUF_PEAK        17      /* max bytes held; write clears */
+#define QV_STAT_LOOPBACK_RX     18      /* frames from the internal switch */
+#define QV_STAT_DROP_NO_OWNER   19      /* PF only: device-wide */
+#define QV_NUM_STATS            20
+
+/* --------------------------------- PF BAR0: device-wide management */
+#define QV_DEV_BASE             0x1000
+#define QV_DEV_CAPS             0x1000  /* RO */
+#define QV_DEV_MAX_VFS          0x1004  /* RO: max-vfs property */
+#define QV_DEV_NUM_VFS          0x1008  /* RO: VFs currently enabled */
+#define QV_DEV_BUF_TOTAL        0x100c  /* RO: device buffer, bytes */
+#define QV_DEV_BUF_SHARED_FREE  0x1010  /* RO: unreserved free bytes */
+#define QV_DEV_LINE_RATE        0x1014  /* RO: Mbit/s, 0 = unmodelled */
+#define QV_DEV_DMA_RATE_LO      0x1018  /* RO 64: bytes/s, 0 = unmodelled */
+#define QV_DEV_DMA_RATE_HI      0x101c
+#define QV_DEV_LINK             0x1020  /* RO: backend link up (bit 0) */
+#define QV_DEV_MBX_PENDING(i)   (0x1040 + (i) * 4)      /* RW1C bitmap of
+                                                         * VFs that wrote */
+#define QV_DEV_MBX_WORDS        (QV_MAX_VFS / 32)
+
+/* --------------------------- PF BAR0: per-function management window */
+/* fn = 0 for the PF itself, vf + 1 for VF vf. */
+#define QV_MGMT_BASE            0x10000
+#define QV_MGMT_STRIDE          0x400
+#define QV_MGMT(fn)             (QV_MGMT_BASE + (fn) * QV_MGMT_STRIDE)
+
+#define QV_MG_MAC_LO            0x000   /* MAC bytes 0..3 */
+#define QV_MG_MAC_HI            0x004   /* MAC bytes 4..5 */
+#define QV_MG_VLAN              0x008
+#define QV_VLAN_VID_MASK        0x0fffu /* 0 = no port VLAN */
+#define QV_VLAN_QOS_SHIFT       12      /* 802.1p priority, 3 bits */
+#define QV_VLAN_QOS_MASK        (0x7u << QV_VLAN_QOS_SHIFT)
+#define QV_MG_FLAGS             0x00c
+#define QV_MGF_TRUST            (1u << 0)
+#define QV_MGF_SPOOFCHK         (1u << 1)
+#define QV_MGF_LINK_SHIFT       2       /* link state, 2 bits */
+#define QV_MGF_LINK_MASK        (0x3u << QV_MGF_LINK_SHIFT)
+#define QV_LINK_AUTO            0       /* follow the physical link */
+#define QV_LINK_ENABLE          1
+#define QV_LINK_DISABLE         2
+#define QV_MG_RX_RATE_LO        0x010   /* 64: ingress bits/s, 0 = none */
+#define QV_MG_RX_RATE_HI        0x014
+#define QV_MG_RX_BURST          0x018   /* ingress bucket depth, bytes */
+#define QV_MG_TX_MAX_RATE       0x01c   /* egress ceiling, Mbit/s, 0=none */
+#define QV_MG_TX_MIN_RATE       0x020   /* egress guarantee, Mbit/s */
+#define QV_MG_PRIO              0x024   /* DMA priority class, 0 = highest */
+#define QV_PRIO_CLASSES         8
+#define QV_MG_WEIGHT            0x028   /* DRR weight within the class */
+#define QV_WEIGHT_MIN           1
+#define QV_WEIGHT_MAX           1024
+#define QV_MG_BUF_RESERVE       0x02c   /* guaranteed partition, bytes */
+#define QV_MG_BUF_ALPHA         0x030   /* Dynamic Threshold alpha, 1/16 */
+#define QV_ALPHA_ONE            16      /* alpha = 1.0 */
+#define QV_ALPHA_MAX            (64 * QV_ALPHA_ONE)
+#define QV_MG_HOST_LIMITS       0x034   /* RO: bit i = field i is capped by
+                                         * the host (QMP); see docs */
+/* PF side of VF fn's mailbox (not used for fn 0). */
+#define QV_MG_MBX_CTRL          0x100
+#define QV_PFMBX_SEND           (1u << 0)       /* PF: message ready (WO) */
+#define QV_PFMBX_ACK            (1u << 1)       /* PF: consumed VF msg (WO) */
+#define QV_PFMBX_VF_REQ         (1u << 2)       /* VF message waiting (RO) */
+#define QV_PFMBX_VF_ACK         (1u << 3)       /* VF consumed PF msg (RO) */
+#define QV_MG_MBX_MEM(i)        (0x140 + (i) * 4)
+/* That function's statistics, same indices as QV_FN_STAT. */
+#define QV_MG_STATS             0x200
+#define QV_MG_STAT(idx)         (QV_MG_STATS + (idx) * 8)
+
+/* ---------------------------------------------------- mailbox messages */
+/* Word 0: message type in bits 15:0, reply status in bits 31:16. */
+#define QV_MSG_TYPE_MASK        0xffffu
+#define QV_MSG_STATUS_SHIFT     16
+#define QV_MSG_ACK              (1u << QV_MSG_STATUS_SHIFT)
+#define QV_MSG_NACK             (2u << QV_MSG_STATUS_SHIFT)
+#define QV_MSG_RESET            0x0001  /* VF asks for a reset; reply:
+                                         * w1-2 = MAC, w3 = MTU */
+#define QV_MSG_SET_MAC          0x0002  /* w1 = MAC lo, w2 = MAC hi */
+#define QV_MSG_SET_MC           0x0003  /* w1 = count, w2.. = MAC pairs */
+#define QV_MSG_QOS_REQ          0x0004  /* w1 = min, w2 = default, w3 = max
+                                         * bandwidth, Mbit/s; reply w1-3 =
+                                         * granted tuple */
+#define QV_MSG_LINK_CHANGE      0x0010  /* PF -> VF notification */
+
+/* ------------------------------------------------------ descriptors */
+/* TX descriptor, 16 bytes, written by the driver:
+ *   le64 addr; le16 len; u8 cmd; u8 status; le16 mss; le16 vlan;
+ * A frame spans one or more descriptors; the last has QV_TXD_EOP. cmd, mss
+ * and vlan are taken from the first descriptor of a frame. The device sets
+ * QV_TXD_STA_DD in status when it has consumed the descriptor. */
+#define QV_TXD_SIZE             16
+#define QV_TXD_ADDR             0
+#define QV_TXD_LEN              8
+#define QV_TXD_CMD              10
+#define QV_TXD_STATUS           11
+#define QV_TXD_MSS              12
+#define QV_TXD_VLAN             14
+#define QV_TXD_EOP              (1u << 0)
+#define QV_TXD_CSUM             (1u << 1)       /* fill in L4 checksum */
+#define QV_TXD_TSO              (1u << 2)       /* segment at mss */
+#define QV_TXD_VLAN_INS         (1u << 3)       /* insert vlan tag */
+#define QV_TXD_STA_DD           (1u << 0)
+#define QV_TXD_STA_ERR          (1u << 1)       /* frame dropped */
+#define QV_TX_MAX_FRAME         65536           /* per frame, TSO included */
+
+/* RX descriptor, 16 bytes. The driver writes le64 addr (buffer of
+ * QV_FN_RX_BUF_SIZE bytes) and zeroes the rest; the device writes back
+ *   le16 len; le16 status; le16 vlan; le16 gso_size;
+ * into bytes 8..15. A frame larger than one buffer spans several
+ * descriptors; the last has QV_RXD_STA_EOP; only the first carries vlan and
+ * gso_size and the checksum bits. */
+#define QV_RXD_SIZE             16
+#define QV_RXD_ADDR             0
+#define QV_RXD_LEN              8
+#define QV_RXD_STATUS           10
+#define QV_RXD_VLAN             12
+#define QV_RXD_GSO_SIZE         14
+#define QV_RXD_STA_DD           (1u << 0)
+#define QV_RXD_STA_EOP          (1u << 1)
+#define QV_RXD_STA_L4CSUM_OK    (1u << 2)       /* L4 checksum verified */
+#define QV_RXD_STA_VLAN         (1u << 3)       /* tag stripped into vlan */
+#define QV_RXD_STA_GSO_TCPV4    (1u << 4)       /* large frame, mss gso_size */
+#define QV_RXD_STA_GSO_TCPV6    (1u << 5)
+#define QV_RXD_STA_LOOPBACK     (1u << 6)       /* from the internal switch */
+
+#endif /* QOSVNIC_HW_H */

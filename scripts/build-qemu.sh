@@ -1,0 +1,117 @@
+#!/usr/bin/env bash
+# Build qemu-system-x86_64 with the qosvnic device and its qtests.
+#
+# The QEMU tree is Debian trixie's qemu 10.0.x source package, cached under
+# $QOSVNIC_CACHE keyed by its version and by the hash of patches/. Device and
+# qtest sources are synced into it by content, so editing a device file
+# rebuilds only that file. Prints the path of the build directory last.
+#
+# Usage: build-qemu.sh [--print-build-dir] [ninja targets...]
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+. "$here/lib.sh"
+
+print_only=0
+if [ "${1:-}" = --print-build-dir ]; then print_only=1; shift; fi
+
+mkdir -p "$QOSVNIC_CACHE"
+# One build at a time per cache: concurrent ninja runs in one tree corrupt it.
+exec 9>"$QOSVNIC_CACHE/.build-lock"
+flock 9
+
+src_version() { # newest 10.0.x that trixie serves
+    apt-cache showsrc qemu 2>/dev/null | awk '/^Version:/ {print $2}' |
+        grep -E '^1:10\.0\.' | sort -V | tail -n 1
+}
+
+pkgver=$(src_version)
+[ -n "$pkgver" ] || die "trixie serves no qemu 10.0.x source package (run scripts/setup-host.sh; check 'apt-cache showsrc qemu')"
+upver=${pkgver#*:}; upver=${upver%%+*}; upver=${upver%%-*}
+shopt -s nullglob
+series=("$QOSVNIC_ROOT"/patches/*.patch)
+patch_hash=$(cat /dev/null "${series[@]}" | sha256sum | cut -c1-12)
+top=$QOSVNIC_CACHE/qemu-$upver
+src=$top/src
+build=$src/build
+
+if [ "$print_only" = 1 ]; then echo "$build"; exit 0; fi
+
+if [ ! -f "$top/pristine/.qosvnic-pristine" ]; then
+    step "fetching Debian's qemu $pkgver source (trixie)"
+    rm -rf "$top/pristine" "$top/dl"
+    mkdir -p "$top/dl"
+    (cd "$top/dl" && apt-get source -q --only-source "qemu=$pkgver" >&2) ||
+        die "apt-get source qemu=$pkgver failed (is the trixie deb-src line installed? run scripts/setup-host.sh)"
+    d=$(find "$top/dl" -maxdepth 1 -mindepth 1 -type d -name 'qemu-*' | head -n 1)
+    [ -n "$d" ] || die "apt-get source produced no qemu-* directory"
+    mv "$d" "$top/pristine"
+    rm -rf "$top/dl"
+    touch "$top/pristine/.qosvnic-pristine"
+fi
+
+# One working tree per QEMU version, a git repository whose first commit is
+# Debian's tree; patches/ are applied on top. When patches/ change, the tree
+# is reset and the series re-applied, and the build directory (untracked) is
+# kept, so only what the patches touch is rebuilt.
+git_q() { git -C "$src" -c user.name=qosvnic -c user.email=qosvnic@localhost "$@"; }
+if [ ! -d "$src/.git" ]; then
+    step "preparing a git tree of QEMU $upver"
+    rm -rf "$src"
+    cp -a "$top/pristine" "$src"
+    git_q init -q && git_q add -A -f . >/dev/null && git_q commit -q -m "Debian qemu $pkgver" &&
+        git_q tag qosvnic-base || die "could not create the QEMU git tree in $src"
+fi
+if [ "$(cat "$src/.qosvnic-patches" 2>/dev/null)" != "$patch_hash" ]; then
+    step "applying patches/ (${#series[@]} patches, key $patch_hash) to QEMU $upver"
+    git_q am --abort >/dev/null 2>&1 || true
+    git_q reset -q --hard qosvnic-base
+    # Remove what a previous series added, but keep the build directory
+    # and the synced device/test sources.
+    git_q clean -q -fdx -e /build -e /hw/net/qosvnic -e '/tests/qtest/qosvnic*'
+    [ ${#series[@]} = 0 ] || git_q am -q --3way "${series[@]}" ||
+        die "patches/ do not apply to qemu $pkgver (see git am output above)"
+    echo "$patch_hash" > "$src/.qosvnic-patches"
+fi
+
+sync_dir() { # from to: copy only files whose content changed (keeps mtimes)
+    mkdir -p "$2"
+    rsync -rc --delete "$1/" "$2/"
+}
+sync_dir "$QOSVNIC_ROOT/hw-net-qosvnic" "$src/hw/net/qosvnic"
+mkdir -p "$src/tests/qtest"
+qt=("$QOSVNIC_ROOT"/qtests/*.[ch])
+[ ${#qt[@]} = 0 ] || rsync -c "${qt[@]}" "$src/tests/qtest/"
+
+if [ ! -f "$build/build.ninja" ]; then
+    # Debian's python3, not a pyenv one: meson and pycotap are apt packages.
+    step "configuring QEMU $upver (x86_64-softmmu, KVM+TCG, slirp)"
+    mkdir -p "$build"
+    (cd "$build" && ../configure --python=/usr/bin/python3 --target-list=x86_64-softmmu \
+        --without-default-features --enable-kvm --enable-tcg --enable-slirp \
+        --disable-docs --disable-install-blobs --disable-werror \
+        --enable-trace-backends=log >&2) || die "QEMU configure failed (see output above)"
+fi
+
+# QEMU looks for firmware in <build>/qemu-bundle/usr/local/share/qemu.
+fw=$build/qemu-bundle/usr/local/share/qemu
+mkdir -p "$fw"
+for dir in /usr/share/seabios /usr/share/qemu /usr/lib/ipxe/qemu; do
+    [ -d "$dir" ] || die "$dir missing: run scripts/setup-host.sh (seabios, qemu-system-data, ipxe-qemu)"
+    for f in "$dir"/*; do
+        b=$(basename "$f")
+        [ -e "$fw/$b" ] || ln -s "$f" "$fw/$b"
+    done
+done
+
+targets=("$@")
+[ ${#targets[@]} -gt 0 ] || targets=(qemu-system-x86_64 tests/qtest/qosvnic-test)
+step "building ${targets[*]} in $build"
+# ninja's own [n/N] status line is the progress indicator.
+if [ -t 2 ]; then
+    ninja -C "$build" "${targets[@]}" >&2
+else
+    NINJA_STATUS='[%f/%t %p] ' ninja -C "$build" "${targets[@]}" | \
+        awk '/^\[/ { n++; if (n % 100 == 0 || /FAILED/) print; next } { print }' >&2
+    [ "${PIPESTATUS[0]}" = 0 ] || die "ninja failed"
+fi
+echo "$build"
