@@ -179,6 +179,10 @@
 #define QV_STAT_DROP_NO_OWNER   19      /* PF only: device-wide */
 #define QV_NUM_STATS            20
 
+/* Device buffer memory is allocated in cells of this size; occupancy,
+ * reserves and thresholds are accounted in whole cells (bytes rounded up). */
+#define QV_BUF_CELL_SIZE        256
+
 /* --------------------------------- PF BAR0: device-wide management */
 #define QV_DEV_BASE             0x1000
 #define QV_DEV_CAPS             0x1000  /* RO */

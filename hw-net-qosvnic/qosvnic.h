@@ -1,0 +1,263 @@
+/*
+ * qosvnic: emulated SR-IOV NIC with device-level ingress QoS.
+ * Internal interface between the device model's files.
+ *
+ * Copyright (c) 2026 qosvnic developers
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ *
+ * Files and their one job each:
+ *   qosvnic-pf.c      PF QOM type: PCI/PCIe/SR-IOV setup, properties, reset,
+ *                     netdev backend glue, migration
+ *   qosvnic-vf.c      VF QOM type: BARs, MSI-X, FLR; forwards to the PF
+ *   qosvnic-regs.c    register file: per-function block, management
+ *                     windows, device-wide registers
+ *   qosvnic-irq.c     interrupt causes, masks, MSI-X moderation
+ *   qosvnic-tb.c      token buckets against QEMU_CLOCK_VIRTUAL
+ *   qosvnic-buf.c     device buffer memory: cells, partitions, Dynamic
+ *                     Threshold admission
+ *   qosvnic-rx.c      receive: classify, admit, store
+ *   qosvnic-sched.c   DMA scheduler: strict priority + DRR into RX rings
+ *   qosvnic-tx.c      transmit: TX rings, offloads, anti-spoofing, egress
+ *                     shaping, internal switch (VEB)
+ *   qosvnic-mbx.c     PF<->VF mailbox
+ *
+ * Every function (PF = fn 0, VF n = fn n + 1) is a QvFunc inside the PF's
+ * QosvnicState; the VF PCI devices hold no state of their own, so that the
+ * datapath never has to look up a VF object and one reentrancy guard (the
+ * PF's) covers every DMA the device does.
+ */
+#ifndef HW_NET_QOSVNIC_H
+#define HW_NET_QOSVNIC_H
+
+#include "hw/pci/pci_device.h"
+#include "net/net.h"
+#include "net/eth.h"
+#include "qemu/timer.h"
+#include "qosvnic_hw.h"
+
+#define TYPE_QOSVNIC "qosvnic"
+#define TYPE_QOSVNIC_VF "qosvnic-vf"
+OBJECT_DECLARE_SIMPLE_TYPE(QosvnicState, QOSVNIC)
+OBJECT_DECLARE_SIMPLE_TYPE(QosvnicVfState, QOSVNIC_VF)
+
+/* Device buffer memory is managed in cells, as switch MMUs do. */
+#define QV_CELL_SIZE            QV_BUF_CELL_SIZE
+#define QV_BUF_MIN              (64 * KiB)
+#define QV_BUF_MAX              (16 * MiB)
+#define QV_BUF_DEFAULT          (512 * KiB)
+#define QV_CELL_NONE            UINT32_MAX
+
+/* Largest frame the backend can hand us (GSO super-frame + vnet header). */
+#define QV_MAX_FRAME            (64 * KiB + 256)
+
+/* Token bucket, policing semantics of Linux `tc police`. */
+typedef struct QvTokenBucket {
+    uint64_t rate;          /* bytes per second, 0 = unlimited */
+    uint64_t burst;         /* bucket depth, bytes */
+    int64_t tokens;         /* bytes * NANOSECONDS_PER_SECOND */
+    int64_t last_ns;        /* QEMU_CLOCK_VIRTUAL time of last refill */
+} QvTokenBucket;
+
+/* A frame held in device memory: a chain of cells. */
+typedef struct QvFrame {
+    uint32_t first_cell;
+    uint32_t len;           /* payload bytes (vnet header excluded) */
+    uint32_t cells;
+    uint16_t vlan;          /* stripped tag, if QV_RXD_STA_VLAN */
+    uint16_t gso_size;
+    uint16_t status;        /* QV_RXD_STA_* bits for the first desc */
+    uint32_t next;          /* index of next frame in the partition FIFO */
+} QvFrame;
+
+/* One function's partition of the device buffer. */
+typedef struct QvPartition {
+    uint32_t reserve_cells; /* guaranteed */
+    uint32_t alpha;         /* Dynamic Threshold, QV_ALPHA_ONE = 1.0 */
+    uint32_t used_cells;    /* cells held now */
+    uint32_t peak_cells;
+    uint32_t head, tail;    /* FIFO of frames (frame pool indices) */
+    uint32_t nframes;
+} QvPartition;
+
+typedef struct QvFunc {
+    struct QosvnicState *dev;
+    uint32_t fn;            /* 0 = PF, n + 1 = VF n */
+
+    /* Per-function register block (QV_FN_*), guest-programmed. */
+    uint32_t ctrl;
+    uint32_t mtu;
+    uint32_t offloads;
+    uint32_t rx_filter;
+    uint32_t int_cause;
+    uint32_t int_mask;
+    uint32_t misc_cause;
+    uint32_t itr_us[QV_NUM_VECTORS];
+    uint32_t status_err;    /* QV_STATUS_*_RING_ERR */
+    MACAddr mc[QV_MC_ENTRIES];
+    uint32_t mc_valid;      /* bitmap of valid mc[] entries */
+    uint64_t rx_base, tx_base;
+    uint32_t rx_size, rx_head, rx_tail, rx_buf_size;
+    uint32_t tx_size, tx_head, tx_tail;
+    uint32_t stat_hi_latch;
+
+    /* Management (QV_MG_*), programmed by the PF driver or the host. */
+    MACAddr mac;
+    uint32_t vlan;
+    uint32_t mg_flags;
+    uint64_t rx_rate_bps;
+    uint32_t rx_burst;
+    uint32_t tx_max_mbps, tx_min_mbps;
+    uint32_t prio;
+    uint32_t weight;
+
+    /* Mailbox: VF side words; the PF side reads/writes the same memory. */
+    uint32_t mbx_mem[QV_MBX_WORDS];
+    uint32_t mbx_ctrl;      /* QV_MBX_* bits as the VF sees them */
+
+    /* Statistics, QV_STAT_* (occupancy/peak are derived from part). */
+    uint64_t stats[QV_NUM_STATS];
+
+    /* Datapath state. */
+    QvTokenBucket rx_tb;
+    QvTokenBucket tx_tb;
+    QvPartition part;
+    int32_t drr_deficit;
+    bool drr_active;        /* on its class's DRR list */
+    uint32_t drr_next;      /* next fn on the DRR list */
+    int64_t irq_last_ns[QV_NUM_VECTORS];
+    bool irq_deferred[QV_NUM_VECTORS];
+    uint32_t mac_hash_next; /* chain in QosvnicState.mac_hash */
+} QvFunc;
+
+typedef struct QvDrrClass {
+    uint32_t head, tail;    /* fn indices, UINT32_MAX = empty */
+} QvDrrClass;
+
+#define QV_MAC_HASH_SIZE        256     /* > QV_MAX_FUNCS, power of 2 */
+
+struct QosvnicState {
+    PCIDevice parent_obj;
+
+    NICState *nic;
+    NICConf conf;
+    MemoryRegion mmio;
+    MemoryRegion msix;
+
+    /* Properties. */
+    uint16_t max_vfs;
+    uint32_t buf_size;
+    uint32_t line_rate_mbps;
+    uint64_t dma_rate_bps;      /* bytes per second */
+    uint64_t vf_rx_rate_bps;    /* defaults applied to every VF */
+    uint32_t vf_rx_burst;
+    uint32_t vf_prio;
+    uint32_t vf_weight;
+    uint32_t vf_alpha;
+    bool vf_spoofchk;
+
+    QvFunc funcs[QV_MAX_FUNCS];
+    uint16_t num_funcs;         /* 1 + max_vfs */
+
+    /* Device buffer: cell storage and the frame descriptors using it. */
+    uint8_t *cells;             /* buf_size bytes */
+    uint32_t *cell_next;        /* chain links, one per cell */
+    uint32_t ncells;
+    uint32_t free_cell_head;
+    uint32_t free_cells;
+    uint32_t shared_cells;      /* ncells - sum of reserves */
+    uint32_t shared_used;       /* cells borrowed beyond reserves */
+    QvFrame *frames;            /* one per cell at most */
+    uint32_t free_frame_head;
+
+    /* Classification: exact MAC -> fn, chained hash. */
+    uint32_t mac_hash[QV_MAC_HASH_SIZE];
+
+    /* DMA scheduler. */
+    QvDrrClass drr[QV_PRIO_CLASSES];
+    uint32_t prio_pending;      /* bitmap of classes with work */
+    QEMUBH *rx_bh;
+    QEMUTimer *dma_timer;       /* modelled DMA bandwidth pacing */
+    int64_t dma_next_ns;
+
+    QEMUBH *tx_bh;
+    QEMUTimer *tx_timer;        /* egress shaping / line rate pacing */
+    uint32_t tx_rr_next;        /* round-robin start among functions */
+    int64_t wire_next_ns;
+    QEMUTimer *irq_timer;       /* deferred moderated interrupts */
+
+    uint32_t mbx_pending[QV_DEV_MBX_WORDS];
+    uint8_t frame_buf[QV_MAX_FRAME]; /* scratch for TX/loopback frames */
+};
+
+struct QosvnicVfState {
+    PCIDevice parent_obj;
+    MemoryRegion mmio;
+    MemoryRegion msix;
+};
+
+/* qosvnic-pf.c */
+QosvnicState *qosvnic_from_pci(PCIDevice *d);
+/* The PCI device of a function, or NULL if the VF is not enabled. */
+PCIDevice *qosvnic_fn_pci(QosvnicState *s, uint32_t fn);
+bool qosvnic_fn_enabled(QvFunc *f);
+bool qosvnic_fn_link_up(QvFunc *f);
+void qosvnic_fn_reset(QvFunc *f);
+
+/* qosvnic-regs.c */
+uint64_t qosvnic_fn_read(QvFunc *f, hwaddr addr, unsigned size);
+void qosvnic_fn_write(QvFunc *f, hwaddr addr, uint64_t val, unsigned size);
+extern const MemoryRegionOps qosvnic_pf_mmio_ops;
+
+/* qosvnic-irq.c */
+void qosvnic_irq_raise(QvFunc *f, uint32_t cause);
+void qosvnic_irq_misc(QvFunc *f, uint32_t misc_cause);
+void qosvnic_irq_unmask(QvFunc *f, uint32_t causes);
+void qosvnic_irq_timer_cb(void *opaque);
+
+/* qosvnic-tb.c */
+void qv_tb_config(QvTokenBucket *tb, uint64_t rate_bytes_per_s,
+                  uint64_t burst_bytes, int64_t now_ns);
+bool qv_tb_take(QvTokenBucket *tb, uint64_t bytes, int64_t now_ns);
+/* Nanoseconds until @bytes tokens will be available (0 = now). */
+int64_t qv_tb_wait_ns(QvTokenBucket *tb, uint64_t bytes, int64_t now_ns);
+
+/* qosvnic-buf.c */
+void qosvnic_buf_init(QosvnicState *s);
+void qosvnic_buf_free(QosvnicState *s);
+void qosvnic_buf_set_reserve(QosvnicState *s, QvFunc *f, uint32_t bytes);
+uint32_t qosvnic_buf_shared_free_bytes(QosvnicState *s);
+/* Store a frame in @f's partition if admitted; false = no room. */
+bool qosvnic_buf_store(QosvnicState *s, QvFunc *f, const struct iovec *iov,
+                       int iovcnt, size_t offset, size_t len,
+                       const QvFrame *meta);
+QvFrame *qosvnic_buf_peek(QosvnicState *s, QvFunc *f);
+/* Copy @len bytes from @fr starting at @off into @dst. */
+void qosvnic_buf_read(QosvnicState *s, QvFrame *fr, size_t off,
+                      void *dst, size_t len);
+void qosvnic_buf_pop(QosvnicState *s, QvFunc *f);
+void qosvnic_buf_flush(QosvnicState *s, QvFunc *f);
+
+/* qosvnic-rx.c */
+void qosvnic_mac_table_update(QosvnicState *s, QvFunc *f, const MACAddr *old);
+/* Deliver a frame (from the wire or the internal switch) to its owners. */
+void qosvnic_rx_frame(QosvnicState *s, const struct iovec *iov, int iovcnt,
+                      bool from_loopback, uint32_t src_fn);
+ssize_t qosvnic_nc_receive_iov(NetClientState *nc, const struct iovec *iov,
+                               int iovcnt);
+bool qosvnic_nc_can_receive(NetClientState *nc);
+
+/* qosvnic-sched.c */
+void qosvnic_sched_kick(QosvnicState *s, QvFunc *f);
+void qosvnic_sched_bh(void *opaque);
+void qosvnic_sched_remove(QosvnicState *s, QvFunc *f);
+
+/* qosvnic-tx.c */
+void qosvnic_tx_kick(QosvnicState *s);
+void qosvnic_tx_bh(void *opaque);
+
+/* qosvnic-mbx.c */
+void qosvnic_mbx_vf_write(QvFunc *f, uint32_t val);
+void qosvnic_mbx_pf_write(QvFunc *f, uint32_t val);
+uint32_t qosvnic_mbx_pf_ctrl(QvFunc *f);
+
+#endif
