@@ -273,6 +273,7 @@ for s in 1k:1024 10k:10240 100k:102400 1m:1048576; do
 done
 echo "qosvnic guest" > "$stage/srv/www/index.html"
 install -m 0755 "$here/guest/init" "$stage/init"
+install -m 0644 "$here/guest/qv-lib.sh" "$stage/lib/qv-lib.sh"
 
 # ---------------------------------------------------------------- pack
 step "packing the initramfs (cpio, zstd)"

@@ -11,6 +11,8 @@
 #   --device-args "k=v,..."   appended to the NIC's -device
 #   --test FILE               run FILE in the guest as /test.sh, then power
 #                             off; exit status = the test's status
+#   --shell                   with --test: a shell on the console after the
+#                             test (interactive, needs a terminal)
 #   --host-cmd "CMD"          run CMD (sh -c) in the namespace once the guest
 #                             prints QVN-READY; its failure fails the run
 #   --append "ARGS"           extra kernel command line (qv.* in guest/init)
@@ -30,7 +32,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 . "$here/lib.sh"
 
 nic=qosvnic vfs=8 devargs='' test='' hostcmd='' append='' gip=auto,10.77.0.2/24
-log='' quiet=0 qmp='' timeout_s=''
+log='' quiet=0 shell=0 qmp='' timeout_s=''
 extra=()
 while [ $# -gt 0 ]; do
     case "$1" in
@@ -43,6 +45,7 @@ while [ $# -gt 0 ]; do
         --ip) gip=$2; shift ;;
         --log) log=$2; shift ;;
         --quiet) quiet=1 ;;
+        --shell) shell=1 ;;
         --qmp) qmp=$2; shift ;;
         --timeout) timeout_s=$2; shift ;;
         --) shift; extra=("$@"); break ;;
@@ -71,7 +74,17 @@ case "$nic" in
     *) die "--nic $nic: expected qosvnic, igb or virtio" ;;
 esac
 [ -z "$devargs" ] || nicdev="$nicdev,$devargs"
-[ -n "$timeout_s" ] || { if [ -n "$test$hostcmd" ]; then timeout_s=900; else timeout_s=0; fi; }
+interactive=0
+if [ "$quiet" = 0 ] && [ -t 0 ] && [ -z "$hostcmd" ] && { [ -z "$test" ] || [ "$shell" = 1 ]; }; then
+    interactive=1
+fi
+if [ "$shell" = 1 ]; then
+    if [ "$interactive" = 1 ]; then append="$append qv.shell=1"
+    else note "--shell: no terminal on stdin, the guest powers off after the test"; fi
+fi
+if [ -z "$timeout_s" ]; then
+    if [ "$interactive" = 0 ] && [ -n "$test$hostcmd" ]; then timeout_s=900; else timeout_s=0; fi
+fi
 
 ns=qvn-$$
 work=$(mktemp -d /tmp/qvn-run.XXXXXX)
@@ -135,7 +148,7 @@ note "booting: nic=$nic${devargs:+ ($devargs)} netns=$ns log=$consolelog"
 # The console goes to stdout (and the log). Without a terminal, or with a
 # test, stdin is not the guest's: it comes from /dev/null.
 qrc=0 hrc=0
-if [ "$quiet" = 0 ] && [ -t 0 ] && [ -z "$test" ] && [ -z "$hostcmd" ]; then
+if [ "$interactive" = 1 ]; then
     # Interactive: in the foreground, so that it owns the terminal.
     ip netns exec "$ns" "${tmo[@]}" "$qemu" "${args[@]}" || qrc=$?
 elif [ "$quiet" = 1 ]; then

@@ -49,6 +49,8 @@ host_pkgs=(
     # guest userland copied from the host (build-guest.sh), and what
     # building netperf from trixie's source needs (its tarball has no configure)
     ethtool httperf pciutils autoconf automake
+    # host side of guest traffic (run-guest.sh --host-cmd)
+    iputils-ping curl
     # tests and benchmarks on the host side
     # (netperf is not in bookworm: build-guest.sh builds it from trixie's source)
     iproute2 iperf3 valgrind rsync
