@@ -52,7 +52,7 @@ static int qv_sb_pool_get(struct devlink *devlink, unsigned int sb_index,
 	info->threshold_type = pool_index == QV_SB_POOL_RESERVED ?
 			       DEVLINK_SB_THRESHOLD_TYPE_STATIC :
 			       DEVLINK_SB_THRESHOLD_TYPE_DYNAMIC;
-	info->cell_size = 1;
+	info->cell_size = QV_BUF_CELL_SIZE;
 	return 0;
 }
 
@@ -93,7 +93,8 @@ static int qv_sb_port_pool_set(struct devlink_port *port,
 			return -EINVAL;
 		}
 		reg = QV_MG_BUF_RESERVE;
-		val = threshold;
+		/* the device accounts in whole cells */
+		val = roundup(threshold, QV_BUF_CELL_SIZE);
 	} else {
 		if (threshold &&
 		    (threshold < QV_TO_ALPHA_MIN ||

@@ -205,10 +205,22 @@ static int qv_get_regs_len(struct net_device *netdev)
 	return QV_REGS_LEN;
 }
 
+/* Only registers the contract defines as readable; the rest read as 0. */
 static bool qv_reg_readable(u32 off)
 {
-	/* Write-only registers read as nothing useful; skip them. */
-	return off != QV_FN_INT_MASK_SET && off != QV_FN_INT_MASK_CLR;
+	if (off <= QV_FN_RX_FILTER || off == QV_FN_INT_CAUSE ||
+	    off == QV_FN_INT_MASK || off == QV_FN_MISC_CAUSE)
+		return true;
+	if (off >= QV_FN_ITR(0) && off < QV_FN_ITR(QV_NUM_VECTORS))
+		return true;
+	if (off >= QV_FN_MC_LO(0) && off < QV_FN_MC_LO(QV_MC_ENTRIES))
+		return true;
+	if (off >= QV_FN_RX_BASE_LO && off <= QV_FN_RX_BUF_SIZE)
+		return true;
+	if (off >= QV_FN_TX_BASE_LO && off <= QV_FN_TX_TAIL)
+		return true;
+	return off == QV_FN_MBX_CTRL ||
+	       (off >= QV_FN_MBX_MEM(0) && off < QV_FN_MBX_MEM(QV_MBX_WORDS));
 }
 
 static void qv_get_regs(struct net_device *netdev, struct ethtool_regs *regs,

@@ -13,6 +13,14 @@ static int debug = -1;
 module_param(debug, int, 0444);
 MODULE_PARM_DESC(debug, "Debug level (0=none,...,16=all)");
 
+static unsigned int qos_min, qos_def, qos_max;
+module_param(qos_min, uint, 0444);
+MODULE_PARM_DESC(qos_min, "VF: minimum egress bandwidth to request from the PF, Mbit/s");
+module_param(qos_def, uint, 0444);
+MODULE_PARM_DESC(qos_def, "VF: default egress bandwidth to request from the PF, Mbit/s");
+module_param(qos_max, uint, 0444);
+MODULE_PARM_DESC(qos_max, "VF: maximum egress bandwidth to request from the PF, Mbit/s (0 = no request)");
+
 #define QV_DEFAULT_MSG (NETIF_MSG_DRV | NETIF_MSG_PROBE | NETIF_MSG_LINK)
 
 static const struct pci_device_id qv_pci_tbl[] = {
@@ -94,6 +102,30 @@ static int qv_vf_set_random_mac(struct qv_adapter *ad)
 	return qv_vf_mbx_xfer(ad, msg, 3, NULL, 0);
 }
 
+/* VF: ask the PF for the (min, default, max) tuple given at load time. */
+static void qv_vf_qos_request(struct qv_adapter *ad)
+{
+	u32 msg[4] = { QV_MSG_QOS_REQ, qos_min, qos_def, qos_max };
+	u32 reply[4] = { };
+	int err;
+
+	if (!qos_max)
+		return;
+	err = qv_vf_mbx_xfer(ad, msg, 4, reply, 4);
+	if (!err)
+		dev_info(&ad->pdev->dev,
+			 "PF granted bandwidth min %u default %u max %u Mbit/s\n",
+			 reply[1], reply[2], reply[3]);
+	else if (err == -EACCES)
+		dev_warn(&ad->pdev->dev,
+			 "PF refused bandwidth %u/%u/%u Mbit/s; grantable: min %u default %u max %u\n",
+			 qos_min, qos_def, qos_max, reply[1], reply[2],
+			 reply[3]);
+	else
+		dev_warn(&ad->pdev->dev, "bandwidth request failed: %d\n",
+			 err);
+}
+
 static int qv_probe(struct pci_dev *pdev, const struct pci_device_id *ent)
 {
 	bool is_pf = ent->driver_data == QV_BOARD_PF;
@@ -149,6 +181,7 @@ static int qv_probe(struct pci_dev *pdev, const struct pci_device_id *ent)
 			goto err_unmap;
 		}
 		pf->hw = hw;
+		INIT_WORK(&pf->mbx_work, qv_pf_mbx_work);
 	}
 
 	netdev = alloc_etherdev(sizeof(*ad));
@@ -214,6 +247,7 @@ static int qv_probe(struct pci_dev *pdev, const struct pci_device_id *ent)
 					 "PF refused the random MAC (%d), VF will not receive unicast\n",
 					 err);
 		}
+		qv_vf_qos_request(ad);
 	}
 
 	if (pf) {
@@ -223,7 +257,6 @@ static int qv_probe(struct pci_dev *pdev, const struct pci_device_id *ent)
 				err);
 			goto err_napi;
 		}
-		INIT_WORK(&pf->mbx_work, qv_pf_mbx_work);
 #ifdef QV_HAVE_NETDEV_DEVLINK_PORT
 		SET_NETDEV_DEVLINK_PORT(netdev, &pf->dl_port);
 #endif

@@ -117,17 +117,14 @@ void qv_set_features_hw(struct qv_adapter *ad, netdev_features_t f)
 	qv_wr32(ad->hw, QV_FN_OFFLOADS, off & ad->dev_features);
 }
 
+/* PF only: QV_FN_MAC_* mirrors the management window's MAC of fn 0. */
 static void qv_write_mac(struct qv_adapter *ad, const u8 *mac)
 {
 	u32 lo, hi;
 
 	qv_mac_to_regs(mac, &lo, &hi);
-	qv_wr32(ad->hw, QV_FN_MAC_LO, lo);
-	qv_wr32(ad->hw, QV_FN_MAC_HI, hi);
-	if (ad->pf) {
-		qv_wr32(qv_mgmt(ad->pf, 0), QV_MG_MAC_LO, lo);
-		qv_wr32(qv_mgmt(ad->pf, 0), QV_MG_MAC_HI, hi);
-	}
+	qv_wr32(qv_mgmt(ad->pf, 0), QV_MG_MAC_LO, lo);
+	qv_wr32(qv_mgmt(ad->pf, 0), QV_MG_MAC_HI, hi);
 }
 
 /* VF: tell the PF which multicast groups we join (policy hand-shake). */

@@ -13,6 +13,7 @@
 #include <linux/bitops.h>
 #include <linux/etherdevice.h>
 #include <linux/io.h>
+#include <linux/io-64-nonatomic-hi-lo.h>
 #include <linux/io-64-nonatomic-lo-hi.h>
 #include <linux/kobject.h>
 #include <linux/mutex.h>
@@ -209,9 +210,10 @@ static inline u64 qv_rd64(void __iomem *base, u32 reg)
 	return lo_hi_readq(base + reg);
 }
 
+/* High word first: the device commits a 64-bit value on the low write. */
 static inline void qv_wr64(void __iomem *base, u32 reg, u64 val)
 {
-	lo_hi_writeq(val, base + reg);
+	hi_lo_writeq(val, base + reg);
 }
 
 static inline void __iomem *qv_mgmt(struct qv_pf *pf, unsigned int fn)
