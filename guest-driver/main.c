@@ -76,6 +76,7 @@ static void qv_vf_get_config(struct qv_adapter *ad, u8 *mac)
 	int err;
 
 	err = qv_vf_mbx_xfer(ad, msg, 1, reply, 4);
+	ad->pf_answers = !err;
 	if (!err) {
 		qv_regs_to_mac(reply[1], reply[2], mac);
 		if (reply[3] >= QV_MTU_MIN && reply[3] <= QV_MTU_MAX)
@@ -109,7 +110,7 @@ static void qv_vf_qos_request(struct qv_adapter *ad)
 	u32 reply[4] = { };
 	int err;
 
-	if (!qos_max)
+	if (!qos_max || !ad->pf_answers)
 		return;
 	err = qv_vf_mbx_xfer(ad, msg, 4, reply, 4);
 	if (!err)

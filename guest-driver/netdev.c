@@ -167,7 +167,7 @@ static void qv_sync_rx_mode(struct qv_adapter *ad)
 	if ((flags & IFF_ALLMULTI) || n > QV_MC_ENTRIES)
 		filter |= QV_RXF_ALLMULTI;
 
-	if (!ad->pf)
+	if (!ad->pf && ad->pf_answers)
 		qv_vf_notify_mc(ad, addrs, n);
 
 	/*

@@ -53,10 +53,11 @@ struct qv_rx_desc {
 };
 
 #define QV_RING_DEFAULT		512
-#define QV_RING_MIN		64
+#define QV_RING_MIN		128
 #define QV_RING_MAX		(QV_RING_MAX_BYTES / QV_TXD_SIZE)
 #define QV_TXD_MAX_DATA		0x8000	/* split larger buffers */
-#define QV_TX_DESC_NEEDED	(MAX_SKB_FRAGS + 4)
+/* worst case: every buffer split once, plus slack */
+#define QV_TX_DESC_NEEDED	(2 * (MAX_SKB_FRAGS + 1) + 2)
 #define QV_TX_WAKE_THRESH	(2 * QV_TX_DESC_NEEDED)
 #define QV_RX_HEADROOM		(NET_SKB_PAD + NET_IP_ALIGN)
 #define QV_RX_TRUESIZE		PAGE_SIZE
@@ -150,6 +151,7 @@ struct qv_adapter {
 	u32 rx_count;
 	u16 itr_us[QV_NUM_VECTORS];
 	u32 dev_features;	/* QV_FN_FEATURES */
+	bool pf_answers;	/* VF: the PF answered QV_MSG_RESET */
 
 	struct delayed_work service;
 	/* serialises VF mailbox transactions */

@@ -491,6 +491,9 @@ static void qv_rx_gso(struct qv_rx_ring *rx, struct sk_buff *skb,
 	unsigned int hlen;
 	struct tcphdr *th;
 
+	if (skb->protocol != htons(status & QV_RXD_STA_GSO_TCPV4 ?
+				   ETH_P_IP : ETH_P_IPV6))
+		return;
 	if (status & QV_RXD_STA_GSO_TCPV4) {
 		if (!pskb_may_pull(skb, sizeof(struct iphdr)))
 			return;
