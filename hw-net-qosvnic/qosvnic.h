@@ -33,6 +33,7 @@
 #include "net/net.h"
 #include "net/eth.h"
 #include "qemu/timer.h"
+#include "qemu/units.h"
 #include "qosvnic_hw.h"
 
 #define TYPE_QOSVNIC "qosvnic"
@@ -106,6 +107,7 @@ typedef struct QvFunc {
     uint32_t mg_flags;
     uint64_t rx_rate_bps;
     uint32_t rx_burst;
+    uint32_t rate_hi_stage; /* QV_MG_RX_RATE_HI until LO commits */
     uint32_t tx_max_mbps, tx_min_mbps;
     uint32_t prio;
     uint32_t weight;
@@ -140,6 +142,8 @@ struct QosvnicState {
 
     NICState *nic;
     NICConf conf;
+    bool has_vnet_hdr;         /* peer passes virtio-net headers */
+    bool peer_lro;             /* peer may send us GSO frames */
     MemoryRegion mmio;
     MemoryRegion msix;
 
@@ -202,11 +206,14 @@ PCIDevice *qosvnic_fn_pci(QosvnicState *s, uint32_t fn);
 bool qosvnic_fn_enabled(QvFunc *f);
 bool qosvnic_fn_link_up(QvFunc *f);
 void qosvnic_fn_reset(QvFunc *f);
+/* Offer GSO to the backend iff every receiving function takes it. */
+void qosvnic_update_peer_offloads(QosvnicState *s);
 
 /* qosvnic-regs.c */
 uint64_t qosvnic_fn_read(QvFunc *f, hwaddr addr, unsigned size);
 void qosvnic_fn_write(QvFunc *f, hwaddr addr, uint64_t val, unsigned size);
 extern const MemoryRegionOps qosvnic_pf_mmio_ops;
+uint64_t qosvnic_stat_value(QvFunc *f, unsigned idx);
 
 /* qosvnic-irq.c */
 void qosvnic_irq_raise(QvFunc *f, uint32_t cause);
@@ -236,8 +243,10 @@ void qosvnic_buf_read(QosvnicState *s, QvFrame *fr, size_t off,
                       void *dst, size_t len);
 void qosvnic_buf_pop(QosvnicState *s, QvFunc *f);
 void qosvnic_buf_flush(QosvnicState *s, QvFunc *f);
+extern const VMStateDescription vmstate_qosvnic_buf;
 
 /* qosvnic-rx.c */
+/* (Re)insert f->mac into the classifier, removing @old (NULL: none). */
 void qosvnic_mac_table_update(QosvnicState *s, QvFunc *f, const MACAddr *old);
 /* Deliver a frame (from the wire or the internal switch) to its owners. */
 void qosvnic_rx_frame(QosvnicState *s, const struct iovec *iov, int iovcnt,
@@ -250,10 +259,12 @@ bool qosvnic_nc_can_receive(NetClientState *nc);
 void qosvnic_sched_kick(QosvnicState *s, QvFunc *f);
 void qosvnic_sched_bh(void *opaque);
 void qosvnic_sched_remove(QosvnicState *s, QvFunc *f);
+void qosvnic_dma_timer_cb(void *opaque);
 
 /* qosvnic-tx.c */
 void qosvnic_tx_kick(QosvnicState *s);
 void qosvnic_tx_bh(void *opaque);
+void qosvnic_tx_timer_cb(void *opaque);
 
 /* qosvnic-mbx.c */
 void qosvnic_mbx_vf_write(QvFunc *f, uint32_t val);
