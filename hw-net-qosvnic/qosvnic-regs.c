@@ -129,6 +129,9 @@ uint64_t qosvnic_fn_read(QvFunc *f, hwaddr addr, unsigned size)
     case QV_FN_FEATURES:
         v = QV_OFF_ALL;
         break;
+    case QV_FN_LINK_SPEED:
+        v = f->dev->line_rate_mbps;
+        break;
     case QV_FN_OFFLOADS:
         v = f->offloads;
         break;
