@@ -111,7 +111,8 @@ static int qv_sb_port_pool_set(struct devlink_port *port,
 	qv_wr32(mg, reg, val);
 	mutex_unlock(&pf->cfg_lock);
 	if (qv_rd32(mg, reg) != val) {
-		NL_SET_ERR_MSG_MOD(extack, "value capped by the host");
+		NL_SET_ERR_MSG_MOD(extack,
+				   "device did not take the value (host cap or no room in the buffer)");
 		return -EPERM;
 	}
 	return 0;

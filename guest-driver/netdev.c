@@ -507,7 +507,7 @@ void qv_netdev_setup(struct qv_adapter *ad)
 		hw |= NETIF_F_HW_VLAN_CTAG_TX;
 
 	netdev->hw_features = hw;
-	netdev->features = hw;
+	netdev->features = hw | NETIF_F_HIGHDMA;
 	netdev->vlan_features = hw & (NETIF_F_SG | NETIF_F_IP_CSUM |
 				      NETIF_F_IPV6_CSUM | NETIF_F_TSO |
 				      NETIF_F_TSO6);
