@@ -71,6 +71,11 @@
 #define QV_CTRL_RX_EN           (1u << 0)       /* accept frames */
 #define QV_CTRL_TX_EN           (1u << 1)       /* process TX ring */
 #define QV_CTRL_RESET           (1u << 31)      /* WO: function reset */
+/* Quiescing: once CTRL is written with RX_EN and TX_EN clear (and the
+ * write flushed, e.g. by reading STATUS), the device does no more DMA for
+ * the function and has dropped the frames it held for it. A function reset
+ * (CTRL_RESET, FLR) also zeroes its statistics; drivers that want
+ * monotonic counters keep a software base. */
 
 #define QV_FN_STATUS            0x00c   /* RO */
 #define QV_STATUS_LINK_UP       (1u << 0)       /* effective link */
@@ -79,8 +84,8 @@
 #define QV_STATUS_RX_RING_ERR   (1u << 8)       /* RX ring stopped: bad setup */
 #define QV_STATUS_TX_RING_ERR   (1u << 9)       /* TX ring stopped: bad setup */
 
-#define QV_FN_MAC_LO            0x010   /* RO on a VF: MAC bytes 0..3 */
-#define QV_FN_MAC_HI            0x014   /* RO on a VF: MAC bytes 4..5 */
+#define QV_FN_MAC_LO            0x010   /* RO: MAC bytes 0..3; set through */
+#define QV_FN_MAC_HI            0x014   /* RO: MAC bytes 4..5; QV_MG_MAC_* */
 #define QV_FN_MTU               0x018   /* RW: max L3 payload, bytes */
 #define QV_MTU_MIN              68
 #define QV_MTU_MAX              9000
@@ -100,6 +105,7 @@
 #define QV_RXF_BCAST            (1u << 0)       /* accept broadcast */
 #define QV_RXF_ALLMULTI         (1u << 1)       /* accept all multicast */
 #define QV_RXF_PROMISC          (1u << 2)       /* honoured only if trusted */
+#define QV_FN_LINK_SPEED        0x028   /* RO: Mbit/s, 0 = unknown */
 
 /* Multicast filter: QV_MC_ENTRIES exact addresses per function. */
 #define QV_FN_MC_LO(i)          (0x080 + (i) * 8)       /* bytes 0..3 */
@@ -135,8 +141,11 @@
 #define QV_FN_RX_HEAD           0x10c   /* RO */
 #define QV_FN_RX_TAIL           0x110
 #define QV_FN_RX_BUF_SIZE       0x114   /* bytes per RX buffer */
-#define QV_RX_BUF_MIN           256
+#define QV_RX_BUF_MIN           256     /* no alignment required */
 #define QV_RX_BUF_MAX           16384
+/* Largest frame written to an RX ring (a large-receive frame with
+ * QV_OFF_LRO, Ethernet and VLAN header included). */
+#define QV_RX_MAX_FRAME         (65536 + 18)
 #define QV_FN_TX_BASE_LO        0x140
 #define QV_FN_TX_BASE_HI        0x144
 #define QV_FN_TX_SIZE           0x148
@@ -145,7 +154,17 @@
 #define QV_RING_ALIGN           16
 #define QV_RING_MAX_BYTES       0x10000 /* 4096 descriptors */
 
-/* VF side of the PF<->VF mailbox. */
+/* VF side of the PF<->VF mailbox.
+ * The VF and the PF share one set of QV_MBX_WORDS words (QV_FN_MBX_MEM on
+ * the VF = QV_MG_MBX_MEM of that VF on the PF). Request: the VF writes the
+ * words and QV_MBX_REQ (which clears PF_ACK); the PF gets QV_PFMBX_VF_REQ,
+ * the VF's bit in QV_DEV_MBX_PENDING and QV_MISC_VF_MBX. Reply: the PF
+ * writes its reply over the request and QV_PFMBX_ACK | QV_PFMBX_SEND; the
+ * VF gets PF_ACK and PF_MSG and QV_MISC_MBX, reads the words and writes
+ * QV_MBX_VF_ACK (clears PF_MSG; the PF sees QV_PFMBX_VF_ACK). Unsolicited
+ * PF messages (QV_MSG_LINK_CHANGE) use QV_PFMBX_SEND alone. A REQ while
+ * the previous message is not acknowledged is a guest error and ignored.
+ * The device only carries messages; the PF driver decides. */
 #define QV_FN_MBX_CTRL          0x180
 #define QV_MBX_REQ              (1u << 0)       /* VF: message ready (WO) */
 #define QV_MBX_PF_ACK           (1u << 1)       /* PF consumed VF msg (RO) */
@@ -232,8 +251,11 @@
 #define QV_MG_BUF_ALPHA         0x030   /* Dynamic Threshold alpha, 1/16 */
 #define QV_ALPHA_ONE            16      /* alpha = 1.0 */
 #define QV_ALPHA_MAX            (64 * QV_ALPHA_ONE)
-#define QV_MG_HOST_LIMITS       0x034   /* RO: bit i = field i is capped by
-                                         * the host (QMP); see docs */
+#define QV_MG_HOST_LIMITS       0x034   /* RO: bit i set = the field at
+                                         * offset 4 * i of this window is
+                                         * capped by the host (QMP); the
+                                         * register reads the effective
+                                         * value. See docs/registers.md */
 /* PF side of VF fn's mailbox (not used for fn 0). */
 #define QV_MG_MBX_CTRL          0x100
 #define QV_PFMBX_SEND           (1u << 0)       /* PF: message ready (WO) */
@@ -252,12 +274,17 @@
 #define QV_MSG_ACK              (1u << QV_MSG_STATUS_SHIFT)
 #define QV_MSG_NACK             (2u << QV_MSG_STATUS_SHIFT)
 #define QV_MSG_RESET            0x0001  /* VF asks for a reset; reply:
-                                         * w1-2 = MAC, w3 = MTU */
+                                         * w1-2 = MAC, w3 = the VF's
+                                         * initial MTU */
 #define QV_MSG_SET_MAC          0x0002  /* w1 = MAC lo, w2 = MAC hi */
-#define QV_MSG_SET_MC           0x0003  /* w1 = count, w2.. = MAC pairs */
+#define QV_MSG_SET_MC           0x0003  /* w1 = count, w2.. = MAC pairs;
+                                         * advisory: the VF programs its
+                                         * own QV_FN_MC_* table */
 #define QV_MSG_QOS_REQ          0x0004  /* w1 = min, w2 = default, w3 = max
                                          * bandwidth, Mbit/s; reply w1-3 =
-                                         * granted tuple */
+                                         * granted tuple. Suggested policy:
+                                         * min -> TX_MIN_RATE, max ->
+                                         * TX_MAX_RATE; the PF decides */
 #define QV_MSG_LINK_CHANGE      0x0010  /* PF -> VF notification */
 
 /* ------------------------------------------------------ descriptors */
@@ -277,6 +304,7 @@
 #define QV_TXD_CSUM             (1u << 1)       /* fill in L4 checksum */
 #define QV_TXD_TSO              (1u << 2)       /* segment at mss */
 #define QV_TXD_VLAN_INS         (1u << 3)       /* insert vlan tag */
+/* len: 1..65535 bytes per descriptor; 0 is invalid (frame dropped). */
 #define QV_TXD_STA_DD           (1u << 0)
 #define QV_TXD_STA_ERR          (1u << 1)       /* frame dropped */
 #define QV_TX_MAX_FRAME         65536           /* per frame, TSO included */
@@ -297,6 +325,7 @@
 #define QV_RXD_STA_EOP          (1u << 1)
 #define QV_RXD_STA_L4CSUM_OK    (1u << 2)       /* L4 checksum verified */
 #define QV_RXD_STA_VLAN         (1u << 3)       /* tag stripped into vlan */
+/* GSO_* frames always have L4CSUM_OK set as well. */
 #define QV_RXD_STA_GSO_TCPV4    (1u << 4)       /* large frame, mss gso_size */
 #define QV_RXD_STA_GSO_TCPV6    (1u << 5)
 #define QV_RXD_STA_LOOPBACK     (1u << 6)       /* from the internal switch */

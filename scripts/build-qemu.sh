@@ -4,7 +4,8 @@
 # The QEMU tree is Debian trixie's qemu 10.0.x source package, cached under
 # $QOSVNIC_CACHE keyed by its version and by the hash of patches/. Device and
 # qtest sources are synced into it by content, so editing a device file
-# rebuilds only that file. Prints the path of the build directory last.
+# rebuilds only that file. Binaries are copied to out/qemu/{bin,qtests};
+# the path of out/qemu is printed last.
 #
 # Usage: build-qemu.sh [--print-build-dir] [ninja targets...]
 set -euo pipefail
@@ -81,6 +82,8 @@ sync_dir "$QOSVNIC_ROOT/hw-net-qosvnic" "$src/hw/net/qosvnic"
 mkdir -p "$src/tests/qtest"
 qt=("$QOSVNIC_ROOT"/qtests/*.[ch])
 [ ${#qt[@]} = 0 ] || rsync -c "${qt[@]}" "$src/tests/qtest/"
+mkdir -p "$src/tests/qtest/qosvnic"
+rsync -c "$QOSVNIC_ROOT/qtests/meson.build" "$src/tests/qtest/qosvnic/meson.build"
 
 if [ ! -f "$build/build.ninja" ]; then
     # Debian's python3, not a pyenv one: meson and pycotap are apt packages.
@@ -104,7 +107,12 @@ for dir in /usr/share/seabios /usr/share/qemu /usr/lib/ipxe/qemu; do
 done
 
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(qemu-system-x86_64 tests/qtest/qosvnic-test)
+if [ ${#targets[@]} = 0 ]; then
+    targets=(qemu-system-x86_64)
+    for t in $(sed -n "s/^ *'\\(qosvnic-[a-z0-9-]*-test\\)',\$/\\1/p" "$QOSVNIC_ROOT/qtests/meson.build"); do
+        targets+=("tests/qtest/$t")
+    done
+fi
 step "building ${targets[*]} in $build"
 # ninja's own [n/N] status line is the progress indicator.
 if [ -t 2 ]; then
@@ -114,4 +122,17 @@ else
         awk '/^\[/ { n++; if (n % 100 == 0 || /FAILED/) print; next } { print }' >&2
     [ "${PIPESTATUS[0]}" = 0 ] || die "ninja failed"
 fi
-echo "$build"
+
+# Publish into this clone's out/ so that several clones (or worktrees)
+# sharing the cache each keep the binaries they built.
+out=$QOSVNIC_ROOT/out/qemu
+mkdir -p "$out/bin" "$out/share" "$out/qtests"
+for t in "${targets[@]}"; do
+    case "$t" in
+        qemu-system-*) cp -f "$build/$t" "$out/bin/" ;;
+        tests/qtest/*) cp -f "$build/$t" "$out/qtests/" ;;
+    esac
+done
+# QEMU finds firmware in <bindir>/../share/qemu.
+ln -sfn "$fw" "$out/share/qemu"
+echo "$out"

@@ -46,6 +46,11 @@ host_pkgs=(
     seabios qemu-system-data ipxe-qemu
     # guest image
     busybox-static cpio xz-utils zstd kmod linux-headers-amd64
+    # guest userland copied from the host (build-guest.sh), and what
+    # building netperf from trixie's source needs (its tarball has no configure)
+    ethtool httperf pciutils autoconf automake
+    # host side of guest traffic (run-guest.sh --host-cmd)
+    iputils-ping curl
     # tests and benchmarks on the host side
     # (netperf is not in bookworm: build-guest.sh builds it from trixie's source)
     iproute2 iperf3 valgrind rsync

@@ -1,0 +1,340 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * qosvnic: ethtool operations.
+ *
+ * "ethtool -S" reports the device's per-reason drop counters and the
+ * buffer partition occupancy; totals that rtnl_link_stats64 already
+ * carries are not repeated.
+ */
+#include <linux/ethtool.h>
+#include <linux/netdevice.h>
+#include <linux/rtnetlink.h>
+
+#include "qosvnic.h"
+
+struct qv_hw_stat_desc {
+	char name[ETH_GSTRING_LEN];
+	u8 idx;
+	bool pf_only;
+};
+
+static const struct qv_hw_stat_desc qv_hw_stats[] = {
+	{ "rx_drop_rate", QV_STAT_DROP_RATE },
+	{ "rx_drop_buffer", QV_STAT_DROP_BUFFER },
+	{ "rx_drop_ring_full", QV_STAT_DROP_RING_FULL },
+	{ "rx_drop_length", QV_STAT_DROP_LENGTH },
+	{ "rx_drop_vlan", QV_STAT_DROP_VLAN },
+	{ "rx_drop_link_down", QV_STAT_DROP_LINK_DOWN },
+	{ "rx_broadcast", QV_STAT_RX_BCAST },
+	{ "rx_loopback", QV_STAT_LOOPBACK_RX },
+	{ "rx_csum_err", QV_STAT_RX_CSUM_ERR },
+	{ "tx_drop_spoof", QV_STAT_TX_DROP_SPOOF },
+	{ "tx_drop_bad", QV_STAT_TX_DROP_BAD },
+	{ "tx_throttled", QV_STAT_TX_THROTTLED },
+	{ "buf_occupancy_bytes", QV_STAT_BUF_OCCUPANCY },
+	{ "buf_peak_bytes", QV_STAT_BUF_PEAK },
+	{ "dev_drop_no_owner", QV_STAT_DROP_NO_OWNER, true },
+};
+
+enum qv_sw_stat {
+	QV_SW_TX_RESTART,
+	QV_SW_TX_BUSY,
+	QV_SW_TX_CSUM,
+	QV_SW_TX_TSO,
+	QV_SW_TX_ERR_FRAMES,
+	QV_SW_TX_TIMEOUTS,
+	QV_SW_RX_ALLOC_FAIL,
+	QV_SW_RX_FRAME_ERR,
+	QV_SW_RX_GSO,
+	QV_SW_RX_CSUM_OK,
+	QV_SW_RX_CSUM_NONE,
+	QV_SW_RX_VLAN_STRIP,
+	QV_SW_RESETS,
+	QV_SW_NUM,
+};
+
+static const char qv_sw_stat_names[QV_SW_NUM][ETH_GSTRING_LEN] = {
+	"tx_restart_queue",
+	"tx_busy",
+	"tx_csum_offload",
+	"tx_tso",
+	"tx_err_frames",
+	"tx_timeouts",
+	"rx_alloc_fail",
+	"rx_frame_err",
+	"rx_large_frames",
+	"rx_csum_unnecessary",
+	"rx_csum_none",
+	"rx_vlan_stripped",
+	"function_resets",
+};
+
+static unsigned int qv_n_hw_stats(struct qv_adapter *ad)
+{
+	return ad->pf ? ARRAY_SIZE(qv_hw_stats) : ARRAY_SIZE(qv_hw_stats) - 1;
+}
+
+static void qv_get_drvinfo(struct net_device *netdev,
+			   struct ethtool_drvinfo *info)
+{
+	struct qv_adapter *ad = netdev_priv(netdev);
+
+	strscpy(info->driver, QV_DRV_NAME, sizeof(info->driver));
+	strscpy(info->bus_info, pci_name(ad->pdev), sizeof(info->bus_info));
+	snprintf(info->fw_version, sizeof(info->fw_version), "contract %u",
+		 qv_rd32(ad->hw, QV_FN_VERSION));
+}
+
+static int qv_get_link_ksettings(struct net_device *netdev,
+				 struct ethtool_link_ksettings *cmd)
+{
+	struct qv_adapter *ad = netdev_priv(netdev);
+	u32 speed = 0;
+
+	ethtool_link_ksettings_zero_link_mode(cmd, supported);
+	ethtool_link_ksettings_zero_link_mode(cmd, advertising);
+	cmd->base.autoneg = AUTONEG_DISABLE;
+	cmd->base.port = PORT_OTHER;
+	/* Only the PF can see the modelled line rate. */
+	if (ad->pf)
+		speed = qv_rd32(ad->pf->hw, QV_DEV_LINE_RATE);
+	if (netif_carrier_ok(netdev)) {
+		cmd->base.speed = speed ? speed : SPEED_UNKNOWN;
+		cmd->base.duplex = DUPLEX_FULL;
+	} else {
+		cmd->base.speed = SPEED_UNKNOWN;
+		cmd->base.duplex = DUPLEX_UNKNOWN;
+	}
+	return 0;
+}
+
+static void qv_get_ringparam(struct net_device *netdev,
+			     struct ethtool_ringparam *ring,
+			     struct kernel_ethtool_ringparam *kring,
+			     struct netlink_ext_ack *extack)
+{
+	struct qv_adapter *ad = netdev_priv(netdev);
+
+	ring->rx_max_pending = QV_RING_MAX;
+	ring->tx_max_pending = QV_RING_MAX;
+	ring->rx_pending = ad->rx_count;
+	ring->tx_pending = ad->tx_count;
+	kring->rx_buf_len = QV_RX_BUF_LEN;
+}
+
+static int qv_set_ringparam(struct net_device *netdev,
+			    struct ethtool_ringparam *ring,
+			    struct kernel_ethtool_ringparam *kring,
+			    struct netlink_ext_ack *extack)
+{
+	struct qv_adapter *ad = netdev_priv(netdev);
+	u32 old_rx = ad->rx_count, old_tx = ad->tx_count;
+	u32 rx, tx;
+	int err;
+
+	if (ring->rx_mini_pending || ring->rx_jumbo_pending)
+		return -EINVAL;
+	rx = clamp_t(u32, ring->rx_pending, QV_RING_MIN, QV_RING_MAX);
+	tx = clamp_t(u32, ring->tx_pending, QV_RING_MIN, QV_RING_MAX);
+	if (rx == old_rx && tx == old_tx)
+		return 0;
+
+	if (netif_running(netdev))
+		qv_stop(netdev);
+	ad->rx_count = rx;
+	ad->tx_count = tx;
+	if (!netif_running(netdev))
+		return 0;
+	err = qv_open(netdev);
+	if (err) {
+		NL_SET_ERR_MSG_MOD(extack, "cannot allocate the new rings");
+		ad->rx_count = old_rx;
+		ad->tx_count = old_tx;
+		if (qv_open(netdev))
+			dev_close(netdev);
+	}
+	return err;
+}
+
+static int qv_get_coalesce(struct net_device *netdev,
+			   struct ethtool_coalesce *ec,
+			   struct kernel_ethtool_coalesce *kec,
+			   struct netlink_ext_ack *extack)
+{
+	struct qv_adapter *ad = netdev_priv(netdev);
+
+	ec->rx_coalesce_usecs = ad->itr_us[QV_VEC_RX];
+	ec->tx_coalesce_usecs = ad->itr_us[QV_VEC_TX];
+	return 0;
+}
+
+static int qv_set_coalesce(struct net_device *netdev,
+			   struct ethtool_coalesce *ec,
+			   struct kernel_ethtool_coalesce *kec,
+			   struct netlink_ext_ack *extack)
+{
+	struct qv_adapter *ad = netdev_priv(netdev);
+
+	if (ec->rx_coalesce_usecs > QV_ITR_MAX_US ||
+	    ec->tx_coalesce_usecs > QV_ITR_MAX_US) {
+		NL_SET_ERR_MSG_MOD(extack, "usecs above the device maximum");
+		return -EINVAL;
+	}
+	ad->itr_us[QV_VEC_RX] = ec->rx_coalesce_usecs;
+	ad->itr_us[QV_VEC_TX] = ec->tx_coalesce_usecs;
+	qv_wr32(ad->hw, QV_FN_ITR(QV_VEC_RX), ad->itr_us[QV_VEC_RX]);
+	qv_wr32(ad->hw, QV_FN_ITR(QV_VEC_TX), ad->itr_us[QV_VEC_TX]);
+	return 0;
+}
+
+static void qv_get_channels(struct net_device *netdev,
+			    struct ethtool_channels *ch)
+{
+	ch->max_combined = 1;
+	ch->combined_count = 1;
+	ch->max_other = 1;	/* mailbox / link vector */
+	ch->other_count = 1;
+}
+
+/* Register dump: the per-function block up to the stats, then the stats. */
+#define QV_REGS_BLOCK	0x200
+#define QV_REGS_LEN	(QV_REGS_BLOCK + QV_NUM_STATS * 8)
+
+static int qv_get_regs_len(struct net_device *netdev)
+{
+	return QV_REGS_LEN;
+}
+
+/* Only registers the contract defines as readable; the rest read as 0. */
+static bool qv_reg_readable(u32 off)
+{
+	if (off <= QV_FN_RX_FILTER || off == QV_FN_INT_CAUSE ||
+	    off == QV_FN_INT_MASK || off == QV_FN_MISC_CAUSE)
+		return true;
+	if (off >= QV_FN_ITR(0) && off < QV_FN_ITR(QV_NUM_VECTORS))
+		return true;
+	if (off >= QV_FN_MC_LO(0) && off < QV_FN_MC_LO(QV_MC_ENTRIES))
+		return true;
+	if (off >= QV_FN_RX_BASE_LO && off <= QV_FN_RX_BUF_SIZE)
+		return true;
+	if (off >= QV_FN_TX_BASE_LO && off <= QV_FN_TX_TAIL)
+		return true;
+	return off == QV_FN_MBX_CTRL ||
+	       (off >= QV_FN_MBX_MEM(0) && off < QV_FN_MBX_MEM(QV_MBX_WORDS));
+}
+
+static void qv_get_regs(struct net_device *netdev, struct ethtool_regs *regs,
+			void *p)
+{
+	struct qv_adapter *ad = netdev_priv(netdev);
+	u32 *buf = p;
+	u32 off;
+
+	regs->version = QV_CONTRACT_VERSION << 16 | ad->pdev->revision;
+	memset(p, 0, QV_REGS_LEN);
+	for (off = 0; off < QV_REGS_BLOCK; off += 4)
+		if (qv_reg_readable(off))
+			buf[off / 4] = qv_rd32(ad->hw, off);
+	for (off = 0; off < QV_NUM_STATS * 8; off += 4)
+		buf[(QV_REGS_BLOCK + off) / 4] =
+			qv_rd32(ad->hw, QV_FN_STATS + off);
+}
+
+static int qv_get_sset_count(struct net_device *netdev, int sset)
+{
+	struct qv_adapter *ad = netdev_priv(netdev);
+
+	if (sset != ETH_SS_STATS)
+		return -EOPNOTSUPP;
+	return qv_n_hw_stats(ad) + QV_SW_NUM;
+}
+
+static void qv_get_strings(struct net_device *netdev, u32 sset, u8 *data)
+{
+	struct qv_adapter *ad = netdev_priv(netdev);
+	unsigned int i;
+
+	if (sset != ETH_SS_STATS)
+		return;
+	for (i = 0; i < qv_n_hw_stats(ad); i++) {
+		memcpy(data, qv_hw_stats[i].name, ETH_GSTRING_LEN);
+		data += ETH_GSTRING_LEN;
+	}
+	memcpy(data, qv_sw_stat_names, sizeof(qv_sw_stat_names));
+}
+
+static void qv_get_ethtool_stats(struct net_device *netdev,
+				 struct ethtool_stats *stats, u64 *data)
+{
+	struct qv_adapter *ad = netdev_priv(netdev);
+	struct qv_tx_ring *tx = &ad->tx;
+	struct qv_rx_ring *rx = &ad->rx;
+	u64 sw[QV_SW_NUM];
+	unsigned int i, start;
+
+	for (i = 0; i < qv_n_hw_stats(ad); i++) {
+		if (qv_hw_stats[i].pf_only)
+			*data++ = qv_rd64(ad->hw, QV_FN_STAT(qv_hw_stats[i].idx));
+		else
+			*data++ = qv_hw_stat(ad, qv_hw_stats[i].idx);
+	}
+
+	do {
+		start = u64_stats_fetch_begin(&tx->syncp);
+		sw[QV_SW_TX_RESTART] = tx->restart_queue;
+		sw[QV_SW_TX_BUSY] = tx->busy;
+		sw[QV_SW_TX_CSUM] = tx->csum;
+		sw[QV_SW_TX_TSO] = tx->tso;
+		sw[QV_SW_TX_ERR_FRAMES] = tx->err_frames;
+	} while (u64_stats_fetch_retry(&tx->syncp, start));
+	do {
+		start = u64_stats_fetch_begin(&rx->syncp);
+		sw[QV_SW_RX_ALLOC_FAIL] = rx->alloc_fail;
+		sw[QV_SW_RX_FRAME_ERR] = rx->frame_err;
+		sw[QV_SW_RX_GSO] = rx->gso_frames;
+		sw[QV_SW_RX_CSUM_OK] = rx->csum_ok;
+		sw[QV_SW_RX_CSUM_NONE] = rx->csum_none;
+		sw[QV_SW_RX_VLAN_STRIP] = rx->vlan_strip;
+	} while (u64_stats_fetch_retry(&rx->syncp, start));
+	sw[QV_SW_TX_TIMEOUTS] = ad->tx_timeouts;
+	sw[QV_SW_RESETS] = ad->resets;
+	memcpy(data, sw, sizeof(sw));
+}
+
+static u32 qv_get_msglevel(struct net_device *netdev)
+{
+	struct qv_adapter *ad = netdev_priv(netdev);
+
+	return ad->msg_enable;
+}
+
+static void qv_set_msglevel(struct net_device *netdev, u32 level)
+{
+	struct qv_adapter *ad = netdev_priv(netdev);
+
+	ad->msg_enable = level;
+}
+
+static const struct ethtool_ops qv_ethtool_ops = {
+	.supported_coalesce_params = ETHTOOL_COALESCE_USECS,
+	.get_drvinfo = qv_get_drvinfo,
+	.get_link = ethtool_op_get_link,
+	.get_link_ksettings = qv_get_link_ksettings,
+	.get_ringparam = qv_get_ringparam,
+	.set_ringparam = qv_set_ringparam,
+	.get_coalesce = qv_get_coalesce,
+	.set_coalesce = qv_set_coalesce,
+	.get_channels = qv_get_channels,
+	.get_regs_len = qv_get_regs_len,
+	.get_regs = qv_get_regs,
+	.get_sset_count = qv_get_sset_count,
+	.get_strings = qv_get_strings,
+	.get_ethtool_stats = qv_get_ethtool_stats,
+	.get_msglevel = qv_get_msglevel,
+	.set_msglevel = qv_set_msglevel,
+};
+
+void qv_set_ethtool_ops(struct net_device *netdev)
+{
+	netdev->ethtool_ops = &qv_ethtool_ops;
+}

@@ -1,0 +1,384 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * qosvnic: PCI probe/remove for the PF (function 0 queue pair plus SR-IOV
+ * management) and for the VFs.
+ */
+#include <linux/module.h>
+#include <linux/pci.h>
+#include <linux/rtnetlink.h>
+
+#include "qosvnic.h"
+
+static int debug = -1;
+module_param(debug, int, 0444);
+MODULE_PARM_DESC(debug, "Debug level (0=none,...,16=all)");
+
+static unsigned int qos_min, qos_def, qos_max;
+module_param(qos_min, uint, 0444);
+MODULE_PARM_DESC(qos_min, "VF: minimum egress bandwidth to request from the PF, Mbit/s");
+module_param(qos_def, uint, 0444);
+MODULE_PARM_DESC(qos_def, "VF: default egress bandwidth to request from the PF, Mbit/s");
+module_param(qos_max, uint, 0444);
+MODULE_PARM_DESC(qos_max, "VF: maximum egress bandwidth to request from the PF, Mbit/s (0 = no request)");
+
+#define QV_DEFAULT_MSG (NETIF_MSG_DRV | NETIF_MSG_PROBE | NETIF_MSG_LINK)
+
+static const struct pci_device_id qv_pci_tbl[] = {
+	{ PCI_VDEVICE(REDHAT_QUMRANET, QV_PCI_DEVICE_ID_PF), QV_BOARD_PF },
+	{ PCI_VDEVICE(REDHAT_QUMRANET, QV_PCI_DEVICE_ID_VF), QV_BOARD_VF },
+	{ }
+};
+MODULE_DEVICE_TABLE(pci, qv_pci_tbl);
+
+static void qv_check_layout(void)
+{
+	BUILD_BUG_ON(PCI_VENDOR_ID_REDHAT_QUMRANET != QV_PCI_VENDOR_ID);
+	BUILD_BUG_ON(sizeof(struct qv_tx_desc) != QV_TXD_SIZE);
+	BUILD_BUG_ON(offsetof(struct qv_tx_desc, len) != QV_TXD_LEN);
+	BUILD_BUG_ON(offsetof(struct qv_tx_desc, cmd) != QV_TXD_CMD);
+	BUILD_BUG_ON(offsetof(struct qv_tx_desc, status) != QV_TXD_STATUS);
+	BUILD_BUG_ON(offsetof(struct qv_tx_desc, mss) != QV_TXD_MSS);
+	BUILD_BUG_ON(offsetof(struct qv_tx_desc, vlan) != QV_TXD_VLAN);
+	BUILD_BUG_ON(sizeof(struct qv_rx_desc) != QV_RXD_SIZE);
+	BUILD_BUG_ON(offsetof(struct qv_rx_desc, len) != QV_RXD_LEN);
+	BUILD_BUG_ON(offsetof(struct qv_rx_desc, status) != QV_RXD_STATUS);
+	BUILD_BUG_ON(offsetof(struct qv_rx_desc, vlan) != QV_RXD_VLAN);
+	BUILD_BUG_ON(offsetof(struct qv_rx_desc, gso_size) !=
+		     QV_RXD_GSO_SIZE);
+	BUILD_BUG_ON(QV_RX_BUF_LEN < QV_RX_BUF_MIN);
+	BUILD_BUG_ON(QV_RX_BUF_LEN > QV_RX_BUF_MAX);
+}
+
+static int qv_request_misc_irq(struct qv_adapter *ad)
+{
+	int err;
+
+	snprintf(ad->irq_name[QV_VEC_MISC], sizeof(ad->irq_name[0]),
+		 "%s-misc", pci_name(ad->pdev));
+	err = request_irq(pci_irq_vector(ad->pdev, QV_VEC_MISC),
+			  qv_msix_misc, 0, ad->irq_name[QV_VEC_MISC], ad);
+	if (err)
+		dev_err(&ad->pdev->dev, "request_irq(misc) failed: %d\n", err);
+	return err;
+}
+
+static void qv_free_misc_irq(struct qv_adapter *ad)
+{
+	qv_irq_disable(ad, QV_INT_MISC);
+	free_irq(pci_irq_vector(ad->pdev, QV_VEC_MISC), ad);
+}
+
+/* VF: ask the PF for a reset; it answers with our MAC and MTU. */
+static void qv_vf_get_config(struct qv_adapter *ad, u8 *mac)
+{
+	u32 msg[1] = { QV_MSG_RESET };
+	u32 reply[4] = { };
+	int err;
+
+	err = qv_vf_mbx_xfer(ad, msg, 1, reply, 4);
+	ad->pf_answers = !err;
+	if (!err) {
+		qv_regs_to_mac(reply[1], reply[2], mac);
+		if (reply[3] >= QV_MTU_MIN && reply[3] <= QV_MTU_MAX)
+			ad->netdev->mtu = reply[3];
+		return;
+	}
+	dev_info(&ad->pdev->dev,
+		 "PF did not answer the reset request (%d), using registers\n",
+		 err);
+	qv_regs_to_mac(qv_rd32(ad->hw, QV_FN_MAC_LO),
+		       qv_rd32(ad->hw, QV_FN_MAC_HI), mac);
+}
+
+static int qv_vf_set_random_mac(struct qv_adapter *ad)
+{
+	struct net_device *netdev = ad->netdev;
+	u32 msg[3] = { QV_MSG_SET_MAC };
+
+	eth_hw_addr_random(netdev);
+	qv_mac_to_regs(netdev->dev_addr, &msg[1], &msg[2]);
+	dev_info(&ad->pdev->dev,
+		 "MAC address not assigned by administrator, using random %pM\n",
+		 netdev->dev_addr);
+	return qv_vf_mbx_xfer(ad, msg, 3, NULL, 0);
+}
+
+/* VF: ask the PF for the (min, default, max) tuple given at load time. */
+static void qv_vf_qos_request(struct qv_adapter *ad)
+{
+	u32 msg[4] = { QV_MSG_QOS_REQ, qos_min, qos_def, qos_max };
+	u32 reply[4] = { };
+	int err;
+
+	if (!qos_max || !ad->pf_answers)
+		return;
+	err = qv_vf_mbx_xfer(ad, msg, 4, reply, 4);
+	if (!err)
+		dev_info(&ad->pdev->dev,
+			 "PF granted bandwidth min %u default %u max %u Mbit/s\n",
+			 reply[1], reply[2], reply[3]);
+	else if (err == -EACCES)
+		dev_warn(&ad->pdev->dev,
+			 "PF refused bandwidth %u/%u/%u Mbit/s; grantable: min %u default %u max %u\n",
+			 qos_min, qos_def, qos_max, reply[1], reply[2],
+			 reply[3]);
+	else
+		dev_warn(&ad->pdev->dev, "bandwidth request failed: %d\n",
+			 err);
+}
+
+static int qv_probe(struct pci_dev *pdev, const struct pci_device_id *ent)
+{
+	bool is_pf = ent->driver_data == QV_BOARD_PF;
+	struct net_device *netdev;
+	struct qv_adapter *ad;
+	struct qv_pf *pf = NULL;
+	void __iomem *hw;
+	u8 mac[ETH_ALEN];
+	u32 id, ver;
+	int err;
+
+	qv_check_layout();
+
+	err = pci_enable_device_mem(pdev);
+	if (err) {
+		dev_err(&pdev->dev, "pci_enable_device_mem failed: %d\n", err);
+		return err;
+	}
+	err = dma_set_mask_and_coherent(&pdev->dev, DMA_BIT_MASK(64));
+	if (err) {
+		dev_err(&pdev->dev, "no usable DMA configuration: %d\n", err);
+		goto err_disable;
+	}
+	err = pci_request_mem_regions(pdev, QV_DRV_NAME);
+	if (err) {
+		dev_err(&pdev->dev, "pci_request_mem_regions failed: %d\n",
+			err);
+		goto err_disable;
+	}
+	pci_set_master(pdev);
+
+	hw = pci_iomap(pdev, is_pf ? QV_PF_BAR_REGS : QV_VF_BAR_REGS, 0);
+	if (!hw) {
+		dev_err(&pdev->dev, "cannot map BAR0\n");
+		err = -ENOMEM;
+		goto err_release;
+	}
+	id = qv_rd32(hw, QV_FN_ID);
+	ver = qv_rd32(hw, QV_FN_VERSION);
+	if (id != QV_ID_MAGIC || ver != QV_CONTRACT_VERSION) {
+		dev_err(&pdev->dev,
+			"unsupported device: id %#x version %u (want %#x v%u)\n",
+			id, ver, QV_ID_MAGIC, QV_CONTRACT_VERSION);
+		err = -ENODEV;
+		goto err_unmap;
+	}
+
+	if (is_pf) {
+		pf = qv_devlink_alloc(pdev);
+		if (!pf) {
+			dev_err(&pdev->dev, "devlink_alloc failed\n");
+			err = -ENOMEM;
+			goto err_unmap;
+		}
+		pf->hw = hw;
+		INIT_WORK(&pf->mbx_work, qv_pf_mbx_work);
+	}
+
+	netdev = alloc_etherdev(sizeof(*ad));
+	if (!netdev) {
+		dev_err(&pdev->dev, "alloc_etherdev failed\n");
+		err = -ENOMEM;
+		goto err_free_pf;
+	}
+	SET_NETDEV_DEV(netdev, &pdev->dev);
+	pci_set_drvdata(pdev, netdev);
+	ad = netdev_priv(netdev);
+	ad->netdev = netdev;
+	ad->pdev = pdev;
+	ad->hw = hw;
+	ad->pf = pf;
+	ad->msg_enable = netif_msg_init(debug, QV_DEFAULT_MSG);
+	ad->tx_count = QV_RING_DEFAULT;
+	ad->rx_count = QV_RING_DEFAULT;
+	ad->itr_us[QV_VEC_RX] = QV_ITR_RX_DEFAULT;
+	ad->itr_us[QV_VEC_TX] = QV_ITR_TX_DEFAULT;
+	set_bit(QV_S_DOWN, &ad->state);
+	mutex_init(&ad->mbx_lock);
+	spin_lock_init(&ad->stats_lock);
+	INIT_DELAYED_WORK(&ad->service, qv_service_task);
+	if (pf)
+		pf->adapter = ad;
+
+	/* Start from a clean function: rings stopped, interrupts masked. */
+	qv_function_reset(ad);
+	qv_irq_disable(ad, QV_INT_ALL);
+
+	err = pci_alloc_irq_vectors(pdev, QV_NUM_VECTORS, QV_NUM_VECTORS,
+				    PCI_IRQ_MSIX);
+	if (err < 0) {
+		dev_err(&pdev->dev, "cannot allocate %d MSI-X vectors: %d\n",
+			QV_NUM_VECTORS, err);
+		goto err_free_netdev;
+	}
+	err = qv_request_misc_irq(ad);
+	if (err)
+		goto err_free_vectors;
+	qv_irq_enable(ad, QV_INT_MISC);
+
+	qv_netdev_setup(ad);
+	if (pf) {
+		qv_regs_to_mac(qv_rd32(hw, QV_FN_MAC_LO),
+			       qv_rd32(hw, QV_FN_MAC_HI), mac);
+		if (is_valid_ether_addr(mac)) {
+			eth_hw_addr_set(netdev, mac);
+		} else {
+			eth_hw_addr_random(netdev);
+			dev_info(&pdev->dev, "no MAC in device, using random %pM\n",
+				 netdev->dev_addr);
+		}
+	} else {
+		qv_vf_get_config(ad, mac);
+		if (is_valid_ether_addr(mac)) {
+			eth_hw_addr_set(netdev, mac);
+		} else {
+			err = qv_vf_set_random_mac(ad);
+			if (err)
+				dev_warn(&pdev->dev,
+					 "PF refused the random MAC (%d), VF will not receive unicast\n",
+					 err);
+		}
+		qv_vf_qos_request(ad);
+	}
+
+	if (pf) {
+		err = qv_devlink_init(pf);
+		if (err) {
+			dev_err(&pdev->dev, "devlink port/sb setup failed: %d\n",
+				err);
+			goto err_napi;
+		}
+#ifdef QV_HAVE_NETDEV_DEVLINK_PORT
+		SET_NETDEV_DEVLINK_PORT(netdev, &pf->dl_port);
+#endif
+	}
+
+	err = register_netdev(netdev);
+	if (err) {
+		dev_err(&pdev->dev, "register_netdev failed: %d\n", err);
+		goto err_devlink;
+	}
+	netif_carrier_off(netdev);
+
+	if (pf) {
+		qv_devlink_netdev_attach(pf, netdev);
+		err = qv_qos_sysfs_init(pf);
+		if (err) {
+			dev_err(&pdev->dev, "sysfs qos directory failed: %d\n",
+				err);
+			goto err_unregister;
+		}
+		qv_devlink_register(pf);
+	}
+
+	netif_info(ad, probe, netdev, "qosvnic %s %s, MAC %pM\n",
+		   pf ? "PF" : "VF", pci_name(pdev), netdev->dev_addr);
+	return 0;
+
+err_unregister:
+	qv_devlink_netdev_detach(pf);
+	unregister_netdev(netdev);
+err_devlink:
+	if (pf)
+		qv_devlink_fini(pf);
+err_napi:
+	netif_napi_del(&ad->napi);
+	qv_free_misc_irq(ad);
+err_free_vectors:
+	pci_free_irq_vectors(pdev);
+err_free_netdev:
+	cancel_delayed_work_sync(&ad->service);
+	free_netdev(netdev);
+	pci_set_drvdata(pdev, NULL);
+err_free_pf:
+	if (pf)
+		qv_devlink_free(pf);
+err_unmap:
+	pci_iounmap(pdev, hw);
+err_release:
+	pci_release_mem_regions(pdev);
+err_disable:
+	pci_disable_device(pdev);
+	return err;
+}
+
+static void qv_remove(struct pci_dev *pdev)
+{
+	struct net_device *netdev = pci_get_drvdata(pdev);
+	struct qv_adapter *ad;
+	struct qv_pf *pf;
+
+	if (!netdev)
+		return;
+	ad = netdev_priv(netdev);
+	pf = ad->pf;
+	set_bit(QV_S_REMOVING, &ad->state);
+
+	if (pf) {
+		qv_devlink_unregister(pf);
+		qv_sriov_disable(pf);
+		qv_qos_sysfs_fini(pf);
+	}
+
+	/* No more misc events: the service task and mailbox stay idle. */
+	qv_free_misc_irq(ad);
+	if (pf)
+		cancel_work_sync(&pf->mbx_work);
+	cancel_delayed_work_sync(&ad->service);
+
+	if (pf)
+		qv_devlink_netdev_detach(pf);
+	unregister_netdev(netdev);	/* runs ndo_stop */
+	netif_napi_del(&ad->napi);
+
+	qv_function_reset(ad);
+	pci_free_irq_vectors(pdev);
+	if (pf)
+		qv_devlink_fini(pf);
+	pci_iounmap(pdev, ad->hw);
+	free_netdev(netdev);
+	if (pf)
+		qv_devlink_free(pf);
+	pci_set_drvdata(pdev, NULL);
+	pci_release_mem_regions(pdev);
+	pci_disable_device(pdev);
+}
+
+static void qv_shutdown(struct pci_dev *pdev)
+{
+	struct net_device *netdev = pci_get_drvdata(pdev);
+
+	if (!netdev)
+		return;
+	rtnl_lock();
+	netif_device_detach(netdev);
+	if (netif_running(netdev))
+		qv_stop(netdev);
+	rtnl_unlock();
+	pci_disable_device(pdev);
+}
+
+static struct pci_driver qv_driver = {
+	.name = QV_DRV_NAME,
+	.id_table = qv_pci_tbl,
+	.probe = qv_probe,
+	.remove = qv_remove,
+	.shutdown = qv_shutdown,
+	.sriov_configure = qv_sriov_configure,
+};
+
+module_pci_driver(qv_driver);
+
+MODULE_AUTHOR("qosvnic developers");
+MODULE_DESCRIPTION("qosvnic SR-IOV NIC with per-VF ingress admission control");
+MODULE_LICENSE("GPL");

@@ -1,0 +1,517 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * qosvnic: net_device operations shared by the VF and the PF's own queue
+ * pair, the service task (reset, link, rx mode) and the misc interrupt.
+ */
+#include <linux/netdevice.h>
+#include <linux/rtnetlink.h>
+
+#include "qosvnic.h"
+
+/* Gauges are not accumulated across function resets. */
+static bool qv_stat_is_gauge(unsigned int idx)
+{
+	return idx == QV_STAT_BUF_OCCUPANCY || idx == QV_STAT_BUF_PEAK;
+}
+
+u64 qv_hw_stat(struct qv_adapter *ad, unsigned int idx)
+{
+	u64 val = qv_rd64(ad->hw, QV_FN_STAT(idx));
+	unsigned long flags;
+
+	if (qv_stat_is_gauge(idx))
+		return val;
+	spin_lock_irqsave(&ad->stats_lock, flags);
+	val += ad->hw_base[idx];
+	spin_unlock_irqrestore(&ad->stats_lock, flags);
+	return val;
+}
+
+/*
+ * Reset the function. Counters are folded into hw_base so that the netdev
+ * statistics never go backwards, whether or not the reset clears them.
+ */
+void qv_function_reset(struct qv_adapter *ad)
+{
+	u64 before[QV_NUM_STATS];
+	unsigned long flags;
+	unsigned int i;
+
+	for (i = 0; i < QV_NUM_STATS; i++)
+		before[i] = qv_rd64(ad->hw, QV_FN_STAT(i));
+	qv_wr32(ad->hw, QV_FN_CTRL, QV_CTRL_RESET);
+	qv_rd32(ad->hw, QV_FN_STATUS);	/* flush the posted write */
+
+	spin_lock_irqsave(&ad->stats_lock, flags);
+	for (i = 0; i < QV_NUM_STATS; i++) {
+		if (qv_stat_is_gauge(i))
+			continue;
+		ad->hw_base[i] += before[i] - qv_rd64(ad->hw, QV_FN_STAT(i));
+	}
+	spin_unlock_irqrestore(&ad->stats_lock, flags);
+	ad->resets++;
+}
+
+void qv_service_kick(struct qv_adapter *ad)
+{
+	if (!test_bit(QV_S_REMOVING, &ad->state))
+		mod_delayed_work(system_wq, &ad->service, 0);
+}
+
+void qv_update_link(struct qv_adapter *ad)
+{
+	struct net_device *netdev = ad->netdev;
+	bool up;
+
+	if (test_bit(QV_S_DOWN, &ad->state))
+		return;
+	up = qv_rd32(ad->hw, QV_FN_STATUS) & QV_STATUS_LINK_UP;
+	if (up && !netif_carrier_ok(netdev)) {
+		netif_carrier_on(netdev);
+		netif_info(ad, link, netdev, "link up\n");
+	} else if (!up && netif_carrier_ok(netdev)) {
+		netif_carrier_off(netdev);
+		netif_info(ad, link, netdev, "link down\n");
+	}
+}
+
+irqreturn_t qv_msix_misc(int irq, void *data)
+{
+	struct qv_adapter *ad = data;
+	u32 cause;
+
+	cause = qv_rd32(ad->hw, QV_FN_MISC_CAUSE);
+	qv_wr32(ad->hw, QV_FN_MISC_CAUSE, cause);
+	qv_wr32(ad->hw, QV_FN_INT_CAUSE, QV_INT_MISC);
+
+	if (cause & QV_MISC_LINK)
+		set_bit(QV_S_LINK_CHECK, &ad->state);
+	if (cause & QV_MISC_RING_ERR)
+		set_bit(QV_S_RESET_REQ, &ad->state);
+	if ((cause & QV_MISC_MBX) && !ad->pf)
+		set_bit(QV_S_PF_MSG, &ad->state);
+	if ((cause & QV_MISC_VF_MBX) && ad->pf &&
+	    !test_bit(QV_S_REMOVING, &ad->state))
+		queue_work(system_wq, &ad->pf->mbx_work);
+	if (cause & ~QV_MISC_VF_MBX)
+		qv_service_kick(ad);
+	return IRQ_HANDLED;
+}
+
+void qv_set_features_hw(struct qv_adapter *ad, netdev_features_t f)
+{
+	u32 off = 0;
+
+	if (f & (NETIF_F_IP_CSUM | NETIF_F_IPV6_CSUM))
+		off |= QV_OFF_TX_CSUM;
+	if (f & (NETIF_F_TSO | NETIF_F_TSO6))
+		off |= QV_OFF_TSO;
+	if (f & NETIF_F_RXCSUM)
+		off |= QV_OFF_RX_CSUM;
+	if (f & NETIF_F_LRO)
+		off |= QV_OFF_LRO;
+	if (f & NETIF_F_HW_VLAN_CTAG_RX)
+		off |= QV_OFF_VLAN_STRIP;
+	if (f & NETIF_F_HW_VLAN_CTAG_TX)
+		off |= QV_OFF_VLAN_INSERT;
+	qv_wr32(ad->hw, QV_FN_OFFLOADS, off & ad->dev_features);
+}
+
+/* PF only: QV_FN_MAC_* mirrors the management window's MAC of fn 0. */
+static void qv_write_mac(struct qv_adapter *ad, const u8 *mac)
+{
+	u32 lo, hi;
+
+	qv_mac_to_regs(mac, &lo, &hi);
+	qv_wr32(qv_mgmt(ad->pf, 0), QV_MG_MAC_LO, lo);
+	qv_wr32(qv_mgmt(ad->pf, 0), QV_MG_MAC_HI, hi);
+}
+
+/* VF: tell the PF which multicast groups we join (policy hand-shake). */
+static void qv_vf_notify_mc(struct qv_adapter *ad, u8 (*addrs)[ETH_ALEN],
+			    unsigned int n)
+{
+	u32 msg[QV_MBX_WORDS] = { QV_MSG_SET_MC, n };
+	unsigned int i, max = (QV_MBX_WORDS - 2) / 2;
+	int err;
+
+	for (i = 0; i < n && i < max && i < QV_MC_ENTRIES; i++)
+		qv_mac_to_regs(addrs[i], &msg[2 + 2 * i], &msg[3 + 2 * i]);
+	err = qv_vf_mbx_xfer(ad, msg, 2 + 2 * i, NULL, 0);
+	if (err)
+		netif_dbg(ad, drv, ad->netdev,
+			  "PF did not take SET_MC (%d), programming the table directly\n",
+			  err);
+}
+
+static void qv_sync_rx_mode(struct qv_adapter *ad)
+{
+	struct net_device *netdev = ad->netdev;
+	u8 addrs[QV_MC_ENTRIES][ETH_ALEN];
+	u32 filter = QV_RXF_BCAST;
+	struct netdev_hw_addr *ha;
+	unsigned int n = 0, i;
+	unsigned int flags;
+
+	netif_addr_lock_bh(netdev);
+	flags = netdev->flags;
+	netdev_for_each_mc_addr(ha, netdev) {
+		if (n < QV_MC_ENTRIES)
+			ether_addr_copy(addrs[n], ha->addr);
+		n++;
+	}
+	netif_addr_unlock_bh(netdev);
+
+	if (flags & IFF_PROMISC)
+		filter |= QV_RXF_PROMISC | QV_RXF_ALLMULTI;
+	if ((flags & IFF_ALLMULTI) || n > QV_MC_ENTRIES)
+		filter |= QV_RXF_ALLMULTI;
+
+	if (!ad->pf && ad->pf_answers)
+		qv_vf_notify_mc(ad, addrs, n);
+
+	/*
+	 * The PF has no window onto a VF's multicast table, so the function
+	 * always programs its own table (see CONTRACT-REQUESTS.md).
+	 */
+	for (i = 0; i < QV_MC_ENTRIES; i++) {
+		u32 lo = 0, hi = 0;
+
+		if (i < n) {
+			qv_mac_to_regs(addrs[i], &lo, &hi);
+			hi |= QV_MC_HI_VALID;
+		}
+		qv_wr32(ad->hw, QV_FN_MC_LO(i), lo);
+		qv_wr32(ad->hw, QV_FN_MC_HI(i), hi);
+	}
+	qv_wr32(ad->hw, QV_FN_RX_FILTER, filter);
+}
+
+static void qv_set_rx_mode(struct net_device *netdev)
+{
+	struct qv_adapter *ad = netdev_priv(netdev);
+
+	set_bit(QV_S_RXMODE_REQ, &ad->state);
+	qv_service_kick(ad);
+}
+
+static int qv_request_ring_irqs(struct qv_adapter *ad)
+{
+	struct pci_dev *pdev = ad->pdev;
+	int err;
+
+	snprintf(ad->irq_name[QV_VEC_RX], sizeof(ad->irq_name[0]), "%s-rx",
+		 ad->netdev->name);
+	snprintf(ad->irq_name[QV_VEC_TX], sizeof(ad->irq_name[0]), "%s-tx",
+		 ad->netdev->name);
+	err = request_irq(pci_irq_vector(pdev, QV_VEC_RX), qv_msix_ring, 0,
+			  ad->irq_name[QV_VEC_RX], ad);
+	if (err) {
+		netdev_err(ad->netdev, "request_irq(rx) failed: %d\n", err);
+		return err;
+	}
+	err = request_irq(pci_irq_vector(pdev, QV_VEC_TX), qv_msix_ring, 0,
+			  ad->irq_name[QV_VEC_TX], ad);
+	if (err) {
+		netdev_err(ad->netdev, "request_irq(tx) failed: %d\n", err);
+		free_irq(pci_irq_vector(pdev, QV_VEC_RX), ad);
+	}
+	return err;
+}
+
+static void qv_free_ring_irqs(struct qv_adapter *ad)
+{
+	free_irq(pci_irq_vector(ad->pdev, QV_VEC_TX), ad);
+	free_irq(pci_irq_vector(ad->pdev, QV_VEC_RX), ad);
+}
+
+int qv_open(struct net_device *netdev)
+{
+	struct qv_adapter *ad = netdev_priv(netdev);
+	int err;
+
+	err = qv_rings_alloc(ad);
+	if (err)
+		return err;
+	err = qv_request_ring_irqs(ad);
+	if (err)
+		goto err_rings;
+
+	if (ad->pf)
+		qv_write_mac(ad, netdev->dev_addr);
+	qv_wr32(ad->hw, QV_FN_MTU, netdev->mtu);
+	qv_set_features_hw(ad, netdev->features);
+	qv_wr32(ad->hw, QV_FN_ITR(QV_VEC_RX), ad->itr_us[QV_VEC_RX]);
+	qv_wr32(ad->hw, QV_FN_ITR(QV_VEC_TX), ad->itr_us[QV_VEC_TX]);
+	qv_wr32(ad->hw, QV_FN_RX_FILTER, QV_RXF_BCAST);
+	qv_rings_hw_setup(ad);
+
+	clear_bit(QV_S_DOWN, &ad->state);
+	napi_enable(&ad->napi);
+	qv_wr32(ad->hw, QV_FN_CTRL, QV_CTRL_RX_EN | QV_CTRL_TX_EN);
+	qv_wr32(ad->hw, QV_FN_INT_CAUSE, QV_INT_RX | QV_INT_TX);
+	qv_irq_enable(ad, QV_INT_RX | QV_INT_TX);
+	netif_tx_start_all_queues(netdev);
+	qv_update_link(ad);
+
+	set_bit(QV_S_RXMODE_REQ, &ad->state);
+	qv_service_kick(ad);
+	return 0;
+
+err_rings:
+	qv_rings_free(ad);
+	return err;
+}
+
+int qv_stop(struct net_device *netdev)
+{
+	struct qv_adapter *ad = netdev_priv(netdev);
+
+	if (test_and_set_bit(QV_S_DOWN, &ad->state))
+		return 0;
+	netif_carrier_off(netdev);
+	netif_tx_disable(netdev);
+
+	qv_irq_disable(ad, QV_INT_RX | QV_INT_TX);
+	qv_wr32(ad->hw, QV_FN_CTRL, 0);
+	qv_rd32(ad->hw, QV_FN_STATUS);	/* flush: no DMA after this */
+	synchronize_irq(pci_irq_vector(ad->pdev, QV_VEC_RX));
+	synchronize_irq(pci_irq_vector(ad->pdev, QV_VEC_TX));
+	napi_disable(&ad->napi);
+	qv_free_ring_irqs(ad);
+
+	qv_rings_clean(ad);
+	qv_rings_free(ad);
+	return 0;
+}
+
+static void qv_reset_subtask(struct qv_adapter *ad)
+{
+	struct net_device *netdev = ad->netdev;
+	u32 status = qv_rd32(ad->hw, QV_FN_STATUS);
+	int err;
+
+	netdev_warn(netdev, "resetting function (status %#x)\n", status);
+	if (netif_running(netdev))
+		qv_stop(netdev);
+	qv_function_reset(ad);
+	if (netif_running(netdev)) {
+		err = qv_open(netdev);
+		if (err) {
+			netdev_err(netdev, "reopen after reset failed: %d\n",
+				   err);
+			dev_close(netdev);
+		}
+	}
+}
+
+void qv_service_task(struct work_struct *work)
+{
+	struct qv_adapter *ad = container_of(to_delayed_work(work),
+					     struct qv_adapter, service);
+
+	if (test_bit(QV_S_REMOVING, &ad->state))
+		return;
+
+	if (!ad->pf && test_and_clear_bit(QV_S_PF_MSG, &ad->state))
+		qv_vf_mbx_poll(ad);
+
+	rtnl_lock();
+	if (test_and_clear_bit(QV_S_RESET_REQ, &ad->state))
+		qv_reset_subtask(ad);
+	clear_bit(QV_S_LINK_CHECK, &ad->state);
+	qv_update_link(ad);
+	rtnl_unlock();
+
+	if (test_and_clear_bit(QV_S_RXMODE_REQ, &ad->state) &&
+	    !test_bit(QV_S_DOWN, &ad->state))
+		qv_sync_rx_mode(ad);
+
+	if (!test_bit(QV_S_DOWN, &ad->state) &&
+	    !test_bit(QV_S_REMOVING, &ad->state))
+		queue_delayed_work(system_wq, &ad->service,
+				   QV_SERVICE_PERIOD);
+}
+
+static void qv_tx_timeout(struct net_device *netdev, unsigned int txqueue)
+{
+	struct qv_adapter *ad = netdev_priv(netdev);
+
+	ad->tx_timeouts++;
+	netdev_err(netdev,
+		   "TX timeout on queue %u: head %u tail %u ntc %u ntu %u\n",
+		   txqueue, qv_rd32(ad->hw, QV_FN_TX_HEAD),
+		   qv_rd32(ad->hw, QV_FN_TX_TAIL), ad->tx.next_to_clean,
+		   ad->tx.next_to_use);
+	set_bit(QV_S_RESET_REQ, &ad->state);
+	qv_service_kick(ad);
+}
+
+static void qv_get_stats64(struct net_device *netdev,
+			   struct rtnl_link_stats64 *s)
+{
+	struct qv_adapter *ad = netdev_priv(netdev);
+	u64 st[QV_NUM_STATS];
+	unsigned int start, i;
+	u64 rxd, rxe, txd;
+
+	for (i = 0; i < QV_NUM_STATS; i++)
+		st[i] = qv_hw_stat(ad, i);
+
+	s->rx_packets = st[QV_STAT_RX_PACKETS];
+	s->rx_bytes = st[QV_STAT_RX_BYTES];
+	s->tx_packets = st[QV_STAT_TX_PACKETS];
+	s->tx_bytes = st[QV_STAT_TX_BYTES];
+	s->multicast = st[QV_STAT_RX_MCAST];
+	/* Partition or ring full: the device had no room for the frame. */
+	s->rx_missed_errors = st[QV_STAT_DROP_BUFFER] +
+			      st[QV_STAT_DROP_RING_FULL];
+	/* Admission policy drops: policer, length, VLAN. */
+	s->rx_dropped = st[QV_STAT_DROP_RATE] + st[QV_STAT_DROP_LENGTH] +
+			st[QV_STAT_DROP_VLAN];
+	s->tx_dropped = st[QV_STAT_TX_DROP_SPOOF] + st[QV_STAT_TX_DROP_BAD];
+
+	do {
+		start = u64_stats_fetch_begin(&ad->rx.syncp);
+		rxd = ad->rx.dropped + ad->rx.alloc_fail;
+		rxe = ad->rx.frame_err;
+	} while (u64_stats_fetch_retry(&ad->rx.syncp, start));
+	do {
+		start = u64_stats_fetch_begin(&ad->tx.syncp);
+		txd = ad->tx.dropped;
+	} while (u64_stats_fetch_retry(&ad->tx.syncp, start));
+
+	s->rx_dropped += rxd;
+	s->rx_errors = rxe;
+	s->rx_length_errors = rxe;
+	s->tx_dropped += txd;
+}
+
+static int qv_change_mtu(struct net_device *netdev, int new_mtu)
+{
+	struct qv_adapter *ad = netdev_priv(netdev);
+
+	netif_dbg(ad, drv, netdev, "MTU %u -> %d\n", netdev->mtu, new_mtu);
+	netdev->mtu = new_mtu;
+	qv_wr32(ad->hw, QV_FN_MTU, new_mtu);
+	return 0;
+}
+
+static int qv_set_mac_address(struct net_device *netdev, void *p)
+{
+	struct qv_adapter *ad = netdev_priv(netdev);
+	struct sockaddr *addr = p;
+	const u8 *mac = (const u8 *)addr->sa_data;
+	u32 msg[3] = { QV_MSG_SET_MAC };
+	int err;
+
+	if (!is_valid_ether_addr(mac))
+		return -EADDRNOTAVAIL;
+	if (ad->pf) {
+		qv_write_mac(ad, mac);
+	} else {
+		qv_mac_to_regs(mac, &msg[1], &msg[2]);
+		err = qv_vf_mbx_xfer(ad, msg, 3, NULL, 0);
+		if (err) {
+			netdev_err(netdev,
+				   "PF refused MAC %pM (%d): VF not trusted and administrator set a MAC?\n",
+				   mac, err);
+			return err == -EACCES ? -EPERM : err;
+		}
+	}
+	eth_hw_addr_set(netdev, mac);
+	return 0;
+}
+
+static int qv_set_features(struct net_device *netdev,
+			   netdev_features_t features)
+{
+	struct qv_adapter *ad = netdev_priv(netdev);
+
+	qv_set_features_hw(ad, features);
+	return 0;
+}
+
+#ifndef QV_HAVE_NETDEV_DEVLINK_PORT
+static struct devlink_port *qv_get_devlink_port(struct net_device *netdev)
+{
+	struct qv_adapter *ad = netdev_priv(netdev);
+
+	return &ad->pf->dl_port;
+}
+#endif
+
+const struct net_device_ops qv_vf_netdev_ops = {
+	.ndo_open = qv_open,
+	.ndo_stop = qv_stop,
+	.ndo_start_xmit = qv_xmit,
+	.ndo_features_check = qv_features_check,
+	.ndo_get_stats64 = qv_get_stats64,
+	.ndo_set_rx_mode = qv_set_rx_mode,
+	.ndo_set_mac_address = qv_set_mac_address,
+	.ndo_validate_addr = eth_validate_addr,
+	.ndo_change_mtu = qv_change_mtu,
+	.ndo_tx_timeout = qv_tx_timeout,
+	.ndo_set_features = qv_set_features,
+};
+
+const struct net_device_ops qv_pf_netdev_ops = {
+	.ndo_open = qv_open,
+	.ndo_stop = qv_stop,
+	.ndo_start_xmit = qv_xmit,
+	.ndo_features_check = qv_features_check,
+	.ndo_get_stats64 = qv_get_stats64,
+	.ndo_set_rx_mode = qv_set_rx_mode,
+	.ndo_set_mac_address = qv_set_mac_address,
+	.ndo_validate_addr = eth_validate_addr,
+	.ndo_change_mtu = qv_change_mtu,
+	.ndo_tx_timeout = qv_tx_timeout,
+	.ndo_set_features = qv_set_features,
+	.ndo_set_vf_mac = qv_set_vf_mac,
+	.ndo_set_vf_vlan = qv_set_vf_vlan,
+	.ndo_set_vf_rate = qv_set_vf_rate,
+	.ndo_set_vf_spoofchk = qv_set_vf_spoofchk,
+	.ndo_set_vf_trust = qv_set_vf_trust,
+	.ndo_set_vf_link_state = qv_set_vf_link_state,
+	.ndo_get_vf_config = qv_get_vf_config,
+	.ndo_get_vf_stats = qv_get_vf_stats,
+#ifndef QV_HAVE_NETDEV_DEVLINK_PORT
+	.ndo_get_devlink_port = qv_get_devlink_port,
+#endif
+};
+
+void qv_netdev_setup(struct qv_adapter *ad)
+{
+	struct net_device *netdev = ad->netdev;
+	netdev_features_t hw = NETIF_F_SG;
+	u32 f;
+
+	netdev->netdev_ops = ad->pf ? &qv_pf_netdev_ops : &qv_vf_netdev_ops;
+	qv_set_ethtool_ops(netdev);
+	netdev->watchdog_timeo = 5 * HZ;
+	netif_napi_add(netdev, &ad->napi, qv_poll);
+
+	f = qv_rd32(ad->hw, QV_FN_FEATURES) & QV_OFF_ALL;
+	ad->dev_features = f;
+	if (f & QV_OFF_TX_CSUM)
+		hw |= NETIF_F_IP_CSUM | NETIF_F_IPV6_CSUM;
+	if ((f & QV_OFF_TSO) && (f & QV_OFF_TX_CSUM))
+		hw |= NETIF_F_TSO | NETIF_F_TSO6;
+	if (f & QV_OFF_RX_CSUM)
+		hw |= NETIF_F_RXCSUM;
+	if (f & QV_OFF_LRO)
+		hw |= NETIF_F_LRO;
+	if (f & QV_OFF_VLAN_STRIP)
+		hw |= NETIF_F_HW_VLAN_CTAG_RX;
+	if (f & QV_OFF_VLAN_INSERT)
+		hw |= NETIF_F_HW_VLAN_CTAG_TX;
+
+	netdev->hw_features = hw;
+	netdev->features = hw | NETIF_F_HIGHDMA;
+	netdev->vlan_features = hw & (NETIF_F_SG | NETIF_F_IP_CSUM |
+				      NETIF_F_IPV6_CSUM | NETIF_F_TSO |
+				      NETIF_F_TSO6);
+	netif_set_tso_max_size(netdev, QV_TX_MAX_FRAME);
+	netdev->min_mtu = QV_MTU_MIN;
+	netdev->max_mtu = QV_MTU_MAX;
+}

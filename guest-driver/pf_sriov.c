@@ -1,0 +1,334 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * qosvnic: PF side of SR-IOV: sriov_configure and the ndo_set_vf_* /
+ * ndo_get_vf_* operations behind "ip link set dev PF vf N ...".
+ *
+ * Every setting lives in the VF's management window QV_MGMT(vf + 1); the
+ * driver keeps only what the device cannot tell it (was the MAC set by the
+ * administrator, the administrator's rate ceiling).
+ */
+#include <linux/pci.h>
+#include <linux/rtnetlink.h>
+
+#include "qosvnic.h"
+
+/* Bit i of QV_MG_HOST_LIMITS covers the field at offset 4 * i. */
+u32 qv_host_capped(struct qv_pf *pf, unsigned int fn, u32 reg)
+{
+	return qv_rd32(qv_mgmt(pf, fn), QV_MG_HOST_LIMITS) & BIT(reg / 4);
+}
+
+static int qv_sriov_enable(struct qv_pf *pf, int num_vfs)
+{
+	struct pci_dev *pdev = pf->pdev;
+	struct qv_vf *vfs;
+	u32 max_vfs;
+	int i, err;
+
+	max_vfs = qv_rd32(pf->hw, QV_DEV_MAX_VFS);
+	if (num_vfs > pci_sriov_get_totalvfs(pdev) || num_vfs > max_vfs) {
+		dev_err(&pdev->dev, "cannot enable %d VFs, device has %u\n",
+			num_vfs, max_vfs);
+		return -ERANGE;
+	}
+
+	vfs = kcalloc(num_vfs, sizeof(*vfs), GFP_KERNEL);
+	if (!vfs)
+		return -ENOMEM;
+	for (i = 0; i < num_vfs; i++) {
+		u32 lo, hi;
+		u8 mac[ETH_ALEN];
+
+		vfs[i].pf = pf;
+		vfs[i].id = i;
+		lo = qv_rd32(qv_mgmt(pf, i + 1), QV_MG_MAC_LO);
+		hi = qv_rd32(qv_mgmt(pf, i + 1), QV_MG_MAC_HI);
+		qv_regs_to_mac(lo, hi, mac);
+		/* A MAC given by the host (QOM/QMP) counts as administrative. */
+		vfs[i].admin_mac = is_valid_ether_addr(mac);
+	}
+
+	/* Not under cfg_lock: VF probes run now and need the mailbox. */
+	mutex_lock(&pf->cfg_lock);
+	pf->vfs = vfs;
+	pf->num_vfs = num_vfs;
+	mutex_unlock(&pf->cfg_lock);
+
+	err = qv_devlink_vf_ports_add(pf);
+	if (err) {
+		dev_err(&pdev->dev, "devlink VF ports failed: %d\n", err);
+		goto err_free;
+	}
+	err = qv_qos_sysfs_vfs_add(pf);
+	if (err) {
+		dev_err(&pdev->dev, "VF qos sysfs failed: %d\n", err);
+		goto err_ports;
+	}
+	err = pci_enable_sriov(pdev, num_vfs);
+	if (err) {
+		dev_err(&pdev->dev, "pci_enable_sriov(%d) failed: %d\n",
+			num_vfs, err);
+		goto err_sysfs;
+	}
+	dev_info(&pdev->dev, "enabled %d VFs\n", num_vfs);
+	return num_vfs;
+
+err_sysfs:
+	qv_qos_sysfs_vfs_del(pf);
+err_ports:
+	qv_devlink_vf_ports_del(pf);
+err_free:
+	mutex_lock(&pf->cfg_lock);
+	pf->vfs = NULL;
+	pf->num_vfs = 0;
+	mutex_unlock(&pf->cfg_lock);
+	cancel_work_sync(&pf->mbx_work);
+	kfree(vfs);
+	return err;
+}
+
+void qv_sriov_disable(struct qv_pf *pf)
+{
+	struct qv_vf *vfs;
+
+	if (!pf->num_vfs)
+		return;
+	/* Removes the VF pci_devs (and their drivers) synchronously. */
+	pci_disable_sriov(pf->pdev);
+	qv_qos_sysfs_vfs_del(pf);
+	qv_devlink_vf_ports_del(pf);
+
+	mutex_lock(&pf->cfg_lock);
+	vfs = pf->vfs;
+	pf->vfs = NULL;
+	pf->num_vfs = 0;
+	mutex_unlock(&pf->cfg_lock);
+	kfree(vfs);
+	dev_info(&pf->pdev->dev, "disabled VFs\n");
+}
+
+int qv_sriov_configure(struct pci_dev *pdev, int num_vfs)
+{
+	struct net_device *netdev = pci_get_drvdata(pdev);
+	struct qv_adapter *ad = netdev_priv(netdev);
+	struct qv_pf *pf = ad->pf;
+
+	if (!pf)
+		return -EOPNOTSUPP;
+	if (num_vfs == 0) {
+		if (pci_vfs_assigned(pdev)) {
+			dev_warn(&pdev->dev,
+				 "cannot disable VFs while they are assigned to guests\n");
+			return -EPERM;
+		}
+		qv_sriov_disable(pf);
+		return 0;
+	}
+	if (pf->num_vfs)
+		return -EBUSY;
+	return qv_sriov_enable(pf, num_vfs);
+}
+
+/* ---------------------------------------------------------- ndo_*_vf_* */
+static struct qv_pf *qv_vf_pf(struct net_device *dev, int vf)
+{
+	struct qv_adapter *ad = netdev_priv(dev);
+	struct qv_pf *pf = ad->pf;
+
+	if (!pf || vf < 0 || vf >= pf->num_vfs)
+		return NULL;
+	return pf;
+}
+
+int qv_set_vf_mac(struct net_device *dev, int vf, u8 *mac)
+{
+	struct qv_pf *pf = qv_vf_pf(dev, vf);
+	void __iomem *mg;
+	u32 lo, hi;
+
+	if (!pf)
+		return -EINVAL;
+	if (!is_valid_ether_addr(mac) && !is_zero_ether_addr(mac))
+		return -EINVAL;
+	mg = qv_mgmt(pf, vf + 1);
+	qv_mac_to_regs(mac, &lo, &hi);
+	mutex_lock(&pf->cfg_lock);
+	if (vf >= pf->num_vfs) {
+		mutex_unlock(&pf->cfg_lock);
+		return -EINVAL;
+	}
+	qv_wr32(mg, QV_MG_MAC_LO, lo);
+	qv_wr32(mg, QV_MG_MAC_HI, hi);
+	pf->vfs[vf].admin_mac = !is_zero_ether_addr(mac);
+	mutex_unlock(&pf->cfg_lock);
+	dev_info(&pf->pdev->dev,
+		 "VF %d MAC %pM; reload the VF driver for it to take effect\n",
+		 vf, mac);
+	return 0;
+}
+
+int qv_set_vf_vlan(struct net_device *dev, int vf, u16 vlan, u8 qos,
+		   __be16 proto)
+{
+	struct qv_pf *pf = qv_vf_pf(dev, vf);
+
+	if (!pf)
+		return -EINVAL;
+	if (vlan > QV_VLAN_VID_MASK || qos > 7)
+		return -EINVAL;
+	if (proto != htons(ETH_P_8021Q))
+		return -EPROTONOSUPPORT;
+	qv_wr32(qv_mgmt(pf, vf + 1), QV_MG_VLAN,
+		vlan | (u32)qos << QV_VLAN_QOS_SHIFT);
+	return 0;
+}
+
+int qv_set_vf_rate(struct net_device *dev, int vf, int min, int max)
+{
+	struct qv_pf *pf = qv_vf_pf(dev, vf);
+	void __iomem *mg;
+	u32 line;
+
+	if (!pf)
+		return -EINVAL;
+	if (min < 0 || max < 0)
+		return -EINVAL;
+	line = qv_rd32(pf->hw, QV_DEV_LINE_RATE);
+	if (line && ((u32)max > line || (u32)min > line)) {
+		netdev_err(dev, "VF %d rate above the line rate %u Mbit/s\n",
+			   vf, line);
+		return -EINVAL;
+	}
+	mg = qv_mgmt(pf, vf + 1);
+	mutex_lock(&pf->cfg_lock);
+	if (vf >= pf->num_vfs) {
+		mutex_unlock(&pf->cfg_lock);
+		return -EINVAL;
+	}
+	qv_wr32(mg, QV_MG_TX_MIN_RATE, min);
+	qv_wr32(mg, QV_MG_TX_MAX_RATE, max);
+	pf->vfs[vf].admin_max_tx = max;
+	mutex_unlock(&pf->cfg_lock);
+	if (qv_rd32(mg, QV_MG_TX_MAX_RATE) != (u32)max ||
+	    qv_rd32(mg, QV_MG_TX_MIN_RATE) != (u32)min) {
+		netdev_warn(dev,
+			    "VF %d rate capped by the host: min %u max %u Mbit/s\n",
+			    vf, qv_rd32(mg, QV_MG_TX_MIN_RATE),
+			    qv_rd32(mg, QV_MG_TX_MAX_RATE));
+		return -EPERM;
+	}
+	return 0;
+}
+
+static int qv_vf_flags_update(struct net_device *dev, int vf, u32 clear,
+			      u32 set)
+{
+	struct qv_pf *pf = qv_vf_pf(dev, vf);
+	void __iomem *mg;
+	u32 flags;
+
+	if (!pf)
+		return -EINVAL;
+	mg = qv_mgmt(pf, vf + 1);
+	mutex_lock(&pf->cfg_lock);
+	flags = qv_rd32(mg, QV_MG_FLAGS);
+	flags = (flags & ~clear) | set;
+	qv_wr32(mg, QV_MG_FLAGS, flags);
+	mutex_unlock(&pf->cfg_lock);
+	return 0;
+}
+
+int qv_set_vf_spoofchk(struct net_device *dev, int vf, bool on)
+{
+	return qv_vf_flags_update(dev, vf, QV_MGF_SPOOFCHK,
+				  on ? QV_MGF_SPOOFCHK : 0);
+}
+
+int qv_set_vf_trust(struct net_device *dev, int vf, bool on)
+{
+	return qv_vf_flags_update(dev, vf, QV_MGF_TRUST, on ? QV_MGF_TRUST : 0);
+}
+
+int qv_set_vf_link_state(struct net_device *dev, int vf, int state)
+{
+	u32 ls;
+
+	switch (state) {
+	case IFLA_VF_LINK_STATE_AUTO:
+		ls = QV_LINK_AUTO;
+		break;
+	case IFLA_VF_LINK_STATE_ENABLE:
+		ls = QV_LINK_ENABLE;
+		break;
+	case IFLA_VF_LINK_STATE_DISABLE:
+		ls = QV_LINK_DISABLE;
+		break;
+	default:
+		return -EINVAL;
+	}
+	return qv_vf_flags_update(dev, vf, QV_MGF_LINK_MASK,
+				  ls << QV_MGF_LINK_SHIFT);
+}
+
+int qv_get_vf_config(struct net_device *dev, int vf,
+		     struct ifla_vf_info *ivi)
+{
+	struct qv_pf *pf = qv_vf_pf(dev, vf);
+	void __iomem *mg;
+	u32 vlan, flags;
+
+	if (!pf)
+		return -EINVAL;
+	mg = qv_mgmt(pf, vf + 1);
+	ivi->vf = vf;
+	qv_regs_to_mac(qv_rd32(mg, QV_MG_MAC_LO), qv_rd32(mg, QV_MG_MAC_HI),
+		       ivi->mac);
+	vlan = qv_rd32(mg, QV_MG_VLAN);
+	ivi->vlan = vlan & QV_VLAN_VID_MASK;
+	ivi->qos = (vlan & QV_VLAN_QOS_MASK) >> QV_VLAN_QOS_SHIFT;
+	ivi->vlan_proto = htons(ETH_P_8021Q);
+	ivi->max_tx_rate = qv_rd32(mg, QV_MG_TX_MAX_RATE);
+	ivi->min_tx_rate = qv_rd32(mg, QV_MG_TX_MIN_RATE);
+	flags = qv_rd32(mg, QV_MG_FLAGS);
+	ivi->spoofchk = !!(flags & QV_MGF_SPOOFCHK);
+	ivi->trusted = !!(flags & QV_MGF_TRUST);
+	switch ((flags & QV_MGF_LINK_MASK) >> QV_MGF_LINK_SHIFT) {
+	case QV_LINK_ENABLE:
+		ivi->linkstate = IFLA_VF_LINK_STATE_ENABLE;
+		break;
+	case QV_LINK_DISABLE:
+		ivi->linkstate = IFLA_VF_LINK_STATE_DISABLE;
+		break;
+	default:
+		ivi->linkstate = IFLA_VF_LINK_STATE_AUTO;
+		break;
+	}
+	return 0;
+}
+
+int qv_get_vf_stats(struct net_device *dev, int vf,
+		    struct ifla_vf_stats *st)
+{
+	struct qv_pf *pf = qv_vf_pf(dev, vf);
+	void __iomem *mg;
+
+	if (!pf)
+		return -EINVAL;
+	mg = qv_mgmt(pf, vf + 1);
+	st->rx_packets = qv_rd64(mg, QV_MG_STAT(QV_STAT_RX_PACKETS));
+	st->rx_bytes = qv_rd64(mg, QV_MG_STAT(QV_STAT_RX_BYTES));
+	st->tx_packets = qv_rd64(mg, QV_MG_STAT(QV_STAT_TX_PACKETS));
+	st->tx_bytes = qv_rd64(mg, QV_MG_STAT(QV_STAT_TX_BYTES));
+	st->broadcast = qv_rd64(mg, QV_MG_STAT(QV_STAT_RX_BCAST));
+	st->multicast = qv_rd64(mg, QV_MG_STAT(QV_STAT_RX_MCAST));
+	/* Every frame the device refused to deliver to this VF. */
+	st->rx_dropped = qv_rd64(mg, QV_MG_STAT(QV_STAT_DROP_RATE)) +
+			 qv_rd64(mg, QV_MG_STAT(QV_STAT_DROP_BUFFER)) +
+			 qv_rd64(mg, QV_MG_STAT(QV_STAT_DROP_RING_FULL)) +
+			 qv_rd64(mg, QV_MG_STAT(QV_STAT_DROP_LENGTH)) +
+			 qv_rd64(mg, QV_MG_STAT(QV_STAT_DROP_VLAN)) +
+			 qv_rd64(mg, QV_MG_STAT(QV_STAT_DROP_LINK_DOWN));
+	st->tx_dropped = qv_rd64(mg, QV_MG_STAT(QV_STAT_TX_DROP_SPOOF)) +
+			 qv_rd64(mg, QV_MG_STAT(QV_STAT_TX_DROP_BAD));
+	return 0;
+}

@@ -1,0 +1,321 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * qosvnic: driver for the qosvnic SR-IOV NIC (PF 1af4:10f0, VF 1af4:10f1).
+ *
+ * One qv_adapter exists per PCI function that carries traffic: every VF
+ * and the PF's own queue pair (function 0). The PF additionally owns a
+ * qv_pf (devlink private data) that manages the VFs through the per-function
+ * management window of PF BAR0.
+ */
+#ifndef QOSVNIC_H
+#define QOSVNIC_H
+
+#include <linux/bitops.h>
+#include <linux/etherdevice.h>
+#include <linux/io.h>
+#include <linux/io-64-nonatomic-hi-lo.h>
+#include <linux/io-64-nonatomic-lo-hi.h>
+#include <linux/kobject.h>
+#include <linux/mutex.h>
+#include <linux/netdevice.h>
+#include <linux/pci.h>
+#include <linux/u64_stats_sync.h>
+#include <linux/workqueue.h>
+#include <net/devlink.h>
+
+#include "qosvnic_hw.h"
+#include "compat.h"
+
+#define QV_DRV_NAME		"qosvnic"
+
+enum qv_board {
+	QV_BOARD_PF,
+	QV_BOARD_VF,
+};
+
+/* Descriptor layouts; offsets are checked against the contract at build. */
+struct qv_tx_desc {
+	__le64 addr;
+	__le16 len;
+	u8 cmd;
+	u8 status;
+	__le16 mss;
+	__le16 vlan;
+};
+
+struct qv_rx_desc {
+	__le64 addr;
+	/* written back by the device */
+	__le16 len;
+	__le16 status;
+	__le16 vlan;
+	__le16 gso_size;
+};
+
+#define QV_RING_DEFAULT		512
+#define QV_RING_MIN		128
+#define QV_RING_MAX		(QV_RING_MAX_BYTES / QV_TXD_SIZE)
+#define QV_TXD_MAX_DATA		0x8000	/* split larger buffers */
+/* worst case: every buffer split once, plus slack */
+#define QV_TX_DESC_NEEDED	(2 * (MAX_SKB_FRAGS + 1) + 2)
+#define QV_TX_WAKE_THRESH	(2 * QV_TX_DESC_NEEDED)
+#define QV_RX_HEADROOM		(NET_SKB_PAD + NET_IP_ALIGN)
+#define QV_RX_TRUESIZE		PAGE_SIZE
+/* Buffer handed to the device: a page less headroom and skb_shared_info. */
+#define QV_RX_BUF_LEN							\
+	ALIGN_DOWN(PAGE_SIZE - QV_RX_HEADROOM -				\
+		   SKB_DATA_ALIGN(sizeof(struct skb_shared_info)), 64)
+#define QV_RX_REFILL_BATCH	16
+#define QV_ITR_RX_DEFAULT	20
+#define QV_ITR_TX_DEFAULT	50
+#define QV_MBX_TIMEOUT_MS	500
+#define QV_SERVICE_PERIOD	(2 * HZ)
+
+struct qv_tx_buf {
+	struct sk_buff *skb;
+	DEFINE_DMA_UNMAP_ADDR(dma);
+	DEFINE_DMA_UNMAP_LEN(len);
+	u32 bytecount;
+	u16 gso_segs;
+	u16 eop;		/* valid on the first buffer of a frame */
+	bool page;		/* mapped with skb_frag_dma_map */
+};
+
+struct qv_tx_ring {
+	struct qv_tx_desc *desc;
+	struct qv_tx_buf *buf;
+	dma_addr_t dma;
+	u32 count;
+	u32 next_to_use;
+	u32 next_to_clean;
+	struct u64_stats_sync syncp;
+	u64 restart_queue;
+	u64 busy;
+	u64 dropped;		/* mapping failures, oversize frames */
+	u64 csum;
+	u64 tso;
+	u64 err_frames;		/* QV_TXD_STA_ERR write-backs */
+};
+
+/* Attributes of the RX frame in progress, from its first descriptor. */
+struct qv_rx_first {
+	u16 status;
+	u16 vlan;
+	u16 gso_size;
+	bool discard;
+};
+
+struct qv_rx_ring {
+	struct qv_rx_desc *desc;
+	struct page **pages;
+	struct page_pool *pp;
+	struct sk_buff *skb;	/* frame continued from the last poll */
+	struct qv_rx_first first;
+	dma_addr_t dma;
+	u32 count;
+	u32 next_to_use;
+	u32 next_to_clean;
+	struct u64_stats_sync syncp;
+	u64 alloc_fail;
+	u64 dropped;		/* frames freed by the driver */
+	u64 frame_err;		/* too many fragments */
+	u64 gso_frames;		/* large frames (QV_RXD_STA_GSO_*) */
+	u64 csum_ok;
+	u64 csum_none;
+	u64 vlan_strip;
+};
+
+enum qv_state_bits {
+	QV_S_DOWN,
+	QV_S_REMOVING,
+	QV_S_RESET_REQ,
+	QV_S_RXMODE_REQ,
+	QV_S_LINK_CHECK,
+	QV_S_PF_MSG,
+};
+
+struct qv_pf;
+
+struct qv_adapter {
+	struct net_device *netdev;
+	struct pci_dev *pdev;
+	void __iomem *hw;	/* this function's register block */
+	struct qv_pf *pf;	/* NULL on a VF */
+	unsigned long state;
+	u32 msg_enable;
+
+	struct napi_struct napi;
+	struct qv_tx_ring tx;
+	struct qv_rx_ring rx;
+	u32 tx_count;		/* ring sizes for the next open */
+	u32 rx_count;
+	u16 itr_us[QV_NUM_VECTORS];
+	u32 dev_features;	/* QV_FN_FEATURES */
+	bool pf_answers;	/* VF: the PF answered QV_MSG_RESET */
+
+	struct delayed_work service;
+	/* serialises VF mailbox transactions */
+	struct mutex mbx_lock;
+	/* protects hw_base against concurrent readers and resets */
+	spinlock_t stats_lock;
+	u64 hw_base[QV_NUM_STATS];
+	u64 tx_timeouts;
+	u64 resets;
+	char irq_name[QV_NUM_VECTORS][IFNAMSIZ + 8];
+};
+
+/* Per-VF PF-side state; the device registers are the source of truth. */
+struct qv_vf {
+	struct qv_pf *pf;
+	u16 id;
+	bool admin_mac;		/* the PF administrator set a MAC */
+	u32 admin_max_tx;	/* ip link max_tx_rate, ceiling for QOS_REQ */
+	u32 mc_count;		/* last SET_MC count */
+	u32 occ_cur;		/* devlink-sb occupancy snapshot */
+	u32 occ_max;
+	struct devlink_port dl_port;
+	struct kobject *kobj;
+};
+
+struct qv_pf {
+	struct pci_dev *pdev;
+	struct devlink *devlink;
+	void __iomem *hw;	/* whole PF BAR0 */
+	struct qv_adapter *adapter;
+	struct devlink_port dl_port;	/* function 0 / uplink */
+	u32 occ_cur;
+	u32 occ_max;
+	bool sb_registered;
+	/* protects vfs[], num_vfs and read-modify-write of QV_MG_* */
+	struct mutex cfg_lock;
+	struct qv_vf *vfs;
+	int num_vfs;
+	struct work_struct mbx_work;
+	struct kobject *qos_kobj;
+	struct kobject *pf_qos_kobj;
+};
+
+/* ---------------------------------------------------- register access */
+static inline u32 qv_rd32(void __iomem *base, u32 reg)
+{
+	return readl(base + reg);
+}
+
+static inline void qv_wr32(void __iomem *base, u32 reg, u32 val)
+{
+	writel(val, base + reg);
+}
+
+/* Low word first: the device latches the high word on the low read. */
+static inline u64 qv_rd64(void __iomem *base, u32 reg)
+{
+	return lo_hi_readq(base + reg);
+}
+
+/* High word first: the device commits a 64-bit value on the low write. */
+static inline void qv_wr64(void __iomem *base, u32 reg, u64 val)
+{
+	hi_lo_writeq(val, base + reg);
+}
+
+static inline void __iomem *qv_mgmt(struct qv_pf *pf, unsigned int fn)
+{
+	return pf->hw + QV_MGMT(fn);
+}
+
+static inline void qv_mac_to_regs(const u8 *mac, u32 *lo, u32 *hi)
+{
+	*lo = mac[0] | mac[1] << 8 | mac[2] << 16 | (u32)mac[3] << 24;
+	*hi = mac[4] | mac[5] << 8;
+}
+
+static inline void qv_regs_to_mac(u32 lo, u32 hi, u8 *mac)
+{
+	mac[0] = lo;
+	mac[1] = lo >> 8;
+	mac[2] = lo >> 16;
+	mac[3] = lo >> 24;
+	mac[4] = hi;
+	mac[5] = hi >> 8;
+}
+
+static inline void qv_irq_enable(struct qv_adapter *ad, u32 causes)
+{
+	qv_wr32(ad->hw, QV_FN_INT_MASK_CLR, causes);
+}
+
+static inline void qv_irq_disable(struct qv_adapter *ad, u32 causes)
+{
+	qv_wr32(ad->hw, QV_FN_INT_MASK_SET, causes);
+}
+
+/* netdev.c */
+extern const struct net_device_ops qv_vf_netdev_ops;
+extern const struct net_device_ops qv_pf_netdev_ops;
+void qv_set_features_hw(struct qv_adapter *ad, netdev_features_t f);
+void qv_netdev_setup(struct qv_adapter *ad);
+void qv_service_task(struct work_struct *work);
+void qv_service_kick(struct qv_adapter *ad);
+int qv_open(struct net_device *netdev);
+int qv_stop(struct net_device *netdev);
+u64 qv_hw_stat(struct qv_adapter *ad, unsigned int idx);
+void qv_function_reset(struct qv_adapter *ad);
+void qv_update_link(struct qv_adapter *ad);
+irqreturn_t qv_msix_misc(int irq, void *data);
+
+/* rings.c */
+int qv_rings_alloc(struct qv_adapter *ad);
+void qv_rings_free(struct qv_adapter *ad);
+void qv_rings_hw_setup(struct qv_adapter *ad);
+void qv_rings_clean(struct qv_adapter *ad);
+int qv_poll(struct napi_struct *napi, int budget);
+netdev_tx_t qv_xmit(struct sk_buff *skb, struct net_device *netdev);
+netdev_features_t qv_features_check(struct sk_buff *skb,
+				    struct net_device *dev,
+				    netdev_features_t features);
+irqreturn_t qv_msix_ring(int irq, void *data);
+
+/* ethtool.c */
+void qv_set_ethtool_ops(struct net_device *netdev);
+
+/* mbx.c */
+int qv_vf_mbx_xfer(struct qv_adapter *ad, u32 *msg, unsigned int len,
+		   u32 *reply, unsigned int rlen);
+void qv_vf_mbx_poll(struct qv_adapter *ad);
+void qv_pf_mbx_work(struct work_struct *work);
+
+/* pf_sriov.c */
+int qv_sriov_configure(struct pci_dev *pdev, int num_vfs);
+void qv_sriov_disable(struct qv_pf *pf);
+int qv_set_vf_mac(struct net_device *dev, int vf, u8 *mac);
+int qv_set_vf_vlan(struct net_device *dev, int vf, u16 vlan, u8 qos,
+		   __be16 proto);
+int qv_set_vf_rate(struct net_device *dev, int vf, int min, int max);
+int qv_set_vf_spoofchk(struct net_device *dev, int vf, bool on);
+int qv_set_vf_trust(struct net_device *dev, int vf, bool on);
+int qv_set_vf_link_state(struct net_device *dev, int vf, int state);
+int qv_get_vf_config(struct net_device *dev, int vf,
+		     struct ifla_vf_info *ivi);
+int qv_get_vf_stats(struct net_device *dev, int vf,
+		    struct ifla_vf_stats *vf_stats);
+u32 qv_host_capped(struct qv_pf *pf, unsigned int fn, u32 reg);
+
+/* devlink.c */
+struct qv_pf *qv_devlink_alloc(struct pci_dev *pdev);
+int qv_devlink_init(struct qv_pf *pf);
+void qv_devlink_register(struct qv_pf *pf);
+void qv_devlink_unregister(struct qv_pf *pf);
+void qv_devlink_fini(struct qv_pf *pf);
+void qv_devlink_free(struct qv_pf *pf);
+void qv_devlink_netdev_attach(struct qv_pf *pf, struct net_device *netdev);
+void qv_devlink_netdev_detach(struct qv_pf *pf);
+int qv_devlink_vf_ports_add(struct qv_pf *pf);
+void qv_devlink_vf_ports_del(struct qv_pf *pf);
+
+/* qos_sysfs.c */
+int qv_qos_sysfs_init(struct qv_pf *pf);
+void qv_qos_sysfs_fini(struct qv_pf *pf);
+int qv_qos_sysfs_vfs_add(struct qv_pf *pf);
+void qv_qos_sysfs_vfs_del(struct qv_pf *pf);
+
+#endif /* QOSVNIC_H */

@@ -1,0 +1,685 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * qosvnic: descriptor rings, NAPI, RX through page_pool, TX with BQL.
+ *
+ * One NAPI context serves the function's single queue pair; the RX and TX
+ * vectors both schedule it. TX completions are cleaned first and do not
+ * count against the budget.
+ */
+#include <linux/dma-mapping.h>
+#include <linux/if_vlan.h>
+#include <linux/ip.h>
+#include <linux/ipv6.h>
+#include <linux/tcp.h>
+#include <net/ip.h>
+
+#include "qosvnic.h"
+
+#define QV_TXD_USE_COUNT(s)	DIV_ROUND_UP((s), QV_TXD_MAX_DATA)
+
+static inline u32 qv_next(u32 i, u32 count)
+{
+	return i + 1 == count ? 0 : i + 1;
+}
+
+static u32 qv_tx_unused(struct qv_tx_ring *tx)
+{
+	u32 ntc = READ_ONCE(tx->next_to_clean);
+	u32 ntu = READ_ONCE(tx->next_to_use);
+
+	return (ntc > ntu ? 0 : tx->count) + ntc - ntu - 1;
+}
+
+static u32 qv_rx_unused(struct qv_rx_ring *rx)
+{
+	u32 ntc = rx->next_to_clean, ntu = rx->next_to_use;
+
+	return (ntc > ntu ? 0 : rx->count) + ntc - ntu - 1;
+}
+
+/* ------------------------------------------------------- setup/teardown */
+int qv_rings_alloc(struct qv_adapter *ad)
+{
+	struct device *dev = &ad->pdev->dev;
+	struct qv_tx_ring *tx = &ad->tx;
+	struct qv_rx_ring *rx = &ad->rx;
+	struct page_pool_params pp = {
+		.flags = PP_FLAG_DMA_MAP | PP_FLAG_DMA_SYNC_DEV,
+		.order = 0,
+		.nid = dev_to_node(dev),
+		.dev = dev,
+		.dma_dir = DMA_FROM_DEVICE,
+		.offset = QV_RX_HEADROOM,
+		.max_len = QV_RX_BUF_LEN,
+	};
+
+	tx->count = ad->tx_count;
+	tx->desc = dma_alloc_coherent(dev, tx->count * QV_TXD_SIZE, &tx->dma,
+				      GFP_KERNEL);
+	tx->buf = kcalloc(tx->count, sizeof(*tx->buf), GFP_KERNEL);
+	rx->count = ad->rx_count;
+	rx->desc = dma_alloc_coherent(dev, rx->count * QV_RXD_SIZE, &rx->dma,
+				      GFP_KERNEL);
+	rx->pages = kcalloc(rx->count, sizeof(*rx->pages), GFP_KERNEL);
+	if (!tx->desc || !tx->buf || !rx->desc || !rx->pages)
+		goto err;
+
+	pp.pool_size = rx->count;
+	rx->pp = page_pool_create(&pp);
+	if (IS_ERR(rx->pp)) {
+		netdev_err(ad->netdev, "page_pool_create failed: %ld\n",
+			   PTR_ERR(rx->pp));
+		rx->pp = NULL;
+		goto err;
+	}
+	tx->next_to_use = 0;
+	tx->next_to_clean = 0;
+	rx->next_to_use = 0;
+	rx->next_to_clean = 0;
+	rx->skb = NULL;
+	memset(&rx->first, 0, sizeof(rx->first));
+	u64_stats_init(&tx->syncp);
+	u64_stats_init(&rx->syncp);
+	return 0;
+
+err:
+	qv_rings_free(ad);
+	return -ENOMEM;
+}
+
+void qv_rings_free(struct qv_adapter *ad)
+{
+	struct device *dev = &ad->pdev->dev;
+	struct qv_tx_ring *tx = &ad->tx;
+	struct qv_rx_ring *rx = &ad->rx;
+
+	if (rx->pp)
+		page_pool_destroy(rx->pp);
+	rx->pp = NULL;
+	kfree(rx->pages);
+	rx->pages = NULL;
+	if (rx->desc)
+		dma_free_coherent(dev, rx->count * QV_RXD_SIZE, rx->desc,
+				  rx->dma);
+	rx->desc = NULL;
+	kfree(tx->buf);
+	tx->buf = NULL;
+	if (tx->desc)
+		dma_free_coherent(dev, tx->count * QV_TXD_SIZE, tx->desc,
+				  tx->dma);
+	tx->desc = NULL;
+}
+
+static void qv_rx_refill(struct qv_adapter *ad)
+{
+	struct qv_rx_ring *rx = &ad->rx;
+	u32 n = qv_rx_unused(rx);
+	u32 i = rx->next_to_use;
+	struct qv_rx_desc *desc;
+	struct page *page;
+
+	while (n--) {
+		page = page_pool_dev_alloc_pages(rx->pp);
+		if (unlikely(!page)) {
+			u64_stats_update_begin(&rx->syncp);
+			rx->alloc_fail++;
+			u64_stats_update_end(&rx->syncp);
+			break;
+		}
+		rx->pages[i] = page;
+		desc = &rx->desc[i];
+		desc->addr = cpu_to_le64(page_pool_get_dma_addr(page) +
+					 QV_RX_HEADROOM);
+		desc->len = 0;
+		desc->status = 0;
+		desc->vlan = 0;
+		desc->gso_size = 0;
+		i = qv_next(i, rx->count);
+	}
+	if (i != rx->next_to_use) {
+		rx->next_to_use = i;
+		/* writel() orders the descriptor stores before the doorbell */
+		qv_wr32(ad->hw, QV_FN_RX_TAIL, i);
+	}
+}
+
+void qv_rings_hw_setup(struct qv_adapter *ad)
+{
+	struct qv_tx_ring *tx = &ad->tx;
+	struct qv_rx_ring *rx = &ad->rx;
+	u32 head;
+
+	qv_wr32(ad->hw, QV_FN_TX_BASE_LO, lower_32_bits(tx->dma));
+	qv_wr32(ad->hw, QV_FN_TX_BASE_HI, upper_32_bits(tx->dma));
+	qv_wr32(ad->hw, QV_FN_TX_SIZE, tx->count * QV_TXD_SIZE);
+	/* Follow the device's head rather than assuming it restarts at 0. */
+	head = qv_rd32(ad->hw, QV_FN_TX_HEAD);
+	if (head >= tx->count)
+		head = 0;
+	tx->next_to_use = head;
+	tx->next_to_clean = head;
+	qv_wr32(ad->hw, QV_FN_TX_TAIL, head);
+	netdev_tx_reset_queue(netdev_get_tx_queue(ad->netdev, 0));
+
+	qv_wr32(ad->hw, QV_FN_RX_BASE_LO, lower_32_bits(rx->dma));
+	qv_wr32(ad->hw, QV_FN_RX_BASE_HI, upper_32_bits(rx->dma));
+	qv_wr32(ad->hw, QV_FN_RX_SIZE, rx->count * QV_RXD_SIZE);
+	qv_wr32(ad->hw, QV_FN_RX_BUF_SIZE, QV_RX_BUF_LEN);
+	head = qv_rd32(ad->hw, QV_FN_RX_HEAD);
+	if (head >= rx->count)
+		head = 0;
+	rx->next_to_use = head;
+	rx->next_to_clean = head;
+	qv_rx_refill(ad);
+}
+
+static void qv_tx_unmap(struct device *dev, struct qv_tx_buf *b)
+{
+	if (!dma_unmap_len(b, len))
+		return;
+	if (b->page)
+		dma_unmap_page(dev, dma_unmap_addr(b, dma),
+			       dma_unmap_len(b, len), DMA_TO_DEVICE);
+	else
+		dma_unmap_single(dev, dma_unmap_addr(b, dma),
+				 dma_unmap_len(b, len), DMA_TO_DEVICE);
+	dma_unmap_len_set(b, len, 0);
+}
+
+/* Called with NAPI disabled and the device stopped. */
+void qv_rings_clean(struct qv_adapter *ad)
+{
+	struct device *dev = &ad->pdev->dev;
+	struct qv_tx_ring *tx = &ad->tx;
+	struct qv_rx_ring *rx = &ad->rx;
+	u32 i;
+
+	for (i = 0; tx->buf && i < tx->count; i++) {
+		qv_tx_unmap(dev, &tx->buf[i]);
+		if (tx->buf[i].skb) {
+			dev_kfree_skb_any(tx->buf[i].skb);
+			tx->buf[i].skb = NULL;
+		}
+	}
+	netdev_tx_reset_queue(netdev_get_tx_queue(ad->netdev, 0));
+
+	if (rx->skb) {
+		dev_kfree_skb_any(rx->skb);
+		rx->skb = NULL;
+	}
+	for (i = 0; rx->pages && i < rx->count; i++) {
+		if (rx->pages[i]) {
+			page_pool_put_full_page(rx->pp, rx->pages[i], false);
+			rx->pages[i] = NULL;
+		}
+	}
+}
+
+/* ------------------------------------------------------------------ TX */
+static int qv_maybe_stop_tx(struct qv_tx_ring *tx, struct netdev_queue *txq,
+			    u32 size)
+{
+	if (likely(qv_tx_unused(tx) >= size))
+		return 0;
+	netif_tx_stop_queue(txq);
+	/* Order the stop before re-reading next_to_clean; pairs with the
+	 * smp_mb() in qv_clean_tx().
+	 */
+	smp_mb();
+	if (likely(qv_tx_unused(tx) < size))
+		return -EBUSY;
+	netif_tx_start_queue(txq);
+	u64_stats_update_begin(&tx->syncp);
+	tx->restart_queue++;
+	u64_stats_update_end(&tx->syncp);
+	return 0;
+}
+
+static u32 qv_tx_desc_count(struct sk_buff *skb)
+{
+	u32 n = QV_TXD_USE_COUNT(skb_headlen(skb));
+	unsigned int f;
+
+	for (f = 0; f < skb_shinfo(skb)->nr_frags; f++)
+		n += QV_TXD_USE_COUNT(skb_frag_size(&skb_shinfo(skb)->frags[f]));
+	return n;
+}
+
+netdev_features_t qv_features_check(struct sk_buff *skb,
+				    struct net_device *dev,
+				    netdev_features_t features)
+{
+	u8 l4;
+
+	features = vlan_features_check(skb, features);
+	if (skb->ip_summed != CHECKSUM_PARTIAL)
+		return features;
+	/* The device parses plain IPv4/IPv6 + TCP/UDP headers only. */
+	if (skb->encapsulation)
+		goto no_offload;
+	switch (vlan_get_protocol(skb)) {
+	case htons(ETH_P_IP):
+		l4 = ip_hdr(skb)->protocol;
+		break;
+	case htons(ETH_P_IPV6):
+		l4 = ipv6_hdr(skb)->nexthdr;
+		if (skb_transport_offset(skb) !=
+		    skb_network_offset(skb) + sizeof(struct ipv6hdr))
+			goto no_offload;
+		break;
+	default:
+		goto no_offload;
+	}
+	if (l4 == IPPROTO_TCP || l4 == IPPROTO_UDP)
+		return features;
+no_offload:
+	return features & ~(NETIF_F_CSUM_MASK | NETIF_F_GSO_MASK);
+}
+
+/* Fill descriptors for one DMA mapping; returns the last index used. */
+static u32 qv_tx_fill(struct qv_tx_ring *tx, u32 i, dma_addr_t dma,
+		      unsigned int size, bool *first, u8 cmd, u16 mss,
+		      u16 vlan)
+{
+	struct qv_tx_desc *desc;
+	unsigned int chunk;
+	u32 last = i;
+
+	while (size) {
+		chunk = min_t(unsigned int, size, QV_TXD_MAX_DATA);
+		desc = &tx->desc[i];
+		desc->addr = cpu_to_le64(dma);
+		desc->len = cpu_to_le16(chunk);
+		desc->status = 0;
+		if (*first) {
+			desc->cmd = cmd;
+			desc->mss = cpu_to_le16(mss);
+			desc->vlan = cpu_to_le16(vlan);
+			*first = false;
+		} else {
+			desc->cmd = 0;
+			desc->mss = 0;
+			desc->vlan = 0;
+		}
+		dma += chunk;
+		size -= chunk;
+		last = i;
+		i = qv_next(i, tx->count);
+	}
+	return last;
+}
+
+netdev_tx_t qv_xmit(struct sk_buff *skb, struct net_device *netdev)
+{
+	struct qv_adapter *ad = netdev_priv(netdev);
+	struct netdev_queue *txq = netdev_get_tx_queue(netdev, 0);
+	struct device *dev = &ad->pdev->dev;
+	struct qv_tx_ring *tx = &ad->tx;
+	u32 first, i, last, ndesc;
+	struct qv_tx_buf *b;
+	bool is_first = true;
+	u16 mss = 0, vlan = 0;
+	unsigned int f, len;
+	dma_addr_t dma;
+	u8 cmd = 0;
+
+	if (unlikely(skb->len > QV_TX_MAX_FRAME)) {
+		dev_kfree_skb_any(skb);
+		goto drop;
+	}
+	if (skb_put_padto(skb, ETH_ZLEN))
+		goto drop;
+
+	ndesc = qv_tx_desc_count(skb);
+	if (unlikely(qv_tx_unused(tx) < ndesc)) {
+		/* Cannot happen: the queue is stopped in advance. */
+		netif_tx_stop_queue(txq);
+		u64_stats_update_begin(&tx->syncp);
+		tx->busy++;
+		u64_stats_update_end(&tx->syncp);
+		return NETDEV_TX_BUSY;
+	}
+
+	if (skb->ip_summed == CHECKSUM_PARTIAL)
+		cmd |= QV_TXD_CSUM;
+	if (skb_is_gso(skb)) {
+		cmd |= QV_TXD_TSO | QV_TXD_CSUM;
+		mss = skb_shinfo(skb)->gso_size;
+	}
+	if (skb_vlan_tag_present(skb)) {
+		cmd |= QV_TXD_VLAN_INS;
+		vlan = skb_vlan_tag_get(skb);
+	}
+
+	first = tx->next_to_use;
+	i = first;
+	len = skb_headlen(skb);
+	dma = dma_map_single(dev, skb->data, len, DMA_TO_DEVICE);
+	if (dma_mapping_error(dev, dma))
+		goto dma_err;
+	b = &tx->buf[i];
+	b->page = false;
+	dma_unmap_addr_set(b, dma, dma);
+	dma_unmap_len_set(b, len, len);
+	last = qv_tx_fill(tx, i, dma, len, &is_first, cmd, mss, vlan);
+	i = qv_next(last, tx->count);
+
+	for (f = 0; f < skb_shinfo(skb)->nr_frags; f++) {
+		const skb_frag_t *frag = &skb_shinfo(skb)->frags[f];
+
+		len = skb_frag_size(frag);
+		dma = skb_frag_dma_map(dev, frag, 0, len, DMA_TO_DEVICE);
+		if (dma_mapping_error(dev, dma))
+			goto dma_err;
+		b = &tx->buf[i];
+		b->page = true;
+		dma_unmap_addr_set(b, dma, dma);
+		dma_unmap_len_set(b, len, len);
+		last = qv_tx_fill(tx, i, dma, len, &is_first, cmd, mss, vlan);
+		i = qv_next(last, tx->count);
+	}
+	tx->desc[last].cmd |= QV_TXD_EOP;
+
+	b = &tx->buf[first];
+	b->bytecount = skb->len;
+	b->gso_segs = skb_is_gso(skb) ? skb_shinfo(skb)->gso_segs : 1;
+	b->eop = last;
+	netdev_tx_sent_queue(txq, skb->len);
+	skb_tx_timestamp(skb);
+	u64_stats_update_begin(&tx->syncp);
+	if (cmd & QV_TXD_TSO)
+		tx->tso++;
+	else if (cmd & QV_TXD_CSUM)
+		tx->csum++;
+	u64_stats_update_end(&tx->syncp);
+
+	/* Publish eop and the descriptors before the skb that marks the
+	 * frame as pending; pairs with smp_rmb() in qv_clean_tx().
+	 */
+	smp_wmb();
+	WRITE_ONCE(b->skb, skb);
+	WRITE_ONCE(tx->next_to_use, i);
+
+	qv_maybe_stop_tx(tx, txq, QV_TX_DESC_NEEDED);
+	if (netif_xmit_stopped(txq) || !netdev_xmit_more())
+		qv_wr32(ad->hw, QV_FN_TX_TAIL, i);	/* writel orders */
+	return NETDEV_TX_OK;
+
+dma_err:
+	netdev_err_once(netdev, "TX DMA mapping failed\n");
+	for (last = first; last != i; last = qv_next(last, tx->count))
+		qv_tx_unmap(dev, &tx->buf[last]);
+	dev_kfree_skb_any(skb);
+drop:
+	u64_stats_update_begin(&tx->syncp);
+	tx->dropped++;
+	u64_stats_update_end(&tx->syncp);
+	return NETDEV_TX_OK;
+}
+
+/* Returns true when all completed work was cleaned. */
+static bool qv_clean_tx(struct qv_adapter *ad, int napi_budget)
+{
+	struct netdev_queue *txq = netdev_get_tx_queue(ad->netdev, 0);
+	struct device *dev = &ad->pdev->dev;
+	struct qv_tx_ring *tx = &ad->tx;
+	u32 ntc = tx->next_to_clean;
+	unsigned int pkts = 0, bytes = 0, errs = 0;
+	u32 limit = tx->count;
+	struct qv_tx_buf *b;
+	struct sk_buff *skb;
+	u32 eop;
+	u8 sta;
+
+	while (limit) {
+		b = &tx->buf[ntc];
+		skb = READ_ONCE(b->skb);
+		if (!skb)
+			break;
+		/* Read eop only after seeing the skb; pairs with qv_xmit. */
+		smp_rmb();
+		eop = b->eop;
+		sta = READ_ONCE(tx->desc[eop].status);
+		if (!(sta & QV_TXD_STA_DD))
+			break;
+		/* Read nothing else of the frame before DD was seen. */
+		dma_rmb();
+		if (sta & QV_TXD_STA_ERR)
+			errs++;
+		pkts++;
+		bytes += b->bytecount;
+		b->skb = NULL;
+		napi_consume_skb(skb, napi_budget);
+		for (;;) {
+			qv_tx_unmap(dev, &tx->buf[ntc]);
+			tx->desc[ntc].status = 0;
+			if (ntc == eop)
+				break;
+			ntc = qv_next(ntc, tx->count);
+		}
+		ntc = qv_next(ntc, tx->count);
+		limit--;
+	}
+	WRITE_ONCE(tx->next_to_clean, ntc);
+	netdev_tx_completed_queue(txq, pkts, bytes);
+	if (errs) {
+		u64_stats_update_begin(&tx->syncp);
+		tx->err_frames += errs;
+		u64_stats_update_end(&tx->syncp);
+	}
+
+	/* Make next_to_clean visible before checking the queue state;
+	 * pairs with the smp_mb() in qv_maybe_stop_tx().
+	 */
+	smp_mb();
+	if (pkts && netif_tx_queue_stopped(txq) &&
+	    qv_tx_unused(tx) >= QV_TX_WAKE_THRESH &&
+	    !test_bit(QV_S_DOWN, &ad->state)) {
+		netif_tx_wake_queue(txq);
+		u64_stats_update_begin(&tx->syncp);
+		tx->restart_queue++;
+		u64_stats_update_end(&tx->syncp);
+	}
+	return limit != 0;
+}
+
+/* ------------------------------------------------------------------ RX */
+static void qv_rx_gso(struct qv_rx_ring *rx, struct sk_buff *skb,
+		      u16 status, u16 mss)
+{
+	struct skb_shared_info *sh = skb_shinfo(skb);
+	unsigned int hlen;
+	struct tcphdr *th;
+
+	if (skb->protocol != htons(status & QV_RXD_STA_GSO_TCPV4 ?
+				   ETH_P_IP : ETH_P_IPV6))
+		return;
+	if (status & QV_RXD_STA_GSO_TCPV4) {
+		if (!pskb_may_pull(skb, sizeof(struct iphdr)))
+			return;
+		hlen = ip_hdrlen(skb);
+	} else {
+		hlen = sizeof(struct ipv6hdr);
+	}
+	if (!pskb_may_pull(skb, hlen + sizeof(struct tcphdr)))
+		return;
+	th = (struct tcphdr *)(skb->data + hlen);
+	hlen += th->doff * 4;
+	if (skb->len <= hlen + mss)
+		return;
+
+	/* Like a GRO'd packet: the stack sees the original segments. */
+	sh->gso_size = mss;
+	sh->gso_type = status & QV_RXD_STA_GSO_TCPV4 ? SKB_GSO_TCPV4 :
+						       SKB_GSO_TCPV6;
+	sh->gso_segs = DIV_ROUND_UP(skb->len - hlen, mss);
+	rx->gso_frames++;
+}
+
+static void qv_rx_deliver(struct qv_adapter *ad, struct sk_buff *skb,
+			  u16 status, u16 vlan, u16 gso_size)
+{
+	struct net_device *netdev = ad->netdev;
+	struct qv_rx_ring *rx = &ad->rx;
+
+	skb->protocol = eth_type_trans(skb, netdev);
+	skb_record_rx_queue(skb, 0);
+	u64_stats_update_begin(&rx->syncp);
+	if ((netdev->features & NETIF_F_RXCSUM) &&
+	    (status & QV_RXD_STA_L4CSUM_OK)) {
+		skb->ip_summed = CHECKSUM_UNNECESSARY;
+		rx->csum_ok++;
+	} else {
+		skb_checksum_none_assert(skb);
+		rx->csum_none++;
+	}
+	if (status & QV_RXD_STA_VLAN) {
+		__vlan_hwaccel_put_tag(skb, htons(ETH_P_8021Q), vlan);
+		rx->vlan_strip++;
+	}
+	if ((status & (QV_RXD_STA_GSO_TCPV4 | QV_RXD_STA_GSO_TCPV6)) &&
+	    gso_size)
+		qv_rx_gso(rx, skb, status, gso_size);
+	u64_stats_update_end(&rx->syncp);
+	napi_gro_receive(&ad->napi, skb);
+}
+
+static int qv_clean_rx(struct qv_adapter *ad, int budget)
+{
+	struct device *dev = &ad->pdev->dev;
+	struct qv_rx_ring *rx = &ad->rx;
+	struct qv_rx_first *fst = &rx->first;
+	struct sk_buff *skb = rx->skb;
+	u32 ntc = rx->next_to_clean;
+	struct qv_rx_desc *desc;
+	struct page *page;
+	int done = 0;
+	u16 status;
+	u32 len;
+
+	while (done < budget && ntc != rx->next_to_use) {
+		desc = &rx->desc[ntc];
+		status = le16_to_cpu(READ_ONCE(desc->status));
+		if (!(status & QV_RXD_STA_DD))
+			break;
+		/* Read the write-back only after DD was seen. */
+		dma_rmb();
+		len = le16_to_cpu(desc->len);
+		page = rx->pages[ntc];
+		rx->pages[ntc] = NULL;
+		ntc = qv_next(ntc, rx->count);
+
+		if (unlikely(len > QV_RX_BUF_LEN)) {
+			len = 0;
+			fst->discard = true;
+		}
+		dma_sync_single_range_for_cpu(dev, page_pool_get_dma_addr(page),
+					      QV_RX_HEADROOM, len,
+					      DMA_FROM_DEVICE);
+		if (!skb && !fst->discard) {
+			void *va = page_address(page);
+
+			fst->status = status;
+			fst->vlan = le16_to_cpu(desc->vlan);
+			fst->gso_size = le16_to_cpu(desc->gso_size);
+			net_prefetch(va + QV_RX_HEADROOM);
+			skb = napi_build_skb(va, QV_RX_TRUESIZE);
+			if (unlikely(!skb)) {
+				page_pool_recycle_direct(rx->pp, page);
+				fst->discard = true;
+			} else {
+				skb_mark_for_recycle(skb);
+				skb_reserve(skb, QV_RX_HEADROOM);
+				__skb_put(skb, len);
+			}
+		} else if (skb && !fst->discard &&
+			   skb_shinfo(skb)->nr_frags < MAX_SKB_FRAGS) {
+			skb_add_rx_frag(skb, skb_shinfo(skb)->nr_frags, page,
+					QV_RX_HEADROOM, len, QV_RX_TRUESIZE);
+		} else {
+			page_pool_recycle_direct(rx->pp, page);
+			if (skb) {
+				napi_consume_skb(skb, budget);
+				skb = NULL;
+				u64_stats_update_begin(&rx->syncp);
+				rx->frame_err++;
+				u64_stats_update_end(&rx->syncp);
+			}
+			fst->discard = true;
+		}
+
+		if (!(status & QV_RXD_STA_EOP))
+			continue;
+		if (fst->discard || !skb) {
+			if (fst->discard) {
+				u64_stats_update_begin(&rx->syncp);
+				rx->dropped++;
+				u64_stats_update_end(&rx->syncp);
+			}
+			fst->discard = false;
+			skb = NULL;
+			continue;
+		}
+		qv_rx_deliver(ad, skb, fst->status, fst->vlan, fst->gso_size);
+		skb = NULL;
+		done++;
+	}
+	rx->skb = skb;
+	rx->next_to_clean = ntc;
+	if (qv_rx_unused(rx) >= QV_RX_REFILL_BATCH)
+		qv_rx_refill(ad);
+	return done;
+}
+
+/* Work that arrived while the interrupt was masked after the last poll. */
+static bool qv_work_pending(struct qv_adapter *ad)
+{
+	struct qv_rx_ring *rx = &ad->rx;
+	struct qv_tx_ring *tx = &ad->tx;
+	struct qv_tx_buf *b;
+	u32 i = READ_ONCE(rx->next_to_clean);
+
+	if (i != READ_ONCE(rx->next_to_use) &&
+	    (le16_to_cpu(READ_ONCE(rx->desc[i].status)) & QV_RXD_STA_DD))
+		return true;
+	i = READ_ONCE(tx->next_to_clean);
+	b = &tx->buf[i];
+	if (!READ_ONCE(b->skb))
+		return false;
+	/* eop is published before skb, see qv_xmit() */
+	smp_rmb();
+	return READ_ONCE(tx->desc[b->eop].status) & QV_TXD_STA_DD;
+}
+
+int qv_poll(struct napi_struct *napi, int budget)
+{
+	struct qv_adapter *ad = container_of(napi, struct qv_adapter, napi);
+	bool tx_done;
+	int done;
+
+	/* Ack first: completions from now on raise the cause again. */
+	qv_wr32(ad->hw, QV_FN_INT_CAUSE, QV_INT_RX | QV_INT_TX);
+	tx_done = qv_clean_tx(ad, budget);
+	if (budget <= 0)	/* netpoll: TX only */
+		return budget;
+
+	done = qv_clean_rx(ad, budget);
+	if (!tx_done || done >= budget)
+		return budget;
+
+	if (napi_complete_done(napi, done)) {
+		qv_irq_enable(ad, QV_INT_RX | QV_INT_TX);
+		if (qv_work_pending(ad))
+			napi_schedule(napi);
+	}
+	return min(done, budget - 1);
+}
+
+irqreturn_t qv_msix_ring(int irq, void *data)
+{
+	struct qv_adapter *ad = data;
+
+	qv_irq_disable(ad, QV_INT_RX | QV_INT_TX);
+	napi_schedule_irqoff(&ad->napi);
+	return IRQ_HANDLED;
+}

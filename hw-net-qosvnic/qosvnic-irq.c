@@ -1,0 +1,134 @@
+/*
+ * qosvnic: interrupts.
+ *
+ * Each function has three MSI-X vectors (RX, TX, misc), one cause bit per
+ * vector and a mask. A raised cause sends its vector's message unless the
+ * cause is masked; unmasking a cause that was raised meanwhile sends it
+ * then, so a driver that clears the cause before unmasking loses nothing.
+ * Moderation: a vector sends at most one message per itr_us microseconds;
+ * events inside that window are coalesced into one message at its end.
+ *
+ * Copyright (c) 2026 qosvnic developers
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+
+#include "qemu/osdep.h"
+#include "hw/pci/msix.h"
+#include "hw/pci/pci.h"
+#include "qosvnic.h"
+#include "trace.h"
+
+static void qosvnic_irq_send(QvFunc *f, unsigned vec, PCIDevice *pci,
+                             int64_t now)
+{
+    f->irq_last_ns[vec] = now;
+    f->irq_deferred[vec] = false;
+    trace_qosvnic_irq(f->fn, vec);
+    if (msix_enabled(pci)) {
+        msix_notify(pci, vec);
+    } else if (f->fn == 0) {
+        /* The PF also works with INTx, e.g. for a firmware driver. */
+        pci_set_irq(pci, !!(f->int_cause & ~f->int_mask));
+    }
+}
+
+static void qosvnic_irq_vector(QvFunc *f, unsigned vec)
+{
+    QosvnicState *s = f->dev;
+    PCIDevice *pci = qosvnic_fn_pci(s, f->fn);
+    int64_t now, due;
+
+    if (!pci || f->irq_deferred[vec]) {
+        return;         /* disabled VF, or already coalesced */
+    }
+    now = qemu_clock_get_ns(QEMU_CLOCK_VIRTUAL);
+    due = f->irq_last_ns[vec] + (int64_t)f->itr_us[vec] * SCALE_US;
+    if (f->itr_us[vec] == 0 || now >= due || f->irq_last_ns[vec] == 0) {
+        qosvnic_irq_send(f, vec, pci, now);
+        return;
+    }
+    f->irq_deferred[vec] = true;
+    trace_qosvnic_irq_deferred(f->fn, vec, due - now);
+    timer_mod_anticipate_ns(s->irq_timer, due);
+}
+
+void qosvnic_irq_raise(QvFunc *f, uint32_t cause)
+{
+    unsigned vec;
+
+    f->int_cause |= cause;
+    for (vec = 0; vec < QV_NUM_VECTORS; vec++) {
+        if ((cause & BIT(vec)) && !(f->int_mask & BIT(vec))) {
+            qosvnic_irq_vector(f, vec);
+        }
+    }
+}
+
+void qosvnic_irq_misc(QvFunc *f, uint32_t misc_cause)
+{
+    f->misc_cause |= misc_cause;
+    qosvnic_irq_raise(f, QV_INT_MISC);
+}
+
+void qosvnic_irq_unmask(QvFunc *f, uint32_t causes)
+{
+    unsigned vec;
+
+    f->int_mask &= ~causes;
+    for (vec = 0; vec < QV_NUM_VECTORS; vec++) {
+        if ((causes & f->int_cause & BIT(vec))) {
+            qosvnic_irq_vector(f, vec);
+        }
+    }
+    if (f->fn == 0) {
+        PCIDevice *pci = PCI_DEVICE(f->dev);
+
+        if (!msix_enabled(pci)) {
+            pci_set_irq(pci, !!(f->int_cause & ~f->int_mask));
+        }
+    }
+}
+
+/*
+ * Sends the coalesced messages that are due and re-arms for the next one.
+ * Walks every function, but runs at most once per moderation window, not
+ * per frame.
+ */
+void qosvnic_irq_timer_cb(void *opaque)
+{
+    QosvnicState *s = opaque;
+    int64_t now = qemu_clock_get_ns(QEMU_CLOCK_VIRTUAL);
+    int64_t next = INT64_MAX;
+    uint32_t fn;
+    unsigned vec;
+
+    for (fn = 0; fn < s->num_funcs; fn++) {
+        QvFunc *f = &s->funcs[fn];
+
+        for (vec = 0; vec < QV_NUM_VECTORS; vec++) {
+            int64_t due;
+            PCIDevice *pci;
+
+            if (!f->irq_deferred[vec]) {
+                continue;
+            }
+            due = f->irq_last_ns[vec] + (int64_t)f->itr_us[vec] * SCALE_US;
+            pci = qosvnic_fn_pci(s, fn);
+            if (!pci) {
+                f->irq_deferred[vec] = false;
+            } else if (now >= due) {
+                if (f->int_mask & BIT(vec)) {
+                    /* Masked meanwhile: unmask will send it. */
+                    f->irq_deferred[vec] = false;
+                } else {
+                    qosvnic_irq_send(f, vec, pci, now);
+                }
+            } else {
+                next = MIN(next, due);
+            }
+        }
+    }
+    if (next != INT64_MAX) {
+        timer_mod_ns(s->irq_timer, next);
+    }
+}

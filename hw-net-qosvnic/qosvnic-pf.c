@@ -1,0 +1,556 @@
+/*
+ * qosvnic: the Physical Function.
+ *
+ * PCI Express endpoint with MSI-X, AER, ARI and SR-IOV; owns the state of
+ * every function, the netdev backend, the device buffer and the timers.
+ *
+ * Copyright (c) 2026 qosvnic developers
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+
+#include "qemu/osdep.h"
+#include "qemu/units.h"
+#include "qemu/log.h"
+#include "qapi/error.h"
+#include "hw/pci/msix.h"
+#include "hw/pci/pcie.h"
+#include "hw/pci/pcie_sriov.h"
+#include "hw/qdev-properties.h"
+#include "migration/vmstate.h"
+#include "standard-headers/linux/virtio_net.h"
+#include "qosvnic.h"
+#include "trace.h"
+
+QosvnicState *qosvnic_from_pci(PCIDevice *d)
+{
+    PCIDevice *pf = pci_is_vf(d) ? pcie_sriov_get_pf(d) : d;
+
+    return QOSVNIC(pf);
+}
+
+PCIDevice *qosvnic_fn_pci(QosvnicState *s, uint32_t fn)
+{
+    if (fn == 0) {
+        return PCI_DEVICE(s);
+    }
+    return pcie_sriov_get_vf_at_index(PCI_DEVICE(s), fn - 1);
+}
+
+bool qosvnic_fn_enabled(QvFunc *f)
+{
+    return qosvnic_fn_pci(f->dev, f->fn) != NULL;
+}
+
+bool qosvnic_fn_link_up(QvFunc *f)
+{
+    NetClientState *nc = qemu_get_queue(f->dev->nic);
+
+    switch ((f->mg_flags & QV_MGF_LINK_MASK) >> QV_MGF_LINK_SHIFT) {
+    case QV_LINK_ENABLE:
+        return true;
+    case QV_LINK_DISABLE:
+        return false;
+    default:
+        return !nc->link_down;
+    }
+}
+
+/* MAC of VF n: the PF's with the last byte offset, so defaults are unique. */
+static void qosvnic_default_mac(QosvnicState *s, uint32_t fn, MACAddr *mac)
+{
+    *mac = s->conf.macaddr;
+    if (fn) {
+        mac->a[3] ^= 0x80;      /* keep VFs out of the PF's neighbourhood */
+        mac->a[4] = (s->conf.macaddr.a[4] + (fn >> 8)) & 0xff;
+        mac->a[5] = (s->conf.macaddr.a[5] + fn) & 0xff;
+    }
+}
+
+/* Default guaranteed partition: half the buffer split evenly. */
+static uint32_t qosvnic_default_reserve(QosvnicState *s)
+{
+    uint32_t cells = (s->buf_size / QV_CELL_SIZE) / 2 / s->num_funcs;
+
+    return cells * QV_CELL_SIZE;
+}
+
+/* Management settings: what a function has before the PF driver or the
+ * host changes anything. Survives FLR of the VF, like a real NIC's PF-owned
+ * configuration; only a PF reset restores it. */
+static void qosvnic_fn_mgmt_defaults(QvFunc *f)
+{
+    QosvnicState *s = f->dev;
+    MACAddr old = f->mac;
+
+    qosvnic_default_mac(s, f->fn, &f->mac);
+    f->vlan = 0;
+    f->mg_flags = (f->fn && s->vf_spoofchk) ? QV_MGF_SPOOFCHK : 0;
+    f->mg_flags |= QV_LINK_AUTO << QV_MGF_LINK_SHIFT;
+    f->rx_rate_bps = f->fn ? s->vf_rx_rate_bps : 0;
+    f->rx_burst = f->fn ? s->vf_rx_burst : 0;
+    f->tx_max_mbps = 0;
+    f->tx_min_mbps = 0;
+    f->prio = f->fn ? s->vf_prio : 0;
+    f->weight = s->vf_weight;
+    f->part.alpha = s->vf_alpha;
+    qosvnic_mac_table_update(s, f, &old);
+    qosvnic_buf_set_reserve(s, f, qosvnic_default_reserve(s));
+}
+
+/*
+ * Return the function's guest-programmed state to reset values and release
+ * every frame it holds in device memory. Management state (MAC, QoS) is
+ * the PF's and is kept.
+ */
+void qosvnic_fn_reset(QvFunc *f)
+{
+    QosvnicState *s = f->dev;
+    int64_t now = qemu_clock_get_ns(QEMU_CLOCK_VIRTUAL);
+    int i;
+
+    trace_qosvnic_fn_reset(f->fn);
+    qosvnic_sched_remove(s, f);
+    qosvnic_buf_flush(s, f);
+
+    f->ctrl = 0;
+    f->mtu = QV_MTU_DEFAULT;
+    f->offloads = 0;
+    f->rx_filter = QV_RXF_BCAST;
+    f->int_cause = 0;
+    f->int_mask = QV_INT_ALL;
+    f->misc_cause = 0;
+    for (i = 0; i < QV_NUM_VECTORS; i++) {
+        f->itr_us[i] = 0;
+        f->irq_last_ns[i] = 0;
+        f->irq_deferred[i] = false;
+    }
+    f->status_err = 0;
+    memset(f->mc, 0, sizeof(f->mc));
+    f->mc_valid = 0;
+    f->rx_base = f->tx_base = 0;
+    f->rx_size = f->rx_head = f->rx_tail = 0;
+    f->rx_buf_size = 2048;
+    f->tx_size = f->tx_head = f->tx_tail = 0;
+    f->stat_hi_latch = 0;
+    memset(f->mbx_mem, 0, sizeof(f->mbx_mem));
+    f->mbx_ctrl = 0;
+    if (f->fn) {
+        s->mbx_pending[(f->fn - 1) / 32] &= ~(1u << ((f->fn - 1) % 32));
+    }
+    memset(f->stats, 0, sizeof(f->stats));
+    f->part.peak_cells = f->part.used_cells;
+
+    qv_tb_config(&f->rx_tb, f->rx_rate_bps / 8, f->rx_burst, now);
+    qv_tb_config(&f->tx_tb, (uint64_t)f->tx_max_mbps * 1000000 / 8, 0, now);
+    qosvnic_update_peer_offloads(s);
+}
+
+/*
+ * Let the tap give us 64 KiB GSO frames only while every receiving function
+ * has asked for large frames; then no received frame ever needs to be
+ * segmented in the device.
+ */
+void qosvnic_update_peer_offloads(QosvnicState *s)
+{
+    NetClientState *nc = qemu_get_queue(s->nic);
+    bool lro = s->has_vnet_hdr;
+    bool any = false;
+    uint32_t fn;
+
+    for (fn = 0; fn < s->num_funcs && lro; fn++) {
+        QvFunc *f = &s->funcs[fn];
+
+        if ((f->ctrl & QV_CTRL_RX_EN) && qosvnic_fn_enabled(f)) {
+            any = true;
+            lro = (f->offloads & (QV_OFF_LRO | QV_OFF_RX_CSUM)) ==
+                  (QV_OFF_LRO | QV_OFF_RX_CSUM);
+        }
+    }
+    lro = lro && any;
+    if (s->has_vnet_hdr && lro != s->peer_lro) {
+        s->peer_lro = lro;
+        trace_qosvnic_peer_offloads(lro);
+        qemu_set_offload(nc->peer, lro, lro, lro, 0, 0, 0, 0);
+    }
+}
+
+static void qosvnic_set_link_status(NetClientState *nc)
+{
+    QosvnicState *s = qemu_get_nic_opaque(nc);
+    uint32_t fn;
+
+    trace_qosvnic_link(!nc->link_down);
+    for (fn = 0; fn < s->num_funcs; fn++) {
+        QvFunc *f = &s->funcs[fn];
+        uint32_t state = (f->mg_flags & QV_MGF_LINK_MASK) >> QV_MGF_LINK_SHIFT;
+
+        if (state == QV_LINK_AUTO && qosvnic_fn_enabled(f)) {
+            qosvnic_irq_misc(f, QV_MISC_LINK);
+        }
+    }
+}
+
+static NetClientInfo qosvnic_net_info = {
+    .type = NET_CLIENT_DRIVER_NIC,
+    .size = sizeof(NICState),
+    .can_receive = qosvnic_nc_can_receive,
+    .receive_iov = qosvnic_nc_receive_iov,
+    .link_status_changed = qosvnic_set_link_status,
+};
+
+static void qosvnic_init_net(QosvnicState *s)
+{
+    DeviceState *dev = DEVICE(s);
+    NetClientState *nc;
+
+    qemu_macaddr_default_if_unset(&s->conf.macaddr);
+    s->nic = qemu_new_nic(&qosvnic_net_info, &s->conf,
+                          object_get_typename(OBJECT(s)), dev->id,
+                          &dev->mem_reentrancy_guard, s);
+    nc = qemu_get_queue(s->nic);
+    qemu_format_nic_info_str(nc, s->conf.macaddr.a);
+
+    s->has_vnet_hdr = nc->peer && qemu_has_vnet_hdr(nc->peer);
+    if (s->has_vnet_hdr) {
+        qemu_set_vnet_hdr_len(nc->peer, sizeof(struct virtio_net_hdr));
+        qemu_set_offload(nc->peer, 0, 0, 0, 0, 0, 0, 0);
+    }
+    trace_qosvnic_vnet_hdr(s->has_vnet_hdr);
+}
+
+static bool qosvnic_check_props(QosvnicState *s, Error **errp)
+{
+    if (s->max_vfs < 1 || s->max_vfs > QV_MAX_VFS) {
+        error_setg(errp, "qosvnic: max-vfs=%u is out of range "
+                   "(must be between 1 and %u)", s->max_vfs, QV_MAX_VFS);
+        return false;
+    }
+    if (s->buf_size < QV_BUF_MIN || s->buf_size > QV_BUF_MAX ||
+        s->buf_size % QV_CELL_SIZE) {
+        error_setg(errp, "qosvnic: buffer-size=%u is out of range (must be "
+                   "a multiple of %u between %u and %u bytes)", s->buf_size,
+                   QV_CELL_SIZE, (unsigned)QV_BUF_MIN, (unsigned)QV_BUF_MAX);
+        return false;
+    }
+    if (s->vf_prio >= QV_PRIO_CLASSES) {
+        error_setg(errp, "qosvnic: vf-prio=%u is out of range (max %u)",
+                   s->vf_prio, QV_PRIO_CLASSES - 1);
+        return false;
+    }
+    if (s->vf_weight < QV_WEIGHT_MIN || s->vf_weight > QV_WEIGHT_MAX) {
+        error_setg(errp, "qosvnic: vf-weight=%u is out of range "
+                   "(must be between %u and %u)", s->vf_weight,
+                   QV_WEIGHT_MIN, QV_WEIGHT_MAX);
+        return false;
+    }
+    if (s->vf_alpha > QV_ALPHA_MAX) {
+        error_setg(errp, "qosvnic: vf-alpha=%u is out of range (max %u, "
+                   "in 1/%u units)", s->vf_alpha, QV_ALPHA_MAX, QV_ALPHA_ONE);
+        return false;
+    }
+    return true;
+}
+
+static void qosvnic_realize(PCIDevice *pci, Error **errp)
+{
+    QosvnicState *s = QOSVNIC(pci);
+    DeviceState *dev = DEVICE(pci);
+    uint32_t fn;
+    int i;
+
+    if (!qosvnic_check_props(s, errp)) {
+        return;
+    }
+    s->num_funcs = 1 + s->max_vfs;
+
+    pci->config[PCI_INTERRUPT_PIN] = 1;
+    memory_region_init_io(&s->mmio, OBJECT(s), &qosvnic_pf_mmio_ops, s,
+                          "qosvnic-mmio", QV_PF_BAR0_SIZE);
+    pci_register_bar(pci, QV_PF_BAR_REGS, PCI_BASE_ADDRESS_SPACE_MEMORY,
+                     &s->mmio);
+    memory_region_init(&s->msix, OBJECT(s), "qosvnic-msix", QV_PF_BAR2_SIZE);
+    pci_register_bar(pci, QV_PF_BAR_MSIX, PCI_BASE_ADDRESS_MEM_TYPE_64,
+                     &s->msix);
+
+    if (pcie_endpoint_cap_init(pci, QV_CAP_EXP_OFFSET) < 0) {
+        error_setg(errp, "qosvnic: cannot add the PCIe capability");
+        return;
+    }
+    if (msix_init(pci, QV_NUM_VECTORS, &s->msix, QV_PF_BAR_MSIX,
+                  QV_MSIX_TABLE_OFFSET, &s->msix, QV_PF_BAR_MSIX,
+                  QV_MSIX_PBA_OFFSET, QV_CAP_MSIX_OFFSET, errp)) {
+        return;
+    }
+    for (i = 0; i < QV_NUM_VECTORS; i++) {
+        msix_vector_use(pci, i);
+    }
+    if (pcie_aer_init(pci, PCI_ERR_VER, QV_EXTCAP_AER_OFFSET,
+                      PCI_ERR_SIZEOF, errp) < 0) {
+        goto err_msix;
+    }
+    pcie_ari_init(pci, QV_EXTCAP_ARI_OFFSET);
+
+    /* Function state must exist before the VFs realize and reset. */
+    memset(s->mac_hash, 0xff, sizeof(s->mac_hash));
+    for (fn = 0; fn < QV_MAX_FUNCS; fn++) {
+        s->funcs[fn].dev = s;
+        s->funcs[fn].fn = fn;
+    }
+    qosvnic_init_net(s);
+    qosvnic_buf_init(s);
+    for (fn = 0; fn < s->num_funcs; fn++) {
+        qosvnic_fn_mgmt_defaults(&s->funcs[fn]);
+        qosvnic_fn_reset(&s->funcs[fn]);
+    }
+
+    s->rx_bh = qemu_bh_new_guarded(qosvnic_sched_bh, s,
+                                   &dev->mem_reentrancy_guard);
+    s->tx_bh = qemu_bh_new_guarded(qosvnic_tx_bh, s,
+                                   &dev->mem_reentrancy_guard);
+    /* Timers only schedule the guarded bottom halves or send MSI-X. */
+    s->dma_timer = timer_new_ns(QEMU_CLOCK_VIRTUAL, qosvnic_dma_timer_cb, s);
+    s->tx_timer = timer_new_ns(QEMU_CLOCK_VIRTUAL, qosvnic_tx_timer_cb, s);
+    s->irq_timer = timer_new_ns(QEMU_CLOCK_VIRTUAL, qosvnic_irq_timer_cb, s);
+
+    if (!pcie_sriov_pf_init(pci, QV_EXTCAP_SRIOV_OFFSET, TYPE_QOSVNIC_VF,
+                            QV_PCI_DEVICE_ID_VF, s->max_vfs, s->max_vfs,
+                            QV_SRIOV_VF_OFFSET, QV_SRIOV_VF_STRIDE, errp)) {
+        goto err_net;
+    }
+    pcie_sriov_pf_init_vf_bar(pci, QV_VF_BAR_REGS,
+                              PCI_BASE_ADDRESS_MEM_TYPE_64 |
+                              PCI_BASE_ADDRESS_MEM_PREFETCH, QV_VF_BAR0_SIZE);
+    pcie_sriov_pf_init_vf_bar(pci, QV_VF_BAR_MSIX,
+                              PCI_BASE_ADDRESS_MEM_TYPE_64 |
+                              PCI_BASE_ADDRESS_MEM_PREFETCH, QV_VF_BAR2_SIZE);
+    return;
+
+err_net:
+    timer_free(s->dma_timer);
+    timer_free(s->tx_timer);
+    timer_free(s->irq_timer);
+    qemu_bh_delete(s->rx_bh);
+    qemu_bh_delete(s->tx_bh);
+    qosvnic_buf_free(s);
+    qemu_del_nic(s->nic);
+    pcie_aer_exit(pci);
+err_msix:
+    msix_unuse_all_vectors(pci);
+    msix_uninit(pci, &s->msix, &s->msix);
+}
+
+static void qosvnic_exit(PCIDevice *pci)
+{
+    QosvnicState *s = QOSVNIC(pci);
+
+    pcie_sriov_pf_exit(pci);
+    timer_free(s->dma_timer);
+    timer_free(s->tx_timer);
+    timer_free(s->irq_timer);
+    qemu_bh_delete(s->rx_bh);
+    qemu_bh_delete(s->tx_bh);
+    qosvnic_buf_free(s);
+    qemu_del_nic(s->nic);
+    pcie_aer_exit(pci);
+    msix_unuse_all_vectors(pci);
+    msix_uninit(pci, &s->msix, &s->msix);
+}
+
+/* A device (not function) reset: every function back to power-on state. */
+static void qosvnic_reset_hold(Object *obj, ResetType type)
+{
+    QosvnicState *s = QOSVNIC(obj);
+    uint32_t fn;
+
+    timer_del(s->dma_timer);
+    timer_del(s->tx_timer);
+    timer_del(s->irq_timer);
+    memset(s->mbx_pending, 0, sizeof(s->mbx_pending));
+    for (fn = 0; fn < s->num_funcs; fn++) {
+        qosvnic_fn_reset(&s->funcs[fn]);
+        qosvnic_fn_mgmt_defaults(&s->funcs[fn]);
+    }
+}
+
+static void qosvnic_write_config(PCIDevice *pci, uint32_t addr, uint32_t val,
+                                 int len)
+{
+    QosvnicState *s = QOSVNIC(pci);
+    uint16_t old_vfs = pcie_sriov_num_vfs(pci);
+
+    pci_default_write_config(pci, addr, val, len);
+    if (pcie_sriov_num_vfs(pci) != old_vfs) {
+        trace_qosvnic_num_vfs(old_vfs, pcie_sriov_num_vfs(pci));
+        qosvnic_update_peer_offloads(s);
+    }
+    if (range_covers_byte(addr, len, PCI_COMMAND) &&
+        (pci->config[PCI_COMMAND] & PCI_COMMAND_MASTER)) {
+        qosvnic_sched_kick(s, NULL);
+        qosvnic_tx_kick(s);
+    }
+}
+
+static const VMStateDescription vmstate_qosvnic_func = {
+    .name = "qosvnic-func",
+    .version_id = 1,
+    .minimum_version_id = 1,
+    .fields = (const VMStateField[]) {
+        VMSTATE_UINT32(ctrl, QvFunc),
+        VMSTATE_UINT32(mtu, QvFunc),
+        VMSTATE_UINT32(offloads, QvFunc),
+        VMSTATE_UINT32(rx_filter, QvFunc),
+        VMSTATE_UINT32(int_cause, QvFunc),
+        VMSTATE_UINT32(int_mask, QvFunc),
+        VMSTATE_UINT32(misc_cause, QvFunc),
+        VMSTATE_UINT32_ARRAY(itr_us, QvFunc, QV_NUM_VECTORS),
+        VMSTATE_UINT32(status_err, QvFunc),
+        VMSTATE_BUFFER_UNSAFE(mc, QvFunc, 0, sizeof(MACAddr) * QV_MC_ENTRIES),
+        VMSTATE_UINT32(mc_valid, QvFunc),
+        VMSTATE_UINT64(rx_base, QvFunc),
+        VMSTATE_UINT64(tx_base, QvFunc),
+        VMSTATE_UINT32(rx_size, QvFunc),
+        VMSTATE_UINT32(rx_head, QvFunc),
+        VMSTATE_UINT32(rx_tail, QvFunc),
+        VMSTATE_UINT32(rx_buf_size, QvFunc),
+        VMSTATE_UINT32(tx_size, QvFunc),
+        VMSTATE_UINT32(tx_head, QvFunc),
+        VMSTATE_UINT32(tx_tail, QvFunc),
+        VMSTATE_UINT32(stat_hi_latch, QvFunc),
+        VMSTATE_MACADDR(mac, QvFunc),
+        VMSTATE_UINT32(vlan, QvFunc),
+        VMSTATE_UINT32(mg_flags, QvFunc),
+        VMSTATE_UINT64(rx_rate_bps, QvFunc),
+        VMSTATE_UINT32(rx_burst, QvFunc),
+        VMSTATE_UINT32(tx_max_mbps, QvFunc),
+        VMSTATE_UINT32(tx_min_mbps, QvFunc),
+        VMSTATE_UINT32(prio, QvFunc),
+        VMSTATE_UINT32(weight, QvFunc),
+        VMSTATE_UINT32_ARRAY(mbx_mem, QvFunc, QV_MBX_WORDS),
+        VMSTATE_UINT32(mbx_ctrl, QvFunc),
+        VMSTATE_UINT64_ARRAY(stats, QvFunc, QV_NUM_STATS),
+        VMSTATE_INT64_ARRAY(irq_last_ns, QvFunc, QV_NUM_VECTORS),
+        VMSTATE_BOOL_ARRAY(irq_deferred, QvFunc, QV_NUM_VECTORS),
+        VMSTATE_END_OF_LIST()
+    }
+};
+
+static int qosvnic_post_load(void *opaque, int version_id)
+{
+    QosvnicState *s = opaque;
+    uint32_t fn;
+
+    /* Rebuild what is derived from migrated state. */
+    memset(s->mac_hash, 0xff, sizeof(s->mac_hash));
+    for (fn = 0; fn < s->num_funcs; fn++) {
+        qosvnic_mac_table_update(s, &s->funcs[fn], NULL);
+    }
+    qosvnic_update_peer_offloads(s);
+    qosvnic_sched_kick(s, NULL);
+    qosvnic_tx_kick(s);
+    return 0;
+}
+
+static const VMStateDescription vmstate_qosvnic = {
+    .name = "qosvnic",
+    .version_id = 1,
+    .minimum_version_id = 1,
+    .post_load = qosvnic_post_load,
+    .fields = (const VMStateField[]) {
+        VMSTATE_PCI_DEVICE(parent_obj, QosvnicState),
+        VMSTATE_MSIX(parent_obj, QosvnicState),
+        VMSTATE_UINT16_EQUAL(num_funcs, QosvnicState, NULL),
+        VMSTATE_STRUCT_ARRAY(funcs, QosvnicState, QV_MAX_FUNCS, 0,
+                             vmstate_qosvnic_func, QvFunc),
+        VMSTATE_UINT32_ARRAY(mbx_pending, QosvnicState, QV_DEV_MBX_WORDS),
+        VMSTATE_END_OF_LIST()
+    },
+    .subsections = (const VMStateDescription * const []) {
+        &vmstate_qosvnic_buf,
+        NULL
+    }
+};
+
+static const Property qosvnic_properties[] = {
+    DEFINE_NIC_PROPERTIES(QosvnicState, conf),
+    DEFINE_PROP_UINT16("max-vfs", QosvnicState, max_vfs, QV_DEFAULT_VFS),
+    DEFINE_PROP_UINT32("buffer-size", QosvnicState, buf_size,
+                       QV_BUF_DEFAULT),
+    DEFINE_PROP_UINT32("line-rate", QosvnicState, line_rate_mbps, 0),
+    DEFINE_PROP_UINT64("dma-rate", QosvnicState, dma_rate_bps, 0),
+    DEFINE_PROP_UINT64("vf-rx-rate", QosvnicState, vf_rx_rate_bps, 0),
+    DEFINE_PROP_UINT32("vf-rx-burst", QosvnicState, vf_rx_burst, 0),
+    DEFINE_PROP_UINT32("vf-prio", QosvnicState, vf_prio, 0),
+    DEFINE_PROP_UINT32("vf-weight", QosvnicState, vf_weight, 1),
+    DEFINE_PROP_UINT32("vf-alpha", QosvnicState, vf_alpha, QV_ALPHA_ONE),
+    DEFINE_PROP_BOOL("vf-spoofchk", QosvnicState, vf_spoofchk, true),
+};
+
+static const struct {
+    const char *name;
+    const char *desc;
+} qosvnic_property_help[] = {
+    { "max-vfs", "number of SR-IOV virtual functions (TotalVFs), 1..128" },
+    { "buffer-size", "device packet buffer memory in bytes, 64 KiB..16 MiB, "
+      "a multiple of 256; split into per-function partitions" },
+    { "line-rate", "modelled wire rate in Mbit/s shared by all transmitters "
+      "(0 = as fast as emulation allows)" },
+    { "dma-rate", "modelled receive DMA bandwidth in bytes/s shared by all "
+      "functions (0 = as fast as emulation allows)" },
+    { "vf-rx-rate", "default ingress policing rate of every VF in bits/s "
+      "(0 = unlimited)" },
+    { "vf-rx-burst", "default ingress burst of every VF in bytes "
+      "(0 = derived from the rate)" },
+    { "vf-prio", "default receive DMA priority class of every VF, 0 (highest) "
+      "..7" },
+    { "vf-weight", "default DRR weight of every VF within its class, 1..1024" },
+    { "vf-alpha", "default Dynamic Threshold alpha of every VF in 1/16 units "
+      "(16 = 1.0; 0 = static partition)" },
+    { "vf-spoofchk", "VFs start with source-MAC anti-spoofing on" },
+};
+
+static void qosvnic_class_init(ObjectClass *klass, void *data)
+{
+    DeviceClass *dc = DEVICE_CLASS(klass);
+    PCIDeviceClass *k = PCI_DEVICE_CLASS(klass);
+    ResettableClass *rc = RESETTABLE_CLASS(klass);
+    size_t i;
+
+    k->realize = qosvnic_realize;
+    k->exit = qosvnic_exit;
+    k->config_write = qosvnic_write_config;
+    k->vendor_id = QV_PCI_VENDOR_ID;
+    k->device_id = QV_PCI_DEVICE_ID_PF;
+    k->revision = QV_PCI_REVISION;
+    k->class_id = PCI_CLASS_NETWORK_ETHERNET;
+    k->subsystem_vendor_id = QV_PCI_VENDOR_ID;
+    k->subsystem_id = 0x1100;
+    rc->phases.hold = qosvnic_reset_hold;
+
+    dc->desc = "qosvnic SR-IOV NIC with device-level ingress QoS";
+    dc->vmsd = &vmstate_qosvnic;
+    device_class_set_props(dc, qosvnic_properties);
+    for (i = 0; i < ARRAY_SIZE(qosvnic_property_help); i++) {
+        object_class_property_set_description(klass,
+                                              qosvnic_property_help[i].name,
+                                              qosvnic_property_help[i].desc);
+    }
+    set_bit(DEVICE_CATEGORY_NETWORK, dc->categories);
+}
+
+static const TypeInfo qosvnic_info = {
+    .name = TYPE_QOSVNIC,
+    .parent = TYPE_PCI_DEVICE,
+    .instance_size = sizeof(QosvnicState),
+    .class_init = qosvnic_class_init,
+    .interfaces = (InterfaceInfo[]) {
+        { INTERFACE_PCIE_DEVICE },
+        { }
+    },
+};
+
+static void qosvnic_register_types(void)
+{
+    type_register_static(&qosvnic_info);
+}
+
+type_init(qosvnic_register_types)

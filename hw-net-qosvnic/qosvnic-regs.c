@@ -1,0 +1,672 @@
+/*
+ * qosvnic: register file.
+ *
+ * The per-function block (VF BAR0, PF BAR0 at 0), the device-wide
+ * registers and the PF's per-function management windows. Registers only
+ * store and validate; the datapath files act on what changed.
+ *
+ * Copyright (c) 2026 qosvnic developers
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+
+#include "qemu/osdep.h"
+#include "qemu/log.h"
+#include "hw/pci/pcie_sriov.h"
+#include "qosvnic.h"
+#include "trace.h"
+
+static uint64_t qosvnic_mac_lo(const MACAddr *m)
+{
+    return ldl_le_p(m->a);
+}
+
+static uint64_t qosvnic_mac_hi(const MACAddr *m)
+{
+    return lduw_le_p(m->a + 4);
+}
+
+uint64_t qosvnic_stat_value(QvFunc *f, unsigned idx)
+{
+    switch (idx) {
+    case QV_STAT_BUF_OCCUPANCY:
+        return (uint64_t)f->part.used_cells * QV_CELL_SIZE;
+    case QV_STAT_BUF_PEAK:
+        return (uint64_t)f->part.peak_cells * QV_CELL_SIZE;
+    default:
+        return f->stats[idx];
+    }
+}
+
+/*
+ * 64-bit counters: an 8-byte read returns the value; a 4-byte read of the
+ * low word returns it and latches the high word for the next read, so a
+ * 32-bit driver still gets a consistent snapshot.
+ */
+static uint64_t qosvnic_stat_read(QvFunc *f, hwaddr off, unsigned size)
+{
+    unsigned idx = off / 8;
+    uint64_t v;
+
+    if (idx >= QV_NUM_STATS) {
+        return 0;
+    }
+    if (off & 4) {
+        return f->stat_hi_latch;
+    }
+    v = qosvnic_stat_value(f, idx);
+    if (size == 8) {
+        return v;
+    }
+    f->stat_hi_latch = v >> 32;
+    return (uint32_t)v;
+}
+
+static void qosvnic_stat_write(QvFunc *f, hwaddr off)
+{
+    if (off / 8 == QV_STAT_BUF_PEAK) {
+        f->part.peak_cells = f->part.used_cells;
+    } else {
+        qemu_log_mask(LOG_GUEST_ERROR, "qosvnic: fn %u: statistic 0x%"
+                      HWADDR_PRIx " is read-only\n", f->fn, off);
+    }
+}
+
+uint64_t qosvnic_fn_read(QvFunc *f, hwaddr addr, unsigned size)
+{
+    uint64_t v = 0;
+
+    if (addr >= QV_FN_STATS && addr < QV_FN_STAT(QV_NUM_STATS)) {
+        v = qosvnic_stat_read(f, addr - QV_FN_STATS, size);
+        trace_qosvnic_fn_read(f->fn, addr, v);
+        return v;
+    }
+    if (addr >= QV_FN_MC_LO(0) && addr < QV_FN_MC_LO(QV_MC_ENTRIES)) {
+        unsigned i = (addr - QV_FN_MC_LO(0)) / 8;
+
+        if (addr & 4) {
+            v = qosvnic_mac_hi(&f->mc[i]) |
+                ((f->mc_valid & BIT(i)) ? QV_MC_HI_VALID : 0);
+        } else {
+            v = qosvnic_mac_lo(&f->mc[i]);
+        }
+        return v;
+    }
+    if (addr >= QV_FN_MBX_MEM(0) && addr < QV_FN_MBX_MEM(QV_MBX_WORDS)) {
+        return f->mbx_mem[(addr - QV_FN_MBX_MEM(0)) / 4];
+    }
+
+    switch (addr) {
+    case QV_FN_ID:
+        v = QV_ID_MAGIC;
+        break;
+    case QV_FN_VERSION:
+        v = QV_CONTRACT_VERSION;
+        break;
+    case QV_FN_CTRL:
+        v = f->ctrl;
+        break;
+    case QV_FN_STATUS:
+        v = f->status_err;
+        if (qosvnic_fn_link_up(f)) {
+            v |= QV_STATUS_LINK_UP;
+        }
+        if (qosvnic_fn_enabled(f)) {
+            v |= QV_STATUS_ENABLED;
+        }
+        if (f->mg_flags & QV_MGF_TRUST) {
+            v |= QV_STATUS_TRUSTED;
+        }
+        break;
+    case QV_FN_MAC_LO:
+        v = qosvnic_mac_lo(&f->mac);
+        break;
+    case QV_FN_MAC_HI:
+        v = qosvnic_mac_hi(&f->mac);
+        break;
+    case QV_FN_MTU:
+        v = f->mtu;
+        break;
+    case QV_FN_FEATURES:
+        v = QV_OFF_ALL;
+        break;
+    case QV_FN_LINK_SPEED:
+        v = f->dev->line_rate_mbps;
+        break;
+    case QV_FN_OFFLOADS:
+        v = f->offloads;
+        break;
+    case QV_FN_RX_FILTER:
+        v = f->rx_filter;
+        break;
+    case QV_FN_INT_CAUSE:
+        v = f->int_cause;
+        break;
+    case QV_FN_INT_MASK:
+        v = f->int_mask;
+        break;
+    case QV_FN_ITR(0) ... QV_FN_ITR(QV_NUM_VECTORS - 1):
+        v = f->itr_us[(addr - QV_FN_ITR(0)) / 4];
+        break;
+    case QV_FN_MISC_CAUSE:
+        v = f->misc_cause;
+        break;
+    case QV_FN_RX_BASE_LO:
+        v = (uint32_t)f->rx_base;
+        break;
+    case QV_FN_RX_BASE_HI:
+        v = f->rx_base >> 32;
+        break;
+    case QV_FN_RX_SIZE:
+        v = f->rx_size;
+        break;
+    case QV_FN_RX_HEAD:
+        v = f->rx_head;
+        break;
+    case QV_FN_RX_TAIL:
+        v = f->rx_tail;
+        break;
+    case QV_FN_RX_BUF_SIZE:
+        v = f->rx_buf_size;
+        break;
+    case QV_FN_TX_BASE_LO:
+        v = (uint32_t)f->tx_base;
+        break;
+    case QV_FN_TX_BASE_HI:
+        v = f->tx_base >> 32;
+        break;
+    case QV_FN_TX_SIZE:
+        v = f->tx_size;
+        break;
+    case QV_FN_TX_HEAD:
+        v = f->tx_head;
+        break;
+    case QV_FN_TX_TAIL:
+        v = f->tx_tail;
+        break;
+    case QV_FN_MBX_CTRL:
+        v = f->mbx_ctrl;
+        break;
+    default:
+        qemu_log_mask(LOG_GUEST_ERROR, "qosvnic: fn %u: read of unknown "
+                      "register 0x%" HWADDR_PRIx "\n", f->fn, addr);
+        break;
+    }
+    trace_qosvnic_fn_read(f->fn, addr, v);
+    return v;
+}
+
+static void qosvnic_write_ctrl(QvFunc *f, uint32_t val)
+{
+    QosvnicState *s = f->dev;
+    uint32_t old = f->ctrl;
+
+    if (val & QV_CTRL_RESET) {
+        qosvnic_fn_reset(f);
+        return;
+    }
+    f->ctrl = val & (QV_CTRL_RX_EN | QV_CTRL_TX_EN);
+    /* Enabling a ring again is how a driver recovers from a ring error. */
+    if ((f->ctrl & ~old) & QV_CTRL_RX_EN) {
+        f->status_err &= ~QV_STATUS_RX_RING_ERR;
+    }
+    if ((f->ctrl & ~old) & QV_CTRL_TX_EN) {
+        f->status_err &= ~QV_STATUS_TX_RING_ERR;
+    }
+    if ((f->ctrl ^ old) & QV_CTRL_RX_EN) {
+        qosvnic_update_peer_offloads(s);
+        if (!(f->ctrl & QV_CTRL_RX_EN)) {
+            /* A stopped receiver keeps no frames: they would go stale. */
+            qosvnic_sched_remove(s, f);
+            qosvnic_buf_flush(s, f);
+        }
+    }
+    qosvnic_sched_kick(s, f);
+    qosvnic_tx_kick(s);
+}
+
+static void qosvnic_write_mtu(QvFunc *f, uint32_t val)
+{
+    if (val < QV_MTU_MIN || val > QV_MTU_MAX) {
+        qemu_log_mask(LOG_GUEST_ERROR, "qosvnic: fn %u: MTU %u out of range "
+                      "(%u..%u), ignored\n", f->fn, val, QV_MTU_MIN,
+                      QV_MTU_MAX);
+        return;
+    }
+    f->mtu = val;
+}
+
+static void qosvnic_write_itr(QvFunc *f, unsigned vec, uint32_t val)
+{
+    if (val > QV_ITR_MAX_US) {
+        qemu_log_mask(LOG_GUEST_ERROR, "qosvnic: fn %u: ITR %u us above %u, "
+                      "clamped\n", f->fn, val, QV_ITR_MAX_US);
+        val = QV_ITR_MAX_US;
+    }
+    f->itr_us[vec] = val;
+}
+
+static void qosvnic_write_mc(QvFunc *f, hwaddr addr, uint32_t val)
+{
+    unsigned i = (addr - QV_FN_MC_LO(0)) / 8;
+
+    if (addr & 4) {
+        stw_le_p(f->mc[i].a + 4, val);
+        if (val & QV_MC_HI_VALID) {
+            f->mc_valid |= BIT(i);
+        } else {
+            f->mc_valid &= ~BIT(i);
+        }
+    } else {
+        stl_le_p(f->mc[i].a, val);
+    }
+}
+
+void qosvnic_fn_write(QvFunc *f, hwaddr addr, uint64_t val, unsigned size)
+{
+    QosvnicState *s = f->dev;
+
+    trace_qosvnic_fn_write(f->fn, addr, val);
+    if (size == 8 && !(addr >= QV_FN_STATS &&
+                       addr < QV_FN_STAT(QV_NUM_STATS))) {
+        qosvnic_fn_write(f, addr, (uint32_t)val, 4);
+        qosvnic_fn_write(f, addr + 4, val >> 32, 4);
+        return;
+    }
+    if (addr >= QV_FN_STATS && addr < QV_FN_STAT(QV_NUM_STATS)) {
+        qosvnic_stat_write(f, addr - QV_FN_STATS);
+        return;
+    }
+    if (addr >= QV_FN_MC_LO(0) && addr < QV_FN_MC_LO(QV_MC_ENTRIES)) {
+        qosvnic_write_mc(f, addr, val);
+        return;
+    }
+    if (addr >= QV_FN_MBX_MEM(0) && addr < QV_FN_MBX_MEM(QV_MBX_WORDS)) {
+        f->mbx_mem[(addr - QV_FN_MBX_MEM(0)) / 4] = val;
+        return;
+    }
+
+    switch (addr) {
+    case QV_FN_CTRL:
+        qosvnic_write_ctrl(f, val);
+        break;
+    case QV_FN_MTU:
+        qosvnic_write_mtu(f, val);
+        break;
+    case QV_FN_OFFLOADS:
+        if (val & ~QV_OFF_ALL) {
+            qemu_log_mask(LOG_GUEST_ERROR, "qosvnic: fn %u: unknown offload "
+                          "bits 0x%" PRIx64 " ignored\n", f->fn,
+                          val & ~QV_OFF_ALL);
+        }
+        f->offloads = val & QV_OFF_ALL;
+        qosvnic_update_peer_offloads(s);
+        break;
+    case QV_FN_RX_FILTER:
+        f->rx_filter = val & (QV_RXF_BCAST | QV_RXF_ALLMULTI |
+                              QV_RXF_PROMISC);
+        break;
+    case QV_FN_INT_CAUSE:
+        f->int_cause &= ~val;
+        break;
+    case QV_FN_INT_MASK_SET:
+        f->int_mask |= val & QV_INT_ALL;
+        break;
+    case QV_FN_INT_MASK_CLR:
+        qosvnic_irq_unmask(f, val & QV_INT_ALL);
+        break;
+    case QV_FN_ITR(0) ... QV_FN_ITR(QV_NUM_VECTORS - 1):
+        qosvnic_write_itr(f, (addr - QV_FN_ITR(0)) / 4, val);
+        break;
+    case QV_FN_MISC_CAUSE:
+        f->misc_cause &= ~val;
+        break;
+    case QV_FN_RX_BASE_LO:
+        f->rx_base = deposit64(f->rx_base, 0, 32, val);
+        break;
+    case QV_FN_RX_BASE_HI:
+        f->rx_base = deposit64(f->rx_base, 32, 32, val);
+        break;
+    case QV_FN_RX_SIZE:
+        f->rx_size = val;
+        f->rx_head = 0;
+        f->rx_tail = 0;
+        break;
+    case QV_FN_RX_TAIL:
+        f->rx_tail = val;
+        qosvnic_sched_kick(s, f);
+        break;
+    case QV_FN_RX_BUF_SIZE:
+        f->rx_buf_size = val;
+        break;
+    case QV_FN_TX_BASE_LO:
+        f->tx_base = deposit64(f->tx_base, 0, 32, val);
+        break;
+    case QV_FN_TX_BASE_HI:
+        f->tx_base = deposit64(f->tx_base, 32, 32, val);
+        break;
+    case QV_FN_TX_SIZE:
+        f->tx_size = val;
+        f->tx_head = 0;
+        f->tx_tail = 0;
+        break;
+    case QV_FN_TX_TAIL:
+        f->tx_tail = val;
+        qosvnic_tx_kick(s);
+        break;
+    case QV_FN_MBX_CTRL:
+        qosvnic_mbx_vf_write(f, val);
+        break;
+    default:
+        qemu_log_mask(LOG_GUEST_ERROR, "qosvnic: fn %u: write 0x%" PRIx64
+                      " to read-only or unknown register 0x%" HWADDR_PRIx
+                      "\n", f->fn, val, addr);
+        break;
+    }
+}
+
+/* ----------------------------------------------- management windows */
+
+static void qosvnic_set_mac(QvFunc *f, hwaddr reg, uint32_t val)
+{
+    MACAddr old = f->mac;
+
+    if (reg == QV_MG_MAC_LO) {
+        stl_le_p(f->mac.a, val);
+    } else {
+        stw_le_p(f->mac.a + 4, val);
+    }
+    qosvnic_mac_table_update(f->dev, f, &old);
+}
+
+static void qosvnic_set_flags(QvFunc *f, uint32_t val)
+{
+    uint32_t old = f->mg_flags;
+    uint32_t link = (val & QV_MGF_LINK_MASK) >> QV_MGF_LINK_SHIFT;
+
+    if (link > QV_LINK_DISABLE) {
+        qemu_log_mask(LOG_GUEST_ERROR, "qosvnic: fn %u: link state %u "
+                      "invalid (max %u), ignored\n", f->fn, link,
+                      QV_LINK_DISABLE);
+        return;
+    }
+    f->mg_flags = val & (QV_MGF_TRUST | QV_MGF_SPOOFCHK | QV_MGF_LINK_MASK);
+    if ((old ^ f->mg_flags) & QV_MGF_LINK_MASK && qosvnic_fn_enabled(f)) {
+        qosvnic_irq_misc(f, QV_MISC_LINK);
+    }
+}
+
+static void qosvnic_apply_rx_bucket(QvFunc *f)
+{
+    qv_tb_config(&f->rx_tb, f->rx_rate_bps / 8, f->rx_burst,
+                 qemu_clock_get_ns(QEMU_CLOCK_VIRTUAL));
+}
+
+static void qosvnic_apply_tx_bucket(QvFunc *f)
+{
+    qv_tb_config(&f->tx_tb, (uint64_t)f->tx_max_mbps * 1000000 / 8, 0,
+                 qemu_clock_get_ns(QEMU_CLOCK_VIRTUAL));
+    qosvnic_tx_kick(f->dev);
+}
+
+static bool qosvnic_check_range(QvFunc *f, const char *what, uint64_t val,
+                                uint64_t min, uint64_t max)
+{
+    if (val < min || val > max) {
+        qemu_log_mask(LOG_GUEST_ERROR, "qosvnic: fn %u: %s %" PRIu64
+                      " out of range (%" PRIu64 "..%" PRIu64 "), ignored\n",
+                      f->fn, what, val, min, max);
+        return false;
+    }
+    return true;
+}
+
+static uint64_t qosvnic_mgmt_read(QvFunc *f, hwaddr reg, unsigned size)
+{
+    if (reg >= QV_MG_STATS && reg < QV_MG_STAT(QV_NUM_STATS)) {
+        return qosvnic_stat_read(f, reg - QV_MG_STATS, size);
+    }
+    if (reg >= QV_MG_MBX_MEM(0) && reg < QV_MG_MBX_MEM(QV_MBX_WORDS)) {
+        return f->mbx_mem[(reg - QV_MG_MBX_MEM(0)) / 4];
+    }
+    switch (reg) {
+    case QV_MG_MAC_LO:
+        return qosvnic_mac_lo(&f->mac);
+    case QV_MG_MAC_HI:
+        return qosvnic_mac_hi(&f->mac);
+    case QV_MG_VLAN:
+        return f->vlan;
+    case QV_MG_FLAGS:
+        return f->mg_flags;
+    case QV_MG_RX_RATE_LO:
+        return (uint32_t)f->rx_rate_bps;
+    case QV_MG_RX_RATE_HI:
+        return f->rx_rate_bps >> 32;
+    case QV_MG_RX_BURST:
+        return f->rx_burst;
+    case QV_MG_TX_MAX_RATE:
+        return f->tx_max_mbps;
+    case QV_MG_TX_MIN_RATE:
+        return f->tx_min_mbps;
+    case QV_MG_PRIO:
+        return f->prio;
+    case QV_MG_WEIGHT:
+        return f->weight;
+    case QV_MG_BUF_RESERVE:
+        return (uint64_t)f->part.reserve_cells * QV_CELL_SIZE;
+    case QV_MG_BUF_ALPHA:
+        return f->part.alpha;
+    case QV_MG_HOST_LIMITS:
+        return 0;
+    case QV_MG_MBX_CTRL:
+        return f->fn ? qosvnic_mbx_pf_ctrl(f) : 0;
+    }
+    qemu_log_mask(LOG_GUEST_ERROR, "qosvnic: read of unknown management "
+                  "register 0x%" HWADDR_PRIx " of fn %u\n", reg, f->fn);
+    return 0;
+}
+
+static void qosvnic_mgmt_write(QvFunc *f, hwaddr reg, uint32_t val)
+{
+    QosvnicState *s = f->dev;
+
+    if (reg >= QV_MG_STATS && reg < QV_MG_STAT(QV_NUM_STATS)) {
+        qosvnic_stat_write(f, reg - QV_MG_STATS);
+        return;
+    }
+    if (reg >= QV_MG_MBX_MEM(0) && reg < QV_MG_MBX_MEM(QV_MBX_WORDS)) {
+        f->mbx_mem[(reg - QV_MG_MBX_MEM(0)) / 4] = val;
+        return;
+    }
+    switch (reg) {
+    case QV_MG_MAC_LO:
+    case QV_MG_MAC_HI:
+        qosvnic_set_mac(f, reg, val);
+        break;
+    case QV_MG_VLAN:
+        f->vlan = val & (QV_VLAN_VID_MASK | QV_VLAN_QOS_MASK);
+        break;
+    case QV_MG_FLAGS:
+        qosvnic_set_flags(f, val);
+        break;
+    case QV_MG_RX_RATE_HI:
+        /* Staged; the write of the low word commits the 64-bit rate. */
+        f->rate_hi_stage = val;
+        break;
+    case QV_MG_RX_RATE_LO:
+        f->rx_rate_bps = ((uint64_t)f->rate_hi_stage << 32) | val;
+        qosvnic_apply_rx_bucket(f);
+        break;
+    case QV_MG_RX_BURST:
+        f->rx_burst = val;
+        qosvnic_apply_rx_bucket(f);
+        break;
+    case QV_MG_TX_MAX_RATE:
+        f->tx_max_mbps = val;
+        qosvnic_apply_tx_bucket(f);
+        break;
+    case QV_MG_TX_MIN_RATE:
+        f->tx_min_mbps = val;
+        qosvnic_tx_kick(s);
+        break;
+    case QV_MG_PRIO:
+        if (qosvnic_check_range(f, "priority class", val, 0,
+                                QV_PRIO_CLASSES - 1)) {
+            qosvnic_sched_remove(s, f);
+            f->prio = val;
+            qosvnic_sched_kick(s, f);
+        }
+        break;
+    case QV_MG_WEIGHT:
+        if (qosvnic_check_range(f, "weight", val, QV_WEIGHT_MIN,
+                                QV_WEIGHT_MAX)) {
+            f->weight = val;
+        }
+        break;
+    case QV_MG_BUF_RESERVE:
+        qosvnic_buf_set_reserve(s, f, val);
+        break;
+    case QV_MG_BUF_ALPHA:
+        if (qosvnic_check_range(f, "alpha", val, 0, QV_ALPHA_MAX)) {
+            f->part.alpha = val;
+        }
+        break;
+    case QV_MG_MBX_CTRL:
+        if (f->fn) {
+            qosvnic_mbx_pf_write(f, val);
+        }
+        break;
+    default:
+        qemu_log_mask(LOG_GUEST_ERROR, "qosvnic: write 0x%x to read-only or "
+                      "unknown management register 0x%" HWADDR_PRIx
+                      " of fn %u\n", val, reg, f->fn);
+        break;
+    }
+}
+
+/* ----------------------------------------------- device-wide registers */
+
+static uint64_t qosvnic_dev_read(QosvnicState *s, hwaddr addr)
+{
+    if (addr >= QV_DEV_MBX_PENDING(0) &&
+        addr < QV_DEV_MBX_PENDING(QV_DEV_MBX_WORDS)) {
+        return s->mbx_pending[(addr - QV_DEV_MBX_PENDING(0)) / 4];
+    }
+    switch (addr) {
+    case QV_DEV_CAPS:
+        return 0;
+    case QV_DEV_MAX_VFS:
+        return s->max_vfs;
+    case QV_DEV_NUM_VFS:
+        return pcie_sriov_num_vfs(PCI_DEVICE(s));
+    case QV_DEV_BUF_TOTAL:
+        return s->buf_size;
+    case QV_DEV_BUF_SHARED_FREE:
+        return qosvnic_buf_shared_free_bytes(s);
+    case QV_DEV_LINE_RATE:
+        return s->line_rate_mbps;
+    case QV_DEV_DMA_RATE_LO:
+        return (uint32_t)s->dma_rate_bps;
+    case QV_DEV_DMA_RATE_HI:
+        return s->dma_rate_bps >> 32;
+    case QV_DEV_LINK:
+        return !qemu_get_queue(s->nic)->link_down;
+    }
+    qemu_log_mask(LOG_GUEST_ERROR, "qosvnic: read of unknown device "
+                  "register 0x%" HWADDR_PRIx "\n", addr);
+    return 0;
+}
+
+static void qosvnic_dev_write(QosvnicState *s, hwaddr addr, uint32_t val)
+{
+    if (addr >= QV_DEV_MBX_PENDING(0) &&
+        addr < QV_DEV_MBX_PENDING(QV_DEV_MBX_WORDS)) {
+        s->mbx_pending[(addr - QV_DEV_MBX_PENDING(0)) / 4] &= ~val;
+        return;
+    }
+    qemu_log_mask(LOG_GUEST_ERROR, "qosvnic: write 0x%x to read-only or "
+                  "unknown device register 0x%" HWADDR_PRIx "\n", val, addr);
+}
+
+/* ----------------------------------------------------- PF BAR0 decode */
+
+static QvFunc *qosvnic_mgmt_func(QosvnicState *s, hwaddr addr, hwaddr *reg)
+{
+    uint32_t fn = (addr - QV_MGMT_BASE) / QV_MGMT_STRIDE;
+
+    if (fn >= s->num_funcs) {
+        qemu_log_mask(LOG_GUEST_ERROR, "qosvnic: management window of fn %u "
+                      "accessed, device has %u functions\n", fn,
+                      s->num_funcs);
+        return NULL;
+    }
+    *reg = (addr - QV_MGMT_BASE) % QV_MGMT_STRIDE;
+    return &s->funcs[fn];
+}
+
+static uint64_t qosvnic_pf_mmio_read(void *opaque, hwaddr addr,
+                                     unsigned size)
+{
+    QosvnicState *s = opaque;
+    QvFunc *f;
+    hwaddr reg;
+    uint64_t v;
+
+    if (addr < QV_DEV_BASE) {
+        return qosvnic_fn_read(&s->funcs[0], addr, size);
+    }
+    if (addr < QV_MGMT_BASE) {
+        v = qosvnic_dev_read(s, addr);
+    } else {
+        f = qosvnic_mgmt_func(s, addr, &reg);
+        v = f ? qosvnic_mgmt_read(f, reg, size) : 0;
+    }
+    trace_qosvnic_pf_read(addr, v);
+    return v;
+}
+
+static void qosvnic_pf_mmio_write(void *opaque, hwaddr addr, uint64_t val,
+                                  unsigned size)
+{
+    QosvnicState *s = opaque;
+    QvFunc *f;
+    hwaddr reg;
+
+    if (addr < QV_DEV_BASE) {
+        qosvnic_fn_write(&s->funcs[0], addr, val, size);
+        return;
+    }
+    trace_qosvnic_pf_write(addr, val);
+    if (size == 8) {
+        bool stat = addr >= QV_MGMT_BASE &&
+                    (addr - QV_MGMT_BASE) % QV_MGMT_STRIDE >= QV_MG_STATS;
+
+        if (!stat) {
+            /* High word first: it stages the 64-bit rate registers. */
+            qosvnic_pf_mmio_write(s, addr + 4, val >> 32, 4);
+            qosvnic_pf_mmio_write(s, addr, (uint32_t)val, 4);
+            return;
+        }
+    }
+    if (addr < QV_MGMT_BASE) {
+        qosvnic_dev_write(s, addr, val);
+        return;
+    }
+    f = qosvnic_mgmt_func(s, addr, &reg);
+    if (f) {
+        qosvnic_mgmt_write(f, reg, val);
+    }
+}
+
+const MemoryRegionOps qosvnic_pf_mmio_ops = {
+    .read = qosvnic_pf_mmio_read,
+    .write = qosvnic_pf_mmio_write,
+    .endianness = DEVICE_LITTLE_ENDIAN,
+    .valid = {
+        .min_access_size = 4,
+        .max_access_size = 8,
+    },
+    .impl = {
+        .min_access_size = 4,
+        .max_access_size = 8,
+    },
+};

@@ -1,0 +1,73 @@
+#!/usr/bin/env bash
+# The qosvnic demo (README, command 1): build QEMU with the device and the
+# guest image, boot the guest with a qosvnic PF, bind pci-pf-stub to it,
+# enable 4 VFs and list PF and VFs from the guest's sysfs. If the guest
+# driver (qosvnic.ko) is in the image, it then hands the PF to the driver,
+# re-creates the VFs through it and leaves a shell on the console (Ctrl-A X
+# quits QEMU); with --batch, or without the driver, the guest powers off.
+#
+# Usage: scripts/demo.sh [--batch] [--vfs N] [--no-build] [-- run-guest.sh args]
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=scripts/lib.sh
+. "$here/lib.sh"
+
+batch=0 vfs=4 build=1
+while [ $# -gt 0 ]; do
+    case "$1" in
+        --batch) batch=1 ;;
+        --vfs) vfs=$2; shift ;;
+        --no-build) build=0 ;;
+        --) shift; break ;;
+        -h|--help) sed -n '2,/^set -e/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
+        *) die "unknown option $1 (see --help)" ;;
+    esac
+    shift
+done
+[ "$(id -u)" = 0 ] || die "demo.sh needs root (packages, network namespace, tap)"
+
+if [ "$build" = 1 ]; then
+    step "host packages (scripts/setup-host.sh)"
+    "$here/setup-host.sh"
+    step "QEMU with the qosvnic device (scripts/build-qemu.sh)"
+    "$here/build-qemu.sh" >/dev/null
+    step "guest image (scripts/build-guest.sh)"
+    "$here/build-guest.sh" >/dev/null
+fi
+
+work=$(mktemp -d /tmp/qvn-demo.XXXXXX)
+trap 'rm -rf "$work"' EXIT
+cat > "$work/demo.sh" <<GUEST
+. /lib/qv-lib.sh
+nvfs=$vfs
+GUEST
+cat >> "$work/demo.sh" <<'GUEST'
+bye() { echo "$*"; touch /run/qv-poweroff; exit "${rc:-0}"; }
+pf=$(qv_pf)
+[ -n "$pf" ] || { rc=1; bye "no qosvnic PF (1af4:10f0) in sysfs"; }
+sys=/sys/bus/pci/devices/$pf
+echo; echo "== qosvnic PF $pf: pci-pf-stub, $nvfs VFs"
+qv_bind_pf_stub "$pf" || { rc=1; bye "cannot bind pci-pf-stub to $pf"; }
+echo "$nvfs" > "$sys/sriov_numvfs" || { rc=1; bye "sriov_numvfs=$nvfs failed"; }
+qv_wait '[ "$(qv_vfs | wc -l)" -ge "$nvfs" ]' 10
+qv_lspci "$pf"; for v in $(qv_vfs); do qv_lspci "$v"; done
+
+ko=/lib/modules/$(uname -r)/extra/qosvnic.ko
+[ -f "$ko" ] || bye "(no qosvnic.ko in this image: the guest powers off)"
+echo; echo "== handing the PF to qosvnic.ko, $nvfs VFs through the driver"
+echo 0 > "$sys/sriov_numvfs"
+qv_unbind_pf_stub "$pf"
+modprobe qosvnic || bye "(qosvnic.ko does not load: the guest powers off)"
+qv_wait '[ "$(qv_driver "$pf")" = qosvnic ]' 5 || bye "(qosvnic.ko did not bind $pf: the guest powers off)"
+echo "$nvfs" > "$sys/sriov_numvfs" || echo "sriov_numvfs=$nvfs through the driver failed"
+qv_wait '[ "$(qv_vfs | wc -l)" -ge "$nvfs" ]' 10
+sleep 1
+qv_lspci "$pf"; for v in $(qv_vfs); do qv_lspci "$v"; done
+echo; ip -br link
+echo; echo "Try: ip link show; devlink dev show; ethtool -S <vf netdev>; poweroff -f to quit"
+GUEST
+
+args=(--nic qosvnic --vfs 8 --test "$work/demo.sh" --append qv.coldplug=0 --ip none)
+[ "$batch" = 1 ] || args+=(--shell)
+step "booting the guest (qosvnic PF, up to 8 VFs)"
+"$here/run-guest.sh" "${args[@]}" "$@"

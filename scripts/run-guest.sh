@@ -1,0 +1,194 @@
+#!/usr/bin/env bash
+# Boot the qosvnic test guest (out/guest, from build-guest.sh) in the QEMU
+# from build-qemu.sh: q35, 2 vCPUs, 1 GiB, serial console, the NIC behind a
+# pcie-root-port, and a tap backend inside a network namespace that this
+# script creates and removes, so that guest traffic only ever reaches that
+# namespace (host side 10.77.0.1/24 on qvtap0; guest 10.77.0.2/24 by default).
+#
+# Usage: run-guest.sh [options] [-- extra QEMU args]
+#   --nic qosvnic|igb|virtio  the NIC (default qosvnic)
+#   --vfs N                   qosvnic max-vfs (default 8)
+#   --device-args "k=v,..."   appended to the NIC's -device
+#   --test FILE               run FILE in the guest as /test.sh, then power
+#                             off; exit status = the test's status
+#   --shell                   with --test: a shell on the console after the
+#                             test (interactive, needs a terminal)
+#   --host-cmd "CMD"          run CMD (sh -c) in the namespace once the guest
+#                             prints QVN-READY; its failure fails the run
+#   --append "ARGS"           extra kernel command line (qv.* in guest/init)
+#   --ip IFACE,ADDR/PREFIX    guest address (default auto,10.77.0.2/24;
+#                             "none" for no address)
+#   --log FILE                also write the console to FILE
+#   --quiet                   do not print the console on stdout
+#   --qmp SOCKET              QMP server on a unix socket
+#   --timeout SEC             kill QEMU after SEC seconds (default: 900 with
+#                             --test or --host-cmd, none for a shell); exit 124
+# Environment: QOSVNIC_QEMU (QEMU binary), QOSVNIC_ACCEL (kvm|tcg),
+#   QOSVNIC_GUEST (directory with vmlinuz and initrd.img).
+# The guest console is on stdio; interactively Ctrl-A X quits QEMU.
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=scripts/lib.sh
+. "$here/lib.sh"
+
+nic=qosvnic vfs=8 devargs='' test='' hostcmd='' append='' gip=auto,10.77.0.2/24
+log='' quiet=0 shell=0 qmp='' timeout_s=''
+extra=()
+while [ $# -gt 0 ]; do
+    case "$1" in
+        --nic) nic=$2; shift ;;
+        --vfs) vfs=$2; shift ;;
+        --device-args) devargs=$2; shift ;;
+        --test) test=$2; shift ;;
+        --host-cmd) hostcmd=$2; shift ;;
+        --append) append="$append $2"; shift ;;
+        --ip) gip=$2; shift ;;
+        --log) log=$2; shift ;;
+        --quiet) quiet=1 ;;
+        --shell) shell=1 ;;
+        --qmp) qmp=$2; shift ;;
+        --timeout) timeout_s=$2; shift ;;
+        --) shift; extra=("$@"); break ;;
+        -h|--help) sed -n '2,/^set -e/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
+        *) die "unknown option $1 (see --help)" ;;
+    esac
+    shift
+done
+
+[ "$(id -u)" = 0 ] || die "run-guest.sh needs root (network namespace and tap)"
+qemu=${QOSVNIC_QEMU:-$QOSVNIC_ROOT/out/qemu/bin/qemu-system-x86_64}
+guest=${QOSVNIC_GUEST:-$QOSVNIC_ROOT/out/guest}
+[ -x "$qemu" ] || die "$qemu missing: run scripts/build-qemu.sh"
+if [ ! -f "$guest/vmlinuz" ] || [ ! -f "$guest/initrd.img" ]; then
+    die "no guest in $guest: run scripts/build-guest.sh"
+fi
+[ -z "$test" ] || [ -f "$test" ] || die "--test $test: no such file"
+
+case "$nic" in
+    qosvnic)
+        "$qemu" -device help 2>/dev/null | grep -q '"qosvnic"' ||
+            die "$qemu has no qosvnic device (rebuild with scripts/build-qemu.sh)"
+        nicdev="qosvnic,bus=rp0,netdev=n0,max-vfs=$vfs" ;;
+    igb) nicdev="igb,bus=rp0,netdev=n0" ;;
+    virtio) nicdev="virtio-net-pci,bus=rp0,netdev=n0" ;;
+    *) die "--nic $nic: expected qosvnic, igb or virtio" ;;
+esac
+[ -z "$devargs" ] || nicdev="$nicdev,$devargs"
+interactive=0
+if [ "$quiet" = 0 ] && [ -t 0 ] && [ -z "$hostcmd" ] && { [ -z "$test" ] || [ "$shell" = 1 ]; }; then
+    interactive=1
+fi
+if [ "$shell" = 1 ]; then
+    if [ "$interactive" = 1 ]; then append="$append qv.shell=1"
+    else note "--shell: no terminal on stdin, the guest powers off after the test"; fi
+fi
+if [ -z "$timeout_s" ]; then
+    if [ "$interactive" = 0 ] && [ -n "$test$hostcmd" ]; then timeout_s=900; else timeout_s=0; fi
+fi
+
+ns=qvn-$$
+work=$(mktemp -d /tmp/qvn-run.XXXXXX)
+qpid='' hpid=''
+# shellcheck disable=SC2317  # invoked by trap
+cleanup() {
+    local rc=$?
+    trap - EXIT INT TERM
+    [ -z "$hpid" ] || kill "$hpid" 2>/dev/null || true
+    [ -z "$qpid" ] || kill "$qpid" 2>/dev/null || true
+    wait 2>/dev/null || true
+    ip netns pids "$ns" 2>/dev/null | xargs -r kill -9 2>/dev/null || true
+    ip netns del "$ns" 2>/dev/null || true
+    rm -rf "$work"
+    exit "$rc"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+ip netns add "$ns"
+ip -n "$ns" link set lo up
+# The tap exists (and has its address) before QEMU attaches to it.
+ip -n "$ns" tuntap add dev qvtap0 mode tap vnet_hdr
+ip -n "$ns" addr add 10.77.0.1/24 dev qvtap0
+ip -n "$ns" link set qvtap0 up
+
+initrd=$guest/initrd.img
+if [ -n "$test" ]; then
+    # Linux unpacks concatenated cpio archives; the uncompressed one goes
+    # first (as early microcode does): after a compressed archive the
+    # kernel's decompressor would take the rest as more compressed data.
+    mkdir -p "$work/extra"
+    install -m 0755 "$test" "$work/extra/test.sh"
+    (cd "$work/extra" && echo test.sh | cpio -o -H newc -R 0:0 --quiet) > "$work/extra.cpio"
+    cat "$work/extra.cpio" "$guest/initrd.img" > "$work/initrd.img"
+    initrd=$work/initrd.img
+fi
+
+cmdline="console=ttyS0 panic=-1 quiet loglevel=4"
+[ "$gip" = none ] || cmdline="$cmdline qv.ip=$gip"
+cmdline="$cmdline$append"
+
+consolelog=${log:-$work/console.log}
+: > "$consolelog"
+read -r -a accel <<< "$(qosvnic_accel_args)"
+# shellcheck disable=SC2054  # commas are QEMU's
+args=(-M q35 "${accel[@]}" -smp 2 -m 1G -no-reboot
+      -kernel "$guest/vmlinuz" -initrd "$initrd" -append "$cmdline"
+      -nodefaults -display none -vga none
+      -chardev "stdio,id=con,mux=on,signal=off,logfile=$consolelog"
+      -serial chardev:con -mon chardev=con,mode=readline
+      -device pcie-root-port,id=rp0,slot=1,chassis=1
+      -device "$nicdev"
+      -netdev tap,id=n0,ifname=qvtap0,script=no,downscript=no,vnet_hdr=on)
+[ -z "$qmp" ] || args+=(-qmp "unix:$qmp,server=on,wait=off")
+args+=("${extra[@]}")
+
+tmo=()
+[ "$timeout_s" = 0 ] || tmo=(timeout --foreground -k 5 "$timeout_s")
+note "booting: nic=$nic${devargs:+ ($devargs)} netns=$ns log=$consolelog"
+# The console goes to stdout (and the log). Without a terminal, or with a
+# test, stdin is not the guest's: it comes from /dev/null.
+qrc=0 hrc=0
+if [ "$interactive" = 1 ]; then
+    # Interactive: in the foreground, so that it owns the terminal.
+    ip netns exec "$ns" "${tmo[@]}" "$qemu" "${args[@]}" || qrc=$?
+elif [ "$quiet" = 1 ]; then
+    ip netns exec "$ns" "${tmo[@]}" "$qemu" "${args[@]}" </dev/null >/dev/null &
+    qpid=$!
+else
+    ip netns exec "$ns" "${tmo[@]}" "$qemu" "${args[@]}" </dev/null &
+    qpid=$!
+fi
+
+if [ -n "$hostcmd" ]; then
+    while kill -0 "$qpid" 2>/dev/null && ! grep -q '^QVN-READY' "$consolelog"; do sleep 0.2; done
+    if grep -q '^QVN-READY' "$consolelog"; then
+        note "guest ready; host: $hostcmd"
+        ip netns exec "$ns" sh -c "$hostcmd" &
+        hpid=$!
+        wait "$hpid" || hrc=$?
+        hpid=
+        [ "$hrc" = 0 ] || note "host command failed (exit $hrc)"
+    else
+        note "guest stopped before QVN-READY: host command not run"
+        hrc=1
+    fi
+    # Without a test the guest only powers off when told to.
+    [ -n "$test" ] || kill "$qpid" 2>/dev/null || true
+fi
+if [ -n "$qpid" ]; then
+    wait "$qpid" || qrc=$?
+    qpid=
+fi
+
+if [ "$qrc" = 124 ] || [ "$qrc" = 137 ]; then
+    note "timeout: QEMU killed after ${timeout_s}s"
+    exit 124
+fi
+if [ -n "$test" ]; then
+    trc=$(sed -n 's/^QVN-EXIT \([0-9]*\).*/\1/p' "$consolelog" | tail -n 1)
+    [ -n "$trc" ] || { note "the guest test did not finish (no QVN-EXIT line; QEMU exit $qrc)"; exit 1; }
+    [ "$trc" = 0 ] || exit "$trc"
+fi
+[ "$hrc" = 0 ] || exit "$hrc"
+[ -n "$hostcmd" ] || [ "$qrc" = 0 ] || exit "$qrc"
+exit 0
