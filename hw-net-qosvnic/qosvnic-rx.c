@@ -445,8 +445,10 @@ static void qv_rx_flood(QosvnicState *s, uint8_t *d, QvRxInfo *in)
             qv_rx_admit(s, f, d, in);
         }
     }
-    /* Unknown unicast from the wire: nobody's. The switch's own frames
-     * also went to the wire, so they are not lost here. */
+    /*
+     * Unknown unicast from the wire: nobody's. The switch's own frames
+     * also went to the wire, so they are not lost here.
+     */
     if (!bcast && !mcast && !taken && !in->loopback) {
         qv_rx_drop(&s->funcs[0], in, QV_STAT_DROP_NO_OWNER);
     }
@@ -473,8 +475,10 @@ static void qv_rx_frame(QosvnicState *s, const struct iovec *iov, int iovcnt,
     iov_to_buf(iov, iovcnt, offset, d, MIN(size, sizeof(s->rx_buf)));
 
     if (size < ETH_HLEN) {
-        /* A runt is never stored; blame its owner if it has a readable
-         * unicast destination, else the device. */
+        /*
+         * A runt is never stored; blame its owner if it has a readable
+         * unicast destination, else the device.
+         */
         owner = size >= ETH_ALEN && !is_multicast_ether_addr(d) ?
                 qosvnic_mac_lookup(s, d) : NULL;
         qv_rx_drop(owner ? owner : &s->funcs[0], &in, QV_STAT_DROP_LENGTH);
@@ -528,8 +532,10 @@ ssize_t qosvnic_nc_receive_iov(NetClientState *nc, const struct iovec *iov,
     } else {
         qv_rx_frame(s, iov, iovcnt, 0, NULL, false, 0);
     }
-    /* Always consumed: drops are the device's decision, never the net
-     * layer's queue, so no VF can hold the backend up for the others. */
+    /*
+     * Always consumed: drops are the device's decision, never the net
+     * layer's queue, so no VF can hold the backend up for the others.
+     */
     return size;
 }
 

@@ -23,8 +23,10 @@
 
 /* Default ingress burst: 10 ms at the configured rate ... */
 #define QV_TB_DEFAULT_BURST_DIV 100
-/* ... but never less than a 64 KiB GSO super-frame plus headers, so that a
- * backend handing us TSO frames is not starved by the default. */
+/*
+ * ... but never less than a 64 KiB GSO super-frame plus headers, so that a
+ * backend handing us TSO frames is not starved by the default.
+ */
 #define QV_TB_DEFAULT_BURST_MIN (64 * KiB + 256)
 
 uint64_t qv_tb_default_burst(uint64_t rate_bits_per_s)

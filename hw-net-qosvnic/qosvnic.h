@@ -200,8 +200,8 @@ struct QosvnicState {
     QEMUTimer *dma_timer;       /* modelled DMA bandwidth pacing */
     int64_t dma_next_ns;
     QvTokenBucket dma_tb;       /* the DMA engine's byte budget */
-    uint8_t rx_buf[QV_MAX_FRAME]; /* linear copy of the frame being
-                                   * classified (RX path only) */
+    /* Linear copy of the frame being classified (RX path only). */
+    uint8_t rx_buf[QV_MAX_FRAME];
 
     QEMUBH *tx_bh;
     QEMUTimer *tx_timer;        /* egress shaping / line rate pacing */
@@ -245,8 +245,10 @@ void qosvnic_irq_timer_cb(void *opaque);
 /* Rate in bytes/s (kept for the egress shaper); see qv_tb_config_bits. */
 void qv_tb_config(QvTokenBucket *tb, uint64_t rate_bytes_per_s,
                   uint64_t burst_bytes, int64_t now_ns);
-/* (Re)configure; a no-op when nothing changed, so cheap to call per frame.
- * A bucket that was unlimited starts full. */
+/*
+ * (Re)configure; a no-op when nothing changed, so cheap to call per frame.
+ * A bucket that was unlimited starts full.
+ */
 void qv_tb_config_bits(QvTokenBucket *tb, uint64_t rate_bits_per_s,
                        uint64_t burst_bytes, int64_t now_ns);
 void qv_tb_reset(QvTokenBucket *tb, int64_t now_ns);
@@ -255,28 +257,38 @@ bool qv_tb_conform(QvTokenBucket *tb, uint64_t bytes, int64_t now_ns);
 /* Take @bytes; only after qv_tb_conform() said yes at the same time. */
 void qv_tb_consume(QvTokenBucket *tb, uint64_t bytes);
 bool qv_tb_take(QvTokenBucket *tb, uint64_t bytes, int64_t now_ns);
-/* Nanoseconds until @bytes tokens will be available (0 = now,
- * INT64_MAX = never: @bytes exceeds the burst). */
+/*
+ * Nanoseconds until @bytes tokens will be available (0 = now,
+ * INT64_MAX = never: @bytes exceeds the burst).
+ */
 int64_t qv_tb_wait_ns(QvTokenBucket *tb, uint64_t bytes, int64_t now_ns);
 /* Ingress burst used when QV_MG_RX_BURST is 0. */
 uint64_t qv_tb_default_burst(uint64_t rate_bits_per_s);
-/* Apply f->rx_rate_bps / f->rx_burst to f->rx_tb (management writes,
- * reset); the RX path also does this lazily per frame. */
+/*
+ * Apply f->rx_rate_bps / f->rx_burst to f->rx_tb (management writes,
+ * reset); the RX path also does this lazily per frame.
+ */
 void qosvnic_rx_tb_apply(QvFunc *f, int64_t now_ns);
 extern const VMStateDescription vmstate_qv_token_bucket;
 
 /* qosvnic-buf.c */
-/* Allocate the cells (realize) and apply the default partitioning; also
+/*
+ * Allocate the cells (realize) and apply the default partitioning; also
  * empties the MAC table and the scheduler lists (call before setting
  * MACs with qosvnic_mac_table_update/rebuild). Needs num_funcs, buf_size
- * and vf_alpha set. */
+ * and vf_alpha set.
+ */
 void qosvnic_buf_init(QosvnicState *s);
 void qosvnic_buf_free(QosvnicState *s);
-/* Device reset: drop every held frame, default reserves and alphas, empty
- * scheduler; rebuilds the MAC table from funcs[].mac as they are now. */
+/*
+ * Device reset: drop every held frame, default reserves and alphas, empty
+ * scheduler; rebuilds the MAC table from funcs[].mac as they are now.
+ */
 void qosvnic_buf_reset(QosvnicState *s);
-/* Guest/host write of QV_MG_BUF_RESERVE; false (and value unchanged) if
- * the sum of reserves would exceed the buffer. */
+/*
+ * Guest/host write of QV_MG_BUF_RESERVE; false (and value unchanged) if
+ * the sum of reserves would exceed the buffer.
+ */
 bool qosvnic_buf_set_reserve(QosvnicState *s, QvFunc *f, uint32_t bytes);
 uint32_t qosvnic_buf_reserve_bytes(QvFunc *f);
 void qosvnic_buf_set_alpha(QvFunc *f, uint32_t alpha);
@@ -304,25 +316,33 @@ void qosvnic_buf_cursor_init(QosvnicState *s, QvFrame *fr, QvBufCursor *c);
 size_t qosvnic_buf_cursor_next(QosvnicState *s, QvBufCursor *c,
                                size_t max, const uint8_t **p);
 void qosvnic_buf_pop(QosvnicState *s, QvFunc *f);
-/* Drop every frame held for @f (function reset, FLR, ring error). Returns
- * how many frames were dropped. */
+/*
+ * Drop every frame held for @f (function reset, FLR, ring error). Returns
+ * how many frames were dropped.
+ */
 uint32_t qosvnic_buf_flush(QosvnicState *s, QvFunc *f);
-/* Cells, frame chains, partitions, token buckets; a subsection of the
+/*
+ * Cells, frame chains, partitions, token buckets; a subsection of the
  * PF's VMState. Its post_load also rebuilds the MAC table and the DMA
- * scheduler lists. */
+ * scheduler lists.
+ */
 extern const VMStateDescription vmstate_qosvnic_buf;
 
 /* qosvnic-rx.c */
-/* (Re)insert f->mac into the classifier. @old is not needed (@f remembers
- * the chain it is on) and may be NULL. */
+/*
+ * (Re)insert f->mac into the classifier. @old is not needed (@f remembers
+ * the chain it is on) and may be NULL.
+ */
 void qosvnic_mac_table_update(QosvnicState *s, QvFunc *f, const MACAddr *old);
 void qosvnic_mac_table_rebuild(QosvnicState *s);
 QvFunc *qosvnic_mac_lookup(QosvnicState *s, const uint8_t *mac);
 /* Deliver a frame (from the wire or the internal switch) to its owners. */
 void qosvnic_rx_frame(QosvnicState *s, const struct iovec *iov, int iovcnt,
                       bool from_loopback, uint32_t src_fn);
-/* Same, with a virtio-net header describing GSO/checksum state (may be
- * NULL); for the internal switch to hand over TSO frames unsegmented. */
+/*
+ * Same, with a virtio-net header describing GSO/checksum state (may be
+ * NULL); for the internal switch to hand over TSO frames unsegmented.
+ */
 struct virtio_net_hdr;
 void qosvnic_rx_frame_vnet(QosvnicState *s, const struct iovec *iov,
                            int iovcnt, const struct virtio_net_hdr *vh,
@@ -334,8 +354,10 @@ bool qosvnic_nc_can_receive(NetClientState *nc);
 /* qosvnic-sched.c */
 /* Empty the DRR lists, stop the DMA timer (device reset). */
 void qosvnic_sched_reset(QosvnicState *s);
-/* @f has new frames or new RX descriptors (RX_TAIL write, RX enable);
- * NULL = re-examine every function (bus master / VF enable, post_load). */
+/*
+ * @f has new frames or new RX descriptors (RX_TAIL write, RX enable);
+ * NULL = re-examine every function (bus master / VF enable, post_load).
+ */
 void qosvnic_sched_kick(QosvnicState *s, QvFunc *f);
 void qosvnic_sched_bh(void *opaque);
 void qosvnic_sched_remove(QosvnicState *s, QvFunc *f);

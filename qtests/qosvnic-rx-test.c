@@ -319,8 +319,10 @@ static void test_rx_vlan_length(void)
                     QV_RXD_STA_VLAN);
     g_assert_cmphex(vlan, ==, 0x6007);
 
-    /* MTU 1500: 1514 untagged / 1518 tagged fit, one byte more does not;
-     * a runt is never stored. */
+    /*
+     * MTU 1500: 1514 untagged / 1518 tagged fit, one byte more does not;
+     * a runt is never stored.
+     */
     tagged_frame(f, mac2, 1514, 5);
     qv_inject(d, f, 1514);
     tagged_frame(f, mac2, 1515, 6);
