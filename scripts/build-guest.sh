@@ -43,7 +43,7 @@ guest_modules=(
     cls_u32 cls_fw cls_matchall cls_flower act_police act_mirred act_gact
     ifb veth bridge 8021q
     # NICs used for comparisons (run-guest.sh --nic igb|virtio)
-    igb igbvf virtio_net
+    igb igbvf virtio_pci virtio_net
 )
 # Userland copied from the host with its shared libraries.
 # bash is /bin/sh: Debian's busybox-static ash runs its own applets before
