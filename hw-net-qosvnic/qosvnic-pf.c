@@ -74,9 +74,11 @@ static uint32_t qosvnic_default_reserve(QosvnicState *s)
     return cells * QV_CELL_SIZE;
 }
 
-/* Management settings: what a function has before the PF driver or the
+/*
+ * Management settings: what a function has before the PF driver or the
  * host changes anything. Survives FLR of the VF, like a real NIC's PF-owned
- * configuration; only a PF reset restores it. */
+ * configuration; only a PF reset restores it.
+ */
 static void qosvnic_fn_mgmt_defaults(QvFunc *f)
 {
     QosvnicState *s = f->dev;

@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: GPL-2.0-or-later OR MIT */
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * qosvnic hardware contract: PCI IDs, register map, bit fields and DMA
  * descriptor layout of the qosvnic SR-IOV NIC.
@@ -71,11 +71,13 @@
 #define QV_CTRL_RX_EN           (1u << 0)       /* accept frames */
 #define QV_CTRL_TX_EN           (1u << 1)       /* process TX ring */
 #define QV_CTRL_RESET           (1u << 31)      /* WO: function reset */
-/* Quiescing: once CTRL is written with RX_EN and TX_EN clear (and the
+/*
+ * Quiescing: once CTRL is written with RX_EN and TX_EN clear (and the
  * write flushed, e.g. by reading STATUS), the device does no more DMA for
  * the function and has dropped the frames it held for it. A function reset
  * (CTRL_RESET, FLR) also zeroes its statistics; drivers that want
- * monotonic counters keep a software base. */
+ * monotonic counters keep a software base.
+ */
 
 #define QV_FN_STATUS            0x00c   /* RO */
 #define QV_STATUS_LINK_UP       (1u << 0)       /* effective link */
@@ -122,8 +124,10 @@
 #define QV_INT_TX               (1u << QV_VEC_TX)
 #define QV_INT_MISC             (1u << QV_VEC_MISC)
 #define QV_INT_ALL              0x7u
-/* Interrupt moderation: minimum interval between two MSI-X messages of a
- * vector, in microseconds (0 = none). */
+/*
+ * Interrupt moderation: minimum interval between two MSI-X messages of a
+ * vector, in microseconds (0 = none).
+ */
 #define QV_FN_ITR(vec)          (0x050 + (vec) * 4)
 #define QV_ITR_MAX_US           65535
 #define QV_FN_MISC_CAUSE        0x060   /* RW1C: why QV_INT_MISC fired */
@@ -132,9 +136,11 @@
 #define QV_MISC_RING_ERR        (1u << 2)       /* a ring was stopped */
 #define QV_MISC_VF_MBX          (1u << 3)       /* PF only: a VF wrote */
 
-/* Descriptor rings. Base must be 16-byte aligned; size is in bytes, a
+/*
+ * Descriptor rings. Base must be 16-byte aligned; size is in bytes, a
  * non-zero multiple of the descriptor size, at most QV_RING_MAX_BYTES.
- * Head is the device's index, tail the driver's (both in descriptors). */
+ * Head is the device's index, tail the driver's (both in descriptors).
+ */
 #define QV_FN_RX_BASE_LO        0x100
 #define QV_FN_RX_BASE_HI        0x104
 #define QV_FN_RX_SIZE           0x108
@@ -143,8 +149,10 @@
 #define QV_FN_RX_BUF_SIZE       0x114   /* bytes per RX buffer */
 #define QV_RX_BUF_MIN           256     /* no alignment required */
 #define QV_RX_BUF_MAX           16384
-/* Largest frame written to an RX ring (a large-receive frame with
- * QV_OFF_LRO, Ethernet and VLAN header included). */
+/*
+ * Largest frame written to an RX ring (a large-receive frame with
+ * QV_OFF_LRO, Ethernet and VLAN header included).
+ */
 #define QV_RX_MAX_FRAME         (65536 + 18)
 #define QV_FN_TX_BASE_LO        0x140
 #define QV_FN_TX_BASE_HI        0x144
@@ -154,7 +162,8 @@
 #define QV_RING_ALIGN           16
 #define QV_RING_MAX_BYTES       0x10000 /* 4096 descriptors */
 
-/* VF side of the PF<->VF mailbox.
+/*
+ * VF side of the PF<->VF mailbox.
  * The VF and the PF share one set of QV_MBX_WORDS words (QV_FN_MBX_MEM on
  * the VF = QV_MG_MBX_MEM of that VF on the PF). Request: the VF writes the
  * words and QV_MBX_REQ (which clears PF_ACK); the PF gets QV_PFMBX_VF_REQ,
@@ -164,7 +173,8 @@
  * QV_MBX_VF_ACK (clears PF_MSG; the PF sees QV_PFMBX_VF_ACK). Unsolicited
  * PF messages (QV_MSG_LINK_CHANGE) use QV_PFMBX_SEND alone. A REQ while
  * the previous message is not acknowledged is a guest error and ignored.
- * The device only carries messages; the PF driver decides. */
+ * The device only carries messages; the PF driver decides.
+ */
 #define QV_FN_MBX_CTRL          0x180
 #define QV_MBX_REQ              (1u << 0)       /* VF: message ready (WO) */
 #define QV_MBX_PF_ACK           (1u << 1)       /* PF consumed VF msg (RO) */
@@ -198,8 +208,10 @@
 #define QV_STAT_DROP_NO_OWNER   19      /* PF only: device-wide */
 #define QV_NUM_STATS            20
 
-/* Device buffer memory is allocated in cells of this size; occupancy,
- * reserves and thresholds are accounted in whole cells (bytes rounded up). */
+/*
+ * Device buffer memory is allocated in cells of this size; occupancy,
+ * reserves and thresholds are accounted in whole cells (bytes rounded up).
+ */
 #define QV_BUF_CELL_SIZE        256
 
 /* --------------------------------- PF BAR0: device-wide management */
@@ -213,8 +225,8 @@
 #define QV_DEV_DMA_RATE_LO      0x1018  /* RO 64: bytes/s, 0 = unmodelled */
 #define QV_DEV_DMA_RATE_HI      0x101c
 #define QV_DEV_LINK             0x1020  /* RO: backend link up (bit 0) */
-#define QV_DEV_MBX_PENDING(i)   (0x1040 + (i) * 4)      /* RW1C bitmap of
-                                                         * VFs that wrote */
+/* RW1C bitmap of the VFs with a mailbox message for the PF. */
+#define QV_DEV_MBX_PENDING(i)   (0x1040 + (i) * 4)
 #define QV_DEV_MBX_WORDS        (QV_MAX_VFS / 32)
 
 /* --------------------------- PF BAR0: per-function management window */
@@ -251,11 +263,11 @@
 #define QV_MG_BUF_ALPHA         0x030   /* Dynamic Threshold alpha, 1/16 */
 #define QV_ALPHA_ONE            16      /* alpha = 1.0 */
 #define QV_ALPHA_MAX            (64 * QV_ALPHA_ONE)
-#define QV_MG_HOST_LIMITS       0x034   /* RO: bit i set = the field at
-                                         * offset 4 * i of this window is
-                                         * capped by the host (QMP); the
-                                         * register reads the effective
-                                         * value. See docs/registers.md */
+/*
+ * RO: bit i set = the field at offset 4 * i of this window is capped by the
+ * host (QMP); that register reads the effective value. docs/registers.md.
+ */
+#define QV_MG_HOST_LIMITS       0x034
 /* PF side of VF fn's mailbox (not used for fn 0). */
 #define QV_MG_MBX_CTRL          0x100
 #define QV_PFMBX_SEND           (1u << 0)       /* PF: message ready (WO) */
@@ -273,26 +285,30 @@
 #define QV_MSG_STATUS_SHIFT     16
 #define QV_MSG_ACK              (1u << QV_MSG_STATUS_SHIFT)
 #define QV_MSG_NACK             (2u << QV_MSG_STATUS_SHIFT)
-#define QV_MSG_RESET            0x0001  /* VF asks for a reset; reply:
-                                         * w1-2 = MAC, w3 = the VF's
-                                         * initial MTU */
+/* VF asks for a reset; reply: w1-2 = MAC, w3 = the VF's initial MTU. */
+#define QV_MSG_RESET            0x0001
 #define QV_MSG_SET_MAC          0x0002  /* w1 = MAC lo, w2 = MAC hi */
-#define QV_MSG_SET_MC           0x0003  /* w1 = count, w2.. = MAC pairs;
-                                         * advisory: the VF programs its
-                                         * own QV_FN_MC_* table */
-#define QV_MSG_QOS_REQ          0x0004  /* w1 = min, w2 = default, w3 = max
-                                         * bandwidth, Mbit/s; reply w1-3 =
-                                         * granted tuple. Suggested policy:
-                                         * min -> TX_MIN_RATE, max ->
-                                         * TX_MAX_RATE; the PF decides */
+/*
+ * w1 = count, w2.. = MAC pairs; advisory: the VF programs its own
+ * QV_FN_MC_* table.
+ */
+#define QV_MSG_SET_MC           0x0003
+/*
+ * The papers' resource tuple: w1 = min, w2 = default, w3 = max bandwidth in
+ * Mbit/s; reply w1-3 = the granted tuple. Suggested policy: min ->
+ * TX_MIN_RATE, max -> TX_MAX_RATE; the PF driver decides.
+ */
+#define QV_MSG_QOS_REQ          0x0004
 #define QV_MSG_LINK_CHANGE      0x0010  /* PF -> VF notification */
 
 /* ------------------------------------------------------ descriptors */
-/* TX descriptor, 16 bytes, written by the driver:
+/*
+ * TX descriptor, 16 bytes, written by the driver:
  *   le64 addr; le16 len; u8 cmd; u8 status; le16 mss; le16 vlan;
  * A frame spans one or more descriptors; the last has QV_TXD_EOP. cmd, mss
  * and vlan are taken from the first descriptor of a frame. The device sets
- * QV_TXD_STA_DD in status when it has consumed the descriptor. */
+ * QV_TXD_STA_DD in status when it has consumed the descriptor.
+ */
 #define QV_TXD_SIZE             16
 #define QV_TXD_ADDR             0
 #define QV_TXD_LEN              8
@@ -309,12 +325,14 @@
 #define QV_TXD_STA_ERR          (1u << 1)       /* frame dropped */
 #define QV_TX_MAX_FRAME         65536           /* per frame, TSO included */
 
-/* RX descriptor, 16 bytes. The driver writes le64 addr (buffer of
+/*
+ * RX descriptor, 16 bytes. The driver writes le64 addr (buffer of
  * QV_FN_RX_BUF_SIZE bytes) and zeroes the rest; the device writes back
  *   le16 len; le16 status; le16 vlan; le16 gso_size;
  * into bytes 8..15. A frame larger than one buffer spans several
  * descriptors; the last has QV_RXD_STA_EOP; only the first carries vlan and
- * gso_size and the checksum bits. */
+ * gso_size and the checksum bits.
+ */
 #define QV_RXD_SIZE             16
 #define QV_RXD_ADDR             0
 #define QV_RXD_LEN              8

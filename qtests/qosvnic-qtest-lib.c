@@ -163,8 +163,10 @@ void qv_enable_vfs(QvDev *d, unsigned n)
                   PCI_SRIOV_CTRL_ARI);
     d->num_vfs = n;
     for (i = 1; i <= n; i++) {
-        /* QEMU maps a VF's BARs only with its own Memory Space bit set
-         * (real VFs use VF MSE alone); Linux sets both. */
+        /*
+         * QEMU maps a VF's BARs only with its own Memory Space bit set
+         * (real VFs use VF MSE alone); Linux sets both.
+         */
         qv_cfg_writew(d, QV_T_PF_BUS, qv_fn_devfn(i), PCI_COMMAND,
                       PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER);
         qv_msix_setup(d, i);
@@ -267,7 +269,8 @@ void qv_msix_setup(QvDev *d, int fn)
         qtest_writel(d->qts, e + PCI_MSIX_ENTRY_VECTOR_CTRL, 0);
         qtest_writel(d->qts, qv_irq_word(fn, v), 0);
     }
-    ctrl = qv_cfg_readw(d, QV_T_PF_BUS, devfn, QV_CAP_MSIX_OFFSET + PCI_MSIX_FLAGS);
+    ctrl = qv_cfg_readw(d, QV_T_PF_BUS, devfn,
+                        QV_CAP_MSIX_OFFSET + PCI_MSIX_FLAGS);
     qv_cfg_writew(d, QV_T_PF_BUS, devfn, QV_CAP_MSIX_OFFSET + PCI_MSIX_FLAGS,
                   (ctrl | PCI_MSIX_FLAGS_ENABLE) & ~PCI_MSIX_FLAGS_MASKALL);
 }

@@ -66,8 +66,10 @@ void qv_cfg_writew(QvDev *d, uint8_t bus, uint8_t devfn, uint16_t off,
 /* devfn of function fn (0 = PF). */
 uint8_t qv_fn_devfn(int fn);
 
-/* Enable n VFs (NumVFs, VF Enable, VF MSE) with bus mastering and MSI-X
- * set up on each; qv_disable_vfs clears VF Enable. */
+/*
+ * Enable n VFs (NumVFs, VF Enable, VF MSE) with bus mastering and MSI-X
+ * set up on each; qv_disable_vfs clears VF Enable.
+ */
 void qv_enable_vfs(QvDev *d, unsigned n);
 void qv_disable_vfs(QvDev *d);
 
@@ -96,9 +98,11 @@ void qv_rx_setup(QvDev *d, int fn, QvRing *r, uint32_t ndesc,
                  uint32_t buf_size, bool post_all);
 /* Post n more RX buffers (advance tail). */
 void qv_rx_post(QvDev *d, QvRing *r, uint32_t n);
-/* If descriptor r->next is done, copy the frame (all its descriptors) to
+/*
+ * If descriptor r->next is done, copy the frame (all its descriptors) to
  * buf and return its length, status and vlan/gso of the first descriptor;
- * else -1. */
+ * else -1.
+ */
 int qv_rx_take(QvDev *d, QvRing *r, uint8_t *buf, size_t size,
                uint16_t *status, uint16_t *vlan, uint16_t *gso);
 void qv_tx_setup(QvDev *d, int fn, QvRing *r, uint32_t ndesc);
@@ -110,19 +114,25 @@ uint8_t qv_tx_status(QvDev *d, QvRing *r, uint32_t i);
 /* Enable RX and TX on fn (QV_FN_CTRL) and unmask its interrupts. */
 void qv_fn_start(QvDev *d, int fn);
 
-/* Socket netdev: inject a frame as if from the wire; receive what the
- * device sent to the wire (-1 if nothing within timeout_ms). */
+/*
+ * Socket netdev: inject a frame as if from the wire; receive what the
+ * device sent to the wire (-1 if nothing within timeout_ms).
+ */
 void qv_inject(QvDev *d, const void *frame, size_t len);
 ssize_t qv_wire_recv(QvDev *d, void *buf, size_t size, int timeout_ms);
 /* Build an Ethernet frame of len bytes (>= 14) with a counter pattern. */
 size_t qv_frame(uint8_t *buf, const uint8_t dst[6], const uint8_t src[6],
                 uint16_t ethertype, size_t len);
 
-/* Let QEMU's main loop run (bottom halves, socket reads) without
- * advancing virtual time. */
+/*
+ * Let QEMU's main loop run (bottom halves, socket reads) without
+ * advancing virtual time.
+ */
 void qv_sync(QvDev *d);
-/* Poll until the sum of stats idxs[] over functions fns reaches want, or
- * fail after 5 s wall clock; virtual time does not move. */
+/*
+ * Poll until the sum of stats idxs[] over functions fns reaches want, or
+ * fail after 5 s wall clock; virtual time does not move.
+ */
 void qv_wait_stat_sum(QvDev *d, const int *fns, int nfn, const unsigned *idx,
                       int nidx, uint64_t want);
 /* Advance virtual time. */

@@ -12,7 +12,16 @@
 
 #define PCI_CLASS_NETWORK_ETHERNET 0x0200
 
-#define PF QV_T_PF_BUS, QV_T_PF_DEVFN
+
+static uint16_t pf_cfgw(QvDev *d, uint16_t off)
+{
+    return qv_cfg_readw(d, QV_T_PF_BUS, QV_T_PF_DEVFN, off);
+}
+
+static uint32_t pf_cfgl(QvDev *d, uint16_t off)
+{
+    return qv_cfg_readl(d, QV_T_PF_BUS, QV_T_PF_DEVFN, off);
+}
 
 static uint16_t find_ext_cap(QvDev *d, uint8_t devfn, uint16_t id)
 {
@@ -33,10 +42,10 @@ static void test_pf_identity(void)
 {
     QvDev *d = qv_start(NULL, NULL);
 
-    g_assert_cmphex(qv_cfg_readw(d, PF, PCI_VENDOR_ID), ==, QV_PCI_VENDOR_ID);
-    g_assert_cmphex(qv_cfg_readw(d, PF, PCI_DEVICE_ID), ==,
+    g_assert_cmphex(pf_cfgw(d, PCI_VENDOR_ID), ==, QV_PCI_VENDOR_ID);
+    g_assert_cmphex(pf_cfgw(d, PCI_DEVICE_ID), ==,
                     QV_PCI_DEVICE_ID_PF);
-    g_assert_cmphex(qv_cfg_readl(d, PF, PCI_CLASS_REVISION) >> 16, ==,
+    g_assert_cmphex(pf_cfgl(d, PCI_CLASS_REVISION) >> 16, ==,
                     PCI_CLASS_NETWORK_ETHERNET);
     /* The register block answers through BAR0. */
     g_assert_cmphex(qv_rd(d, 0, QV_FN_ID), ==, QV_ID_MAGIC);
@@ -54,15 +63,15 @@ static void test_sriov_capability(void)
     g_assert_cmphex(cap, ==, QV_EXTCAP_SRIOV_OFFSET);
     g_assert_cmphex(find_ext_cap(d, QV_T_PF_DEVFN, PCI_EXT_CAP_ID_ARI), ==,
                     QV_EXTCAP_ARI_OFFSET);
-    g_assert_cmpuint(qv_cfg_readw(d, PF, cap + PCI_SRIOV_TOTAL_VF), ==, 64);
-    g_assert_cmpuint(qv_cfg_readw(d, PF, cap + PCI_SRIOV_INITIAL_VF), ==, 64);
-    g_assert_cmpuint(qv_cfg_readw(d, PF, cap + PCI_SRIOV_VF_OFFSET), ==,
+    g_assert_cmpuint(pf_cfgw(d, cap + PCI_SRIOV_TOTAL_VF), ==, 64);
+    g_assert_cmpuint(pf_cfgw(d, cap + PCI_SRIOV_INITIAL_VF), ==, 64);
+    g_assert_cmpuint(pf_cfgw(d, cap + PCI_SRIOV_VF_OFFSET), ==,
                      QV_SRIOV_VF_OFFSET);
-    g_assert_cmpuint(qv_cfg_readw(d, PF, cap + PCI_SRIOV_VF_STRIDE), ==,
+    g_assert_cmpuint(pf_cfgw(d, cap + PCI_SRIOV_VF_STRIDE), ==,
                      QV_SRIOV_VF_STRIDE);
-    g_assert_cmphex(qv_cfg_readw(d, PF, cap + PCI_SRIOV_VF_DID), ==,
+    g_assert_cmphex(pf_cfgw(d, cap + PCI_SRIOV_VF_DID), ==,
                     QV_PCI_DEVICE_ID_VF);
-    g_assert_cmpuint(qv_cfg_readw(d, PF, cap + PCI_SRIOV_NUM_VF), ==, 0);
+    g_assert_cmpuint(pf_cfgw(d, cap + PCI_SRIOV_NUM_VF), ==, 0);
     qv_stop(d);
 }
 
@@ -86,7 +95,7 @@ static void test_vf_bar_sizes(void)
 {
     QvDev *d = qv_start(NULL, NULL);
     uint16_t bar = QV_EXTCAP_SRIOV_OFFSET + PCI_SRIOV_BAR;
-    uint32_t type = qv_cfg_readl(d, PF, bar);
+    uint32_t type = pf_cfgl(d, bar);
 
     g_assert_cmphex(type & 0xf, ==, PCI_BASE_ADDRESS_MEM_TYPE_64 |
                     PCI_BASE_ADDRESS_MEM_PREFETCH);
@@ -101,8 +110,10 @@ static void check_vf_present(QvDev *d, int fn)
     uint8_t devfn = qv_fn_devfn(fn);
     uint16_t msix;
 
-    /* SR-IOV: a VF's own Vendor/Device ID fields read 0xffff; its identity
-     * is the PF's vendor and the VF Device ID of the PF's capability. */
+    /*
+     * SR-IOV: a VF's own Vendor/Device ID fields read 0xffff; its identity
+     * is the PF's vendor and the VF Device ID of the PF's capability.
+     */
     g_assert_cmphex(qv_cfg_readl(d, QV_T_PF_BUS, devfn, PCI_VENDOR_ID), ==,
                     0xffffffff);
     g_assert_cmphex(qv_cfg_readl(d, QV_T_PF_BUS, devfn, PCI_CLASS_REVISION)

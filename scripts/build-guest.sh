@@ -43,7 +43,7 @@ guest_modules=(
     cls_u32 cls_fw cls_matchall cls_flower act_police act_mirred act_gact
     ifb veth bridge 8021q
     # NICs used for comparisons (run-guest.sh --nic igb|virtio)
-    igb igbvf virtio_net
+    igb igbvf virtio_pci virtio_net
 )
 # Userland copied from the host with its shared libraries.
 # bash is /bin/sh: Debian's busybox-static ash runs its own applets before
@@ -122,17 +122,27 @@ fi
 # ---------------------------------------------------------------- inputs
 pkg_versions=$(dpkg-query -W -f='${Package}=${Version}\n' "${image_pkgs[@]}") ||
     die "missing host packages (run scripts/setup-host.sh)"
-files_hash() { # dirs/files...: content hash of the existing ones, by path
+# Source files under the given paths (relative to the clone): what git
+# tracks or would track (so build products in guest-driver/ are ignored),
+# or everything but build products outside a git checkout.
+src_files() {
+    if git -C "$QOSVNIC_ROOT" rev-parse --git-dir >/dev/null 2>&1; then
+        git -C "$QOSVNIC_ROOT" ls-files -co --exclude-standard -- "$@"
+    else
+        (cd "$QOSVNIC_ROOT" && find "$@" -type f ! -name '*.o' ! -name '*.ko' ! -name '*.mod*' \
+            ! -name '.*' ! -name modules.order ! -name Module.symvers 2>/dev/null)
+    fi | while read -r f; do [ -f "$QOSVNIC_ROOT/$f" ] && echo "$f"; done | LC_ALL=C sort -u
+}
+files_hash() { # paths relative to the clone: content hash, by path
     local f
-    for f in "$@"; do [ -e "$f" ] && find "$f" -type f ! -name '*.o' ! -name '*.ko' \
-        ! -name '*.mod*' ! -name '.*' ! -name modules.order ! -name Module.symvers; done |
-        LC_ALL=C sort | while read -r f; do printf '%s %s\n' "${f#"$QOSVNIC_ROOT"/}" "$(sha256sum < "$f")"; done
+    src_files "$@" | while read -r f; do
+        printf '%s %s\n' "$f" "$(sha256sum < "$QOSVNIC_ROOT/$f")"
+    done
 }
 key=$( {
     echo "kernel $kpkg $kdebver"; echo "netperf $npver"; echo "$pkg_versions"
     echo "modules ${guest_modules[*]}"; echo "bins ${guest_bins[*]}"
-    files_hash "$here/build-guest.sh" "$here/guest" "$QOSVNIC_ROOT/guest-driver" \
-        "$QOSVNIC_ROOT/hw-net-qosvnic/qosvnic_hw.h"
+    files_hash scripts/build-guest.sh scripts/guest guest-driver hw-net-qosvnic/qosvnic_hw.h
 } | sha256sum | cut -c1-16)
 gdir=$QOSVNIC_CACHE/guest-$key
 require=${QOSVNIC_REQUIRE_DRIVER:-0}
@@ -173,8 +183,7 @@ if [ -f "$QOSVNIC_ROOT/guest-driver/Makefile" ]; then
     # with people editing (or building in) guest-driver/.
     dsrc=$gdir/driver-src
     mkdir -p "$dsrc"
-    cp -a "$QOSVNIC_ROOT/guest-driver" "$dsrc/"
-    [ -d "$QOSVNIC_ROOT/hw-net-qosvnic" ] && cp -a "$QOSVNIC_ROOT/hw-net-qosvnic" "$dsrc/"
+    src_files guest-driver hw-net-qosvnic | (cd "$QOSVNIC_ROOT" && cpio -pdm --quiet "$dsrc")
     if make -C "$dsrc/guest-driver" KDIR="$hdr" > "$gdir/driver-build.log" 2>&1 &&
        ko=$(find "$dsrc/guest-driver" -name qosvnic.ko | head -n 1) && [ -n "$ko" ]; then
         mkdir -p "$stage/lib/modules/$kver/extra"

@@ -64,6 +64,16 @@ qv_wait '[ "$(qv_vfs | wc -l)" -ge "$nvfs" ]' 10
 sleep 1
 qv_lspci "$pf"; for v in $(qv_vfs); do qv_lspci "$v"; done
 echo; ip -br link
+vf0=$(qv_vfs | head -n 1)
+dev=$(ls "/sys/bus/pci/devices/$vf0/net" 2>/dev/null | head -n 1)
+if [ -n "$dev" ]; then
+    echo; echo "== traffic: VF 0 ($dev) 10.77.0.2/24 -> host tap 10.77.0.1"
+    pfdev=$(ls "$sys/net" 2>/dev/null | head -n 1)
+    [ -z "$pfdev" ] || ip link set "$pfdev" up
+    ip link set "$dev" up && ip addr add 10.77.0.2/24 dev "$dev"
+    ping -c 3 -W 2 10.77.0.1 || echo "(no reply from the host side)"
+    [ -z "$pfdev" ] || ip link show "$pfdev"
+fi
 echo; echo "Try: ip link show; devlink dev show; ethtool -S <vf netdev>; poweroff -f to quit"
 GUEST
 

@@ -8,7 +8,8 @@
 # Usage: run-guest.sh [options] [-- extra QEMU args]
 #   --nic qosvnic|igb|virtio  the NIC (default qosvnic)
 #   --vfs N                   qosvnic max-vfs (default 8)
-#   --device-args "k=v,..."   appended to the NIC's -device
+#   --device-args "k=v,..."   appended to the NIC's -device (its id is nic0,
+#                             QOM path /machine/peripheral/nic0)
 #   --test FILE               run FILE in the guest as /test.sh, then power
 #                             off; exit status = the test's status
 #   --shell                   with --test: a shell on the console after the
@@ -68,9 +69,9 @@ case "$nic" in
     qosvnic)
         "$qemu" -device help 2>/dev/null | grep -q '"qosvnic"' ||
             die "$qemu has no qosvnic device (rebuild with scripts/build-qemu.sh)"
-        nicdev="qosvnic,bus=rp0,netdev=n0,max-vfs=$vfs" ;;
-    igb) nicdev="igb,bus=rp0,netdev=n0" ;;
-    virtio) nicdev="virtio-net-pci,bus=rp0,netdev=n0" ;;
+        nicdev="qosvnic,id=nic0,bus=rp0,netdev=n0,max-vfs=$vfs" ;;
+    igb) nicdev="igb,id=nic0,bus=rp0,netdev=n0" ;;
+    virtio) nicdev="virtio-net-pci,id=nic0,bus=rp0,netdev=n0" ;;
     *) die "--nic $nic: expected qosvnic, igb or virtio" ;;
 esac
 [ -z "$devargs" ] || nicdev="$nicdev,$devargs"
@@ -147,7 +148,7 @@ tmo=()
 note "booting: nic=$nic${devargs:+ ($devargs)} netns=$ns log=$consolelog"
 # The console goes to stdout (and the log). Without a terminal, or with a
 # test, stdin is not the guest's: it comes from /dev/null.
-qrc=0 hrc=0
+qrc=0 hrc=0 t0=$SECONDS
 if [ "$interactive" = 1 ]; then
     # Interactive: in the foreground, so that it owns the terminal.
     ip netns exec "$ns" "${tmo[@]}" "$qemu" "${args[@]}" || qrc=$?
@@ -162,7 +163,7 @@ fi
 if [ -n "$hostcmd" ]; then
     while kill -0 "$qpid" 2>/dev/null && ! grep -q '^QVN-READY' "$consolelog"; do sleep 0.2; done
     if grep -q '^QVN-READY' "$consolelog"; then
-        note "guest ready; host: $hostcmd"
+        note "guest ready after $((SECONDS - t0)) s; host: $hostcmd"
         ip netns exec "$ns" sh -c "$hostcmd" &
         hpid=$!
         wait "$hpid" || hrc=$?

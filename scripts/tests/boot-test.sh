@@ -25,7 +25,8 @@ fail() { echo "FAIL: $*"; fails=1; }
 
 if [ ! -x "$qemu" ]; then "$here/build-qemu.sh" >&2 || true; fi
 if [ ! -x "$qemu" ]; then
-    fail "boot-test: qemu built ($qemu)"
+    note "$qemu missing and scripts/build-qemu.sh failed"
+    fail "boot-test: qemu built"
     exit 1
 fi
 if ! "$here/build-guest.sh" >&2; then
@@ -37,7 +38,8 @@ nic=(--nic qosvnic --vfs 8)
 if "$qemu" -device help 2>/dev/null | grep -q '"qosvnic"'; then
     pass "boot-test: qemu has the qosvnic device"
 else
-    fail "boot-test: qemu has the qosvnic device (booting with igb instead)"
+    fail "boot-test: qemu has the qosvnic device"
+    note "no qosvnic device in $qemu: booting with igb to check the boot itself"
     nic=(--nic igb)
 fi
 
@@ -50,22 +52,25 @@ if [ -z "$pf" ]; then
     fail "boot-test: PF 1af4:10f0 found in sysfs"
     for c in "pci-pf-stub bound to the PF" "sriov_totalvfs is 8" "4 VFs 1af4:10f1 appear" \
              "VFs at PF devfn+1..4" "VFs removed with sriov_numvfs=0"; do
-        fail "boot-test: $c (no PF)"
+        fail "boot-test: $c"
     done
     exit 1
 fi
-pass "boot-test: PF 1af4:10f0 found in sysfs ($pf)"
+echo "  PF at $pf"
+pass "boot-test: PF 1af4:10f0 found in sysfs"
 check "boot-test: pci-pf-stub bound to the PF" qv_bind_pf_stub "$pf"
 sys=/sys/bus/pci/devices/$pf
 total=$(cat "$sys/sriov_totalvfs" 2>/dev/null)
-check "boot-test: sriov_totalvfs is 8 (got ${total:-none})" [ "$total" = 8 ]
+echo "  sriov_totalvfs: ${total:-none}"
+check "boot-test: sriov_totalvfs is 8" [ "$total" = 8 ]
 
 echo 4 > "$sys/sriov_numvfs"
 qv_wait '[ "$(qv_vfs | wc -l)" -ge 4 ]' 10
 vfs=$(qv_vfs)
 for v in $vfs; do echo "  $(qv_lspci "$v")"; done
 n=$(echo "$vfs" | grep -c .)
-check "boot-test: 4 VFs 1af4:10f1 appear (got $n)" [ "$n" = 4 ]
+echo "  $n VFs"
+check "boot-test: 4 VFs 1af4:10f1 appear" [ "$n" = 4 ]
 # ARI: VF n is at PF devfn + 1 + n, and links back to the PF.
 pfn=$((0x${pf##*.}))
 pslot=${pf%.*}; pslot=$((0x${pslot##*:}))
@@ -77,12 +82,14 @@ done
 for v in $vfs; do
     [ "$(basename "$(readlink /sys/bus/pci/devices/$v/physfn)")" = "$pf" ] && got="$got $v"
 done
-check "boot-test: VFs at PF devfn+1..4 (want$want, got$got)" [ "$want" = "$got" ]
+echo "  VFs expected at$want, found at$got"
+check "boot-test: VFs at PF devfn+1..4" [ "$want" = "$got" ]
 
 echo 0 > "$sys/sriov_numvfs"
 qv_wait '[ -z "$(qv_vfs)" ]' 10
 n=$(qv_vfs | grep -c .)
-check "boot-test: VFs removed with sriov_numvfs=0 (left: $n)" [ "$n" = 0 ]
+echo "  $n VFs left"
+check "boot-test: VFs removed with sriov_numvfs=0" [ "$n" = 0 ]
 exit $qv_fail
 GUEST
 
@@ -95,15 +102,15 @@ tr -d '\r' < "$log" > "$work/clean.log"
 if grep -q '^QVN-READY' "$work/clean.log"; then
     pass "boot-test: guest boots to userspace"
 else
-    fail "boot-test: guest boots to userspace (run-guest exit $rc)"
+    fail "boot-test: guest boots to userspace"
 fi
 grep -E '^(PASS|FAIL|SKIP): ' "$work/clean.log"
 grep -q '^FAIL: ' "$work/clean.log" && fails=1
 if ! grep -q '^QVN-EXIT ' "$work/clean.log"; then
-    fail "boot-test: guest test script finished (run-guest exit $rc)"
+    fail "boot-test: guest test script finished"
 fi
 if [ "$fails" != 0 ]; then
-    echo "--- guest console (last 40 lines) ---"
+    echo "--- run-guest.sh exit $rc; guest console (last 40 lines) ---"
     grep -vE '^(PASS|FAIL|SKIP): ' "$work/clean.log" | tail -n 40 | sed 's/^/  | /'
 fi
 exit "$fails"
