@@ -307,8 +307,10 @@ extern const VMStateDescription vmstate_qosvnic_tx;
 void qosvnic_mbx_vf_write(QvFunc *f, uint32_t val);     /* QV_FN_MBX_CTRL */
 void qosvnic_mbx_pf_write(QvFunc *f, uint32_t val);     /* QV_MG_MBX_CTRL */
 uint32_t qosvnic_mbx_pf_ctrl(QvFunc *f);
-/* A write to mbx_mem[idx] from the VF (QV_FN_MBX_MEM) or the PF
- * (QV_MG_MBX_MEM); dropped if the other side owns the memory. */
+/*
+ * A write to mbx_mem[idx] from the VF (QV_FN_MBX_MEM) or the PF
+ * (QV_MG_MBX_MEM); dropped if the other side owns the memory.
+ */
 void qosvnic_mbx_mem_write(QvFunc *f, bool from_pf, unsigned idx,
                            uint32_t val);
 void qosvnic_mbx_reset(QvFunc *f);

@@ -187,8 +187,10 @@ static void test_mbx_races(void)
     assert_pf_notified(d, 2);
     g_assert_cmphex(qv_mg_rd(d, 2, QV_MG_MBX_MEM(0)), ==, QV_MSG_RESET);
 
-    /* Reply to VF1; until the VF acknowledges it the PF cannot overwrite
-     * it or send. */
+    /*
+     * Reply to VF1; until the VF acknowledges it the PF cannot overwrite
+     * it or send.
+     */
     qv_mg_wr(d, 1, QV_MG_MBX_MEM(0), QV_MSG_SET_MAC | QV_MSG_NACK);
     qv_mg_wr(d, 1, QV_MG_MBX_CTRL, QV_PFMBX_ACK | QV_PFMBX_SEND);
     assert_vf_notified(d, 1);

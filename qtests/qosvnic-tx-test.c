@@ -231,8 +231,10 @@ static void test_tx_tso(void)
         g_assert_cmpuint(lduw_be_p(ip + 4), ==, 0x1234 + i);
         g_assert_true(ip4_csum_ok(ip));
         g_assert_cmpuint(ldl_be_p(tcp + 4), ==, 1000000 + off);
-        /* ACK kept; PSH only ever on the last segment (QEMU's segmenter
-         * clears it on all of them). */
+        /*
+         * ACK kept; PSH only ever on the last segment (QEMU's segmenter
+         * clears it on all of them).
+         */
         g_assert_cmphex(tcp[13] & ~0x08, ==, 0x10);
         if (i < NSEG - 1) {
             g_assert_cmphex(tcp[13], ==, 0x10);
@@ -269,8 +271,10 @@ static void test_tx_vlan(void)
                     sizeof(frame) - 12);
     g_assert_cmpuint(qv_stat(d, 1, QV_STAT_TX_BYTES), ==, sizeof(frame) + 4);
 
-    /* Port VLAN 42, priority 5: tagged without asking, descriptor VLAN
-     * overridden. */
+    /*
+     * Port VLAN 42, priority 5: tagged without asking, descriptor VLAN
+     * overridden.
+     */
     qv_mg_wr(d, 1, QV_MG_VLAN, 42 | (5 << QV_VLAN_QOS_SHIFT));
     qv_tx_send(d, &tx[1], frame, sizeof(frame), 0, 0, 0);
     qv_tx_send(d, &tx[1], frame, sizeof(frame), QV_TXD_VLAN_INS, 0, 7);
@@ -420,10 +424,12 @@ static void test_tx_rate_isolation(void)
         if (i % 50 == 49) {
             /* Drain the socket so the backend never pushes back. */
             uint8_t got[2048];
+            ssize_t n;
 
             qv_sync(d);
-            while (qv_wire_recv(d, got, sizeof(got), 50) > 0) {
-            }
+            do {
+                n = qv_wire_recv(d, got, sizeof(got), 50);
+            } while (n > 0);
         }
     }
     qv_sync(d);
