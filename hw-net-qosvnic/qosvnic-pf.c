@@ -138,7 +138,7 @@ void qosvnic_fn_reset(QvFunc *f)
     memset(f->stats, 0, sizeof(f->stats));
     f->part.peak_cells = f->part.used_cells;
 
-    qv_tb_config(&f->rx_tb, f->rx_rate_bps / 8, f->rx_burst, now);
+    qosvnic_rx_tb_apply(f, now);
     qosvnic_tx_fn_reset(f);
     qosvnic_update_peer_offloads(s);
 }
@@ -367,6 +367,11 @@ static void qosvnic_reset_hold(Object *obj, ResetType type)
     timer_del(s->tx_timer);
     timer_del(s->irq_timer);
     memset(s->mbx_pending, 0, sizeof(s->mbx_pending));
+    /*
+     * All reserves back to defaults at once: one at a time could exceed
+     * the buffer while others still hold guest-set sizes.
+     */
+    qosvnic_buf_reset(s);
     for (fn = 0; fn < s->num_funcs; fn++) {
         qosvnic_fn_reset(&s->funcs[fn]);
         qosvnic_fn_mgmt_defaults(&s->funcs[fn]);

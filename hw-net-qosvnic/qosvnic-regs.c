@@ -397,8 +397,7 @@ static void qosvnic_set_flags(QvFunc *f, uint32_t val)
 
 static void qosvnic_apply_rx_bucket(QvFunc *f)
 {
-    qv_tb_config(&f->rx_tb, f->rx_rate_bps / 8, f->rx_burst,
-                 qemu_clock_get_ns(QEMU_CLOCK_VIRTUAL));
+    qosvnic_rx_tb_apply(f, qemu_clock_get_ns(QEMU_CLOCK_VIRTUAL));
 }
 
 /* The TX engine sets its shaper up from tx_max_mbps when it next runs. */

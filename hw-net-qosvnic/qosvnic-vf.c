@@ -69,6 +69,12 @@ static void qosvnic_vf_realize(PCIDevice *vf, Error **errp)
 
     memory_region_init_io(&s->mmio, OBJECT(vf), &qosvnic_vf_mmio_ops, vf,
                           "qosvnic-vf-mmio", QV_VF_BAR0_SIZE);
+    /*
+     * One reentrancy guard for the whole device: the datapath runs under
+     * the PF's, so a DMA the guest aims at a VF's registers must be
+     * blocked like one aimed at the PF's, not reset the function under it.
+     */
+    s->mmio.dev = DEVICE(pcie_sriov_get_pf(vf));
     pci_register_bar(vf, QV_VF_BAR_REGS, PCI_BASE_ADDRESS_MEM_TYPE_64 |
                      PCI_BASE_ADDRESS_MEM_PREFETCH, &s->mmio);
     memory_region_init(&s->msix, OBJECT(vf), "qosvnic-vf-msix",

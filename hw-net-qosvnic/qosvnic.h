@@ -34,6 +34,7 @@
 #include "net/eth.h"
 #include "qemu/timer.h"
 #include "qemu/units.h"
+#include "migration/vmstate.h"
 #include "qosvnic_hw.h"
 
 #define TYPE_QOSVNIC "qosvnic"
@@ -51,13 +52,22 @@ OBJECT_DECLARE_SIMPLE_TYPE(QosvnicVfState, QOSVNIC_VF)
 /* Largest frame the backend can hand us (GSO super-frame + vnet header). */
 #define QV_MAX_FRAME            (64 * KiB + 256)
 
-/* Token bucket, policing semantics of Linux `tc police`. */
+/*
+ * Token bucket, policing semantics of Linux `tc police`: a frame that does
+ * not find enough tokens is not admitted, nothing is borrowed.  Tokens are
+ * kept as whole bytes plus a remainder in units of 1 / (8 * 10^9) byte, so
+ * that a rate in bits/s refilled per nanosecond loses nothing to rounding:
+ * over any interval T exactly floor(rate * T / 8) bytes are added.
+ */
 typedef struct QvTokenBucket {
-    uint64_t rate;          /* bytes per second, 0 = unlimited */
+    uint64_t rate_bits;     /* bits per second, 0 = unlimited */
     uint64_t burst;         /* bucket depth, bytes */
-    int64_t tokens;         /* bytes * NANOSECONDS_PER_SECOND */
+    uint64_t tokens;        /* whole bytes in the bucket */
+    uint64_t frac;          /* remainder, 1 / QV_TB_FRAC_UNIT byte */
     int64_t last_ns;        /* QEMU_CLOCK_VIRTUAL time of last refill */
 } QvTokenBucket;
+
+#define QV_TB_FRAC_UNIT         (8ULL * NANOSECONDS_PER_SECOND)
 
 /* A frame held in device memory: a chain of cells. */
 typedef struct QvFrame {
@@ -148,11 +158,17 @@ typedef struct QvFunc {
     QvPartition part;
     int32_t drr_deficit;
     bool drr_active;        /* on its class's DRR list */
+    bool drr_turn;          /* quantum granted for the current visit */
+    uint8_t drr_prio;       /* class whose list it is on */
     uint32_t drr_next;      /* next fn on the DRR list */
+    uint32_t rx_gen;        /* bumped when the partition is flushed */
     int64_t irq_last_ns[QV_NUM_VECTORS];
     bool irq_deferred[QV_NUM_VECTORS];
     uint32_t mac_hash_next; /* chain in QosvnicState.mac_hash */
+    uint32_t mac_hash_bucket; /* bucket it is chained in, or QV_FN_NONE */
 } QvFunc;
+
+#define QV_FN_NONE              UINT32_MAX
 
 typedef struct QvDrrClass {
     uint32_t head, tail;    /* fn indices, UINT32_MAX = empty */
@@ -189,6 +205,7 @@ struct QosvnicState {
     uint8_t *cells;             /* buf_size bytes */
     uint32_t *cell_next;        /* chain links, one per cell */
     uint32_t ncells;
+    uint32_t buf_bytes;         /* ncells * QV_CELL_SIZE */
     uint32_t free_cell_head;
     uint32_t free_cells;
     uint32_t shared_cells;      /* ncells - sum of reserves */
@@ -205,6 +222,9 @@ struct QosvnicState {
     QEMUBH *rx_bh;
     QEMUTimer *dma_timer;       /* modelled DMA bandwidth pacing */
     int64_t dma_next_ns;
+    QvTokenBucket dma_tb;       /* the DMA engine's byte budget */
+    /* Linear copy of the frame being classified (RX path only). */
+    uint8_t rx_buf[QV_MAX_FRAME];
 
     QEMUBH *tx_bh;
     QEMUTimer *tx_timer;        /* egress shaping / line rate pacing */
@@ -250,18 +270,61 @@ void qosvnic_irq_unmask(QvFunc *f, uint32_t causes);
 void qosvnic_irq_timer_cb(void *opaque);
 
 /* qosvnic-tb.c */
+/* Rate in bytes/s (kept for the egress shaper); see qv_tb_config_bits. */
 void qv_tb_config(QvTokenBucket *tb, uint64_t rate_bytes_per_s,
                   uint64_t burst_bytes, int64_t now_ns);
+/*
+ * (Re)configure; a no-op when nothing changed, so cheap to call per frame.
+ * A bucket that was unlimited starts full.
+ */
+void qv_tb_config_bits(QvTokenBucket *tb, uint64_t rate_bits_per_s,
+                       uint64_t burst_bytes, int64_t now_ns);
+void qv_tb_reset(QvTokenBucket *tb, int64_t now_ns);
+/* Would @bytes conform now? Refills, takes nothing. */
+bool qv_tb_conform(QvTokenBucket *tb, uint64_t bytes, int64_t now_ns);
+/* Take @bytes; only after qv_tb_conform() said yes at the same time. */
+void qv_tb_consume(QvTokenBucket *tb, uint64_t bytes);
 bool qv_tb_take(QvTokenBucket *tb, uint64_t bytes, int64_t now_ns);
-/* Nanoseconds until @bytes tokens will be available (0 = now). */
+/*
+ * Nanoseconds until @bytes tokens will be available (0 = now,
+ * INT64_MAX = never: @bytes exceeds the burst).
+ */
 int64_t qv_tb_wait_ns(QvTokenBucket *tb, uint64_t bytes, int64_t now_ns);
-void qv_tb_reset(QvTokenBucket *tb, int64_t now_ns);    /* bucket full */
+/* Ingress burst used when QV_MG_RX_BURST is 0. */
+uint64_t qv_tb_default_burst(uint64_t rate_bits_per_s);
+/*
+ * Apply f->rx_rate_bps / f->rx_burst to f->rx_tb (management writes,
+ * reset); the RX path also does this lazily per frame.
+ */
+void qosvnic_rx_tb_apply(QvFunc *f, int64_t now_ns);
+extern const VMStateDescription vmstate_qv_token_bucket;
 
 /* qosvnic-buf.c */
+/*
+ * Allocate the cells (realize) and apply the default partitioning; also
+ * empties the MAC table and the scheduler lists (call before setting
+ * MACs with qosvnic_mac_table_update/rebuild). Needs num_funcs, buf_size
+ * and vf_alpha set.
+ */
 void qosvnic_buf_init(QosvnicState *s);
 void qosvnic_buf_free(QosvnicState *s);
-void qosvnic_buf_set_reserve(QosvnicState *s, QvFunc *f, uint32_t bytes);
+/*
+ * Device reset: drop every held frame, default reserves and alphas, empty
+ * scheduler; rebuilds the MAC table from funcs[].mac as they are now.
+ */
+void qosvnic_buf_reset(QosvnicState *s);
+/*
+ * Guest/host write of QV_MG_BUF_RESERVE; false (and value unchanged) if
+ * the sum of reserves would exceed the buffer.
+ */
+bool qosvnic_buf_set_reserve(QosvnicState *s, QvFunc *f, uint32_t bytes);
+uint32_t qosvnic_buf_reserve_bytes(QvFunc *f);
+void qosvnic_buf_set_alpha(QvFunc *f, uint32_t alpha);
 uint32_t qosvnic_buf_shared_free_bytes(QosvnicState *s);
+/* QV_STAT_BUF_OCCUPANCY / QV_STAT_BUF_PEAK, bytes; writing PEAK clears. */
+uint64_t qosvnic_buf_occupancy_bytes(QvFunc *f);
+uint64_t qosvnic_buf_peak_bytes(QvFunc *f);
+void qosvnic_buf_clear_peak(QvFunc *f);
 /* Store a frame in @f's partition if admitted; false = no room. */
 bool qosvnic_buf_store(QosvnicState *s, QvFunc *f, const struct iovec *iov,
                        int iovcnt, size_t offset, size_t len,
@@ -270,26 +333,66 @@ QvFrame *qosvnic_buf_peek(QosvnicState *s, QvFunc *f);
 /* Copy @len bytes from @fr starting at @off into @dst. */
 void qosvnic_buf_read(QosvnicState *s, QvFrame *fr, size_t off,
                       void *dst, size_t len);
+/* Walk a frame's bytes as contiguous pieces (one cell at most each). */
+typedef struct QvBufCursor {
+    uint32_t cell;
+    uint32_t off;           /* within the cell */
+    uint32_t left;          /* bytes of the frame not yet returned */
+} QvBufCursor;
+void qosvnic_buf_cursor_init(QosvnicState *s, QvFrame *fr, QvBufCursor *c);
+/* Next piece of at most @max bytes; returns its length (0 at the end). */
+size_t qosvnic_buf_cursor_next(QosvnicState *s, QvBufCursor *c,
+                               size_t max, const uint8_t **p);
 void qosvnic_buf_pop(QosvnicState *s, QvFunc *f);
-void qosvnic_buf_flush(QosvnicState *s, QvFunc *f);
+/*
+ * Drop every frame held for @f (function reset, FLR, ring error). Returns
+ * how many frames were dropped.
+ */
+uint32_t qosvnic_buf_flush(QosvnicState *s, QvFunc *f);
+/*
+ * Cells, frame chains, partitions, token buckets; a subsection of the
+ * PF's VMState. Its post_load also rebuilds the MAC table and the DMA
+ * scheduler lists.
+ */
 extern const VMStateDescription vmstate_qosvnic_buf;
 
 /* qosvnic-rx.c */
-/* (Re)insert f->mac into the classifier, removing @old (NULL: none). */
+/*
+ * (Re)insert f->mac into the classifier. @old is not needed (@f remembers
+ * the chain it is on) and may be NULL.
+ */
 void qosvnic_mac_table_update(QosvnicState *s, QvFunc *f, const MACAddr *old);
+void qosvnic_mac_table_rebuild(QosvnicState *s);
 QvFunc *qosvnic_mac_lookup(QosvnicState *s, const uint8_t *mac);
 /* Deliver a frame (from the wire or the internal switch) to its owners. */
 void qosvnic_rx_frame(QosvnicState *s, const struct iovec *iov, int iovcnt,
                       bool from_loopback, uint32_t src_fn);
+/*
+ * Same, with a virtio-net header describing GSO/checksum state (may be
+ * NULL); for the internal switch to hand over TSO frames unsegmented.
+ */
+struct virtio_net_hdr;
+void qosvnic_rx_frame_vnet(QosvnicState *s, const struct iovec *iov,
+                           int iovcnt, const struct virtio_net_hdr *vh,
+                           bool from_loopback, uint32_t src_fn);
 ssize_t qosvnic_nc_receive_iov(NetClientState *nc, const struct iovec *iov,
                                int iovcnt);
 bool qosvnic_nc_can_receive(NetClientState *nc);
 
 /* qosvnic-sched.c */
+/* Empty the DRR lists, stop the DMA timer (device reset). */
+void qosvnic_sched_reset(QosvnicState *s);
+/*
+ * @f has new frames or new RX descriptors (RX_TAIL write, RX enable);
+ * NULL = re-examine every function (bus master / VF enable, post_load).
+ */
 void qosvnic_sched_kick(QosvnicState *s, QvFunc *f);
 void qosvnic_sched_bh(void *opaque);
 void qosvnic_sched_remove(QosvnicState *s, QvFunc *f);
+/* The DMA pacing timer: only schedules the guarded BH. */
 void qosvnic_dma_timer_cb(void *opaque);
+/* Free RX descriptors the device may fill now (0 if the ring is unusable). */
+uint32_t qosvnic_rx_ring_avail(QvFunc *f);
 
 /* qosvnic-tx.c */
 void qosvnic_tx_init(QosvnicState *s);      /* realize: frame buffers */

@@ -648,13 +648,7 @@ int main(int argc, char **argv)
     qtest_add_func("/qosvnic/tx/spoof", test_tx_spoof);
     qtest_add_func("/qosvnic/tx/rate", test_tx_rate);
     qtest_add_func("/qosvnic/tx/rate-isolation", test_tx_rate_isolation);
-    /*
-     * Needs the receive path (qosvnic-rx.c): until it is merged the
-     * scaffold's qosvnic_rx_frame() drops looped-back frames.
-     */
-    if (getenv("QOSVNIC_TEST_VEB")) {
-        qtest_add_func("/qosvnic/tx/veb", test_tx_veb);
-    }
+    qtest_add_func("/qosvnic/tx/veb", test_tx_veb);
     qtest_add_func("/qosvnic/tx/bad-rings", test_tx_bad_rings);
     return g_test_run();
 }

@@ -1,0 +1,552 @@
+/*
+ * qosvnic: device buffer memory, partitions and Dynamic Threshold admission.
+ *
+ * Copyright (c) 2026 qosvnic developers
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ *
+ * The device buffer is buf_size bytes cut into QV_CELL_SIZE cells, all
+ * allocated at realize: a frame is a singly linked chain of cells
+ * (cell_next[]) described by a QvFrame from a pool of ncells entries (a
+ * frame uses at least one cell, so the pool cannot run dry first). Nothing
+ * is allocated per frame.
+ *
+ * Accounting, in cells:
+ * - every function has a guaranteed reserve; the reserves sum to at most
+ *   ncells, and what they leave is the shared pool (shared_cells);
+ * - cells a function holds beyond its reserve are borrowed from the pool
+ *   (shared_used is the sum of what every function borrows);
+ * - Dynamic Threshold (Choudhury & Hahne, 1998): a function may borrow
+ *   while, after the frame is admitted, borrowed <= alpha * free shared
+ *   cells; alpha = 0 makes the partition static. With one function
+ *   borrowing alone it settles at alpha / (1 + alpha) of the pool, and the
+ *   free remainder is what keeps room for the others.
+ * Physical space is checked as well (free_cells): after a reserve shrank
+ * below what its function holds, the excess counts as borrowed and the
+ * pool may be over-committed until those frames drain; nothing admitted is
+ * ever lost or moved by a repartition.
+ *
+ * Default partitioning (realize and device reset): half the buffer is
+ * split in equal reserves among the PF and max-vfs VFs, the other half is
+ * the shared pool; alpha is the vf-alpha property for every function.
+ */
+
+#include "qemu/osdep.h"
+#include "qemu/log.h"
+#include "qemu/iov.h"
+#include "migration/vmstate.h"
+#include "qosvnic.h"
+#include "trace.h"
+
+static uint32_t qv_borrowed(const QvPartition *p)
+{
+    return p->used_cells > p->reserve_cells ?
+           p->used_cells - p->reserve_cells : 0;
+}
+
+static uint32_t qv_shared_free(QosvnicState *s)
+{
+    return s->shared_cells > s->shared_used ?
+           s->shared_cells - s->shared_used : 0;
+}
+
+static uint32_t qv_reserve_sum(QosvnicState *s)
+{
+    uint32_t sum = 0;
+
+    for (unsigned i = 0; i < QV_MAX_FUNCS; i++) {
+        sum += s->funcs[i].part.reserve_cells;
+    }
+    return sum;
+}
+
+/* Recompute the pool after a reserve changed. O(functions), on writes. */
+static void qv_recount_shared(QosvnicState *s)
+{
+    uint32_t used = 0;
+
+    for (unsigned i = 0; i < QV_MAX_FUNCS; i++) {
+        used += qv_borrowed(&s->funcs[i].part);
+    }
+    s->shared_cells = s->ncells - qv_reserve_sum(s);
+    s->shared_used = used;
+}
+
+static void qv_part_init(QvPartition *p)
+{
+    p->used_cells = 0;
+    p->peak_cells = 0;
+    p->head = p->tail = QV_CELL_NONE;
+    p->nframes = 0;
+}
+
+static void qv_default_partitioning(QosvnicState *s)
+{
+    uint32_t nfn = MAX(s->num_funcs, 1);
+    uint32_t each = s->ncells / 2 / nfn;
+
+    for (unsigned i = 0; i < QV_MAX_FUNCS; i++) {
+        QvPartition *p = &s->funcs[i].part;
+
+        p->reserve_cells = i < nfn ? each : 0;
+        p->alpha = MIN(s->vf_alpha, QV_ALPHA_MAX);
+    }
+    qv_recount_shared(s);
+}
+
+/* Put every cell and frame on the free lists. */
+static void qv_free_all(QosvnicState *s)
+{
+    for (uint32_t i = 0; i < s->ncells; i++) {
+        s->cell_next[i] = i + 1 < s->ncells ? i + 1 : QV_CELL_NONE;
+        s->frames[i] = (QvFrame) {
+            .first_cell = QV_CELL_NONE,
+            .next = i + 1 < s->ncells ? i + 1 : QV_CELL_NONE,
+        };
+    }
+    s->free_cell_head = 0;
+    s->free_cells = s->ncells;
+    s->free_frame_head = 0;
+    for (unsigned i = 0; i < QV_MAX_FUNCS; i++) {
+        qv_part_init(&s->funcs[i].part);
+        s->funcs[i].rx_gen++;
+    }
+}
+
+void qosvnic_buf_init(QosvnicState *s)
+{
+    uint32_t size = MIN(MAX(s->buf_size, QV_BUF_MIN), QV_BUF_MAX);
+
+    s->ncells = size / QV_CELL_SIZE;
+    s->buf_bytes = s->ncells * QV_CELL_SIZE;
+    s->cells = g_malloc0(s->buf_bytes);
+    s->cell_next = g_new(uint32_t, s->ncells);
+    s->frames = g_new0(QvFrame, s->ncells);
+    qv_free_all(s);
+    qv_default_partitioning(s);
+    qosvnic_sched_reset(s);
+    qosvnic_mac_table_rebuild(s);
+}
+
+void qosvnic_buf_free(QosvnicState *s)
+{
+    g_free(s->cells);
+    g_free(s->cell_next);
+    g_free(s->frames);
+    s->cells = NULL;
+    s->cell_next = NULL;
+    s->frames = NULL;
+    s->ncells = 0;
+}
+
+void qosvnic_buf_reset(QosvnicState *s)
+{
+    if (!s->cells) {
+        return;
+    }
+    qv_free_all(s);
+    qv_default_partitioning(s);
+    qosvnic_sched_reset(s);
+    qosvnic_mac_table_rebuild(s);
+}
+
+bool qosvnic_buf_set_reserve(QosvnicState *s, QvFunc *f, uint32_t bytes)
+{
+    uint64_t cells = DIV_ROUND_UP((uint64_t)bytes, QV_CELL_SIZE);
+    uint64_t sum = qv_reserve_sum(s) - f->part.reserve_cells + cells;
+
+    if (sum > s->ncells) {
+        qemu_log_mask(LOG_GUEST_ERROR,
+                      "qosvnic: fn %u: buffer reserve of %u bytes refused: "
+                      "reserves would total %" PRIu64 " of %u cells\n",
+                      f->fn, bytes, sum, s->ncells);
+        trace_qosvnic_buf_reserve_refused(f->fn, bytes, sum, s->ncells);
+        return false;
+    }
+    /*
+     * Nothing moves: if the function holds more than its new reserve, the
+     * excess is accounted as borrowed and returns to the pool as it drains.
+     */
+    f->part.reserve_cells = cells;
+    qv_recount_shared(s);
+    trace_qosvnic_buf_reserve(f->fn, f->part.reserve_cells,
+                              f->part.used_cells, s->shared_cells);
+    return true;
+}
+
+uint32_t qosvnic_buf_reserve_bytes(QvFunc *f)
+{
+    return f->part.reserve_cells * QV_CELL_SIZE;
+}
+
+void qosvnic_buf_set_alpha(QvFunc *f, uint32_t alpha)
+{
+    f->part.alpha = MIN(alpha, QV_ALPHA_MAX);
+}
+
+uint32_t qosvnic_buf_shared_free_bytes(QosvnicState *s)
+{
+    return qv_shared_free(s) * QV_CELL_SIZE;
+}
+
+uint64_t qosvnic_buf_occupancy_bytes(QvFunc *f)
+{
+    return (uint64_t)f->part.used_cells * QV_CELL_SIZE;
+}
+
+uint64_t qosvnic_buf_peak_bytes(QvFunc *f)
+{
+    return (uint64_t)f->part.peak_cells * QV_CELL_SIZE;
+}
+
+void qosvnic_buf_clear_peak(QvFunc *f)
+{
+    /* The peak restarts from what is held now, not from zero. */
+    f->part.peak_cells = f->part.used_cells;
+}
+
+/* May @f take @cells more cells? */
+static bool qv_admit(QosvnicState *s, QvFunc *f, uint32_t cells)
+{
+    QvPartition *p = &f->part;
+    uint32_t new_used = p->used_cells + cells;
+    uint32_t old_b, new_b, extra, free_sh;
+
+    if (cells > s->free_cells) {
+        return false;
+    }
+    if (new_used <= p->reserve_cells) {
+        return true;
+    }
+    old_b = qv_borrowed(p);
+    new_b = new_used - p->reserve_cells;
+    extra = new_b - old_b;
+    free_sh = qv_shared_free(s);
+    if (extra > free_sh) {
+        return false;
+    }
+    /* Dynamic Threshold, checked on the state after admission. */
+    return (uint64_t)new_b * QV_ALPHA_ONE <=
+           (uint64_t)p->alpha * (free_sh - extra);
+}
+
+static void qv_account(QosvnicState *s, QvFunc *f, uint32_t cells, bool add)
+{
+    QvPartition *p = &f->part;
+    uint32_t old_b = qv_borrowed(p);
+
+    if (add) {
+        p->used_cells += cells;
+        p->peak_cells = MAX(p->peak_cells, p->used_cells);
+    } else {
+        p->used_cells -= cells;
+    }
+    s->shared_used = s->shared_used - old_b + qv_borrowed(p);
+}
+
+bool qosvnic_buf_store(QosvnicState *s, QvFunc *f, const struct iovec *iov,
+                       int iovcnt, size_t offset, size_t len,
+                       const QvFrame *meta)
+{
+    QvPartition *p = &f->part;
+    uint32_t cells = DIV_ROUND_UP(len, QV_CELL_SIZE);
+    uint32_t idx, c, prev = QV_CELL_NONE;
+    QvFrame *fr;
+    size_t done = 0;
+
+    if (!len || len > QV_MAX_FRAME || !qv_admit(s, f, cells)) {
+        trace_qosvnic_buf_full(f->fn, len, p->used_cells, p->reserve_cells,
+                               qv_shared_free(s), s->free_cells);
+        return false;
+    }
+
+    /* Take the cells off the free list, filling them as we go. */
+    c = s->free_cell_head;
+    for (uint32_t i = 0; i < cells; i++) {
+        size_t n = MIN(len - done, QV_CELL_SIZE);
+
+        iov_to_buf(iov, iovcnt, offset + done,
+                   s->cells + (size_t)c * QV_CELL_SIZE, n);
+        done += n;
+        prev = c;
+        c = s->cell_next[c];
+    }
+    s->cell_next[prev] = QV_CELL_NONE;
+
+    idx = s->free_frame_head;
+    fr = &s->frames[idx];
+    s->free_frame_head = fr->next;
+    *fr = *meta;
+    fr->first_cell = s->free_cell_head;
+    fr->len = len;
+    fr->cells = cells;
+    fr->next = QV_CELL_NONE;
+    s->free_cell_head = c;
+    s->free_cells -= cells;
+
+    if (p->nframes) {
+        s->frames[p->tail].next = idx;
+    } else {
+        p->head = idx;
+    }
+    p->tail = idx;
+    p->nframes++;
+    qv_account(s, f, cells, true);
+    return true;
+}
+
+QvFrame *qosvnic_buf_peek(QosvnicState *s, QvFunc *f)
+{
+    return f->part.nframes ? &s->frames[f->part.head] : NULL;
+}
+
+void qosvnic_buf_cursor_init(QosvnicState *s, QvFrame *fr, QvBufCursor *c)
+{
+    c->cell = fr->first_cell;
+    c->off = 0;
+    c->left = fr->len;
+}
+
+size_t qosvnic_buf_cursor_next(QosvnicState *s, QvBufCursor *c,
+                               size_t max, const uint8_t **p)
+{
+    size_t n;
+
+    if (!c->left || c->cell >= s->ncells) {
+        return 0;
+    }
+    n = MIN(MIN(max, c->left), QV_CELL_SIZE - c->off);
+    *p = s->cells + (size_t)c->cell * QV_CELL_SIZE + c->off;
+    c->off += n;
+    c->left -= n;
+    if (c->off == QV_CELL_SIZE) {
+        c->cell = s->cell_next[c->cell];
+        c->off = 0;
+    }
+    return n;
+}
+
+void qosvnic_buf_read(QosvnicState *s, QvFrame *fr, size_t off,
+                      void *dst, size_t len)
+{
+    QvBufCursor c;
+    const uint8_t *p;
+    uint8_t *d = dst;
+    size_t n;
+
+    qosvnic_buf_cursor_init(s, fr, &c);
+    /* Skip whole cells first, then the rest of @off. */
+    while (off >= QV_CELL_SIZE && c.left > QV_CELL_SIZE) {
+        c.cell = s->cell_next[c.cell];
+        c.left -= QV_CELL_SIZE;
+        off -= QV_CELL_SIZE;
+    }
+    while (off && (n = qosvnic_buf_cursor_next(s, &c, off, &p))) {
+        off -= n;
+    }
+    while (len && (n = qosvnic_buf_cursor_next(s, &c, len, &p))) {
+        memcpy(d, p, n);
+        d += n;
+        len -= n;
+    }
+    memset(d, 0, len);
+}
+
+void qosvnic_buf_pop(QosvnicState *s, QvFunc *f)
+{
+    QvPartition *p = &f->part;
+    uint32_t idx, last;
+    QvFrame *fr;
+
+    if (!p->nframes) {
+        return;
+    }
+    idx = p->head;
+    fr = &s->frames[idx];
+
+    /* Splice the frame's chain onto the front of the free list. */
+    last = fr->first_cell;
+    for (uint32_t i = 1; i < fr->cells; i++) {
+        last = s->cell_next[last];
+    }
+    s->cell_next[last] = s->free_cell_head;
+    s->free_cell_head = fr->first_cell;
+    s->free_cells += fr->cells;
+    qv_account(s, f, fr->cells, false);
+
+    p->head = fr->next;
+    if (!--p->nframes) {
+        p->head = p->tail = QV_CELL_NONE;
+    }
+    fr->first_cell = QV_CELL_NONE;
+    fr->next = s->free_frame_head;
+    s->free_frame_head = idx;
+}
+
+uint32_t qosvnic_buf_flush(QosvnicState *s, QvFunc *f)
+{
+    uint32_t n = f->part.nframes;
+
+    while (f->part.nframes) {
+        qosvnic_buf_pop(s, f);
+    }
+    /* Tell a delivery in progress that its frame is gone. */
+    f->rx_gen++;
+    if (n) {
+        trace_qosvnic_buf_flush(f->fn, n);
+    }
+    return n;
+}
+
+/* ------------------------------------------------------------ migration */
+
+/*
+ * The stream is not trusted: check that the free lists and every
+ * partition's frames form disjoint chains that cover the cells exactly and
+ * agree with the counters, so that a bad stream fails the migration instead
+ * of sending the datapath out of bounds.
+ */
+static int qv_buf_post_load(void *opaque, int version_id)
+{
+    QosvnicState *s = opaque;
+    g_autofree uint8_t *seen = g_new0(uint8_t, s->ncells);
+    g_autofree uint8_t *fseen = g_new0(uint8_t, s->ncells);
+    uint32_t total = 0, nfr = 0, shared_used = 0;
+    uint32_t c, idx;
+
+    for (c = s->free_cell_head; c != QV_CELL_NONE; c = s->cell_next[c]) {
+        if (c >= s->ncells || seen[c] || ++total > s->ncells) {
+            return -EINVAL;
+        }
+        seen[c] = 1;
+    }
+    if (total != s->free_cells) {
+        return -EINVAL;
+    }
+    for (idx = s->free_frame_head; idx != QV_CELL_NONE;
+         idx = s->frames[idx].next) {
+        if (idx >= s->ncells || fseen[idx] || ++nfr > s->ncells) {
+            return -EINVAL;
+        }
+        fseen[idx] = 1;
+    }
+    for (unsigned i = 0; i < QV_MAX_FUNCS; i++) {
+        QvPartition *p = &s->funcs[i].part;
+        uint32_t used = 0, n = 0, last = QV_CELL_NONE;
+
+        if (i >= s->num_funcs && (p->nframes || p->reserve_cells)) {
+            return -EINVAL;
+        }
+        for (idx = p->head; n < p->nframes; idx = s->frames[idx].next) {
+            QvFrame *fr;
+            uint32_t k = 0;
+
+            if (idx >= s->ncells || fseen[idx]) {
+                return -EINVAL;
+            }
+            fseen[idx] = 1;
+            fr = &s->frames[idx];
+            if (!fr->len || fr->len > QV_MAX_FRAME ||
+                fr->cells != DIV_ROUND_UP(fr->len, QV_CELL_SIZE)) {
+                return -EINVAL;
+            }
+            for (c = fr->first_cell; c != QV_CELL_NONE; c = s->cell_next[c]) {
+                if (c >= s->ncells || seen[c] || ++k > fr->cells) {
+                    return -EINVAL;
+                }
+                seen[c] = 1;
+            }
+            if (k != fr->cells) {
+                return -EINVAL;
+            }
+            used += k;
+            last = idx;
+            n++;
+        }
+        if (used != p->used_cells || (n && last != p->tail) ||
+            p->alpha > QV_ALPHA_MAX) {
+            return -EINVAL;
+        }
+        p->peak_cells = MAX(p->peak_cells, p->used_cells);
+        total += used;
+        shared_used += qv_borrowed(p);
+    }
+    if (total != s->ncells || qv_reserve_sum(s) > s->ncells) {
+        return -EINVAL;
+    }
+    s->shared_cells = s->ncells - qv_reserve_sum(s);
+    s->shared_used = shared_used;
+
+    qosvnic_mac_table_rebuild(s);
+    for (unsigned i = 0; i < QV_MAX_FUNCS; i++) {
+        s->funcs[i].drr_active = false;
+        s->funcs[i].rx_gen++;
+    }
+    for (unsigned i = 0; i < QV_PRIO_CLASSES; i++) {
+        s->drr[i].head = s->drr[i].tail = QV_FN_NONE;
+    }
+    s->prio_pending = 0;
+    qosvnic_sched_kick(s, NULL);
+    return 0;
+}
+
+static const VMStateDescription vmstate_qv_frame = {
+    .name = "qosvnic/frame",
+    .version_id = 1,
+    .minimum_version_id = 1,
+    .fields = (const VMStateField[]) {
+        VMSTATE_UINT32(first_cell, QvFrame),
+        VMSTATE_UINT32(len, QvFrame),
+        VMSTATE_UINT32(cells, QvFrame),
+        VMSTATE_UINT16(vlan, QvFrame),
+        VMSTATE_UINT16(gso_size, QvFrame),
+        VMSTATE_UINT16(status, QvFrame),
+        VMSTATE_UINT32(next, QvFrame),
+        VMSTATE_END_OF_LIST()
+    }
+};
+
+/* The datapath part of a function; its registers travel with the PF. */
+static const VMStateDescription vmstate_qv_func_buf = {
+    .name = "qosvnic/func-buf",
+    .version_id = 1,
+    .minimum_version_id = 1,
+    .fields = (const VMStateField[]) {
+        VMSTATE_UINT32(part.reserve_cells, QvFunc),
+        VMSTATE_UINT32(part.alpha, QvFunc),
+        VMSTATE_UINT32(part.used_cells, QvFunc),
+        VMSTATE_UINT32(part.peak_cells, QvFunc),
+        VMSTATE_UINT32(part.head, QvFunc),
+        VMSTATE_UINT32(part.tail, QvFunc),
+        VMSTATE_UINT32(part.nframes, QvFunc),
+        VMSTATE_STRUCT(rx_tb, QvFunc, 1, vmstate_qv_token_bucket,
+                       QvTokenBucket),
+        VMSTATE_STRUCT(tx_tb, QvFunc, 1, vmstate_qv_token_bucket,
+                       QvTokenBucket),
+        VMSTATE_INT32(drr_deficit, QvFunc),
+        VMSTATE_END_OF_LIST()
+    }
+};
+
+const VMStateDescription vmstate_qosvnic_buf = {
+    .name = "qosvnic/buffer",
+    .version_id = 1,
+    .minimum_version_id = 1,
+    .post_load = qv_buf_post_load,
+    .fields = (const VMStateField[]) {
+        VMSTATE_UINT32_EQUAL(ncells, QosvnicState,
+                             "the buf-size property must match"),
+        VMSTATE_UINT32(free_cell_head, QosvnicState),
+        VMSTATE_UINT32(free_cells, QosvnicState),
+        VMSTATE_UINT32(free_frame_head, QosvnicState),
+        VMSTATE_VBUFFER_UINT32(cells, QosvnicState, 1, NULL, buf_bytes),
+        VMSTATE_VARRAY_UINT32(cell_next, QosvnicState, ncells, 1,
+                              vmstate_info_uint32, uint32_t),
+        VMSTATE_STRUCT_VARRAY_POINTER_UINT32(frames, QosvnicState, ncells,
+                                             vmstate_qv_frame, QvFrame),
+        VMSTATE_STRUCT_ARRAY(funcs, QosvnicState, QV_MAX_FUNCS, 1,
+                             vmstate_qv_func_buf, QvFunc),
+        VMSTATE_STRUCT(dma_tb, QosvnicState, 1, vmstate_qv_token_bucket,
+                       QvTokenBucket),
+        VMSTATE_END_OF_LIST()
+    }
+};

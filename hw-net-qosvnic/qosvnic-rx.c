@@ -1,0 +1,547 @@
+/*
+ * qosvnic: receive path: classify, admit, store.
+ *
+ * Copyright (c) 2026 qosvnic developers
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ *
+ * A frame from the backend (or from the internal switch) is copied once
+ * into rx_buf, its vnet header (if any) applied, and then offered to each
+ * destination function:
+ *
+ *   classify  unicast: exact destination MAC through a chained hash, O(1)
+ *             in the number of VFs; broadcast: every enabled function with
+ *             QV_RXF_BCAST; multicast: each function's filter list or
+ *             ALLMULTI; unknown unicast and all multicast also go to
+ *             functions in promiscuous mode (PF always may, a VF only if
+ *             trusted). Promiscuous functions do not see frames that have
+ *             an owner: tenants stay isolated.
+ *   admit     per destination, in this order, each drop counted under its
+ *             own reason: function/link state (DROP_LINK_DOWN), port VLAN
+ *             (DROP_VLAN), length (DROP_LENGTH), ingress token bucket
+ *             (DROP_RATE), buffer partition (DROP_RING_FULL when the RX
+ *             ring has no free descriptor, else DROP_BUFFER).
+ *   store     cells in the function's partition, then the DMA scheduler
+ *             (qosvnic-sched.c) is kicked.
+ *
+ * The backend is never stopped (can_receive is true whenever the device
+ * exists): one VF's full ring or partition must cost the others nothing.
+ */
+
+#include "qemu/osdep.h"
+#include "qemu/log.h"
+#include "qemu/iov.h"
+#include "net/checksum.h"
+#include "standard-headers/linux/virtio_net.h"
+#include "qosvnic.h"
+#include "trace.h"
+
+#define QV_MAC_HASH_BITS        8
+QEMU_BUILD_BUG_ON((1 << QV_MAC_HASH_BITS) != QV_MAC_HASH_SIZE);
+
+#define QV_VLAN_HLEN            4
+
+enum {
+    QV_CSUM_UNCHECKED,
+    QV_CSUM_NONE,           /* not TCP/UDP, fragment, or no checksum */
+    QV_CSUM_GOOD,
+    QV_CSUM_BAD,
+};
+
+/* What the RX path learnt about the frame in rx_buf. */
+typedef struct QvRxInfo {
+    size_t len;             /* frame bytes, vnet header excluded */
+    bool oversize;          /* did not fit rx_buf: never admitted */
+    bool tagged;            /* 802.1Q tag after the MAC addresses */
+    uint16_t tci;
+    bool ipv6;
+    size_t l3off;
+    uint8_t l4proto;        /* IP_PROTO_TCP/UDP, 0 = none or unparsed */
+    size_t l4off;
+    size_t l4len;
+    size_t hdr_len;         /* L2 + L3 + L4 headers, 0 = unknown */
+    uint16_t gso_size;      /* 0 = not a GSO super-frame */
+    uint16_t gso_status;    /* QV_RXD_STA_GSO_* */
+    bool csum_valid;        /* vnet header vouched for (or we fixed) L4 */
+    int csum;               /* QV_CSUM_*, computed lazily */
+    bool loopback;
+    uint32_t src_fn;
+} QvRxInfo;
+
+static const char *const qv_drop_name[QV_NUM_STATS] = {
+    [QV_STAT_DROP_RATE] = "rate",
+    [QV_STAT_DROP_BUFFER] = "buffer",
+    [QV_STAT_DROP_RING_FULL] = "ring-full",
+    [QV_STAT_DROP_LENGTH] = "length",
+    [QV_STAT_DROP_VLAN] = "vlan",
+    [QV_STAT_DROP_LINK_DOWN] = "link-down",
+    [QV_STAT_DROP_NO_OWNER] = "no-owner",
+};
+
+/* ------------------------------------------------------------ MAC table */
+
+static uint32_t qv_mac_hash(const uint8_t *m)
+{
+    /* The NIC-specific bytes vary most; the OUI is folded in cheaply. */
+    uint32_t h = m[5] | m[4] << 8 | m[3] << 16 | (uint32_t)(m[0] ^ m[1] ^
+                                                            m[2]) << 24;
+
+    return (h * 0x9e3779b1u) >> (32 - QV_MAC_HASH_BITS);
+}
+
+static void qv_mac_unlink(QosvnicState *s, QvFunc *f)
+{
+    uint32_t *pp;
+
+    if (f->mac_hash_bucket >= QV_MAC_HASH_SIZE) {
+        f->mac_hash_bucket = QV_FN_NONE;
+        return;
+    }
+    pp = &s->mac_hash[f->mac_hash_bucket];
+    for (unsigned i = 0; i < QV_MAX_FUNCS && *pp < QV_MAX_FUNCS; i++) {
+        if (*pp == f->fn) {
+            *pp = f->mac_hash_next;
+            break;
+        }
+        pp = &s->funcs[*pp].mac_hash_next;
+    }
+    f->mac_hash_bucket = QV_FN_NONE;
+    f->mac_hash_next = QV_FN_NONE;
+}
+
+static void qv_mac_link(QosvnicState *s, QvFunc *f)
+{
+    static const uint8_t zero[ETH_ALEN];
+    uint32_t b;
+
+    /* Only a real unicast address can own frames. */
+    if (f->fn >= s->num_funcs || is_multicast_ether_addr(f->mac.a) ||
+        !memcmp(f->mac.a, zero, ETH_ALEN)) {
+        return;
+    }
+    b = qv_mac_hash(f->mac.a);
+    f->mac_hash_next = s->mac_hash[b];
+    s->mac_hash[b] = f->fn;
+    f->mac_hash_bucket = b;
+}
+
+void qosvnic_mac_table_update(QosvnicState *s, QvFunc *f, const MACAddr *old)
+{
+    qv_mac_unlink(s, f);
+    qv_mac_link(s, f);
+}
+
+void qosvnic_mac_table_rebuild(QosvnicState *s)
+{
+    for (unsigned i = 0; i < QV_MAC_HASH_SIZE; i++) {
+        s->mac_hash[i] = QV_FN_NONE;
+    }
+    /* Link in reverse so that, for duplicate MACs, the lowest fn wins. */
+    for (int i = QV_MAX_FUNCS - 1; i >= 0; i--) {
+        s->funcs[i].mac_hash_bucket = QV_FN_NONE;
+        s->funcs[i].mac_hash_next = QV_FN_NONE;
+        qv_mac_link(s, &s->funcs[i]);
+    }
+}
+
+QvFunc *qosvnic_mac_lookup(QosvnicState *s, const uint8_t *mac)
+{
+    uint32_t fn = s->mac_hash[qv_mac_hash(mac)];
+
+    for (unsigned i = 0; i < QV_MAX_FUNCS && fn < s->num_funcs; i++) {
+        QvFunc *f = &s->funcs[fn];
+
+        if (!memcmp(f->mac.a, mac, ETH_ALEN)) {
+            return f;
+        }
+        fn = f->mac_hash_next;
+    }
+    return NULL;
+}
+
+/* --------------------------------------------------------------- parse */
+
+static void qv_rx_parse(const uint8_t *d, QvRxInfo *in)
+{
+    size_t len = in->len, l3;
+    uint16_t proto;
+
+    if (in->oversize || len < ETH_HLEN) {
+        return;
+    }
+    proto = lduw_be_p(d + 12);
+    l3 = ETH_HLEN;
+    if (proto == ETH_P_VLAN && len >= ETH_HLEN + QV_VLAN_HLEN) {
+        in->tagged = true;
+        in->tci = lduw_be_p(d + 14);
+        proto = lduw_be_p(d + 16);
+        l3 += QV_VLAN_HLEN;
+    }
+    in->l3off = l3;
+
+    if (proto == ETH_P_IP && len >= l3 + 20 && (d[l3] >> 4) == 4) {
+        size_t ihl = (d[l3] & 0xf) * 4;
+        size_t tot = lduw_be_p(d + l3 + 2);
+        uint16_t frag = lduw_be_p(d + l3 + 6);
+
+        /* Fragments carry no verifiable L4 header: leave them alone. */
+        if (ihl < 20 || tot < ihl || l3 + tot > len || (frag & 0x3fff)) {
+            return;
+        }
+        in->l4proto = d[l3 + 9];
+        in->l4off = l3 + ihl;
+        in->l4len = tot - ihl;
+    } else if (proto == ETH_P_IPV6 && len >= l3 + 40 &&
+               (d[l3] >> 4) == 6) {
+        size_t plen = lduw_be_p(d + l3 + 4);
+
+        /* Extension headers are not walked: only TCP/UDP right after. */
+        if (l3 + 40 + plen > len) {
+            return;
+        }
+        in->ipv6 = true;
+        in->l4proto = d[l3 + 6];
+        in->l4off = l3 + 40;
+        in->l4len = plen;
+    } else {
+        return;
+    }
+
+    if (in->l4proto == IP_PROTO_TCP && in->l4len >= 20) {
+        size_t doff = (d[in->l4off + 12] >> 4) * 4;
+
+        if (doff < 20 || doff > in->l4len) {
+            in->l4proto = 0;
+            return;
+        }
+        in->hdr_len = in->l4off + doff;
+    } else if (in->l4proto == IP_PROTO_UDP && in->l4len >= 8) {
+        in->hdr_len = in->l4off + 8;
+    } else {
+        in->l4proto = 0;
+    }
+}
+
+/* Software check of the TCP/UDP checksum (QV_OFF_RX_CSUM without vnet). */
+static int qv_rx_csum_check(uint8_t *d, QvRxInfo *in)
+{
+    size_t l3 = in->l3off;
+    uint32_t sum;
+
+    if (!in->l4proto) {
+        return QV_CSUM_NONE;
+    }
+    if (in->l4proto == IP_PROTO_UDP && !in->ipv6 &&
+        !lduw_be_p(d + in->l4off + 6)) {
+        return QV_CSUM_NONE;            /* IPv4 UDP without checksum */
+    }
+    sum = net_checksum_add(in->l4len, d + in->l4off);
+    if (in->ipv6) {
+        sum += net_checksum_add(32, d + l3 + 8);
+    } else {
+        sum += net_checksum_add(8, d + l3 + 12);
+    }
+    sum += in->l4proto + in->l4len;
+    return net_checksum_finish(sum) ? QV_CSUM_BAD : QV_CSUM_GOOD;
+}
+
+/*
+ * Apply what the backend's virtio-net header says. The header is host
+ * data, not guest input, but it is still checked against the frame.
+ */
+static void qv_rx_apply_vnet(uint8_t *d, QvRxInfo *in,
+                             const struct virtio_net_hdr *vh)
+{
+    uint8_t type = vh->gso_type & ~VIRTIO_NET_HDR_GSO_ECN;
+
+    trace_qosvnic_rx_vnet(vh->flags, vh->gso_type, vh->gso_size,
+                          vh->csum_start, vh->csum_offset);
+    if (in->oversize) {
+        return;
+    }
+    if (vh->flags & VIRTIO_NET_HDR_F_NEEDS_CSUM) {
+        size_t start = vh->csum_start, off = vh->csum_offset;
+
+        if (start < in->len && start + off + 2 <= in->len) {
+            /* The field holds the pseudo-header sum, as on a NIC. */
+            stw_be_p(d + start + off,
+                     net_checksum_finish_nozero(
+                         net_checksum_add(in->len - start, d + start)));
+            in->csum_valid = true;
+        } else {
+            trace_qosvnic_rx_bad_vnet("csum_start/csum_offset past the end");
+        }
+    } else if (vh->flags & VIRTIO_NET_HDR_F_DATA_VALID) {
+        in->csum_valid = true;
+    }
+
+    if ((type == VIRTIO_NET_HDR_GSO_TCPV4 ||
+         type == VIRTIO_NET_HDR_GSO_TCPV6) && vh->gso_size) {
+        in->gso_size = vh->gso_size;
+        in->gso_status = type == VIRTIO_NET_HDR_GSO_TCPV4 ?
+                         QV_RXD_STA_GSO_TCPV4 : QV_RXD_STA_GSO_TCPV6;
+        if (!in->hdr_len || in->l4proto != IP_PROTO_TCP) {
+            /* Could not parse: trust the header's own idea. */
+            in->hdr_len = MAX(vh->hdr_len, ETH_HLEN);
+        }
+    } else if (type != VIRTIO_NET_HDR_GSO_NONE) {
+        /* UFO/USO: not offered to the guest; the length check decides. */
+        trace_qosvnic_rx_bad_vnet("unsupported gso_type");
+    }
+}
+
+/* ---------------------------------------------------------------- admit */
+
+static void qv_rx_drop(QvFunc *f, const QvRxInfo *in, unsigned reason)
+{
+    f->stats[reason]++;
+    trace_qosvnic_rx_drop(f->fn, in->len, qv_drop_name[reason]);
+}
+
+static bool qv_may_promisc(QvFunc *f)
+{
+    return (f->rx_filter & QV_RXF_PROMISC) &&
+           (f->fn == 0 || (f->mg_flags & QV_MGF_TRUST));
+}
+
+static void qv_rx_admit(QosvnicState *s, QvFunc *f, uint8_t *d, QvRxInfo *in)
+{
+    uint32_t pvid = f->vlan & QV_VLAN_VID_MASK;
+    uint32_t mtu = f->mtu ? f->mtu : QV_MTU_DEFAULT;
+    QvFrame meta = { 0 };
+    struct iovec v[2];
+    size_t max, seg, store_len;
+    bool strip;
+    int64_t now;
+    int nv;
+
+    if (!qosvnic_fn_enabled(f) || !qosvnic_fn_link_up(f) ||
+        !(f->ctrl & QV_CTRL_RX_EN)) {
+        qv_rx_drop(f, in, QV_STAT_DROP_LINK_DOWN);
+        return;
+    }
+
+    /*
+     * Port VLAN: the VF only sees its VLAN, untagged (the tag is the
+     * host's business, not the tenant's). Otherwise a tag is passed on, or
+     * stripped into the descriptor if the driver asked for it.
+     */
+    if (pvid) {
+        if (!in->tagged || (in->tci & QV_VLAN_VID_MASK) != pvid) {
+            qv_rx_drop(f, in, QV_STAT_DROP_VLAN);
+            return;
+        }
+        strip = true;
+    } else {
+        strip = in->tagged && (f->offloads & QV_OFF_VLAN_STRIP);
+        if (strip) {
+            meta.status |= QV_RXD_STA_VLAN;
+            meta.vlan = in->tci;
+        }
+    }
+
+    /* A GSO super-frame is judged by the segments it stands for. */
+    max = mtu + ETH_HLEN + (in->tagged ? QV_VLAN_HLEN : 0);
+    seg = in->gso_size ? in->hdr_len + in->gso_size : in->len;
+    if (in->oversize || in->len < ETH_HLEN || seg > max) {
+        qv_rx_drop(f, in, QV_STAT_DROP_LENGTH);
+        return;
+    }
+
+    now = qemu_clock_get_ns(QEMU_CLOCK_VIRTUAL);
+    qosvnic_rx_tb_apply(f, now);
+    if (!qv_tb_conform(&f->rx_tb, in->len, now)) {
+        qv_rx_drop(f, in, QV_STAT_DROP_RATE);
+        return;
+    }
+
+    /* A stopped ring takes no frames: don't let it sit on shared cells. */
+    if (f->status_err & QV_STATUS_RX_RING_ERR) {
+        qv_rx_drop(f, in, QV_STAT_DROP_RING_FULL);
+        return;
+    }
+
+    if (in->csum_valid) {
+        meta.status |= QV_RXD_STA_L4CSUM_OK;
+    } else if (f->offloads & QV_OFF_RX_CSUM) {
+        if (in->csum == QV_CSUM_UNCHECKED) {
+            in->csum = qv_rx_csum_check(d, in);
+        }
+        if (in->csum == QV_CSUM_GOOD) {
+            meta.status |= QV_RXD_STA_L4CSUM_OK;
+        }
+    }
+    if (in->gso_size) {
+        meta.status |= in->gso_status;
+        meta.gso_size = in->gso_size;
+    }
+    if (in->loopback) {
+        meta.status |= QV_RXD_STA_LOOPBACK;
+    }
+
+    if (strip) {
+        v[0] = (struct iovec) { .iov_base = d, .iov_len = 2 * ETH_ALEN };
+        v[1] = (struct iovec) {
+            .iov_base = d + 2 * ETH_ALEN + QV_VLAN_HLEN,
+            .iov_len = in->len - 2 * ETH_ALEN - QV_VLAN_HLEN,
+        };
+        nv = 2;
+        store_len = in->len - QV_VLAN_HLEN;
+    } else {
+        v[0] = (struct iovec) { .iov_base = d, .iov_len = in->len };
+        nv = 1;
+        store_len = in->len;
+    }
+    if (!qosvnic_buf_store(s, f, v, nv, 0, store_len, &meta)) {
+        qv_rx_drop(f, in, qosvnic_rx_ring_avail(f) ? QV_STAT_DROP_BUFFER
+                                                   : QV_STAT_DROP_RING_FULL);
+        return;
+    }
+    /* Tokens are spent only on frames the device actually keeps. */
+    qv_tb_consume(&f->rx_tb, in->len);
+    if ((f->offloads & QV_OFF_RX_CSUM) && in->csum == QV_CSUM_BAD) {
+        f->stats[QV_STAT_RX_CSUM_ERR]++;
+    }
+    trace_qosvnic_rx_admit(f->fn, store_len, meta.status,
+                           f->part.used_cells);
+    qosvnic_sched_kick(s, f);
+}
+
+static bool qv_mc_match(QvFunc *f, const uint8_t *dst)
+{
+    if (f->rx_filter & QV_RXF_ALLMULTI) {
+        return true;
+    }
+    for (unsigned i = 0; i < QV_MC_ENTRIES; i++) {
+        if ((f->mc_valid & (1u << i)) && !memcmp(f->mc[i].a, dst, ETH_ALEN)) {
+            return true;
+        }
+    }
+    return qv_may_promisc(f);
+}
+
+/* Fan-out to every existing function that wants it. */
+static void qv_rx_flood(QosvnicState *s, uint8_t *d, QvRxInfo *in)
+{
+    bool bcast = is_broadcast_ether_addr(d);
+    bool mcast = !bcast && is_multicast_ether_addr(d);
+    bool taken = false;
+
+    for (uint32_t fn = 0; fn < s->num_funcs; fn++) {
+        QvFunc *f = &s->funcs[fn];
+        bool want;
+
+        if ((in->loopback && fn == in->src_fn) || !qosvnic_fn_pci(s, fn)) {
+            continue;
+        }
+        if (bcast) {
+            want = f->rx_filter & QV_RXF_BCAST;
+        } else if (mcast) {
+            want = qv_mc_match(f, d);
+        } else {
+            want = qv_may_promisc(f);
+        }
+        if (want) {
+            taken = true;
+            qv_rx_admit(s, f, d, in);
+        }
+    }
+    /*
+     * Unknown unicast from the wire: nobody's. The switch's own frames
+     * also went to the wire, so they are not lost here.
+     */
+    if (!bcast && !mcast && !taken && !in->loopback) {
+        qv_rx_drop(&s->funcs[0], in, QV_STAT_DROP_NO_OWNER);
+    }
+}
+
+static void qv_rx_frame(QosvnicState *s, const struct iovec *iov, int iovcnt,
+                        size_t offset, const struct virtio_net_hdr *vh,
+                        bool from_loopback, uint32_t src_fn)
+{
+    size_t size = iov_size(iov, iovcnt) - offset;
+    uint8_t *d = s->rx_buf;
+    QvRxInfo in = {
+        .len = size,
+        .oversize = size > sizeof(s->rx_buf),
+        .csum = QV_CSUM_UNCHECKED,
+        .loopback = from_loopback,
+        .src_fn = src_fn,
+    };
+    QvFunc *owner;
+
+    if (!s->cells) {
+        return;
+    }
+    iov_to_buf(iov, iovcnt, offset, d, MIN(size, sizeof(s->rx_buf)));
+
+    if (size < ETH_HLEN) {
+        /*
+         * A runt is never stored; blame its owner if it has a readable
+         * unicast destination, else the device.
+         */
+        owner = size >= ETH_ALEN && !is_multicast_ether_addr(d) ?
+                qosvnic_mac_lookup(s, d) : NULL;
+        qv_rx_drop(owner ? owner : &s->funcs[0], &in, QV_STAT_DROP_LENGTH);
+        return;
+    }
+
+    qv_rx_parse(d, &in);
+    if (vh) {
+        qv_rx_apply_vnet(d, &in, vh);
+    }
+
+    if (is_multicast_ether_addr(d)) {
+        qv_rx_flood(s, d, &in);
+        return;
+    }
+    owner = qosvnic_mac_lookup(s, d);
+    if (owner) {
+        qv_rx_admit(s, owner, d, &in);
+    } else {
+        qv_rx_flood(s, d, &in);
+    }
+}
+
+void qosvnic_rx_frame_vnet(QosvnicState *s, const struct iovec *iov,
+                           int iovcnt, const struct virtio_net_hdr *vh,
+                           bool from_loopback, uint32_t src_fn)
+{
+    qv_rx_frame(s, iov, iovcnt, 0, vh, from_loopback, src_fn);
+}
+
+void qosvnic_rx_frame(QosvnicState *s, const struct iovec *iov, int iovcnt,
+                      bool from_loopback, uint32_t src_fn)
+{
+    qv_rx_frame(s, iov, iovcnt, 0, NULL, from_loopback, src_fn);
+}
+
+ssize_t qosvnic_nc_receive_iov(NetClientState *nc, const struct iovec *iov,
+                               int iovcnt)
+{
+    QosvnicState *s = qemu_get_nic_opaque(nc);
+    size_t size = iov_size(iov, iovcnt);
+    struct virtio_net_hdr vh;
+
+    if (s->has_vnet_hdr) {
+        if (size < sizeof(vh)) {
+            trace_qosvnic_rx_bad_vnet("frame shorter than the vnet header");
+            return size;
+        }
+        iov_to_buf(iov, iovcnt, 0, &vh, sizeof(vh));
+        qv_rx_frame(s, iov, iovcnt, sizeof(vh), &vh, false, 0);
+    } else {
+        qv_rx_frame(s, iov, iovcnt, 0, NULL, false, 0);
+    }
+    /*
+     * Always consumed: drops are the device's decision, never the net
+     * layer's queue, so no VF can hold the backend up for the others.
+     */
+    return size;
+}
+
+bool qosvnic_nc_can_receive(NetClientState *nc)
+{
+    QosvnicState *s = qemu_get_nic_opaque(nc);
+
+    return s->cells != NULL;
+}

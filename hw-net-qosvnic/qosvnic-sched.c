@@ -1,0 +1,463 @@
+/*
+ * qosvnic: DMA scheduler: strict priority + deficit round robin into RX
+ * rings.
+ *
+ * Copyright (c) 2026 qosvnic developers
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ *
+ * Functions with frames held in their partition sit on the DRR list of
+ * their priority class (QV_MG_PRIO, 0 served first). Inside a class each
+ * visit grants QV_MG_WEIGHT * QV_DRR_QUANTUM bytes of deficit, and frames
+ * go while they fit (Shreedhar & Varghese, 1995). A function whose ring
+ * cannot take its next frame leaves the list, keeping its frames (the
+ * backpressure stays in its own partition), and comes back when the driver
+ * moves RX_TAIL (qosvnic_sched_kick).
+ *
+ * The work runs in a bottom half guarded by the PF's reentrancy guard, at
+ * most QV_SCHED_BUDGET frames per run before it reschedules itself. With
+ * the dma-rate property set, the DMA engine is a token bucket of
+ * QV_DMA_BURST bytes refilled at that rate; when it runs dry the one device
+ * timer is armed for when a batch (QV_DMA_BATCH bytes) can go, so timers
+ * are armed per batch, not per frame.
+ *
+ * Every DMA is checked: a failure, like a badly programmed ring, stops that
+ * function's ring (QV_STATUS_RX_RING_ERR, QV_MISC_RING_ERR), drops what it
+ * held and leaves every other function alone, until the function is reset.
+ */
+
+#include "qemu/osdep.h"
+#include "qemu/log.h"
+#include "qemu/main-loop.h"
+#include "hw/pci/pci.h"
+#include "qosvnic.h"
+#include "trace.h"
+
+#define QV_SCHED_BUDGET         64      /* frames per BH run */
+#define QV_SCHED_SPIN_MAX       1024    /* list operations per BH run */
+#define QV_DRR_QUANTUM          1514    /* bytes per unit of weight */
+#define QV_DMA_BURST            QV_MAX_FRAME
+#define QV_DMA_BATCH            (16 * KiB)
+
+static uint32_t qv_class(QvFunc *f)
+{
+    return MIN(f->prio, QV_PRIO_CLASSES - 1);
+}
+
+static int32_t qv_quantum(QvFunc *f)
+{
+    return MIN(MAX(f->weight, QV_WEIGHT_MIN), QV_WEIGHT_MAX) *
+           QV_DRR_QUANTUM;
+}
+
+static void qv_link(QosvnicState *s, QvFunc *f)
+{
+    uint32_t c = qv_class(f);
+    QvDrrClass *cl = &s->drr[c];
+
+    f->drr_prio = c;
+    f->drr_next = QV_FN_NONE;
+    f->drr_deficit = 0;
+    f->drr_turn = false;
+    f->drr_active = true;
+    if (cl->head == QV_FN_NONE) {
+        cl->head = f->fn;
+    } else {
+        s->funcs[cl->tail].drr_next = f->fn;
+    }
+    cl->tail = f->fn;
+    s->prio_pending |= 1u << c;
+}
+
+static void qv_unlink_head(QosvnicState *s, uint32_t c)
+{
+    QvDrrClass *cl = &s->drr[c];
+    QvFunc *f = &s->funcs[cl->head];
+
+    cl->head = f->drr_next;
+    if (cl->head == QV_FN_NONE) {
+        cl->tail = QV_FN_NONE;
+        s->prio_pending &= ~(1u << c);
+    }
+    f->drr_next = QV_FN_NONE;
+    f->drr_active = false;
+    f->drr_deficit = 0;
+    f->drr_turn = false;
+}
+
+/* End of a visit: to the back of the class. */
+static void qv_rotate(QosvnicState *s, uint32_t c)
+{
+    QvDrrClass *cl = &s->drr[c];
+    QvFunc *f = &s->funcs[cl->head];
+
+    f->drr_turn = false;
+    if (cl->head == cl->tail) {
+        return;
+    }
+    cl->head = f->drr_next;
+    f->drr_next = QV_FN_NONE;
+    s->funcs[cl->tail].drr_next = f->fn;
+    cl->tail = f->fn;
+}
+
+void qosvnic_sched_remove(QosvnicState *s, QvFunc *f)
+{
+    QvDrrClass *cl;
+    uint32_t prev = QV_FN_NONE, cur;
+
+    if (!f->drr_active) {
+        return;
+    }
+    cl = &s->drr[f->drr_prio];
+    cur = cl->head;
+    for (unsigned i = 0; i < QV_MAX_FUNCS && cur != QV_FN_NONE; i++) {
+        if (cur == f->fn) {
+            if (prev == QV_FN_NONE) {
+                qv_unlink_head(s, f->drr_prio);
+                return;
+            }
+            s->funcs[prev].drr_next = f->drr_next;
+            if (cl->tail == f->fn) {
+                cl->tail = prev;
+            }
+            break;
+        }
+        prev = cur;
+        cur = s->funcs[cur].drr_next;
+    }
+    f->drr_next = QV_FN_NONE;
+    f->drr_active = false;
+    f->drr_deficit = 0;
+    f->drr_turn = false;
+}
+
+void qosvnic_sched_kick(QosvnicState *s, QvFunc *f)
+{
+    if (f) {
+        if (f->part.nframes && !f->drr_active) {
+            qv_link(s, f);
+        }
+    } else {
+        for (uint32_t fn = 0; fn < s->num_funcs; fn++) {
+            if (s->funcs[fn].part.nframes && !s->funcs[fn].drr_active) {
+                qv_link(s, &s->funcs[fn]);
+            }
+        }
+    }
+    if (s->prio_pending && s->rx_bh) {
+        qemu_bh_schedule(s->rx_bh);
+    }
+}
+
+/* ---------------------------------------------------------------- rings */
+
+static const char *qv_rx_ring_problem(QvFunc *f)
+{
+    uint32_t n;
+
+    if (f->rx_base % QV_RING_ALIGN) {
+        return "base not 16-byte aligned";
+    }
+    if (!f->rx_size) {
+        return "size is 0";
+    }
+    if (f->rx_size % QV_RXD_SIZE) {
+        return "size not a multiple of the descriptor size";
+    }
+    if (f->rx_size > QV_RING_MAX_BYTES) {
+        return "size above QV_RING_MAX_BYTES";
+    }
+    n = f->rx_size / QV_RXD_SIZE;
+    if (f->rx_head >= n || f->rx_tail >= n) {
+        return "head or tail beyond the ring";
+    }
+    if (f->rx_buf_size < QV_RX_BUF_MIN || f->rx_buf_size > QV_RX_BUF_MAX) {
+        return "buffer size out of range";
+    }
+    return NULL;
+}
+
+uint32_t qosvnic_rx_ring_avail(QvFunc *f)
+{
+    uint32_t n;
+
+    if ((f->status_err & QV_STATUS_RX_RING_ERR) || qv_rx_ring_problem(f)) {
+        return 0;
+    }
+    n = f->rx_size / QV_RXD_SIZE;
+    return (f->rx_tail + n - f->rx_head) % n;
+}
+
+/* Stop @f's ring: the guest gave us something we cannot use. */
+static void qv_rx_ring_error(QosvnicState *s, QvFunc *f, const char *why,
+                             uint64_t addr)
+{
+    uint32_t dropped;
+
+    qemu_log_mask(LOG_GUEST_ERROR,
+                  "qosvnic: fn %u: RX ring stopped: %s (0x%" PRIx64 ")\n",
+                  f->fn, why, addr);
+    trace_qosvnic_rx_ring_error(f->fn, why, addr);
+    f->status_err |= QV_STATUS_RX_RING_ERR;
+    qosvnic_sched_remove(s, f);
+    /* Held frames can no longer be delivered: free the cells for others. */
+    dropped = qosvnic_buf_flush(s, f);
+    f->stats[QV_STAT_DROP_RING_FULL] += dropped;
+    qosvnic_irq_misc(f, QV_MISC_RING_ERR);
+}
+
+/* Can @f's ring be written now? Validates it on the way. */
+static bool qv_rx_ready(QosvnicState *s, QvFunc *f)
+{
+    PCIDevice *pci = qosvnic_fn_pci(s, f->fn);
+    const char *why;
+
+    if (!pci || !qosvnic_fn_enabled(f) || !qosvnic_fn_link_up(f) ||
+        !(f->ctrl & QV_CTRL_RX_EN) ||
+        (f->status_err & QV_STATUS_RX_RING_ERR) ||
+        !(pci_get_word(pci->config + PCI_COMMAND) & PCI_COMMAND_MASTER)) {
+        /* Held, not dropped: the kick on RX enable brings it back. */
+        return false;
+    }
+    why = qv_rx_ring_problem(f);
+    if (why) {
+        qv_rx_ring_error(s, f, why, f->rx_base);
+        return false;
+    }
+    return true;
+}
+
+/*
+ * Write @f's head frame into its ring, one descriptor per rx_buf_size
+ * bytes. The caller made sure there are enough descriptors. A guest may
+ * aim a DMA at the device itself; should that reach a register (a VF's
+ * BAR) and reset the function, rx_gen changes and we stop touching the
+ * frame. Returns true if the frame was delivered and popped.
+ */
+static bool qv_rx_dma_frame(QosvnicState *s, QvFunc *f, uint32_t nd)
+{
+    PCIDevice *pci = qosvnic_fn_pci(s, f->fn);
+    QvFrame *fr = qosvnic_buf_peek(s, f);
+    uint32_t ndesc = f->rx_size / QV_RXD_SIZE;
+    uint32_t bs = f->rx_buf_size;
+    uint64_t base = f->rx_base;
+    uint32_t head = f->rx_head, gen = f->rx_gen;
+    uint32_t len = fr->len, left = len;
+    uint16_t status0 = fr->status, vlan = fr->vlan, gso = fr->gso_size;
+    uint8_t dst[ETH_ALEN];
+    QvBufCursor cur;
+
+    qosvnic_buf_read(s, fr, 0, dst, ETH_ALEN);
+    qosvnic_buf_cursor_init(s, fr, &cur);
+
+    for (uint32_t i = 0; i < nd; i++) {
+        uint64_t da = base + (uint64_t)head * QV_RXD_SIZE;
+        uint32_t chunk = MIN(bs, left), done = 0;
+        uint8_t desc[QV_RXD_SIZE];
+        uint16_t status;
+        uint64_t ba;
+
+        if (pci_dma_read(pci, da, desc, sizeof(desc)) != MEMTX_OK) {
+            qv_rx_ring_error(s, f, "descriptor read failed", da);
+            return false;
+        }
+        if (gen != f->rx_gen) {
+            return false;
+        }
+        ba = ldq_le_p(desc + QV_RXD_ADDR);
+        while (done < chunk) {
+            const uint8_t *p;
+            size_t n = qosvnic_buf_cursor_next(s, &cur, chunk - done, &p);
+
+            if (!n) {
+                break;
+            }
+            if (pci_dma_write(pci, ba + done, p, n) != MEMTX_OK) {
+                qv_rx_ring_error(s, f, "buffer write failed", ba + done);
+                return false;
+            }
+            if (gen != f->rx_gen) {
+                return false;
+            }
+            done += n;
+        }
+        left -= chunk;
+
+        status = QV_RXD_STA_DD | (left ? 0 : QV_RXD_STA_EOP) |
+                 (i ? 0 : status0);
+        stw_le_p(desc + QV_RXD_LEN, chunk);
+        stw_le_p(desc + QV_RXD_STATUS, 0);
+        stw_le_p(desc + QV_RXD_VLAN, i ? 0 : vlan);
+        stw_le_p(desc + QV_RXD_GSO_SIZE, i ? 0 : gso);
+        /* Everything but DD first, so the driver never sees a torn one. */
+        if (pci_dma_write(pci, da + QV_RXD_LEN, desc + QV_RXD_LEN, 8)
+            != MEMTX_OK) {
+            qv_rx_ring_error(s, f, "descriptor write-back failed", da);
+            return false;
+        }
+        stw_le_p(desc + QV_RXD_STATUS, status);
+        if (pci_dma_write(pci, da + QV_RXD_STATUS, desc + QV_RXD_STATUS, 2)
+            != MEMTX_OK) {
+            qv_rx_ring_error(s, f, "descriptor write-back failed", da);
+            return false;
+        }
+        if (gen != f->rx_gen) {
+            return false;
+        }
+        head = (head + 1) % ndesc;
+    }
+
+    trace_qosvnic_sched_deliver(f->fn, len, nd, head);
+    f->rx_head = head;
+    qosvnic_buf_pop(s, f);
+    f->stats[QV_STAT_RX_PACKETS]++;
+    f->stats[QV_STAT_RX_BYTES] += len;
+    if (is_broadcast_ether_addr(dst)) {
+        f->stats[QV_STAT_RX_BCAST]++;
+    } else if (is_multicast_ether_addr(dst)) {
+        f->stats[QV_STAT_RX_MCAST]++;
+    }
+    if (status0 & QV_RXD_STA_LOOPBACK) {
+        f->stats[QV_STAT_LOOPBACK_RX]++;
+    }
+    return true;
+}
+
+void qosvnic_sched_bh(void *opaque)
+{
+    QosvnicState *s = opaque;
+    uint64_t raise[DIV_ROUND_UP(QV_MAX_FUNCS, 64)] = { 0 };
+    int64_t now = qemu_clock_get_ns(QEMU_CLOCK_VIRTUAL);
+    unsigned budget = QV_SCHED_BUDGET, spins = 0;
+    bool more = false;
+
+    if (s->dma_rate_bps) {
+        if (timer_pending(s->dma_timer)) {
+            return;             /* the engine is busy; the timer calls us */
+        }
+        qv_tb_config(&s->dma_tb, s->dma_rate_bps, QV_DMA_BURST, now);
+    }
+
+    while (s->prio_pending) {
+        uint32_t c = ctz32(s->prio_pending);
+        QvFunc *f = &s->funcs[s->drr[c].head];
+        uint32_t nd, avail, ndesc;
+        QvFrame *fr;
+
+        if (!budget || ++spins > QV_SCHED_SPIN_MAX) {
+            more = true;
+            break;
+        }
+        if (qv_class(f) != c) {
+            /* QV_MG_PRIO changed while it waited: move it. */
+            qv_unlink_head(s, c);
+            qv_link(s, f);
+            continue;
+        }
+        fr = qosvnic_buf_peek(s, f);
+        if (!fr || !qv_rx_ready(s, f)) {
+            if (f->drr_active && s->drr[c].head == f->fn) {
+                qv_unlink_head(s, c);
+            }
+            continue;
+        }
+
+        if (!f->drr_turn) {
+            f->drr_deficit += qv_quantum(f);
+            f->drr_turn = true;
+        }
+        if (fr->len > f->drr_deficit) {
+            if (s->drr[c].head == s->drr[c].tail) {
+                /* Alone in its class: no one to yield to. */
+                f->drr_deficit += DIV_ROUND_UP(fr->len - f->drr_deficit,
+                                               qv_quantum(f)) * qv_quantum(f);
+            } else {
+                qv_rotate(s, c);
+                continue;
+            }
+        }
+
+        ndesc = f->rx_size / QV_RXD_SIZE;
+        nd = DIV_ROUND_UP(fr->len, f->rx_buf_size);
+        if (nd >= ndesc) {
+            /* Could never fit: the ring is too small for the buffers. */
+            qemu_log_mask(LOG_GUEST_ERROR,
+                          "qosvnic: fn %u: %u-byte frame needs %u RX "
+                          "descriptors, ring has %u: dropped\n",
+                          f->fn, fr->len, nd, ndesc);
+            qosvnic_buf_pop(s, f);
+            f->stats[QV_STAT_DROP_RING_FULL]++;
+            continue;
+        }
+        avail = qosvnic_rx_ring_avail(f);
+        if (avail < nd) {
+            /* Ring full: wait in the partition for RX_TAIL to move. */
+            trace_qosvnic_sched_blocked(f->fn, avail, nd);
+            qv_unlink_head(s, c);
+            continue;
+        }
+        if (s->dma_rate_bps &&
+            !qv_tb_conform(&s->dma_tb, fr->len, now)) {
+            uint64_t want = MIN(QV_DMA_BURST, MAX(fr->len, QV_DMA_BATCH));
+            int64_t wait = qv_tb_wait_ns(&s->dma_tb, want, now);
+
+            trace_qosvnic_sched_dma_wait(wait);
+            timer_mod(s->dma_timer, now + wait);
+            break;
+        }
+
+        qv_tb_consume(&s->dma_tb, fr->len);
+        f->drr_deficit -= fr->len;
+        if (!qv_rx_dma_frame(s, f, nd)) {
+            continue;
+        }
+        raise[f->fn / 64] |= 1ULL << (f->fn % 64);
+        budget--;
+        if (!f->part.nframes && f->drr_active && s->drr[c].head == f->fn) {
+            qv_unlink_head(s, c);
+        }
+    }
+
+    for (unsigned i = 0; i < ARRAY_SIZE(raise); i++) {
+        while (raise[i]) {
+            unsigned b = ctz64(raise[i]);
+
+            raise[i] &= raise[i] - 1;
+            qosvnic_irq_raise(&s->funcs[i * 64 + b], QV_INT_RX);
+        }
+    }
+    if (more) {
+        qemu_bh_schedule(s->rx_bh);
+    }
+}
+
+void qosvnic_dma_timer_cb(void *opaque)
+{
+    QosvnicState *s = opaque;
+
+    /* Timers are not reentrancy-guarded: do the work in the guarded BH. */
+    qemu_bh_schedule(s->rx_bh);
+}
+
+static void qv_sched_lists_init(QosvnicState *s)
+{
+    for (unsigned i = 0; i < QV_PRIO_CLASSES; i++) {
+        s->drr[i].head = s->drr[i].tail = QV_FN_NONE;
+    }
+    s->prio_pending = 0;
+    for (unsigned i = 0; i < QV_MAX_FUNCS; i++) {
+        s->funcs[i].drr_active = false;
+        s->funcs[i].drr_turn = false;
+        s->funcs[i].drr_deficit = 0;
+        s->funcs[i].drr_next = QV_FN_NONE;
+    }
+}
+
+void qosvnic_sched_reset(QosvnicState *s)
+{
+    qv_sched_lists_init(s);
+    if (s->dma_timer) {
+        timer_del(s->dma_timer);
+    }
+    s->dma_tb = (QvTokenBucket) { 0 };
+}

@@ -1,0 +1,590 @@
+/*
+ * qosvnic qtest: receive path: RX rings, classification, filters, VLAN,
+ * length and checksum handling, and malformed RX rings.
+ *
+ * Frames come in through the socket netdev; every check is on exact
+ * counters, descriptor write-backs and bytes in guest memory.
+ *
+ * Copyright (c) 2026 qosvnic developers
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+
+#include "qemu/osdep.h"
+#include "libqtest.h"
+#include "qemu/bswap.h"
+#include "standard-headers/linux/pci_regs.h"
+#include "qosvnic-qtest-lib.h"
+
+#define ETYPE_TEST      0x88b5          /* IEEE local experimental */
+
+static const uint8_t src_mac[6] = { 0x02, 0x11, 0x22, 0x33, 0x44, 0x55 };
+static const uint8_t nobody[6] = { 0x02, 0x00, 0x00, 0xde, 0xad, 0x01 };
+
+static void wait_stat(QvDev *d, int fn, unsigned idx, uint64_t want)
+{
+    int fns[] = { fn };
+    unsigned idxs[] = { idx };
+
+    qv_wait_stat_sum(d, fns, 1, idxs, 1, want);
+}
+
+/* Frame of @len bytes to @dst whose byte 14 says which one it is. */
+static size_t tagged_frame(uint8_t *buf, const uint8_t *dst, size_t len,
+                           uint8_t id)
+{
+    qv_frame(buf, dst, src_mac, ETYPE_TEST, len);
+    if (len > 14) {
+        buf[14] = id;
+    }
+    return len;
+}
+
+/* Same with an 802.1Q tag; @len counts the tag. */
+static size_t vlan_frame(uint8_t *buf, const uint8_t *dst, size_t len,
+                         uint16_t tci, uint8_t id)
+{
+    qv_frame(buf, dst, src_mac, 0x8100, len);
+    stw_be_p(buf + 14, tci);
+    stw_be_p(buf + 16, ETYPE_TEST);
+    buf[18] = id;
+    return len;
+}
+
+static void start_rx(QvDev *d, int fn, QvRing *r, uint32_t ndesc,
+                     uint32_t buf_size)
+{
+    qv_fn_start(d, fn);
+    qv_rx_setup(d, fn, r, ndesc, buf_size, true);
+}
+
+/* Take the next frame from @r and check it is exactly @want. */
+static uint16_t expect_frame(QvDev *d, QvRing *r, const uint8_t *want,
+                             size_t len)
+{
+    g_autofree uint8_t *got = g_malloc0(len + 64);
+    uint16_t status = 0;
+    int n = qv_rx_take(d, r, got, len + 64, &status, NULL, NULL);
+
+    g_assert_cmpint(n, ==, len);
+    g_assert_cmpmem(got, len, want, len);
+    return status;
+}
+
+static void expect_empty(QvDev *d, QvRing *r)
+{
+    g_assert_cmpint(qv_rx_take(d, r, NULL, 0, NULL, NULL, NULL), ==, -1);
+}
+
+/* Frames land in a VF's ring, whole, in order, with an MSI-X message. */
+static void test_rx_vf_ring(void)
+{
+    QvDev *d = qv_start("max-vfs=8", NULL);
+    static const size_t lens[] = { 60, 1514, 300, 14 };
+    uint8_t frames[4][1514], big[1000], mac1[6], mac2[6];
+    QvRing r1, r2;
+    uint64_t bytes = 0;
+    unsigned i;
+
+    qv_enable_vfs(d, 2);
+    start_rx(d, 1, &r1, 16, 2048);
+    qv_fn_mac(d, 1, mac1);
+    qv_fn_mac(d, 2, mac2);
+    g_assert_cmpint(memcmp(mac1, mac2, 6), !=, 0);
+    g_assert_false(qv_irq_fired(d, 1, QV_VEC_RX));
+
+    for (i = 0; i < ARRAY_SIZE(lens); i++) {
+        tagged_frame(frames[i], mac1, lens[i], i);
+        qv_inject(d, frames[i], lens[i]);
+        bytes += lens[i];
+    }
+    wait_stat(d, 1, QV_STAT_RX_PACKETS, ARRAY_SIZE(lens));
+    for (i = 0; i < ARRAY_SIZE(lens); i++) {
+        g_assert_cmphex(expect_frame(d, &r1, frames[i], lens[i]), ==,
+                        QV_RXD_STA_DD | QV_RXD_STA_EOP);
+    }
+    expect_empty(d, &r1);
+    g_assert_cmpuint(qv_stat(d, 1, QV_STAT_RX_BYTES), ==, bytes);
+    g_assert_cmpuint(qv_rd(d, 1, QV_FN_RX_HEAD), ==, ARRAY_SIZE(lens));
+    g_assert_true(qv_irq_fired(d, 1, QV_VEC_RX));
+    g_assert_cmpuint(qv_stat(d, 2, QV_STAT_RX_PACKETS), ==, 0);
+    g_assert_cmpuint(qv_stat(d, 1, QV_STAT_BUF_OCCUPANCY), ==, 0);
+
+    /* 256-byte buffers: a 1000-byte frame takes four descriptors. */
+    start_rx(d, 2, &r2, 16, 256);
+    tagged_frame(big, mac2, sizeof(big), 0x77);
+    qv_inject(d, big, sizeof(big));
+    wait_stat(d, 2, QV_STAT_RX_PACKETS, 1);
+    for (i = 0; i < 4; i++) {
+        uint64_t desc = r2.base + i * QV_RXD_SIZE;
+
+        g_assert_cmpuint(qtest_readw(d->qts, desc + QV_RXD_LEN), ==,
+                         i < 3 ? 256 : 1000 - 3 * 256);
+        g_assert_cmphex(qtest_readw(d->qts, desc + QV_RXD_STATUS), ==,
+                        QV_RXD_STA_DD | (i == 3 ? QV_RXD_STA_EOP : 0));
+    }
+    expect_frame(d, &r2, big, sizeof(big));
+    g_assert_true(qv_irq_fired(d, 2, QV_VEC_RX));
+    g_assert_false(qv_irq_fired(d, 1, QV_VEC_RX));
+    qv_stop(d);
+}
+
+/* Exact-MAC classification among 64 VFs and the PF; no-owner drops. */
+static void test_rx_classify_64(void)
+{
+    QvDev *d = qv_start("max-vfs=64", NULL);
+    static QvRing r[65];
+    uint8_t mac[65][6], f[128], newmac[6] = { 0x02, 0xaa, 0xbb, 0xcc, 0xdd,
+                                              0xee };
+    int fns[65];
+    unsigned idx[] = { QV_STAT_RX_PACKETS };
+    int fn;
+
+    qv_enable_vfs(d, 64);
+    for (fn = 0; fn <= 64; fn++) {
+        fns[fn] = fn;
+        start_rx(d, fn, &r[fn], 4, 2048);
+        qv_fn_mac(d, fn, mac[fn]);
+    }
+    /* In a scrambled order, so a FIFO-ish mistake shows. */
+    for (fn = 0; fn <= 64; fn++) {
+        int t = (fn * 37) % 65;
+
+        tagged_frame(f, mac[t], 100, t);
+        qv_inject(d, f, 100);
+    }
+    qv_wait_stat_sum(d, fns, 65, idx, 1, 65);
+    for (fn = 0; fn <= 64; fn++) {
+        tagged_frame(f, mac[fn], 100, fn);
+        g_assert_cmpuint(qv_mg_stat(d, fn, QV_STAT_RX_PACKETS), ==, 1);
+        expect_frame(d, &r[fn], f, 100);
+    }
+
+    /* Nobody's MAC: dropped and counted on the PF, nothing delivered. */
+    tagged_frame(f, nobody, 100, 0);
+    qv_inject(d, f, 100);
+    wait_stat(d, 0, QV_STAT_DROP_NO_OWNER, 1);
+
+    /* The PF moves VF 37 (fn 38) to a new MAC; the old one is no one's. */
+    qv_mg_wr(d, 38, QV_MG_MAC_LO, ldl_le_p(newmac));
+    qv_mg_wr(d, 38, QV_MG_MAC_HI, lduw_le_p(newmac + 4));
+    tagged_frame(f, mac[38], 100, 1);
+    qv_inject(d, f, 100);
+    wait_stat(d, 0, QV_STAT_DROP_NO_OWNER, 2);
+    tagged_frame(f, newmac, 100, 2);
+    qv_inject(d, f, 100);
+    wait_stat(d, 38, QV_STAT_RX_PACKETS, 2);
+    expect_frame(d, &r[38], f, 100);
+    qv_wait_stat_sum(d, fns, 65, idx, 1, 66);
+    g_assert_cmpuint(qv_mg_stat(d, 0, QV_STAT_DROP_NO_OWNER), ==, 2);
+    qv_stop(d);
+}
+
+/* Broadcast, multicast lists, ALLMULTI, and promiscuous only if trusted. */
+static void test_rx_bcast_mcast_promisc(void)
+{
+    QvDev *d = qv_start("max-vfs=8", NULL);
+    static const uint8_t mc1[6] = { 0x01, 0x00, 0x5e, 0x00, 0x00, 0x01 };
+    static const uint8_t mc2[6] = { 0x01, 0x00, 0x5e, 0x00, 0x00, 0x02 };
+    QvRing r[7];
+    uint8_t f[128], mac1[6];
+    int all[] = { 0, 1, 2, 3, 4, 5, 6, 7, 8 };
+    unsigned rxp[] = { QV_STAT_RX_PACKETS };
+    int fn;
+
+    qv_enable_vfs(d, 6);
+    for (fn = 0; fn <= 6; fn++) {
+        if (fn != 5) {
+            start_rx(d, fn, &r[fn], 8, 2048);
+        }
+    }
+    qv_fn_mac(d, 1, mac1);
+    qv_wr(d, 2, QV_FN_RX_FILTER, 0);
+    qv_wr(d, 3, QV_FN_RX_FILTER, QV_RXF_BCAST | QV_RXF_ALLMULTI);
+    qv_wr(d, 4, QV_FN_MC_LO(3), ldl_le_p(mc1));
+    qv_wr(d, 4, QV_FN_MC_HI(3), lduw_le_p(mc1 + 4) | QV_MC_HI_VALID);
+    qv_wr(d, 6, QV_FN_RX_FILTER, 0);
+
+    /* Broadcast: PF, VF0, VF2, VF3 take it; VF4 (fn 5) is not started. */
+    tagged_frame(f, qv_bcast, 64, 1);
+    qv_inject(d, f, 64);
+    qv_wait_stat_sum(d, all, 9, rxp, 1, 4);
+    wait_stat(d, 5, QV_STAT_DROP_LINK_DOWN, 1);
+    for (fn = 0; fn <= 8; fn++) {
+        bool want = fn == 0 || fn == 1 || fn == 3 || fn == 4;
+
+        g_assert_cmpuint(qv_mg_stat(d, fn, QV_STAT_RX_BCAST), ==, want);
+        g_assert_cmpuint(qv_mg_stat(d, fn, QV_STAT_DROP_LINK_DOWN), ==,
+                         fn == 5);
+    }
+    expect_frame(d, &r[3], f, 64);
+
+    /* mc1: listed by fn 4, ALLMULTI fn 3. mc2: fn 3 only. */
+    tagged_frame(f, mc1, 64, 2);
+    qv_inject(d, f, 64);
+    tagged_frame(f, mc2, 64, 3);
+    qv_inject(d, f, 64);
+    qv_wait_stat_sum(d, all, 9, rxp, 1, 7);
+    g_assert_cmpuint(qv_stat(d, 3, QV_STAT_RX_MCAST), ==, 2);
+    g_assert_cmpuint(qv_stat(d, 4, QV_STAT_RX_MCAST), ==, 1);
+    for (fn = 0; fn <= 8; fn++) {
+        if (fn != 3 && fn != 4) {
+            g_assert_cmpuint(qv_mg_stat(d, fn, QV_STAT_RX_MCAST), ==, 0);
+        }
+    }
+    /* The multicast list entry can be switched off again. */
+    qv_wr(d, 4, QV_FN_MC_HI(3), lduw_le_p(mc1 + 4));
+    tagged_frame(f, mc1, 64, 4);
+    qv_inject(d, f, 64);
+    qv_wait_stat_sum(d, all, 9, rxp, 1, 8);
+    g_assert_cmpuint(qv_stat(d, 3, QV_STAT_RX_MCAST), ==, 3);
+    g_assert_cmpuint(qv_stat(d, 4, QV_STAT_RX_MCAST), ==, 1);
+
+    /* An untrusted VF asking for promiscuous mode gets nothing more. */
+    qv_wr(d, 2, QV_FN_RX_FILTER, QV_RXF_PROMISC);
+    tagged_frame(f, nobody, 64, 5);
+    qv_inject(d, f, 64);
+    wait_stat(d, 0, QV_STAT_DROP_NO_OWNER, 1);
+    g_assert_cmpuint(qv_stat(d, 2, QV_STAT_RX_PACKETS), ==, 0);
+
+    /* Trusted: it sees unknown unicast and all multicast ... */
+    qv_mg_wr(d, 2, QV_MG_FLAGS, qv_mg_rd(d, 2, QV_MG_FLAGS) | QV_MGF_TRUST);
+    qv_inject(d, f, 64);
+    wait_stat(d, 2, QV_STAT_RX_PACKETS, 1);
+    expect_frame(d, &r[2], f, 64);
+    tagged_frame(f, mc2, 64, 6);
+    qv_inject(d, f, 64);
+    wait_stat(d, 2, QV_STAT_RX_PACKETS, 2);
+    /* ... but never another tenant's unicast. */
+    tagged_frame(f, mac1, 64, 7);
+    qv_inject(d, f, 64);
+    wait_stat(d, 1, QV_STAT_RX_PACKETS, 2);
+    qv_sync(d);
+    g_assert_cmpuint(qv_stat(d, 2, QV_STAT_RX_PACKETS), ==, 2);
+    g_assert_cmpuint(qv_mg_stat(d, 0, QV_STAT_DROP_NO_OWNER), ==, 1);
+
+    /* The PF may always be promiscuous. */
+    qv_wr(d, 0, QV_FN_RX_FILTER, QV_RXF_PROMISC);
+    tagged_frame(f, nobody, 64, 8);
+    qv_inject(d, f, 64);
+    wait_stat(d, 0, QV_STAT_RX_PACKETS, 2);
+    wait_stat(d, 2, QV_STAT_RX_PACKETS, 3);
+    g_assert_cmpuint(qv_mg_stat(d, 0, QV_STAT_DROP_NO_OWNER), ==, 1);
+    qv_stop(d);
+}
+
+/* Port VLAN, VLAN stripping, MTU limits and runts. */
+static void test_rx_vlan_length(void)
+{
+    QvDev *d = qv_start("max-vfs=4", NULL);
+    g_autofree uint8_t *f = g_malloc(9100);
+    g_autofree uint8_t *want = g_malloc(9100);
+    uint8_t mac1[6], mac2[6];
+    uint16_t status, vlan;
+    QvRing r1, r2;
+    int n;
+
+    qv_enable_vfs(d, 2);
+    start_rx(d, 1, &r1, 16, 2048);
+    start_rx(d, 2, &r2, 16, 2048);
+    qv_fn_mac(d, 1, mac1);
+    qv_fn_mac(d, 2, mac2);
+    qv_mg_wr(d, 1, QV_MG_VLAN, 100 | (5 << QV_VLAN_QOS_SHIFT));
+    qv_wr(d, 2, QV_FN_OFFLOADS, QV_OFF_VLAN_STRIP);
+
+    /* Port VLAN 100: untagged and VLAN 200 are dropped ... */
+    tagged_frame(f, mac1, 100, 1);
+    qv_inject(d, f, 100);
+    vlan_frame(f, mac1, 100, 200, 2);
+    qv_inject(d, f, 100);
+    wait_stat(d, 1, QV_STAT_DROP_VLAN, 2);
+    /* ... VLAN 100 arrives with the tag removed, nothing reported. */
+    vlan_frame(f, mac1, 100, 0x2000 | 100, 3);
+    qv_inject(d, f, 100);
+    wait_stat(d, 1, QV_STAT_RX_PACKETS, 1);
+    memcpy(want, f, 12);
+    memcpy(want + 12, f + 16, 84);
+    g_assert_cmphex(expect_frame(d, &r1, want, 96), ==,
+                    QV_RXD_STA_DD | QV_RXD_STA_EOP);
+
+    /* No port VLAN, stripping on: the tag goes to the descriptor. */
+    vlan_frame(f, mac2, 100, 0x6007, 4);
+    qv_inject(d, f, 100);
+    wait_stat(d, 2, QV_STAT_RX_PACKETS, 1);
+    memcpy(want, f, 12);
+    memcpy(want + 12, f + 16, 84);
+    n = qv_rx_take(d, &r2, f, 9100, &status, &vlan, NULL);
+    g_assert_cmpint(n, ==, 96);
+    g_assert_cmpmem(f, 96, want, 96);
+    g_assert_cmphex(status, ==, QV_RXD_STA_DD | QV_RXD_STA_EOP |
+                    QV_RXD_STA_VLAN);
+    g_assert_cmphex(vlan, ==, 0x6007);
+
+    /*
+     * MTU 1500: 1514 untagged / 1518 tagged fit, one byte more does not;
+     * a runt is never stored.
+     */
+    tagged_frame(f, mac2, 1514, 5);
+    qv_inject(d, f, 1514);
+    tagged_frame(f, mac2, 1515, 6);
+    qv_inject(d, f, 1515);
+    vlan_frame(f, mac2, 1518, 9, 7);
+    qv_inject(d, f, 1518);
+    vlan_frame(f, mac2, 1519, 9, 8);
+    qv_inject(d, f, 1519);
+    memcpy(f, mac2, 6);
+    qv_inject(d, f, 13);
+    wait_stat(d, 2, QV_STAT_DROP_LENGTH, 3);
+    wait_stat(d, 2, QV_STAT_RX_PACKETS, 3);
+    tagged_frame(want, mac2, 1514, 5);
+    expect_frame(d, &r2, want, 1514);
+    g_assert_cmpint(qv_rx_take(d, &r2, NULL, 0, NULL, &vlan, NULL), ==, 1514);
+    g_assert_cmphex(vlan, ==, 9);
+
+    /* Jumbo MTU: 9014 bytes over five 2 KiB descriptors. */
+    qv_wr(d, 2, QV_FN_MTU, 9000);
+    tagged_frame(f, mac2, 9014, 9);
+    qv_inject(d, f, 9014);
+    tagged_frame(f, mac2, 9015, 10);
+    qv_inject(d, f, 9015);
+    wait_stat(d, 2, QV_STAT_DROP_LENGTH, 4);
+    wait_stat(d, 2, QV_STAT_RX_PACKETS, 4);
+    tagged_frame(want, mac2, 9014, 9);
+    expect_frame(d, &r2, want, 9014);
+    g_assert_cmpuint(qv_rd(d, 2, QV_FN_RX_HEAD), ==, 3 + 5);
+    g_assert_cmpuint(qv_stat(d, 1, QV_STAT_DROP_LENGTH), ==, 0);
+    qv_stop(d);
+}
+
+/* ----------------------------------------------------------- checksums */
+
+static uint32_t sum16(const uint8_t *p, size_t n)
+{
+    uint32_t s = 0;
+    size_t i;
+
+    for (i = 0; i + 1 < n; i += 2) {
+        s += lduw_be_p(p + i);
+    }
+    if (n & 1) {
+        s += p[n - 1] << 8;
+    }
+    return s;
+}
+
+static uint16_t fold(uint32_t s)
+{
+    while (s >> 16) {
+        s = (s & 0xffff) + (s >> 16);
+    }
+    return ~s & 0xffff;
+}
+
+/* IPv4/UDP frame with @plen payload bytes and a correct checksum. */
+static size_t udp4_frame(uint8_t *f, const uint8_t *dst, size_t plen)
+{
+    uint8_t *ip = f + 14, *udp = ip + 20;
+    size_t ulen = 8 + plen, i;
+    uint32_t s;
+
+    qv_frame(f, dst, src_mac, 0x0800, 14 + 20 + ulen);
+    memset(ip, 0, 20);
+    ip[0] = 0x45;
+    stw_be_p(ip + 2, 20 + ulen);
+    ip[8] = 64;
+    ip[9] = 17;
+    stl_be_p(ip + 12, 0x0a000001);
+    stl_be_p(ip + 16, 0x0a000002);
+    stw_be_p(ip + 10, fold(sum16(ip, 20)));
+    stw_be_p(udp, 1234);
+    stw_be_p(udp + 2, 5678);
+    stw_be_p(udp + 4, ulen);
+    stw_be_p(udp + 6, 0);
+    for (i = 0; i < plen; i++) {
+        udp[8 + i] = i * 7;
+    }
+    s = sum16(ip + 12, 8) + 17 + ulen + sum16(udp, ulen);
+    stw_be_p(udp + 6, fold(s) ?: 0xffff);
+    return 14 + 20 + ulen;
+}
+
+/* IPv6/TCP frame with @plen payload bytes and a correct checksum. */
+static size_t tcp6_frame(uint8_t *f, const uint8_t *dst, size_t plen)
+{
+    uint8_t *ip = f + 14, *tcp = ip + 40;
+    size_t tlen = 20 + plen, i;
+    uint32_t s;
+
+    qv_frame(f, dst, src_mac, 0x86dd, 14 + 40 + tlen);
+    memset(ip, 0, 40);
+    ip[0] = 0x60;
+    stw_be_p(ip + 4, tlen);
+    ip[6] = 6;
+    ip[7] = 64;
+    ip[8] = 0xfd;
+    ip[23] = 1;
+    ip[24] = 0xfd;
+    ip[39] = 2;
+    memset(tcp, 0, 20);
+    stw_be_p(tcp, 80);
+    stw_be_p(tcp + 2, 4321);
+    tcp[12] = 5 << 4;
+    for (i = 0; i < plen; i++) {
+        tcp[20 + i] = i * 3 + 1;
+    }
+    s = sum16(ip + 8, 32) + 6 + tlen + sum16(tcp, tlen);
+    stw_be_p(tcp + 16, fold(s));
+    return 14 + 40 + tlen;
+}
+
+static void test_rx_csum(void)
+{
+    QvDev *d = qv_start("max-vfs=2", NULL);
+    uint8_t f[256], mac1[6], mac2[6];
+    QvRing r1, r2;
+    size_t n;
+
+    qv_enable_vfs(d, 2);
+    start_rx(d, 1, &r1, 16, 2048);
+    start_rx(d, 2, &r2, 16, 2048);
+    qv_fn_mac(d, 1, mac1);
+    qv_fn_mac(d, 2, mac2);
+    qv_wr(d, 1, QV_FN_OFFLOADS, QV_OFF_RX_CSUM);
+
+    n = udp4_frame(f, mac1, 33);
+    qv_inject(d, f, n);
+    wait_stat(d, 1, QV_STAT_RX_PACKETS, 1);
+    g_assert_cmphex(expect_frame(d, &r1, f, n), ==,
+                    QV_RXD_STA_DD | QV_RXD_STA_EOP | QV_RXD_STA_L4CSUM_OK);
+
+    /* Corrupted payload: delivered, not vouched for, counted. */
+    f[n - 1] ^= 0x40;
+    qv_inject(d, f, n);
+    wait_stat(d, 1, QV_STAT_RX_PACKETS, 2);
+    g_assert_cmphex(expect_frame(d, &r1, f, n), ==,
+                    QV_RXD_STA_DD | QV_RXD_STA_EOP);
+    g_assert_cmpuint(qv_stat(d, 1, QV_STAT_RX_CSUM_ERR), ==, 1);
+
+    /* IPv4 UDP without a checksum: nothing to verify, no error. */
+    n = udp4_frame(f, mac1, 20);
+    stw_be_p(f + 14 + 20 + 6, 0);
+    qv_inject(d, f, n);
+    wait_stat(d, 1, QV_STAT_RX_PACKETS, 3);
+    g_assert_cmphex(expect_frame(d, &r1, f, n), ==,
+                    QV_RXD_STA_DD | QV_RXD_STA_EOP);
+
+    n = tcp6_frame(f, mac1, 101);
+    qv_inject(d, f, n);
+    wait_stat(d, 1, QV_STAT_RX_PACKETS, 4);
+    g_assert_cmphex(expect_frame(d, &r1, f, n), ==,
+                    QV_RXD_STA_DD | QV_RXD_STA_EOP | QV_RXD_STA_L4CSUM_OK);
+    g_assert_cmpuint(qv_stat(d, 1, QV_STAT_RX_CSUM_ERR), ==, 1);
+
+    /* Without QV_OFF_RX_CSUM nothing is checked or claimed. */
+    n = udp4_frame(f, mac2, 33);
+    f[n - 1] ^= 1;
+    qv_inject(d, f, n);
+    wait_stat(d, 2, QV_STAT_RX_PACKETS, 1);
+    g_assert_cmphex(expect_frame(d, &r2, f, n), ==,
+                    QV_RXD_STA_DD | QV_RXD_STA_EOP);
+    g_assert_cmpuint(qv_stat(d, 2, QV_STAT_RX_CSUM_ERR), ==, 0);
+    qv_stop(d);
+}
+
+/* ------------------------------------------------------ broken RX rings */
+
+/*
+ * Each VF breaks its ring a different way; each must end up stopped with
+ * QV_STATUS_RX_RING_ERR and a QV_MISC_RING_ERR interrupt, its frame
+ * counted, QEMU alive, and the healthy VF unaffected.
+ */
+static void test_rx_bad_rings(void)
+{
+    QvDev *d = qv_start("max-vfs=10", NULL);
+    QvRing r[11];
+    uint8_t mac[11][6], f[128];
+    int bad[] = { 1, 2, 3, 4, 5, 6, 7, 8, 9 };
+    unsigned drop[] = { QV_STAT_DROP_RING_FULL };
+    int fn;
+
+    qv_enable_vfs(d, 10);
+    for (fn = 1; fn <= 10; fn++) {
+        start_rx(d, fn, &r[fn], 16, 2048);
+        qv_fn_mac(d, fn, mac[fn]);
+    }
+    /* 1: ring in unmapped memory. */
+    qv_wr(d, 1, QV_FN_RX_BASE_HI, 0x40);
+    /* 2: size 0. 3: size not a multiple of 16. */
+    qv_wr(d, 2, QV_FN_RX_SIZE, 0);
+    qv_wr(d, 3, QV_FN_RX_SIZE, 100);
+    /* 4: tail beyond the ring. */
+    qv_wr(d, 4, QV_FN_RX_TAIL, 100);
+    /* 5: descriptors in the PF's own register BAR. */
+    qv_wr(d, 5, QV_FN_RX_BASE_LO, QV_T_PF_BAR0);
+    qv_wr(d, 5, QV_FN_RX_BASE_HI, 0);
+    /* 6: buffer in the PF's register BAR (device-wide registers). */
+    qtest_writeq(d->qts, r[6].base + QV_RXD_ADDR, QV_T_PF_BAR0 + QV_DEV_BASE);
+    /* 7: buffer size below the minimum. */
+    qv_wr(d, 7, QV_FN_RX_BUF_SIZE, 100);
+    /* 8: buffer in the VF's own register BAR, aimed at its CTRL. */
+    qtest_writeq(d->qts, r[8].base + QV_RXD_ADDR, qv_fn_bar0(d, 8));
+    /* 9: misaligned base. */
+    qv_wr(d, 9, QV_FN_RX_BASE_LO, (uint32_t)r[9].base + 8);
+
+    for (fn = 1; fn <= 10; fn++) {
+        /* All ones: whatever lands in a register sets every bit. */
+        qv_frame(f, mac[fn], src_mac, ETYPE_TEST, 100);
+        memset(f + 6, 0xff, 94);
+        qv_inject(d, f, 100);
+    }
+    qv_wait_stat_sum(d, bad, ARRAY_SIZE(bad), drop, 1, ARRAY_SIZE(bad));
+    wait_stat(d, 10, QV_STAT_RX_PACKETS, 1);
+    expect_frame(d, &r[10], f, 100);
+
+    for (fn = 1; fn <= 9; fn++) {
+        g_assert_cmpuint(qv_mg_stat(d, fn, QV_STAT_RX_PACKETS), ==, 0);
+        g_assert_cmpuint(qv_mg_stat(d, fn, QV_STAT_DROP_RING_FULL), ==, 1);
+        g_assert_cmphex(qv_rd(d, fn, QV_FN_STATUS) & QV_STATUS_RX_RING_ERR,
+                        ==, QV_STATUS_RX_RING_ERR);
+        g_assert_cmphex(qv_rd(d, fn, QV_FN_MISC_CAUSE) & QV_MISC_RING_ERR,
+                        ==, QV_MISC_RING_ERR);
+        g_assert_true(qv_irq_fired(d, fn, QV_VEC_MISC));
+        g_assert_cmpuint(qv_stat(d, fn, QV_STAT_BUF_OCCUPANCY), ==, 0);
+    }
+    g_assert_cmphex(qv_rd(d, 10, QV_FN_STATUS) & QV_STATUS_RX_RING_ERR, ==,
+                    0);
+    g_assert_false(qv_irq_fired(d, 10, QV_VEC_MISC));
+    /* The device registers were not written by the stray DMA. */
+    g_assert_cmphex(qv_rd(d, 8, QV_FN_ID), ==, QV_ID_MAGIC);
+    g_assert_cmphex(qv_rd(d, 8, QV_FN_CTRL), ==,
+                    QV_CTRL_RX_EN | QV_CTRL_TX_EN);
+
+    /* A stopped ring takes nothing more; the others carry on. */
+    qv_inject(d, f, 100);
+    qv_frame(f, mac[1], src_mac, ETYPE_TEST, 100);
+    qv_inject(d, f, 100);
+    wait_stat(d, 1, QV_STAT_DROP_RING_FULL, 2);
+    wait_stat(d, 10, QV_STAT_RX_PACKETS, 2);
+
+    /* Recovery: fix the ring, re-enable RX. */
+    qv_wr(d, 1, QV_FN_RX_BASE_HI, 0);
+    qv_wr(d, 1, QV_FN_CTRL, 0);
+    qv_wr(d, 1, QV_FN_CTRL, QV_CTRL_RX_EN);
+    g_assert_cmphex(qv_rd(d, 1, QV_FN_STATUS) & QV_STATUS_RX_RING_ERR, ==, 0);
+    qv_inject(d, f, 100);
+    wait_stat(d, 1, QV_STAT_RX_PACKETS, 1);
+    g_assert_cmphex(qv_rd(d, 1, QV_FN_STATUS) & QV_STATUS_RX_RING_ERR, ==, 0);
+    qv_stop(d);
+}
+
+int main(int argc, char **argv)
+{
+    g_test_init(&argc, &argv, NULL);
+    qtest_add_func("/qosvnic/rx/vf-ring", test_rx_vf_ring);
+    qtest_add_func("/qosvnic/rx/classify-64", test_rx_classify_64);
+    qtest_add_func("/qosvnic/rx/bcast-mcast-promisc",
+                   test_rx_bcast_mcast_promisc);
+    qtest_add_func("/qosvnic/rx/vlan-length", test_rx_vlan_length);
+    qtest_add_func("/qosvnic/rx/csum", test_rx_csum);
+    qtest_add_func("/qosvnic/rx/bad-rings", test_rx_bad_rings);
+    return g_test_run();
+}
