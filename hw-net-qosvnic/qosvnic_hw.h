@@ -249,6 +249,11 @@
 #define QV_LINK_AUTO            0       /* follow the physical link */
 #define QV_LINK_ENABLE          1
 #define QV_LINK_DISABLE         2
+/*
+ * Writing RX_RATE_HI only stages the high word; the write of RX_RATE_LO (or
+ * one 8-byte write at RX_RATE_LO) commits the 64-bit rate, so the bucket
+ * never runs with a half-written rate.
+ */
 #define QV_MG_RX_RATE_LO        0x010   /* 64: ingress bits/s, 0 = none */
 #define QV_MG_RX_RATE_HI        0x014
 #define QV_MG_RX_BURST          0x018   /* ingress bucket depth, bytes */

@@ -12,7 +12,8 @@
 # versions of the copied binaries, netperf source version, this script,
 # scripts/guest/, guest-driver/, hw-net-qosvnic/qosvnic_hw.h). The kernel
 # package and the netperf build are cached separately by version.
-# Publishes out/guest/{vmlinuz,initrd.img,kernel-version,manifest.txt}.
+# Publishes out/guest/{vmlinuz,initrd.img,kernel-version,manifest.txt}, and
+# out/tools/bin/{netperf,netserver} for the host side of benchmarks.
 #
 # The driver (guest-driver/) is built against the headers of exactly the
 # guest's kernel; if it does not build, the image is built without it and a
@@ -153,6 +154,9 @@ publish() {
     cp -f "$gdir/vmlinuz" "$gdir/initrd.img" "$gdir/manifest.txt" "$out/"
     echo "$kver" > "$out/kernel-version"
     echo "$gdir" > "$out/cache-dir"
+    # The same netperf for the host side (runs in run-guest.sh's netns).
+    mkdir -p "$QOSVNIC_ROOT/out/tools/bin"
+    cp -f "$npdir/bin/netperf" "$npdir/bin/netserver" "$QOSVNIC_ROOT/out/tools/bin/"
     if [ "$(cat "$gdir/driver-status")" != ok ]; then
         note "WARNING: this image has NO qosvnic.ko ($(cat "$gdir/driver-status"))"
     fi

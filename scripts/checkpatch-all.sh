@@ -43,6 +43,9 @@ for f in hw-net-qosvnic/*.[ch] qtests/*.[ch]; do
     check "$f" bash -c 'cd "$1" && "$2" --no-tree --strict -f "$3"' _ "$lay" "$qemu_cp" "$in_tree"
 done
 
+# The register reference must still be what the contract header says.
+python3 "$QOSVNIC_ROOT/scripts/gen-register-doc.py" --check || status=1
+
 # Make sure the kernel's checkpatch is extracted, then check file by file.
 "$QOSVNIC_ROOT/guest-driver/checkpatch.sh" >/dev/null 2>&1
 kcp=${QV_CHECKPATCH_DIR:-$HOME/.cache/qosvnic/checkpatch}/checkpatch.pl
