@@ -361,6 +361,49 @@ static void test_rx_vlan_length(void)
     qv_stop(d);
 }
 
+/*
+ * The PF takes a VF's link down: new frames are refused as LINK_DOWN,
+ * frames the device already holds still reach the ring.
+ */
+static void test_rx_link_down(void)
+{
+    QvDev *d = qv_start("max-vfs=2", NULL);
+    uint8_t f[3][128], mac1[6];
+    uint32_t flags;
+    QvRing r;
+    int i;
+
+    qv_enable_vfs(d, 1);
+    qv_fn_start(d, 1);
+    qv_rx_setup(d, 1, &r, 16, 2048, false);
+    qv_fn_mac(d, 1, mac1);
+    for (i = 0; i < 3; i++) {
+        tagged_frame(f[i], mac1, 128, i);
+    }
+    qv_inject(d, f[0], 128);
+    qv_inject(d, f[1], 128);
+    wait_stat(d, 1, QV_STAT_BUF_OCCUPANCY, 2 * 256);
+
+    flags = qv_mg_rd(d, 1, QV_MG_FLAGS) & ~QV_MGF_LINK_MASK;
+    qv_mg_wr(d, 1, QV_MG_FLAGS,
+             flags | (QV_LINK_DISABLE << QV_MGF_LINK_SHIFT));
+    g_assert_cmphex(qv_rd(d, 1, QV_FN_STATUS) & QV_STATUS_LINK_UP, ==, 0);
+    qv_inject(d, f[2], 128);
+    wait_stat(d, 1, QV_STAT_DROP_LINK_DOWN, 1);
+
+    qv_rx_post(d, &r, 15);
+    wait_stat(d, 1, QV_STAT_RX_PACKETS, 2);
+    expect_frame(d, &r, f[0], 128);
+    expect_frame(d, &r, f[1], 128);
+
+    qv_mg_wr(d, 1, QV_MG_FLAGS, flags | (QV_LINK_ENABLE << QV_MGF_LINK_SHIFT));
+    qv_inject(d, f[2], 128);
+    wait_stat(d, 1, QV_STAT_RX_PACKETS, 3);
+    expect_frame(d, &r, f[2], 128);
+    g_assert_cmpuint(qv_stat(d, 1, QV_STAT_DROP_LINK_DOWN), ==, 1);
+    qv_stop(d);
+}
+
 /* ----------------------------------------------------------- checksums */
 
 static uint32_t sum16(const uint8_t *p, size_t n)
@@ -766,6 +809,7 @@ int main(int argc, char **argv)
     qtest_add_func("/qosvnic/rx/bcast-mcast-promisc",
                    test_rx_bcast_mcast_promisc);
     qtest_add_func("/qosvnic/rx/vlan-length", test_rx_vlan_length);
+    qtest_add_func("/qosvnic/rx/link-down", test_rx_link_down);
     qtest_add_func("/qosvnic/rx/csum", test_rx_csum);
     qtest_add_func("/qosvnic/rx/vnet-gso", test_rx_vnet_gso);
     qtest_add_func("/qosvnic/rx/bad-rings", test_rx_bad_rings);
