@@ -124,6 +124,24 @@ QvDev *qv_start_netdev(const char *device_opts, const char *netdev,
     return d;
 }
 
+QvDev *qv_start_incoming(const char *device_opts, const char *uri)
+{
+    QvDev *d = g_new0(QvDev, 1);
+    int sv[2];
+    g_autofree char *netdev = NULL;
+    g_autofree char *incoming = g_strdup_printf("-incoming %s", uri);
+    g_autofree char *args = NULL;
+
+    g_assert_cmpint(socketpair(PF_UNIX, SOCK_STREAM, 0, sv), ==, 0);
+    netdev = g_strdup_printf("-netdev socket,fd=%d,id=hs0", sv[1]);
+    args = qv_args(device_opts, netdev, incoming);
+    d->qts = qtest_init(args);
+    close(sv[1]);
+    d->sock = sv[0];
+    d->mem_next = QV_T_MEM_START;
+    return d;
+}
+
 QvDev *qv_start(const char *device_opts, const char *extra_args)
 {
     QvDev *d;

@@ -55,6 +55,12 @@ QvDev *qv_start(const char *device_opts, const char *extra_args);
 /* Same with the caller's "-netdev ...,id=hs0" (d->sock is then -1). */
 QvDev *qv_start_netdev(const char *device_opts, const char *netdev,
                        const char *extra_args);
+/*
+ * Start a destination for incoming migration from @uri: config space,
+ * registers and guest RAM come from the migration stream, so nothing is
+ * programmed here; the caller carries over its QvRing and mem_next.
+ */
+QvDev *qv_start_incoming(const char *device_opts, const char *uri);
 /* Start expecting QEMU to refuse the options; returns its stderr. */
 char *qv_start_fails(const char *device_opts);
 void qv_stop(QvDev *d);
