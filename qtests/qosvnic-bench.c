@@ -39,6 +39,7 @@
 #include "qemu/osdep.h"
 #include "libqtest.h"
 #include "qemu/bswap.h"
+#include "qemu/host-utils.h"
 #include "standard-headers/linux/pci_regs.h"
 #include "hw/net/igb_regs.h"
 #include "hw/net/mii.h"
@@ -277,7 +278,8 @@ static void igb_setup(Bench *b)
            (MII_BMCR << E1000_MDIC_REG_SHIFT) | (1 << E1000_MDIC_PHY_SHIFT) |
            E1000_MDIC_OP_WRITE);
     qtest_clock_step(d->qts, 900000000);
-    igb_wr(d, E1000_IVAR0, (0 | E1000_IVAR_VALID) << (igb_ivar_entry_rx(0) * 8));
+    /* RX queue 0 -> MSI-X vector 0 */
+    igb_wr(d, E1000_IVAR0, E1000_IVAR_VALID << (igb_ivar_entry_rx(0) * 8));
     g_assert_cmphex(igb_rd(d, E1000_STATUS) & E1000_STATUS_LU, ==,
                     E1000_STATUS_LU);
 
