@@ -457,6 +457,65 @@ static int qosvnic_post_load(void *opaque, int version_id)
     return 0;
 }
 
+static int qosvnic_vfs_put(QEMUFile *f, void *pv, size_t size,
+                           const VMStateField *field, JSONWriter *vmdesc)
+{
+    QosvnicState *s = pv;
+    PCIDevice *pci = PCI_DEVICE(s);
+    int i, ret;
+
+    for (i = 0; i < s->max_vfs; i++) {
+        ret = vmstate_save_state(f, &vmstate_qosvnic_vf,
+                                 pci->exp.sriov_pf.vf[i], NULL);
+        if (ret) {
+            return ret;
+        }
+    }
+    return 0;
+}
+
+static int qosvnic_vfs_get(QEMUFile *f, void *pv, size_t size,
+                           const VMStateField *field)
+{
+    QosvnicState *s = pv;
+    PCIDevice *pci = PCI_DEVICE(s);
+    int i, ret;
+
+    for (i = 0; i < s->max_vfs; i++) {
+        ret = vmstate_load_state(f, &vmstate_qosvnic_vf,
+                                 pci->exp.sriov_pf.vf[i], 1);
+        if (ret) {
+            return ret;
+        }
+    }
+    return 0;
+}
+
+static const VMStateInfo qosvnic_vfs_vmstate_info = {
+    .name = "qosvnic-vfs",
+    .get = qosvnic_vfs_get,
+    .put = qosvnic_vfs_put,
+};
+
+/*
+ * The VFs' config spaces and MSI-X tables, after the PF's config (which
+ * enables, and thereby resets, the VFs) has been loaded.
+ */
+static const VMStateDescription vmstate_qosvnic_vfs = {
+    .name = "qosvnic/vfs",
+    .version_id = 1,
+    .minimum_version_id = 1,
+    .fields = (const VMStateField[]) {
+        {
+            .name = "vfs",
+            .info = &qosvnic_vfs_vmstate_info,
+            .flags = VMS_SINGLE,
+            .offset = 0,
+        },
+        VMSTATE_END_OF_LIST()
+    }
+};
+
 static const VMStateDescription vmstate_qosvnic = {
     .name = "qosvnic",
     .version_id = 1,
@@ -474,6 +533,7 @@ static const VMStateDescription vmstate_qosvnic = {
     .subsections = (const VMStateDescription * const []) {
         &vmstate_qosvnic_buf,
         &vmstate_qosvnic_tx,
+        &vmstate_qosvnic_vfs,
         NULL
     }
 };

@@ -257,6 +257,9 @@ void qosvnic_fn_reset(QvFunc *f);
 /* Offer GSO to the backend iff every receiving function takes it. */
 void qosvnic_update_peer_offloads(QosvnicState *s);
 
+/* qosvnic-vf.c */
+extern const VMStateDescription vmstate_qosvnic_vf;
+
 /* qosvnic-regs.c */
 uint64_t qosvnic_fn_read(QvFunc *f, hwaddr addr, unsigned size);
 void qosvnic_fn_write(QvFunc *f, hwaddr addr, uint64_t val, unsigned size);
