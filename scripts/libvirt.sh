@@ -63,7 +63,10 @@ cmd_start() {
     mkdir -p /var/log/libvirt /var/lib/libvirt
     # QEMU as root: it opens the project's binary and guest image where
     # they are (the default libvirt-qemu user cannot read /root/.cache).
-    if ! grep -qE '^[[:space:]]*user[[:space:]]*=' /etc/libvirt/qemu.conf 2>/dev/null; then
+    if [ ! -e /etc/libvirt/qemu.conf ]; then
+        printf '%s\nuser = "root"\ngroup = "root"\n' "$conf_mark" > /etc/libvirt/qemu.conf
+        touch "$state/qemu-conf-created"
+    elif ! grep -qE '^[[:space:]]*user[[:space:]]*=' /etc/libvirt/qemu.conf; then
         printf '%s\nuser = "root"\ngroup = "root"\n' "$conf_mark" >> /etc/libvirt/qemu.conf
         touch "$state/qemu-conf"
     fi
@@ -137,6 +140,9 @@ cmd_stop() {
         running /run/virtlogd.pid && kill "$(cat /run/virtlogd.pid)"
         rm -f "$state/started-virtlogd"
         note "virtlogd stopped"
+    fi
+    if [ -f "$state/qemu-conf-created" ]; then
+        rm -f /etc/libvirt/qemu.conf "$state/qemu-conf-created"
     fi
     if [ -f "$state/qemu-conf" ]; then
         python3 - "$conf_mark" <<'EOF'
