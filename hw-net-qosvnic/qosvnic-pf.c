@@ -135,16 +135,12 @@ void qosvnic_fn_reset(QvFunc *f)
     f->rx_buf_size = 2048;
     f->tx_size = f->tx_head = f->tx_tail = 0;
     f->stat_hi_latch = 0;
-    memset(f->mbx_mem, 0, sizeof(f->mbx_mem));
-    f->mbx_ctrl = 0;
-    if (f->fn) {
-        s->mbx_pending[(f->fn - 1) / 32] &= ~(1u << ((f->fn - 1) % 32));
-    }
+    qosvnic_mbx_reset(f);
     memset(f->stats, 0, sizeof(f->stats));
     f->part.peak_cells = f->part.used_cells;
 
     qosvnic_rx_tb_apply(f, now);
-    qv_tb_config(&f->tx_tb, (uint64_t)f->tx_max_mbps * 1000000 / 8, 0, now);
+    qosvnic_tx_fn_reset(f);
     qosvnic_update_peer_offloads(s);
 }
 
@@ -314,6 +310,7 @@ static void qosvnic_realize(PCIDevice *pci, Error **errp)
     s->dma_timer = timer_new_ns(QEMU_CLOCK_VIRTUAL, qosvnic_dma_timer_cb, s);
     s->tx_timer = timer_new_ns(QEMU_CLOCK_VIRTUAL, qosvnic_tx_timer_cb, s);
     s->irq_timer = timer_new_ns(QEMU_CLOCK_VIRTUAL, qosvnic_irq_timer_cb, s);
+    qosvnic_tx_init(s);
 
     if (!pcie_sriov_pf_init(pci, QV_EXTCAP_SRIOV_OFFSET, TYPE_QOSVNIC_VF,
                             QV_PCI_DEVICE_ID_VF, s->max_vfs, s->max_vfs,
@@ -334,6 +331,7 @@ err_net:
     timer_free(s->irq_timer);
     qemu_bh_delete(s->rx_bh);
     qemu_bh_delete(s->tx_bh);
+    qosvnic_tx_uninit(s);
     qosvnic_buf_free(s);
     qemu_del_nic(s->nic);
     pcie_aer_exit(pci);
@@ -352,6 +350,7 @@ static void qosvnic_exit(PCIDevice *pci)
     timer_free(s->irq_timer);
     qemu_bh_delete(s->rx_bh);
     qemu_bh_delete(s->tx_bh);
+    qosvnic_tx_uninit(s);
     qosvnic_buf_free(s);
     qemu_del_nic(s->nic);
     pcie_aer_exit(pci);
@@ -378,6 +377,7 @@ static void qosvnic_reset_hold(Object *obj, ResetType type)
         qosvnic_fn_reset(&s->funcs[fn]);
         qosvnic_fn_mgmt_defaults(&s->funcs[fn]);
     }
+    qosvnic_tx_reset(s);
 }
 
 static void qosvnic_write_config(PCIDevice *pci, uint32_t addr, uint32_t val,
@@ -462,6 +462,65 @@ static int qosvnic_post_load(void *opaque, int version_id)
     return 0;
 }
 
+static int qosvnic_vfs_put(QEMUFile *f, void *pv, size_t size,
+                           const VMStateField *field, JSONWriter *vmdesc)
+{
+    QosvnicState *s = pv;
+    PCIDevice *pci = PCI_DEVICE(s);
+    int i, ret;
+
+    for (i = 0; i < s->max_vfs; i++) {
+        ret = vmstate_save_state(f, &vmstate_qosvnic_vf,
+                                 pci->exp.sriov_pf.vf[i], NULL);
+        if (ret) {
+            return ret;
+        }
+    }
+    return 0;
+}
+
+static int qosvnic_vfs_get(QEMUFile *f, void *pv, size_t size,
+                           const VMStateField *field)
+{
+    QosvnicState *s = pv;
+    PCIDevice *pci = PCI_DEVICE(s);
+    int i, ret;
+
+    for (i = 0; i < s->max_vfs; i++) {
+        ret = vmstate_load_state(f, &vmstate_qosvnic_vf,
+                                 pci->exp.sriov_pf.vf[i], 1);
+        if (ret) {
+            return ret;
+        }
+    }
+    return 0;
+}
+
+static const VMStateInfo qosvnic_vfs_vmstate_info = {
+    .name = "qosvnic-vfs",
+    .get = qosvnic_vfs_get,
+    .put = qosvnic_vfs_put,
+};
+
+/*
+ * The VFs' config spaces and MSI-X tables, after the PF's config (which
+ * enables, and thereby resets, the VFs) has been loaded.
+ */
+static const VMStateDescription vmstate_qosvnic_vfs = {
+    .name = "qosvnic/vfs",
+    .version_id = 1,
+    .minimum_version_id = 1,
+    .fields = (const VMStateField[]) {
+        {
+            .name = "vfs",
+            .info = &qosvnic_vfs_vmstate_info,
+            .flags = VMS_SINGLE,
+            .offset = 0,
+        },
+        VMSTATE_END_OF_LIST()
+    }
+};
+
 static const VMStateDescription vmstate_qosvnic = {
     .name = "qosvnic",
     .version_id = 1,
@@ -478,6 +537,8 @@ static const VMStateDescription vmstate_qosvnic = {
     },
     .subsections = (const VMStateDescription * const []) {
         &vmstate_qosvnic_buf,
+        &vmstate_qosvnic_tx,
+        &vmstate_qosvnic_vfs,
         NULL
     }
 };

@@ -282,7 +282,7 @@ void qosvnic_fn_write(QvFunc *f, hwaddr addr, uint64_t val, unsigned size)
         return;
     }
     if (addr >= QV_FN_MBX_MEM(0) && addr < QV_FN_MBX_MEM(QV_MBX_WORDS)) {
-        f->mbx_mem[(addr - QV_FN_MBX_MEM(0)) / 4] = val;
+        qosvnic_mbx_mem_write(f, false, (addr - QV_FN_MBX_MEM(0)) / 4, val);
         return;
     }
 
@@ -427,10 +427,9 @@ static void qosvnic_apply_rx_bucket(QvFunc *f)
     qosvnic_rx_tb_apply(f, qemu_clock_get_ns(QEMU_CLOCK_VIRTUAL));
 }
 
+/* The TX engine sets its shaper up from tx_max_mbps when it next runs. */
 static void qosvnic_apply_tx_bucket(QvFunc *f)
 {
-    qv_tb_config(&f->tx_tb, (uint64_t)f->tx_max_mbps * 1000000 / 8, 0,
-                 qemu_clock_get_ns(QEMU_CLOCK_VIRTUAL));
     qosvnic_tx_kick(f->dev);
 }
 
@@ -681,7 +680,7 @@ static void qosvnic_mgmt_write(QvFunc *f, hwaddr reg, uint32_t val)
         return;
     }
     if (reg >= QV_MG_MBX_MEM(0) && reg < QV_MG_MBX_MEM(QV_MBX_WORDS)) {
-        f->mbx_mem[(reg - QV_MG_MBX_MEM(0)) / 4] = val;
+        qosvnic_mbx_mem_write(f, true, (reg - QV_MG_MBX_MEM(0)) / 4, val);
         return;
     }
     switch (reg) {

@@ -215,8 +215,11 @@ static bool qv_rx_ready(QosvnicState *s, QvFunc *f)
     PCIDevice *pci = qosvnic_fn_pci(s, f->fn);
     const char *why;
 
-    if (!pci || !qosvnic_fn_enabled(f) || !qosvnic_fn_link_up(f) ||
-        !(f->ctrl & QV_CTRL_RX_EN) ||
+    /*
+     * The link gates admission only: frames already in device memory still
+     * reach the ring after the link went down, as on a real NIC.
+     */
+    if (!pci || !qosvnic_fn_enabled(f) || !(f->ctrl & QV_CTRL_RX_EN) ||
         (f->status_err & QV_STATUS_RX_RING_ERR) ||
         !(pci_get_word(pci->config + PCI_COMMAND) & PCI_COMMAND_MASTER)) {
         /* Held, not dropped: the kick on RX enable brings it back. */

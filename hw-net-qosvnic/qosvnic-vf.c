@@ -13,6 +13,7 @@
 #include "hw/pci/msix.h"
 #include "hw/pci/pcie.h"
 #include "hw/pci/pcie_sriov.h"
+#include "migration/vmstate.h"
 #include "qosvnic.h"
 #include "trace.h"
 
@@ -128,6 +129,23 @@ static void qosvnic_vf_reset_hold(Object *obj, ResetType type)
     trace_qosvnic_vf_reset(pcie_sriov_vf_number(vf));
     qosvnic_fn_reset(qosvnic_vf_func(vf));
 }
+
+/*
+ * A VF's own config space (command register) and MSI-X table. They are
+ * migrated by the PF (qosvnic_vfs_vmstate_info), not as a section of the
+ * VF's own: loading the PF's SR-IOV capability enables the VFs, and
+ * enabling resets them, so VF config must be loaded after the PF's.
+ */
+const VMStateDescription vmstate_qosvnic_vf = {
+    .name = "qosvnic-vf",
+    .version_id = 1,
+    .minimum_version_id = 1,
+    .fields = (const VMStateField[]) {
+        VMSTATE_PCI_DEVICE(parent_obj, QosvnicVfState),
+        VMSTATE_MSIX(parent_obj, QosvnicVfState),
+        VMSTATE_END_OF_LIST()
+    }
+};
 
 static void qosvnic_vf_class_init(ObjectClass *klass, void *data)
 {

@@ -93,6 +93,26 @@ typedef struct QvPartition {
     uint32_t nframes;
 } QvPartition;
 
+/*
+ * Transmit state of one function beyond its ring registers (qosvnic-tx.c).
+ * The egress shaper itself is QvFunc.tx_tb.
+ */
+typedef struct QvTxFn {
+    uint32_t max_mbps;      /* tx_max_mbps that tx_tb was configured for */
+    uint32_t min_mbps;      /* tx_min_mbps the min-share meter runs at */
+    uint32_t need;          /* tokens the frame at the head waits for */
+    bool throttled;         /* stopped by the shaper until tokens return */
+    int64_t min_credit;     /* min-share meter, bytes * 1e9, may go < 0 */
+    int64_t min_last_ns;
+} QvTxFn;
+
+/* Who may write a function's mailbox memory (qosvnic-mbx.c). */
+enum {
+    QV_MBX_OWNER_NONE = 0,
+    QV_MBX_OWNER_VF,
+    QV_MBX_OWNER_PF,
+};
+
 typedef struct QvFunc {
     struct QosvnicState *dev;
     uint32_t fn;            /* 0 = PF, n + 1 = VF n */
@@ -135,6 +155,8 @@ typedef struct QvFunc {
     /* Mailbox: VF side words; the PF side reads/writes the same memory. */
     uint32_t mbx_mem[QV_MBX_WORDS];
     uint32_t mbx_ctrl;      /* QV_MBX_* bits as the VF sees them */
+    uint32_t mbx_pf_ctrl;   /* QV_PFMBX_VF_* bits as the PF sees them */
+    uint8_t mbx_owner;      /* QV_MBX_OWNER_*: who may write mbx_mem */
 
     /* Statistics, QV_STAT_* (occupancy/peak are derived from part). */
     uint64_t stats[QV_NUM_STATS];
@@ -142,6 +164,7 @@ typedef struct QvFunc {
     /* Datapath state. */
     QvTokenBucket rx_tb;
     QvTokenBucket tx_tb;
+    QvTxFn tx;
     QvPartition part;
     int32_t drr_deficit;
     bool drr_active;        /* on its class's DRR list */
@@ -221,6 +244,11 @@ struct QosvnicState {
     QEMUTimer *tx_timer;        /* egress shaping / line rate pacing */
     uint32_t tx_rr_next;        /* round-robin start among functions */
     int64_t wire_next_ns;
+    struct NetTxPkt *tx_pkt;    /* offload engine for the frame in flight */
+    uint8_t *tx_frame;          /* QV_TX_MAX_FRAME bytes: that frame */
+    QvTokenBucket wire_tb;      /* modelled line rate */
+    uint32_t wire_mbps;         /* line rate wire_tb was configured for */
+    uint32_t wire_need;         /* != 0: all TX waits for these tokens */
     QEMUTimer *irq_timer;       /* deferred moderated interrupts */
 
     uint32_t mbx_pending[QV_DEV_MBX_WORDS];
@@ -242,6 +270,9 @@ bool qosvnic_fn_link_up(QvFunc *f);
 void qosvnic_fn_reset(QvFunc *f);
 /* Offer GSO to the backend iff every receiving function takes it. */
 void qosvnic_update_peer_offloads(QosvnicState *s);
+
+/* qosvnic-vf.c */
+extern const VMStateDescription vmstate_qosvnic_vf;
 
 /* qosvnic-regs.c */
 uint64_t qosvnic_fn_read(QvFunc *f, hwaddr addr, unsigned size);
@@ -412,13 +443,27 @@ void qosvnic_dma_timer_cb(void *opaque);
 uint32_t qosvnic_rx_ring_avail(QvFunc *f);
 
 /* qosvnic-tx.c */
+void qosvnic_tx_init(QosvnicState *s);      /* realize: frame buffers */
+void qosvnic_tx_uninit(QosvnicState *s);    /* exit */
+void qosvnic_tx_reset(QosvnicState *s);     /* device reset, after fn resets */
+void qosvnic_tx_fn_reset(QvFunc *f);        /* function reset / FLR */
+/* TX_TAIL written or TX enabled: schedule the TX engine (never runs it). */
 void qosvnic_tx_kick(QosvnicState *s);
 void qosvnic_tx_bh(void *opaque);
 void qosvnic_tx_timer_cb(void *opaque);
+/* TX and mailbox state beyond the registers; a subsection of the PF. */
+extern const VMStateDescription vmstate_qosvnic_tx;
 
 /* qosvnic-mbx.c */
-void qosvnic_mbx_vf_write(QvFunc *f, uint32_t val);
-void qosvnic_mbx_pf_write(QvFunc *f, uint32_t val);
+void qosvnic_mbx_vf_write(QvFunc *f, uint32_t val);     /* QV_FN_MBX_CTRL */
+void qosvnic_mbx_pf_write(QvFunc *f, uint32_t val);     /* QV_MG_MBX_CTRL */
 uint32_t qosvnic_mbx_pf_ctrl(QvFunc *f);
+/*
+ * A write to mbx_mem[idx] from the VF (QV_FN_MBX_MEM) or the PF
+ * (QV_MG_MBX_MEM); dropped if the other side owns the memory.
+ */
+void qosvnic_mbx_mem_write(QvFunc *f, bool from_pf, unsigned idx,
+                           uint32_t val);
+void qosvnic_mbx_reset(QvFunc *f);
 
 #endif

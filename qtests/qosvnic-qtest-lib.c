@@ -11,6 +11,7 @@
 #include "qemu/bswap.h"
 #include "qemu/sockets.h"
 #include "qemu/iov.h"
+#include "qobject/qdict.h"
 #include "standard-headers/linux/pci_regs.h"
 #include "qosvnic-qtest-lib.h"
 
@@ -107,24 +108,51 @@ static char *qv_args(const char *device_opts, const char *netdev,
                            extra_args ? extra_args : "");
 }
 
-QvDev *qv_start(const char *device_opts, const char *extra_args)
+QvDev *qv_start_netdev(const char *device_opts, const char *netdev,
+                       const char *extra_args)
 {
     QvDev *d = g_new0(QvDev, 1);
-    int sv[2];
-    g_autofree char *netdev = NULL;
-    g_autofree char *args = NULL;
+    g_autofree char *args = qv_args(device_opts, netdev, extra_args);
 
-    g_assert_cmpint(socketpair(PF_UNIX, SOCK_STREAM, 0, sv), ==, 0);
-    netdev = g_strdup_printf("-netdev socket,fd=%d,id=hs0", sv[1]);
-    args = qv_args(device_opts, netdev, extra_args);
     d->qts = qtest_init(args);
-    close(sv[1]);
-    d->sock = sv[0];
+    d->sock = -1;
     d->mem_next = QV_T_MEM_START;
     qv_bridge_setup(d);
     d->max_vfs = qv_cfg_readw(d, QV_T_PF_BUS, QV_T_PF_DEVFN,
                               QV_EXTCAP_SRIOV_OFFSET + PCI_SRIOV_TOTAL_VF);
     qv_pf_setup(d);
+    return d;
+}
+
+QvDev *qv_start_incoming(const char *device_opts, const char *uri)
+{
+    QvDev *d = g_new0(QvDev, 1);
+    int sv[2];
+    g_autofree char *netdev = NULL;
+    g_autofree char *incoming = g_strdup_printf("-incoming %s", uri);
+    g_autofree char *args = NULL;
+
+    g_assert_cmpint(socketpair(PF_UNIX, SOCK_STREAM, 0, sv), ==, 0);
+    netdev = g_strdup_printf("-netdev socket,fd=%d,id=hs0", sv[1]);
+    args = qv_args(device_opts, netdev, incoming);
+    d->qts = qtest_init(args);
+    close(sv[1]);
+    d->sock = sv[0];
+    d->mem_next = QV_T_MEM_START;
+    return d;
+}
+
+QvDev *qv_start(const char *device_opts, const char *extra_args)
+{
+    QvDev *d;
+    int sv[2];
+    g_autofree char *netdev = NULL;
+
+    g_assert_cmpint(socketpair(PF_UNIX, SOCK_STREAM, 0, sv), ==, 0);
+    netdev = g_strdup_printf("-netdev socket,fd=%d,id=hs0", sv[1]);
+    d = qv_start_netdev(device_opts, netdev, extra_args);
+    close(sv[1]);
+    d->sock = sv[0];
     return d;
 }
 
@@ -145,10 +173,67 @@ char *qv_start_fails(const char *device_opts)
     return err;
 }
 
+static void qv_wait_migration(QTestState *qts)
+{
+    gint64 deadline = g_get_monotonic_time() + 30 * G_USEC_PER_SEC;
+
+    for (;;) {
+        QDict *rsp = qtest_qmp(qts, "{ 'execute': 'query-migrate' }");
+        QDict *ret = qdict_get_qdict(rsp, "return");
+        const char *st = ret && qdict_haskey(ret, "status") ?
+                         qdict_get_str(ret, "status") : "none";
+        bool done = !strcmp(st, "completed");
+
+        g_assert_cmpstr(st, !=, "failed");
+        qobject_unref(rsp);
+        if (done) {
+            return;
+        }
+        g_assert_cmpint(g_get_monotonic_time(), <, deadline);
+        g_usleep(1000);
+    }
+}
+
+QvDev *qv_migrate(QvDev *src, const char *device_opts)
+{
+    g_autofree char *path = g_strdup_printf("%s/qosvnic-mig-XXXXXX",
+                                            g_get_tmp_dir());
+    g_autofree char *uri = NULL;
+    g_autofree char *netdev = NULL;
+    g_autofree char *args = NULL;
+    QvDev *d = g_new0(QvDev, 1);
+    int fd = g_mkstemp(path);
+    int sv[2];
+
+    g_assert_cmpint(fd, >=, 0);
+    close(fd);
+    uri = g_strdup_printf("file:%s", path);
+    qtest_qmp_assert_success(src->qts, "{ 'execute': 'migrate', "
+                             "'arguments': { 'uri': %s } }", uri);
+    qv_wait_migration(src->qts);
+
+    g_assert_cmpint(socketpair(PF_UNIX, SOCK_STREAM, 0, sv), ==, 0);
+    netdev = g_strdup_printf("-netdev socket,fd=%d,id=hs0", sv[1]);
+    args = qv_args(device_opts, netdev, "-incoming defer");
+    d->qts = qtest_init(args);
+    close(sv[1]);
+    d->sock = sv[0];
+    qtest_qmp_assert_success(d->qts, "{ 'execute': 'migrate-incoming', "
+                             "'arguments': { 'uri': %s } }", uri);
+    qv_wait_migration(d->qts);
+    unlink(path);
+    d->max_vfs = src->max_vfs;
+    d->num_vfs = src->num_vfs;
+    d->mem_next = src->mem_next;
+    return d;
+}
+
 void qv_stop(QvDev *d)
 {
     qtest_quit(d->qts);
-    close(d->sock);
+    if (d->sock >= 0) {
+        close(d->sock);
+    }
     g_free(d);
 }
 
@@ -463,12 +548,17 @@ size_t qv_frame(uint8_t *buf, const uint8_t dst[6], const uint8_t src[6],
 
 void qv_sync(QvDev *d)
 {
+    int i;
+
     /*
-     * Each qtest command is a main-loop iteration: fd handlers and
-     * bottom halves run, virtual time stays. ("clock_step 0" would not
-     * do: qtest answers FAIL when time cannot advance.)
+     * Each qtest command is a main-loop iteration: fd handlers and bottom
+     * halves run, virtual time stays. (clock_step 0 is refused: "could not
+     * advance time".) A few, for BHs that reschedule themselves after a
+     * budget.
      */
-    qtest_readl(d->qts, QV_T_PF_BAR0 + QV_FN_ID);
+    for (i = 0; i < 8; i++) {
+        qtest_readl(d->qts, QV_T_IRQ_PAGE);
+    }
 }
 
 void qv_wait_stat_sum(QvDev *d, const int *fns, int nfn, const unsigned *idx,

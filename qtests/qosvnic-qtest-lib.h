@@ -52,9 +52,25 @@ typedef struct QvRing {
  * arguments; program the root port, the PF's BARs and bus mastering.
  */
 QvDev *qv_start(const char *device_opts, const char *extra_args);
+/* Same with the caller's "-netdev ...,id=hs0" (d->sock is then -1). */
+QvDev *qv_start_netdev(const char *device_opts, const char *netdev,
+                       const char *extra_args);
+/*
+ * Start a destination for incoming migration from @uri: config space,
+ * registers and guest RAM come from the migration stream, so nothing is
+ * programmed here; the caller carries over its QvRing and mem_next.
+ */
+QvDev *qv_start_incoming(const char *device_opts, const char *uri);
 /* Start expecting QEMU to refuse the options; returns its stderr. */
 char *qv_start_fails(const char *device_opts);
 void qv_stop(QvDev *d);
+/*
+ * Migrate @src (through a file) into a new QEMU started with the same
+ * @device_opts and its own socket netdev; returns it running. @src is
+ * left paused for the caller to stop. VF config space has no VMState
+ * yet, so only the PF's own datapath survives this.
+ */
+QvDev *qv_migrate(QvDev *src, const char *device_opts);
 
 /* Config space through ECAM. */
 uint32_t qv_cfg_readl(QvDev *d, uint8_t bus, uint8_t devfn, uint16_t off);

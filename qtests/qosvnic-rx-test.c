@@ -10,9 +10,15 @@
  */
 
 #include "qemu/osdep.h"
+#include <sys/ioctl.h>
+#include <net/if.h>
+#include <linux/if_tun.h>
+#include <linux/if_packet.h>
 #include "libqtest.h"
 #include "qemu/bswap.h"
+#include "qemu/cutils.h"
 #include "standard-headers/linux/pci_regs.h"
+#include "standard-headers/linux/virtio_net.h"
 #include "qosvnic-qtest-lib.h"
 
 #define ETYPE_TEST      0x88b5          /* IEEE local experimental */
@@ -355,6 +361,49 @@ static void test_rx_vlan_length(void)
     qv_stop(d);
 }
 
+/*
+ * The PF takes a VF's link down: new frames are refused as LINK_DOWN,
+ * frames the device already holds still reach the ring.
+ */
+static void test_rx_link_down(void)
+{
+    QvDev *d = qv_start("max-vfs=2", NULL);
+    uint8_t f[3][128], mac1[6];
+    uint32_t flags;
+    QvRing r;
+    int i;
+
+    qv_enable_vfs(d, 1);
+    qv_fn_start(d, 1);
+    qv_rx_setup(d, 1, &r, 16, 2048, false);
+    qv_fn_mac(d, 1, mac1);
+    for (i = 0; i < 3; i++) {
+        tagged_frame(f[i], mac1, 128, i);
+    }
+    qv_inject(d, f[0], 128);
+    qv_inject(d, f[1], 128);
+    wait_stat(d, 1, QV_STAT_BUF_OCCUPANCY, 2 * 256);
+
+    flags = qv_mg_rd(d, 1, QV_MG_FLAGS) & ~QV_MGF_LINK_MASK;
+    qv_mg_wr(d, 1, QV_MG_FLAGS,
+             flags | (QV_LINK_DISABLE << QV_MGF_LINK_SHIFT));
+    g_assert_cmphex(qv_rd(d, 1, QV_FN_STATUS) & QV_STATUS_LINK_UP, ==, 0);
+    qv_inject(d, f[2], 128);
+    wait_stat(d, 1, QV_STAT_DROP_LINK_DOWN, 1);
+
+    qv_rx_post(d, &r, 15);
+    wait_stat(d, 1, QV_STAT_RX_PACKETS, 2);
+    expect_frame(d, &r, f[0], 128);
+    expect_frame(d, &r, f[1], 128);
+
+    qv_mg_wr(d, 1, QV_MG_FLAGS, flags | (QV_LINK_ENABLE << QV_MGF_LINK_SHIFT));
+    qv_inject(d, f[2], 128);
+    wait_stat(d, 1, QV_STAT_RX_PACKETS, 3);
+    expect_frame(d, &r, f[2], 128);
+    g_assert_cmpuint(qv_stat(d, 1, QV_STAT_DROP_LINK_DOWN), ==, 1);
+    qv_stop(d);
+}
+
 /* ----------------------------------------------------------- checksums */
 
 static uint32_t sum16(const uint8_t *p, size_t n)
@@ -490,6 +539,182 @@ static void test_rx_csum(void)
     qv_stop(d);
 }
 
+/* ------------------------------------------- vnet header: GSO, csum */
+
+/*
+ * A tap backend with a virtio-net header, fed from the kernel side by an
+ * AF_PACKET socket with PACKET_VNET_HDR: the only way to hand the device
+ * GSO super-frames and partial checksums. Needs CAP_NET_ADMIN.
+ */
+typedef struct QvTap {
+    int tap_fd;                 /* QEMU's end */
+    int pkt_fd;                 /* the kernel's end */
+} QvTap;
+
+static bool qv_tap_open(QvTap *t)
+{
+    struct ifreq ifr = { 0 };
+    struct sockaddr_ll sll = { 0 };
+    int one = 1, ctl;
+    bool ok;
+
+    t->pkt_fd = -1;
+    t->tap_fd = open("/dev/net/tun", O_RDWR);
+    if (t->tap_fd < 0) {
+        return false;
+    }
+    ifr.ifr_flags = IFF_TAP | IFF_NO_PI | IFF_VNET_HDR;
+    pstrcpy(ifr.ifr_name, IFNAMSIZ, "qvrx%d");
+    if (ioctl(t->tap_fd, TUNSETIFF, &ifr) < 0) {
+        close(t->tap_fd);
+        return false;
+    }
+    ctl = socket(AF_INET, SOCK_DGRAM, 0);
+    ok = ctl >= 0 && ioctl(ctl, SIOCGIFFLAGS, &ifr) == 0;
+    ifr.ifr_flags |= IFF_UP;
+    ok = ok && ioctl(ctl, SIOCSIFFLAGS, &ifr) == 0;
+    if (ctl >= 0) {
+        close(ctl);
+    }
+    t->pkt_fd = ok ? socket(AF_PACKET, SOCK_RAW, 0) : -1;
+    sll.sll_family = AF_PACKET;
+    sll.sll_ifindex = if_nametoindex(ifr.ifr_name);
+    if (t->pkt_fd < 0 ||
+        setsockopt(t->pkt_fd, SOL_PACKET, PACKET_VNET_HDR, &one,
+                   sizeof(one)) < 0 ||
+        bind(t->pkt_fd, (struct sockaddr *)&sll, sizeof(sll)) < 0) {
+        if (t->pkt_fd >= 0) {
+            close(t->pkt_fd);
+        }
+        close(t->tap_fd);
+        return false;
+    }
+    return true;
+}
+
+static void qv_tap_send(QvTap *t, const struct virtio_net_hdr *vh,
+                        const uint8_t *frame, size_t len)
+{
+    g_autofree uint8_t *buf = g_malloc(sizeof(*vh) + len);
+
+    memcpy(buf, vh, sizeof(*vh));
+    memcpy(buf + sizeof(*vh), frame, len);
+    g_assert_cmpint(send(t->pkt_fd, buf, sizeof(*vh) + len, 0), ==,
+                    sizeof(*vh) + len);
+}
+
+/*
+ * IPv4/TCP frame whose checksum field holds the pseudo-header sum only,
+ * as a stack leaves it for checksum offload.
+ */
+static size_t tcp4_partial(uint8_t *f, const uint8_t *dst, size_t plen)
+{
+    uint8_t *ip = f + 14, *tcp = ip + 20;
+    size_t tlen = 20 + plen, i;
+    uint32_t s;
+
+    qv_frame(f, dst, src_mac, 0x0800, 14 + 20 + tlen);
+    memset(ip, 0, 20);
+    ip[0] = 0x45;
+    stw_be_p(ip + 2, 20 + tlen);
+    ip[6] = 0x40;                       /* DF */
+    ip[8] = 64;
+    ip[9] = 6;
+    stl_be_p(ip + 12, 0x0a000001);
+    stl_be_p(ip + 16, 0x0a000002);
+    stw_be_p(ip + 10, fold(sum16(ip, 20)));
+    memset(tcp, 0, 20);
+    stw_be_p(tcp, 80);
+    stw_be_p(tcp + 2, 4321);
+    tcp[12] = 5 << 4;
+    tcp[13] = 0x18;                     /* PSH, ACK */
+    for (i = 0; i < plen; i++) {
+        tcp[20 + i] = i * 5 + 3;
+    }
+    s = sum16(ip + 12, 8) + 6 + tlen;
+    stw_be_p(tcp + 16, ~fold(s) & 0xffff);
+    return 14 + 20 + tlen;
+}
+
+static bool tcp4_csum_ok(const uint8_t *f, size_t len)
+{
+    const uint8_t *ip = f + 14;
+    size_t tlen = len - 14 - 20;
+
+    return fold(sum16(ip + 12, 8) + 6 + tlen + sum16(ip + 20, tlen)) == 0;
+}
+
+static void test_rx_vnet_gso(void)
+{
+    g_autofree uint8_t *f = g_malloc(8192);
+    g_autofree uint8_t *got = g_malloc(8192);
+    g_autofree char *netdev = NULL;
+    struct virtio_net_hdr vh = { 0 };
+    uint16_t status, gso;
+    uint8_t mac1[6];
+    QvTap t;
+    QvDev *d;
+    QvRing r;
+    size_t n;
+
+    if (!qv_tap_open(&t)) {
+        g_test_skip("no tap device (needs /dev/net/tun and CAP_NET_ADMIN)");
+        return;
+    }
+    netdev = g_strdup_printf("-netdev tap,fd=%d,id=hs0", t.tap_fd);
+    d = qv_start_netdev("max-vfs=2", netdev, NULL);
+    close(t.tap_fd);
+    qv_enable_vfs(d, 1);
+    qv_fn_mac(d, 1, mac1);
+    /*
+     * Every receiver takes large frames: the device lets the tap send
+     * them unsegmented, with checksums left to it.
+     */
+    qv_wr(d, 1, QV_FN_OFFLOADS, QV_OFF_LRO | QV_OFF_RX_CSUM);
+    start_rx(d, 1, &r, 16, 2048);
+
+    /* A 4000-byte TSO super-frame: 54 header bytes + 1448 <= 1514. */
+    n = tcp4_partial(f, mac1, 4000);
+    vh.flags = VIRTIO_NET_HDR_F_NEEDS_CSUM;
+    vh.gso_type = VIRTIO_NET_HDR_GSO_TCPV4;
+    vh.hdr_len = 54;
+    vh.gso_size = 1448;
+    vh.csum_start = 34;
+    vh.csum_offset = 16;
+    qv_tap_send(&t, &vh, f, n);
+    wait_stat(d, 1, QV_STAT_RX_PACKETS, 1);
+    g_assert_cmpint(qv_rx_take(d, &r, got, 8192, &status, NULL, &gso), ==,
+                    n);
+    g_assert_cmphex(status, ==, QV_RXD_STA_DD | QV_RXD_STA_L4CSUM_OK |
+                    QV_RXD_STA_GSO_TCPV4);
+    g_assert_cmpuint(gso, ==, 1448);
+    /* The device filled in the checksum; everything else is untouched. */
+    g_assert_true(tcp4_csum_ok(got, n));
+    g_assert_cmpmem(got, 50, f, 50);
+    g_assert_cmpmem(got + 52, n - 52, f + 52, n - 52);
+
+    /* Segments of 1500 bytes would exceed the MTU: dropped. */
+    vh.gso_size = 1500;
+    qv_tap_send(&t, &vh, f, n);
+    wait_stat(d, 1, QV_STAT_DROP_LENGTH, 1);
+
+    /* A plain frame with a partial checksum: completed, not GSO. */
+    n = tcp4_partial(f, mac1, 333);
+    vh.gso_type = VIRTIO_NET_HDR_GSO_NONE;
+    vh.gso_size = 0;
+    qv_tap_send(&t, &vh, f, n);
+    wait_stat(d, 1, QV_STAT_RX_PACKETS, 2);
+    g_assert_cmpint(qv_rx_take(d, &r, got, 8192, &status, NULL, &gso), ==,
+                    n);
+    g_assert_cmphex(status, ==, QV_RXD_STA_DD | QV_RXD_STA_EOP |
+                    QV_RXD_STA_L4CSUM_OK);
+    g_assert_cmpuint(gso, ==, 0);
+    g_assert_true(tcp4_csum_ok(got, n));
+    g_assert_cmpuint(qv_stat(d, 1, QV_STAT_RX_CSUM_ERR), ==, 0);
+    close(t.pkt_fd);
+    qv_stop(d);
+}
+
 /* ------------------------------------------------------ broken RX rings */
 
 /*
@@ -584,7 +809,9 @@ int main(int argc, char **argv)
     qtest_add_func("/qosvnic/rx/bcast-mcast-promisc",
                    test_rx_bcast_mcast_promisc);
     qtest_add_func("/qosvnic/rx/vlan-length", test_rx_vlan_length);
+    qtest_add_func("/qosvnic/rx/link-down", test_rx_link_down);
     qtest_add_func("/qosvnic/rx/csum", test_rx_csum);
+    qtest_add_func("/qosvnic/rx/vnet-gso", test_rx_vnet_gso);
     qtest_add_func("/qosvnic/rx/bad-rings", test_rx_bad_rings);
     return g_test_run();
 }

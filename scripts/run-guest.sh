@@ -105,6 +105,12 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
+# Namespaces left by a run-guest.sh that was killed (SIGKILL skips traps).
+for old in $(ip netns list 2>/dev/null | awk '/^qvn-[0-9]+/ {print $1}'); do
+    [ -d "/proc/${old#qvn-}" ] && continue
+    ip netns pids "$old" 2>/dev/null | xargs -r kill -9 2>/dev/null || true
+    ip netns del "$old" 2>/dev/null && note "removed stale netns $old"
+done
 ip netns add "$ns"
 ip -n "$ns" link set lo up
 # The tap exists (and has its address) before QEMU attaches to it.

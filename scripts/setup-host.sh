@@ -53,7 +53,7 @@ host_pkgs=(
     iputils-ping curl
     # tests and benchmarks on the host side
     # (netperf is not in bookworm: build-guest.sh builds it from trixie's source)
-    iproute2 iperf3 valgrind rsync
+    iproute2 iperf3 jq valgrind rsync
     # style gate: the kernel's checkpatch.pl ships in this tarball
     linux-source-6.1
 )

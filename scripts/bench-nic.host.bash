@@ -1,0 +1,103 @@
+# Host side of bench-nic.sh for one NIC (sourced by scripts/qv-agent.sh's
+# agent_run in run-guest.sh's namespace). Appends result lines to $BENCH_OUT:
+#   nic test unit value qemu_cpu_s_per_GB tap_mean_frame_B guest_cpu_pct extra
+# Progress goes to stderr.
+# shellcheck shell=bash
+# shellcheck disable=SC2154  # PFDEV, VFDEV0.. come from agent_env
+
+T=${BENCH_SECONDS:-5} REPS=${BENCH_REPS:-3} NIC=$BENCH_NIC
+G=10.77.0.11
+netperf=$QOSVNIC_ROOT/out/tools/bin/netperf
+hz=$(getconf CLK_TCK)
+prog() { printf '    [%s] %s\n' "$NIC" "$*" >&2; }
+
+agent_env || { prog "guest set-up not readable"; exit 1; }
+qpid=$(agent_qemu_pid) || { prog "no QEMU process in the namespace"; exit 1; }
+dev=$VFDEV0
+prog "guest netdev $dev in netns vf0 ($G); QEMU pid $qpid"
+gxn vf0 "ethtool -i $dev | head -n 1; ethtool -k $dev" |
+    grep -E '^(driver|rx-checksumming|tx-checksumming|tcp-segmentation-offload|generic-receive-offload|large-receive-offload):' |
+    tr '\n' ' ' | sed 's/^/    offloads: /; s/$/\n/' >&2
+echo "$NIC offloads - $(gxn vf0 "ethtool -k $dev" | awk '/^(tcp-segmentation-offload|large-receive-offload|rx-checksumming|tx-checksumming):/ {printf "%s=%s,", $1, $2}' | tr -d :)" >> "$BENCH_OUT.info"
+
+tapstat() { cat /sys/class/net/qvtap0/statistics/"$1"; }
+gcpu() { gx "head -n 1 /proc/stat"; }   # cpu user nice system idle iowait irq softirq ...
+gbusy() { # before after -> busy % of all guest vCPUs
+    awk -v a="$1" -v b="$2" 'BEGIN {
+        n = split(a, x, " "); split(b, y, " "); t = 0
+        for (i = 2; i <= n; i++) t += y[i] - x[i]
+        idle = (y[5] - x[5]) + (y[6] - x[6])
+        printf "%.0f", (t > 0 ? 100 * (t - idle) / t : 0) }'
+}
+# Device/driver counters worth seeing next to a run (qosvnic only).
+dstats() { [ "$NIC" = qosvnic ] || return 0; gxn vf0 "ethtool -S $dev" | awk '$1 ~ /^(tx_tso|rx_large_frames|tx_csum_offload|rx_csum_unnecessary|rx_drop_buffer|rx_drop_ring_full):$/ {printf "%s=%s ", $1, $2}'; }
+ddelta() { # before after: "k=v ..." -> "k=+d ..." for k with d > 0
+    awk -v a="$1" -v b="$2" 'BEGIN {
+        n = split(a, x, " "); split(b, y, " ")
+        for (i = 1; i <= n; i++) { split(x[i], p, "="); split(y[i], q, "=")
+            if (q[2] - p[2] > 0) printf "%s+%d,", p[1], q[2] - p[2] } }'
+}
+
+stream() { # test iperf3-args...: one TCP stream run, host side is the client
+    local test=$1 c0 c1 g0 g1 dir p0 p1 b0 b1 bits bytes s0 s1 rtx
+    shift
+    case "$test" in tcp_rx) dir=tx ;; *) dir=rx ;; esac   # tap side the data crosses
+    IPERF_JSON=$(mktemp)
+    s0=$(dstats); g0=$(gcpu)
+    c0=$(agent_cpu_ticks "$qpid"); p0=$(tapstat "${dir}_packets"); b0=$(tapstat "${dir}_bytes")
+    bits=$(IPERF_JSON=$IPERF_JSON ip3 -c "$G" -t "$T" "$@")
+    c1=$(agent_cpu_ticks "$qpid"); p1=$(tapstat "${dir}_packets"); b1=$(tapstat "${dir}_bytes")
+    g1=$(gcpu); s1=$(dstats)
+    bytes=$(jq -r '.end.sum_received.bytes // 0' "$IPERF_JSON" 2>/dev/null)
+    rtx=$(jq -r '.end.sum_sent.retransmits // "?"' "$IPERF_JSON" 2>/dev/null)
+    rm -f "$IPERF_JSON"
+    if [ -z "$bits" ]; then prog "$test: iperf3 failed"; return 1; fi
+    awk -v n="$NIC" -v t="$test" -v bits="$bits" -v by="$bytes" -v c=$((c1 - c0)) -v hz="$hz" \
+        -v pk=$((p1 - p0)) -v bb=$((b1 - b0)) -v g="$(gbusy "$g0" "$g1")" -v x="retrans=$rtx,$(ddelta "$s0" "$s1")" 'BEGIN {
+        printf "%s %s Mbit/s %.1f %.2f %.0f %s %s\n", n, t, bits / 1e6,
+            (by > 0 ? (c / hz) / (by / 1e9) : 0), (pk > 0 ? bb / pk : 0), g, (x == "" ? "-" : x) }' |
+        tee -a "$BENCH_OUT" | { read -r _ _ _ v cpu fr gc ex; prog "$test: $v Mbit/s, QEMU ${cpu} CPU s/GB, tap frames ${fr} B, guest CPU ${gc} %, $ex"; }
+}
+
+rr() { # test: netperf TCP_RR / TCP_CRR
+    local test=$1 out tps g0 g1 c0 c1
+    g0=$(gcpu); c0=$(agent_cpu_ticks "$qpid")
+    out=$(timeout 60 "$netperf" -H "$G" -l "$T" -t "$test" -P 0 -- -r 1,1 -o THROUGHPUT,MEAN_LATENCY 2>&1)
+    c1=$(agent_cpu_ticks "$qpid"); g1=$(gcpu)
+    tps=$(printf '%s\n' "$out" | awk -F, 'NF == 2 && $1 + 0 > 0 {print $1}' | tail -n 1)
+    if [ -z "$tps" ]; then prog "$test: netperf failed: $(printf '%s' "$out" | tail -n 1)"; return 1; fi
+    lat=$(printf '%s\n' "$out" | awk -F, 'NF == 2 {print $2}' | tail -n 1)
+    t=${test,,}
+    echo "$NIC $t trans/s $tps 0 0 $(gbusy "$g0" "$g1") lat_us=$lat,qemu_cpu_pct=$(( (c1 - c0) * 100 / hz / T ))" >> "$BENCH_OUT"
+    prog "$t: $tps trans/s (mean latency $lat us), guest CPU $(gbusy "$g0" "$g1") %"
+}
+
+for r in $(seq 1 "$REPS"); do
+    prog "run $r/$REPS"
+    stream tcp_rx
+    stream tcp_tx -R
+    rr TCP_RR
+    rr TCP_CRR
+done
+
+if [ "$NIC" = qosvnic ] && [ "${NVFS:-0}" -ge 3 ]; then
+    # Isolation: VF2's TCP alone, then with VF1 (policed) flooded at 10x.
+    lim=${BENCH_ISO_MBIT:-20}
+    gx "echo $((lim * 1000000)) > /sys/bus/pci/devices/$PF/qos/vf1/rx_rate"
+    for r in $(seq 1 "$REPS"); do
+        alone=$(ip3 -c 10.77.0.13 -t "$T")
+        d0=$(gxn vf1 "ethtool -S $VFDEV1" | awk '$1 == "rx_drop_rate:" {print $2}')
+        c0=$(agent_cpu_ticks "$qpid")
+        timeout 60 iperf3 -c 10.77.0.12 -u -b "$((lim * 10))M" -l 1400 -t "$((T + 2))" -J > /dev/null 2>&1 &
+        fp=$!
+        sleep 1
+        flooded=$(ip3 -c 10.77.0.13 -t "$T")
+        wait "$fp"
+        c1=$(agent_cpu_ticks "$qpid")
+        d1=$(gxn vf1 "ethtool -S $VFDEV1" | awk '$1 == "rx_drop_rate:" {print $2}')
+        ratio=$(awk -v a="${alone:-0}" -v f="${flooded:-0}" 'BEGIN {printf "%.2f", (a > 0 ? f / a : 0)}')
+        echo "$NIC iso_ratio ratio $ratio 0 0 0 alone=$(mbit "${alone:-0}"),flooded=$(mbit "${flooded:-0}"),vf1_rate_drops=+$((d1 - d0))" >> "$BENCH_OUT"
+        prog "isolation run $r: VF2 TCP alone $(mbit "${alone:-0}") Mbit/s, with VF1 flooded at $((lim * 10)) Mbit/s (limit $lim) $(mbit "${flooded:-0}") Mbit/s: ratio $ratio; VF1 rx_drop_rate +$((d1 - d0)); QEMU CPU $(( (c1 - c0) * 100 / hz / (T + 2) )) %"
+    done
+fi
+true

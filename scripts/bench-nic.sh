@@ -1,0 +1,124 @@
+#!/usr/bin/env bash
+# NIC benchmark (prints numbers; not a test): the same guest, accelerator
+# and host side for
+#   qosvnic  a qosvnic VF (qosvnic.ko; 3 VFs, VF 0 measured)
+#   igbvf    QEMU's igb with one VF (igbvf)
+#   virtio   virtio-net-pci, no vhost
+# each with its netdev in guest netns vf0 as 10.77.0.11/24 behind a tap
+# with vnet_hdr=on (run-guest.sh). Per NIC, one boot and BENCH_REPS runs
+# (default 3) of: iperf3 TCP host->guest (tcp_rx) and guest->host (tcp_tx),
+# netperf TCP_RR and TCP_CRR (1-byte request/response). The host always
+# runs the client. Reported: min/median/max, and for the streams (medians)
+# the host CPU seconds of the QEMU process per GB received (utime+stime
+# from /proc/PID/stat around each run), the mean frame size on the tap
+# (frames per byte decide throughput under TCG), the guest's CPU busy %,
+# and for qosvnic the device/driver offload counters (tx_tso, rx_large_frames).
+# Isolation (qosvnic): VF 2's TCP throughput alone and while VF 1, policed at
+# BENCH_ISO_MBIT (20) Mbit/s, is flooded with UDP at 10x that; the ratio.
+#
+# Usage: scripts/bench-nic.sh [--nics qosvnic,igbvf,virtio] [--seconds N]
+#                             [--reps N] [--out DIR] [--qosvnic-args "k=v,..."]
+#   --qosvnic-args  extra -device qosvnic properties (e.g. buffer-size=4194304)
+#   --report DIR    only print the table of an earlier run's DIR
+# Progress on stderr, the table on stdout; raw lines in DIR/results.txt.
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=scripts/lib.sh
+. "$here/lib.sh"
+# shellcheck source=scripts/qv-agent.sh
+. "$here/qv-agent.sh"
+
+nics=qosvnic,igbvf,virtio out='' qvargs='' report=0
+export BENCH_SECONDS=${BENCH_SECONDS:-5} BENCH_REPS=${BENCH_REPS:-3}
+while [ $# -gt 0 ]; do
+    case "$1" in
+        --nics) nics=$2; shift ;;
+        --seconds) BENCH_SECONDS=$2; shift ;;
+        --reps) BENCH_REPS=$2; shift ;;
+        --out) out=$2; shift ;;
+        --qosvnic-args) qvargs=$2; shift ;;
+        --report) out=$2; report=1; shift ;;
+        -h|--help) sed -n '2,/^set -e/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
+        *) die "unknown option $1 (see --help)" ;;
+    esac
+    shift
+done
+run_all() {
+    [ "$(id -u)" = 0 ] || die "bench-nic.sh needs root (network namespace, tap)"
+    for t in jq iperf3; do command -v "$t" >/dev/null || die "host tool $t missing (scripts/setup-host.sh)"; done
+    mkdir -p "$out"
+    : > "$BENCH_OUT"; : > "$BENCH_OUT.info"
+    echo "$qvargs" > "$out/qosvnic-args"
+
+    step "building QEMU and the guest (cached)"
+    "$here/build-qemu.sh" > /dev/null
+    QOSVNIC_REQUIRE_DRIVER=1 "$here/build-guest.sh" > /dev/null
+
+    for nic in ${nics//,/ }; do
+        case "$nic" in
+            qosvnic) agent_setup_qosvnic_vfs 3 > "$out/setup-$nic"; args=(--nic qosvnic --vfs 8)
+                     [ -z "$qvargs" ] || args+=(--device-args "$qvargs") ;;
+            igbvf) agent_setup_igbvf > "$out/setup-$nic"; args=(--nic igb) ;;
+            virtio) agent_setup_virtio > "$out/setup-$nic"; args=(--nic virtio) ;;
+            *) die "unknown NIC $nic (qosvnic, igbvf, virtio)" ;;
+        esac
+        step "$nic: boot, then $BENCH_REPS x (tcp_rx, tcp_tx, TCP_RR, TCP_CRR) of ${BENCH_SECONDS} s"
+        export BENCH_NIC=$nic
+        if ! agent_run "bench-$nic" "$out/setup-$nic" "$here/bench-nic.host.bash" "$out/console-$nic.log" \
+                "${args[@]}" --ip none --timeout 1200 >&2; then
+            note "$nic: the run failed (console: $out/console-$nic.log)"
+        fi
+    done
+}
+
+out=${out:-$(mktemp -d /tmp/qvn-bench.XXXXXX)}
+export BENCH_OUT=$out/results.txt
+if [ "$report" = 1 ]; then
+    [ -f "$BENCH_OUT" ] || die "$BENCH_OUT: no results there"
+    qvargs=$(cat "$out/qosvnic-args" 2>/dev/null || true)
+    nics=$(awk '$2 != "iso_ratio" && !s[$1]++ {printf "%s%s", c, $1; c = ","}' "$BENCH_OUT")
+else
+    run_all
+fi
+
+# ------------------------------------------------------------------ table
+stats() { # values on stdin -> "min median max"
+    sort -g | awk '{v[NR] = $1} END {
+        if (!NR) { print "- - -"; exit }
+        m = NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2
+        printf "%g %g %g\n", v[1], m, v[NR] }'
+}
+med() { stats | awk '{print $2}'; }
+echo
+echo "qosvnic NIC benchmark: $(date -u +%F)${qvargs:+, qosvnic $qvargs}, accel $(qosvnic_accel_args 2>/dev/null | awk '{print $2}'), $BENCH_REPS runs x ${BENCH_SECONDS} s, host $(nproc) CPUs"
+echo
+printf '| %-7s | %-8s | %-7s | %9s | %9s | %9s | %13s | %12s | %9s | %s\n' \
+    nic test unit min median max "QEMU CPU s/GB" "tap frame B" "guest CPU" "counters (last run)"
+printf '|%s\n' "---------|----------|---------|-----------|-----------|-----------|---------------|--------------|-----------|---"
+for test in tcp_rx tcp_tx tcp_rr tcp_crr; do
+    for nic in ${nics//,/ }; do
+        rows=$(awk -v n="$nic" -v t="$test" '$1 == n && $2 == t' "$BENCH_OUT")
+        [ -n "$rows" ] || { printf '| %-7s | %-8s | %-7s | %9s | %9s | %9s |\n' "$nic" "$test" - failed - -; continue; }
+        read -r mn md mx <<< "$(awk '{print $4}' <<< "$rows" | stats)"
+        unit=$(awk 'NR == 1 {print $3}' <<< "$rows")
+        cpu=$(awk '{print $5}' <<< "$rows" | med)
+        fr=$(awk '{print $6}' <<< "$rows" | med)
+        gc=$(awk '{print $7}' <<< "$rows" | med)
+        ex=$(awk 'END {print $8}' <<< "$rows")
+        case "$test" in tcp_rr|tcp_crr) cpu=-; fr=- ;; esac
+        printf '| %-7s | %-8s | %-7s | %9s | %9s | %9s | %13s | %12s | %9s | %s\n' \
+            "$nic" "$test" "$unit" "$mn" "$md" "$mx" "$cpu" "$fr" "$gc %" "$ex"
+    done
+done
+rows=$(awk '$2 == "iso_ratio"' "$BENCH_OUT")
+if [ -n "$rows" ]; then
+    read -r mn md mx <<< "$(awk '{print $4}' <<< "$rows" | stats)"
+    echo
+    echo "Isolation (qosvnic): VF 2 TCP with VF 1 flooded / VF 2 TCP alone: min $mn median $md max $mx"
+    awk '{print "    " $8}' <<< "$rows"
+fi
+echo
+echo "Offloads (ethtool -k of the measured netdev):"
+sed 's/^/    /' "$BENCH_OUT.info"
+echo "tcp_rx = host->guest, tcp_tx = guest->host; tap frame B = mean frame size on the tap in the data direction."
+echo "Raw results: $BENCH_OUT"
