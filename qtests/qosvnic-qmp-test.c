@@ -506,6 +506,37 @@ static void test_host_ceilings(void)
     qv_stop(d);
 }
 
+/* The host's ceilings migrate with the device. */
+static void test_ceilings_migrate(void)
+{
+    const char *opts = "id=nic0,max-vfs=4";
+    QvDev *d = qv_start(opts, NULL), *d2;
+    QDict *dev, *h;
+
+    qv_enable_vfs(d, 1);
+    set_vf_ok(d, 0, "'rx-rate': 10000000, 'priority': 3");
+    qv_mg_wr(d, 1, QV_MG_PRIO, 5);              /* the guest tightened it */
+    d2 = qv_migrate(d, opts);
+    qv_stop(d);
+
+    g_assert_cmphex(qv_mg_rd(d2, 1, QV_MG_HOST_LIMITS), ==,
+                    (1u << (QV_MG_RX_RATE_LO / 4)) |
+                    (1u << (QV_MG_RX_RATE_HI / 4)) |
+                    (1u << (QV_MG_PRIO / 4)));
+    g_assert_cmpuint(qv_mg_rd(d2, 1, QV_MG_PRIO), ==, 5);
+    qv_mg_wr(d2, 1, QV_MG_PRIO, 0);
+    g_assert_cmpuint(qv_mg_rd(d2, 1, QV_MG_PRIO), ==, 3);
+    qv_set_rx_rate(d2, 1, 0, 0);
+    g_assert_cmpuint(mg_rate(d2, 1), ==, 10000000);
+    dev = query(d2, true);
+    h = qdict_get_qdict(func_of(dev, 1), "host-limits");
+    g_assert_cmpuint(qd_u64(h, "rx-rate"), ==, 10000000);
+    g_assert_cmpuint(qd_u64(h, "priority"), ==, 3);
+    g_assert_cmpuint(qdict_size(h), ==, 2);
+    qobject_unref(dev);
+    qv_stop(d2);
+}
+
 /*
  * Lowering a VF's ingress rate over QMP changes what the device admits in
  * the next interval of virtual time, to the byte.
@@ -679,6 +710,7 @@ int main(int argc, char **argv)
     qtest_add_func("/qosvnic/qmp/set-rejects-bad-values",
                    test_set_rejects_bad_values);
     qtest_add_func("/qosvnic/qmp/host-ceilings", test_host_ceilings);
+    qtest_add_func("/qosvnic/qmp/ceilings-migrate", test_ceilings_migrate);
     qtest_add_func("/qosvnic/qmp/rate-change-admission",
                    test_qmp_rate_changes_admission);
     qtest_add_func("/qosvnic/qmp/drop-event", test_drop_event);
