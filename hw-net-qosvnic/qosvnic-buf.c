@@ -315,19 +315,35 @@ void qosvnic_buf_cursor_init(QosvnicState *s, QvFrame *fr, QvBufCursor *c)
 size_t qosvnic_buf_cursor_next(QosvnicState *s, QvBufCursor *c,
                                size_t max, const uint8_t **p)
 {
-    size_t n;
+    size_t n = 0;
 
     if (!c->left || c->cell >= s->ncells) {
         return 0;
     }
-    n = MIN(MIN(max, c->left), QV_CELL_SIZE - c->off);
+    max = MIN(max, c->left);
     *p = s->cells + (size_t)c->cell * QV_CELL_SIZE + c->off;
-    c->off += n;
-    c->left -= n;
-    if (c->off == QV_CELL_SIZE) {
-        c->cell = s->cell_next[c->cell];
+    /*
+     * Cells leave the free list mostly in address order, so a chain is
+     * often contiguous: hand out whole runs to save DMA calls.
+     */
+    for (;;) {
+        size_t k = MIN(max - n, QV_CELL_SIZE - c->off);
+        uint32_t next;
+
+        n += k;
+        c->off += k;
+        if (c->off < QV_CELL_SIZE) {
+            break;
+        }
+        next = s->cell_next[c->cell];
         c->off = 0;
+        if (n == max || next != c->cell + 1) {
+            c->cell = next;
+            break;
+        }
+        c->cell = next;
     }
+    c->left -= n;
     return n;
 }
 

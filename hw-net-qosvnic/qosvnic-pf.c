@@ -137,7 +137,7 @@ void qosvnic_fn_reset(QvFunc *f)
     f->stat_hi_latch = 0;
     qosvnic_mbx_reset(f);
     memset(f->stats, 0, sizeof(f->stats));
-    f->part.peak_cells = f->part.used_cells;
+    qosvnic_buf_clear_peak(f);
 
     qosvnic_rx_tb_apply(f, now);
     qosvnic_tx_fn_reset(f);

@@ -30,9 +30,9 @@ uint64_t qosvnic_stat_value(QvFunc *f, unsigned idx)
 {
     switch (idx) {
     case QV_STAT_BUF_OCCUPANCY:
-        return (uint64_t)f->part.used_cells * QV_CELL_SIZE;
+        return qosvnic_buf_occupancy_bytes(f);
     case QV_STAT_BUF_PEAK:
-        return (uint64_t)f->part.peak_cells * QV_CELL_SIZE;
+        return qosvnic_buf_peak_bytes(f);
     default:
         return f->stats[idx];
     }
@@ -65,7 +65,7 @@ static uint64_t qosvnic_stat_read(QvFunc *f, hwaddr off, unsigned size)
 static void qosvnic_stat_write(QvFunc *f, hwaddr off)
 {
     if (off / 8 == QV_STAT_BUF_PEAK) {
-        f->part.peak_cells = f->part.used_cells;
+        qosvnic_buf_clear_peak(f);
     } else {
         qemu_log_mask(LOG_GUEST_ERROR, "qosvnic: fn %u: statistic 0x%"
                       HWADDR_PRIx " is read-only\n", f->fn, off);
@@ -660,7 +660,7 @@ static uint64_t qosvnic_mgmt_read(QvFunc *f, hwaddr reg, unsigned size)
     case QV_MG_WEIGHT:
         return f->weight;
     case QV_MG_BUF_RESERVE:
-        return (uint64_t)f->part.reserve_cells * QV_CELL_SIZE;
+        return qosvnic_buf_reserve_bytes(f);
     case QV_MG_BUF_ALPHA:
         return f->part.alpha;
     case QV_MG_HOST_LIMITS:

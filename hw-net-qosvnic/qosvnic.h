@@ -381,7 +381,7 @@ QvFrame *qosvnic_buf_peek(QosvnicState *s, QvFunc *f);
 /* Copy @len bytes from @fr starting at @off into @dst. */
 void qosvnic_buf_read(QosvnicState *s, QvFrame *fr, size_t off,
                       void *dst, size_t len);
-/* Walk a frame's bytes as contiguous pieces (one cell at most each). */
+/* Walk a frame's bytes as contiguous pieces of host memory. */
 typedef struct QvBufCursor {
     uint32_t cell;
     uint32_t off;           /* within the cell */
