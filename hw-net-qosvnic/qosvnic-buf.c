@@ -178,6 +178,12 @@ uint32_t qosvnic_buf_reserve_bytes(QvFunc *f)
     return f->part.reserve_cells * QV_CELL_SIZE;
 }
 
+uint32_t qosvnic_buf_reserve_limit(QosvnicState *s, QvFunc *f)
+{
+    return (s->ncells - (qv_reserve_sum(s) - f->part.reserve_cells)) *
+           QV_CELL_SIZE;
+}
+
 void qosvnic_buf_set_alpha(QvFunc *f, uint32_t alpha)
 {
     f->part.alpha = MIN(alpha, QV_ALPHA_MAX);

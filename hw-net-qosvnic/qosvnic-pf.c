@@ -97,6 +97,7 @@ static void qosvnic_fn_mgmt_defaults(QvFunc *f)
     f->part.alpha = s->vf_alpha;
     qosvnic_mac_table_update(s, f, &old);
     qosvnic_buf_set_reserve(s, f, qosvnic_default_reserve(s));
+    qosvnic_host_reapply(f);
 }
 
 /*
@@ -438,6 +439,10 @@ static const VMStateDescription vmstate_qosvnic_func = {
         VMSTATE_INT64_ARRAY(irq_last_ns, QvFunc, QV_NUM_VECTORS),
         VMSTATE_BOOL_ARRAY(irq_deferred, QvFunc, QV_NUM_VECTORS),
         VMSTATE_END_OF_LIST()
+    },
+    .subsections = (const VMStateDescription * const []) {
+        &vmstate_qosvnic_host_caps,
+        NULL
     }
 };
 

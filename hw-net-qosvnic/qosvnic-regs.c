@@ -12,6 +12,7 @@
 #include "qemu/osdep.h"
 #include "qemu/log.h"
 #include "hw/pci/pcie_sriov.h"
+#include "migration/vmstate.h"
 #include "qosvnic.h"
 #include "trace.h"
 
@@ -366,21 +367,50 @@ void qosvnic_fn_write(QvFunc *f, hwaddr addr, uint64_t val, unsigned size)
 
 /* ----------------------------------------------- management windows */
 
+/*
+ * Management fields: one setter per field, shared by the guest's register
+ * writes below and the host's QMP commands (qosvnic-qmp.c), so that both
+ * have the same side effects. The caller has validated the value and, for
+ * a guest write, clamped it to the host's ceiling.
+ */
+
 static void qosvnic_set_mac(QvFunc *f, hwaddr reg, uint32_t val)
+{
+    MACAddr mac = f->mac;
+
+    if (reg == QV_MG_MAC_LO) {
+        stl_le_p(mac.a, val);
+    } else {
+        stw_le_p(mac.a + 4, val);
+    }
+    qosvnic_mg_set_mac(f, &mac);
+}
+
+void qosvnic_mg_set_mac(QvFunc *f, const MACAddr *mac)
 {
     MACAddr old = f->mac;
 
-    if (reg == QV_MG_MAC_LO) {
-        stl_le_p(f->mac.a, val);
-    } else {
-        stw_le_p(f->mac.a + 4, val);
-    }
+    f->mac = *mac;
     qosvnic_mac_table_update(f->dev, f, &old);
+}
+
+void qosvnic_mg_set_vlan(QvFunc *f, uint32_t vlan)
+{
+    f->vlan = vlan & (QV_VLAN_VID_MASK | QV_VLAN_QOS_MASK);
+}
+
+void qosvnic_mg_set_flags(QvFunc *f, uint32_t flags)
+{
+    uint32_t old = f->mg_flags;
+
+    f->mg_flags = flags & (QV_MGF_TRUST | QV_MGF_SPOOFCHK | QV_MGF_LINK_MASK);
+    if ((old ^ f->mg_flags) & QV_MGF_LINK_MASK && qosvnic_fn_enabled(f)) {
+        qosvnic_irq_misc(f, QV_MISC_LINK);
+    }
 }
 
 static void qosvnic_set_flags(QvFunc *f, uint32_t val)
 {
-    uint32_t old = f->mg_flags;
     uint32_t link = (val & QV_MGF_LINK_MASK) >> QV_MGF_LINK_SHIFT;
 
     if (link > QV_LINK_DISABLE) {
@@ -389,10 +419,7 @@ static void qosvnic_set_flags(QvFunc *f, uint32_t val)
                       QV_LINK_DISABLE);
         return;
     }
-    f->mg_flags = val & (QV_MGF_TRUST | QV_MGF_SPOOFCHK | QV_MGF_LINK_MASK);
-    if ((old ^ f->mg_flags) & QV_MGF_LINK_MASK && qosvnic_fn_enabled(f)) {
-        qosvnic_irq_misc(f, QV_MISC_LINK);
-    }
+    qosvnic_mg_set_flags(f, val);
 }
 
 static void qosvnic_apply_rx_bucket(QvFunc *f)
@@ -416,6 +443,189 @@ static bool qosvnic_check_range(QvFunc *f, const char *what, uint64_t val,
         return false;
     }
     return true;
+}
+
+void qosvnic_mg_set_rx_rate(QvFunc *f, uint64_t bits_per_s)
+{
+    f->rx_rate_bps = bits_per_s;
+    qosvnic_apply_rx_bucket(f);
+}
+
+void qosvnic_mg_set_rx_burst(QvFunc *f, uint32_t bytes)
+{
+    f->rx_burst = bytes;
+    qosvnic_apply_rx_bucket(f);
+}
+
+void qosvnic_mg_set_tx_max(QvFunc *f, uint32_t mbps)
+{
+    f->tx_max_mbps = mbps;
+    qosvnic_apply_tx_bucket(f);
+}
+
+void qosvnic_mg_set_tx_min(QvFunc *f, uint32_t mbps)
+{
+    f->tx_min_mbps = mbps;
+    qosvnic_tx_kick(f->dev);
+}
+
+void qosvnic_mg_set_prio(QvFunc *f, uint32_t prio)
+{
+    qosvnic_sched_remove(f->dev, f);
+    f->prio = prio;
+    qosvnic_sched_kick(f->dev, f);
+}
+
+void qosvnic_mg_set_weight(QvFunc *f, uint32_t weight)
+{
+    f->weight = weight;
+}
+
+bool qosvnic_mg_set_buf_reserve(QvFunc *f, uint32_t bytes)
+{
+    return qosvnic_buf_set_reserve(f->dev, f, bytes);
+}
+
+void qosvnic_mg_set_buf_alpha(QvFunc *f, uint32_t alpha)
+{
+    qosvnic_buf_set_alpha(f, alpha);
+}
+
+/*
+ * Host ceilings (docs/control-plane.md). The host caps a QoS field with
+ * qosvnic_host_set_cap(); a guest write is then clamped to the ceiling
+ * (and traced: it is the contract working, not a guest error), and
+ * QV_MG_HOST_LIMITS bit reg / 4 tells the guest. Each field has a
+ * direction: most are "lower is tighter", a rate of 0 means unlimited and
+ * so is never below a ceiling, and a higher priority class number is
+ * tighter.
+ */
+enum {
+    QV_CAP_MAX = 1,         /* effective = min(value, ceiling) */
+    QV_CAP_MAX_0_IS_INF,    /* same, and 0 (unlimited) counts as infinite */
+    QV_CAP_MIN,             /* effective = max(value, ceiling) */
+};
+
+static const struct {
+    uint8_t kind;
+    uint64_t loosest;       /* a ceiling at this value caps nothing */
+} qv_caps[QV_HOST_CAP_FIELDS] = {
+    [QV_MG_RX_RATE_LO / 4] = { QV_CAP_MAX_0_IS_INF, 0 },
+    [QV_MG_RX_BURST / 4] = { QV_CAP_MAX_0_IS_INF, 0 },
+    [QV_MG_TX_MAX_RATE / 4] = { QV_CAP_MAX_0_IS_INF, 0 },
+    [QV_MG_TX_MIN_RATE / 4] = { QV_CAP_MAX, UINT64_MAX },
+    [QV_MG_PRIO / 4] = { QV_CAP_MIN, 0 },
+    [QV_MG_WEIGHT / 4] = { QV_CAP_MAX, QV_WEIGHT_MAX },
+    [QV_MG_BUF_RESERVE / 4] = { QV_CAP_MAX, UINT64_MAX },
+    [QV_MG_BUF_ALPHA / 4] = { QV_CAP_MAX, QV_ALPHA_MAX },
+};
+
+/* QV_MG_HOST_LIMITS bits of the field at @reg (the rate has two words). */
+static uint32_t qv_cap_bits(hwaddr reg)
+{
+    if (reg == QV_MG_RX_RATE_LO) {
+        return BIT(QV_MG_RX_RATE_LO / 4) | BIT(QV_MG_RX_RATE_HI / 4);
+    }
+    return BIT(reg / 4);
+}
+
+bool qosvnic_host_capped(QvFunc *f, hwaddr reg)
+{
+    return f->host_limits & BIT(reg / 4);
+}
+
+uint64_t qosvnic_host_clamp(QvFunc *f, hwaddr reg, uint64_t val)
+{
+    unsigned i = reg / 4;
+    uint64_t cap = f->host_cap[i];
+    uint64_t eff = val;
+
+    if (!qosvnic_host_capped(f, reg)) {
+        return val;
+    }
+    switch (qv_caps[i].kind) {
+    case QV_CAP_MAX_0_IS_INF:
+        eff = (val == 0 || val > cap) ? cap : val;
+        break;
+    case QV_CAP_MAX:
+        eff = MIN(val, cap);
+        break;
+    case QV_CAP_MIN:
+        eff = MAX(val, cap);
+        break;
+    }
+    if (eff != val) {
+        trace_qosvnic_host_clamp(f->fn, reg, val, eff);
+    }
+    return eff;
+}
+
+void qosvnic_host_set_cap(QvFunc *f, hwaddr reg, uint64_t val, bool limit)
+{
+    unsigned i = reg / 4;
+
+    assert(i < QV_HOST_CAP_FIELDS && qv_caps[i].kind);
+    if (limit && val != qv_caps[i].loosest) {
+        f->host_cap[i] = val;
+        f->host_limits |= qv_cap_bits(reg);
+    } else {
+        f->host_cap[i] = 0;
+        f->host_limits &= ~qv_cap_bits(reg);
+    }
+    trace_qosvnic_host_cap(f->fn, reg, val, f->host_limits);
+}
+
+/*
+ * After a device reset the management fields are back at their defaults;
+ * the host's settings are not the guest's to lose, so the capped fields
+ * take the host's values again, as if the host had just set them.
+ */
+static bool qosvnic_host_caps_needed(void *opaque)
+{
+    QvFunc *f = opaque;
+
+    return f->host_limits != 0;
+}
+
+/* A subsection of each function's VMState. */
+const VMStateDescription vmstate_qosvnic_host_caps = {
+    .name = "qosvnic-func/host-caps",
+    .version_id = 1,
+    .minimum_version_id = 1,
+    .needed = qosvnic_host_caps_needed,
+    .fields = (const VMStateField[]) {
+        VMSTATE_UINT32(host_limits, QvFunc),
+        VMSTATE_UINT64_ARRAY(host_cap, QvFunc, QV_HOST_CAP_FIELDS),
+        VMSTATE_END_OF_LIST()
+    }
+};
+
+void qosvnic_host_reapply(QvFunc *f)
+{
+    if (qosvnic_host_capped(f, QV_MG_RX_RATE_LO)) {
+        qosvnic_mg_set_rx_rate(f, f->host_cap[QV_MG_RX_RATE_LO / 4]);
+    }
+    if (qosvnic_host_capped(f, QV_MG_RX_BURST)) {
+        qosvnic_mg_set_rx_burst(f, f->host_cap[QV_MG_RX_BURST / 4]);
+    }
+    if (qosvnic_host_capped(f, QV_MG_TX_MAX_RATE)) {
+        qosvnic_mg_set_tx_max(f, f->host_cap[QV_MG_TX_MAX_RATE / 4]);
+    }
+    if (qosvnic_host_capped(f, QV_MG_TX_MIN_RATE)) {
+        qosvnic_mg_set_tx_min(f, f->host_cap[QV_MG_TX_MIN_RATE / 4]);
+    }
+    if (qosvnic_host_capped(f, QV_MG_PRIO)) {
+        qosvnic_mg_set_prio(f, f->host_cap[QV_MG_PRIO / 4]);
+    }
+    if (qosvnic_host_capped(f, QV_MG_WEIGHT)) {
+        qosvnic_mg_set_weight(f, f->host_cap[QV_MG_WEIGHT / 4]);
+    }
+    if (qosvnic_host_capped(f, QV_MG_BUF_RESERVE)) {
+        qosvnic_mg_set_buf_reserve(f, f->host_cap[QV_MG_BUF_RESERVE / 4]);
+    }
+    if (qosvnic_host_capped(f, QV_MG_BUF_ALPHA)) {
+        qosvnic_mg_set_buf_alpha(f, f->host_cap[QV_MG_BUF_ALPHA / 4]);
+    }
 }
 
 static uint64_t qosvnic_mgmt_read(QvFunc *f, hwaddr reg, unsigned size)
@@ -454,7 +664,7 @@ static uint64_t qosvnic_mgmt_read(QvFunc *f, hwaddr reg, unsigned size)
     case QV_MG_BUF_ALPHA:
         return f->part.alpha;
     case QV_MG_HOST_LIMITS:
-        return 0;
+        return f->host_limits;
     case QV_MG_MBX_CTRL:
         return f->fn ? qosvnic_mbx_pf_ctrl(f) : 0;
     }
@@ -465,8 +675,6 @@ static uint64_t qosvnic_mgmt_read(QvFunc *f, hwaddr reg, unsigned size)
 
 static void qosvnic_mgmt_write(QvFunc *f, hwaddr reg, uint32_t val)
 {
-    QosvnicState *s = f->dev;
-
     if (reg >= QV_MG_STATS && reg < QV_MG_STAT(QV_NUM_STATS)) {
         qosvnic_stat_write(f, reg - QV_MG_STATS);
         return;
@@ -481,7 +689,7 @@ static void qosvnic_mgmt_write(QvFunc *f, hwaddr reg, uint32_t val)
         qosvnic_set_mac(f, reg, val);
         break;
     case QV_MG_VLAN:
-        f->vlan = val & (QV_VLAN_VID_MASK | QV_VLAN_QOS_MASK);
+        qosvnic_mg_set_vlan(f, val);
         break;
     case QV_MG_FLAGS:
         qosvnic_set_flags(f, val);
@@ -491,41 +699,36 @@ static void qosvnic_mgmt_write(QvFunc *f, hwaddr reg, uint32_t val)
         f->rate_hi_stage = val;
         break;
     case QV_MG_RX_RATE_LO:
-        f->rx_rate_bps = ((uint64_t)f->rate_hi_stage << 32) | val;
-        qosvnic_apply_rx_bucket(f);
+        qosvnic_mg_set_rx_rate(f, qosvnic_host_clamp(f, reg,
+                               deposit64(val, 32, 32, f->rate_hi_stage)));
         break;
     case QV_MG_RX_BURST:
-        f->rx_burst = val;
-        qosvnic_apply_rx_bucket(f);
+        qosvnic_mg_set_rx_burst(f, qosvnic_host_clamp(f, reg, val));
         break;
     case QV_MG_TX_MAX_RATE:
-        f->tx_max_mbps = val;
-        qosvnic_apply_tx_bucket(f);
+        qosvnic_mg_set_tx_max(f, qosvnic_host_clamp(f, reg, val));
         break;
     case QV_MG_TX_MIN_RATE:
-        f->tx_min_mbps = val;
-        qosvnic_tx_kick(s);
+        qosvnic_mg_set_tx_min(f, qosvnic_host_clamp(f, reg, val));
         break;
     case QV_MG_PRIO:
         if (qosvnic_check_range(f, "priority class", val, 0,
                                 QV_PRIO_CLASSES - 1)) {
-            qosvnic_sched_remove(s, f);
-            f->prio = val;
-            qosvnic_sched_kick(s, f);
+            qosvnic_mg_set_prio(f, qosvnic_host_clamp(f, reg, val));
         }
         break;
     case QV_MG_WEIGHT:
         if (qosvnic_check_range(f, "weight", val, QV_WEIGHT_MIN,
                                 QV_WEIGHT_MAX)) {
-            f->weight = val;
+            qosvnic_mg_set_weight(f, qosvnic_host_clamp(f, reg, val));
         }
         break;
     case QV_MG_BUF_RESERVE:
-        qosvnic_buf_set_reserve(s, f, val);
+        qosvnic_mg_set_buf_reserve(f, qosvnic_host_clamp(f, reg, val));
         break;
     case QV_MG_BUF_ALPHA:
         if (qosvnic_check_range(f, "alpha", val, 0, QV_ALPHA_MAX)) {
-            qosvnic_buf_set_alpha(f, val);
+            qosvnic_mg_set_buf_alpha(f, qosvnic_host_clamp(f, reg, val));
         }
         break;
     case QV_MG_MBX_CTRL:

@@ -203,6 +203,9 @@ static void qv_rx_ring_error(QosvnicState *s, QvFunc *f, const char *why,
     /* Held frames can no longer be delivered: free the cells for others. */
     dropped = qosvnic_buf_flush(s, f);
     f->stats[QV_STAT_DROP_RING_FULL] += dropped;
+    if (dropped) {
+        qosvnic_note_drop(f, QV_STAT_DROP_RING_FULL);
+    }
     qosvnic_irq_misc(f, QV_MISC_RING_ERR);
 }
 
@@ -390,6 +393,7 @@ void qosvnic_sched_bh(void *opaque)
                           f->fn, fr->len, nd, ndesc);
             qosvnic_buf_pop(s, f);
             f->stats[QV_STAT_DROP_RING_FULL]++;
+            qosvnic_note_drop(f, QV_STAT_DROP_RING_FULL);
             continue;
         }
         avail = qosvnic_rx_ring_avail(f);

@@ -245,6 +245,7 @@ static void qosvnic_tx_drop(QvFunc *f, PCIDevice *d, uint32_t ndesc,
                             unsigned stat, const char *why)
 {
     f->stats[stat]++;
+    qosvnic_note_drop(f, stat);
     trace_qosvnic_tx_drop(f->fn, why);
     qosvnic_tx_complete(f, d, ndesc, true);
 }

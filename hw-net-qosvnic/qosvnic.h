@@ -49,6 +49,9 @@ OBJECT_DECLARE_SIMPLE_TYPE(QosvnicVfState, QOSVNIC_VF)
 #define QV_BUF_DEFAULT          (512 * KiB)
 #define QV_CELL_NONE            UINT32_MAX
 
+/* Management window fields the host can cap: offsets below HOST_LIMITS. */
+#define QV_HOST_CAP_FIELDS      (QV_MG_HOST_LIMITS / 4)
+
 /* Largest frame the backend can hand us (GSO super-frame + vnet header). */
 #define QV_MAX_FRAME            (64 * KiB + 256)
 
@@ -142,6 +145,13 @@ typedef struct QvFunc {
     uint32_t prio;
     uint32_t weight;
 
+    /*
+     * Host (QMP) ceilings on management fields: QV_MG_HOST_LIMITS, and the
+     * ceiling of the field at offset 4 * i in host_cap[i] (qosvnic-regs.c).
+     */
+    uint32_t host_limits;
+    uint64_t host_cap[QV_HOST_CAP_FIELDS];
+
     /* Mailbox: VF side words; the PF side reads/writes the same memory. */
     uint32_t mbx_mem[QV_MBX_WORDS];
     uint32_t mbx_ctrl;      /* QV_MBX_* bits as the VF sees them */
@@ -166,6 +176,10 @@ typedef struct QvFunc {
     bool irq_deferred[QV_NUM_VECTORS];
     uint32_t mac_hash_next; /* chain in QosvnicState.mac_hash */
     uint32_t mac_hash_bucket; /* bucket it is chained in, or QV_FN_NONE */
+
+    /* QOSVNIC_VF_DROPPING throttle (qosvnic-qmp.c); not migrated. */
+    uint32_t drop_seen;     /* bit per QV_STAT_* reason dropped before */
+    int64_t drop_last_ns[QV_NUM_STATS];
 } QvFunc;
 
 #define QV_FN_NONE              UINT32_MAX
@@ -264,6 +278,35 @@ extern const VMStateDescription vmstate_qosvnic_vf;
 uint64_t qosvnic_fn_read(QvFunc *f, hwaddr addr, unsigned size);
 void qosvnic_fn_write(QvFunc *f, hwaddr addr, uint64_t val, unsigned size);
 extern const MemoryRegionOps qosvnic_pf_mmio_ops;
+/*
+ * Management fields, one setter each with the field's side effects; used
+ * by register writes and by QMP. Values are validated by the caller.
+ */
+void qosvnic_mg_set_mac(QvFunc *f, const MACAddr *mac);
+void qosvnic_mg_set_vlan(QvFunc *f, uint32_t vlan);
+void qosvnic_mg_set_flags(QvFunc *f, uint32_t flags);     /* QV_MGF_* */
+void qosvnic_mg_set_rx_rate(QvFunc *f, uint64_t bits_per_s);
+void qosvnic_mg_set_rx_burst(QvFunc *f, uint32_t bytes);
+void qosvnic_mg_set_tx_max(QvFunc *f, uint32_t mbps);
+void qosvnic_mg_set_tx_min(QvFunc *f, uint32_t mbps);
+void qosvnic_mg_set_prio(QvFunc *f, uint32_t prio);
+void qosvnic_mg_set_weight(QvFunc *f, uint32_t weight);
+bool qosvnic_mg_set_buf_reserve(QvFunc *f, uint32_t bytes);
+void qosvnic_mg_set_buf_alpha(QvFunc *f, uint32_t alpha);
+/*
+ * Host ceilings, by management register offset (QV_MG_RX_RATE_LO for the
+ * rate): install (@limit) or lift the host's ceiling on a field; clamp a
+ * guest value to it; re-apply the host's values after a device reset.
+ */
+void qosvnic_host_set_cap(QvFunc *f, hwaddr reg, uint64_t val, bool limit);
+bool qosvnic_host_capped(QvFunc *f, hwaddr reg);
+uint64_t qosvnic_host_clamp(QvFunc *f, hwaddr reg, uint64_t val);
+void qosvnic_host_reapply(QvFunc *f);
+extern const VMStateDescription vmstate_qosvnic_host_caps;
+
+/* qosvnic-qmp.c */
+/* Call after counting a drop (QV_STAT_DROP_*, TX_DROP_*) for @f. */
+void qosvnic_note_drop(QvFunc *f, unsigned reason);
 uint64_t qosvnic_stat_value(QvFunc *f, unsigned idx);
 
 /* qosvnic-irq.c */
@@ -322,6 +365,8 @@ void qosvnic_buf_reset(QosvnicState *s);
  */
 bool qosvnic_buf_set_reserve(QosvnicState *s, QvFunc *f, uint32_t bytes);
 uint32_t qosvnic_buf_reserve_bytes(QvFunc *f);
+/* Largest reserve @f can have with the others' reserves as they are. */
+uint32_t qosvnic_buf_reserve_limit(QosvnicState *s, QvFunc *f);
 void qosvnic_buf_set_alpha(QvFunc *f, uint32_t alpha);
 uint32_t qosvnic_buf_shared_free_bytes(QosvnicState *s);
 /* QV_STAT_BUF_OCCUPANCY / QV_STAT_BUF_PEAK, bytes; writing PEAK clears. */
