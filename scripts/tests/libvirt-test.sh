@@ -31,7 +31,6 @@ console=$work/console.log
 fails=0 started=0 evpid=''
 pass() { echo "PASS: libvirt: $*"; }
 fail() { echo "FAIL: libvirt: $*"; fails=1; }
-skip() { echo "SKIP: libvirt: $*"; }
 
 # shellcheck disable=SC2317  # invoked by trap
 cleanup() {
@@ -213,7 +212,7 @@ else
     fail "query-qosvnic shows the new rate and the host ceiling ($r)"
 fi
 hmp=$(virsh -q qemu-monitor-command "$dom" --hmp 'info qosvnic net0')
-echo "$hmp" | sed 's/^/  | /'
+while IFS= read -r l; do echo "  | $l"; done <<< "$hmp"
 if echo "$hmp" | grep -q 'vf0  host ceilings: rx-rate=64000 rx-burst=3000'; then
     pass "HMP info qosvnic shows the ceiling"
 else
