@@ -620,7 +620,8 @@ static void test_drop_event(void)
     QvDev *d = qv_start("id=nic0,max-vfs=4", NULL);
     uint8_t mac1[6], mac2[6];
     static const uint8_t nobody[6] = { 0x02, 0, 0, 0xde, 0xad, 1 };
-    QvRing r;
+    uint8_t frame[100], got[2048];
+    QvRing r, tx;
 
     qv_enable_vfs(d, 2);
     qv_fn_mac(d, 1, mac1);
@@ -656,6 +657,22 @@ static void test_drop_event(void)
     inject_n(d, nobody, 100, 3);
     wait_stat(d, 0, QV_STAT_DROP_NO_OWNER, 3);
     g_assert_null(drop_event(d));
+
+    /* Transmit side: a spoofed source MAC with the host's spoofcheck on. */
+    set_vf_ok(d, 0, "'spoofcheck': true");
+    qv_fn_start(d, 1);
+    qv_tx_setup(d, 1, &tx, 16);
+    qv_frame(frame, nobody, src_mac, ETYPE_TEST, sizeof(frame));
+    qv_tx_send(d, &tx, frame, sizeof(frame), 0, 0, 0);
+    wait_stat(d, 1, QV_STAT_TX_DROP_SPOOF, 1);
+    expect_drop_event(d, 0, "tx-spoof");
+    /* The host turns spoofcheck off: the same frame goes to the wire. */
+    set_vf_ok(d, 0, "'spoofcheck': false");
+    qv_tx_send(d, &tx, frame, sizeof(frame), 0, 0, 0);
+    g_assert_cmpint(qv_wire_recv(d, got, sizeof(got), 5000), ==,
+                    sizeof(frame));
+    g_assert_cmpmem(got, sizeof(frame), frame, sizeof(frame));
+    g_assert_cmpuint(qv_stat(d, 1, QV_STAT_TX_DROP_SPOOF), ==, 1);
     qv_stop(d);
 }
 

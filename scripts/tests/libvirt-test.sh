@@ -20,6 +20,10 @@ here=$(cd "$(dirname "$0")/.." && pwd)
 # shellcheck source=scripts/lib.sh
 . "$here/lib.sh"
 
+# One run at a time on a host: the domain, tap and subnet are fixed.
+exec 7>/run/qosvnic-libvirt-test.lock
+flock 7
+
 export LIBVIRT_DEFAULT_URI=qemu:///system
 export QOSVNIC_LV_DOMAIN=qosvnic-lvtest
 dom=$QOSVNIC_LV_DOMAIN
