@@ -28,19 +28,6 @@ QosvnicState *qosvnic_from_pci(PCIDevice *d)
     return QOSVNIC(pf);
 }
 
-PCIDevice *qosvnic_fn_pci(QosvnicState *s, uint32_t fn)
-{
-    if (fn == 0) {
-        return PCI_DEVICE(s);
-    }
-    return pcie_sriov_get_vf_at_index(PCI_DEVICE(s), fn - 1);
-}
-
-bool qosvnic_fn_enabled(QvFunc *f)
-{
-    return qosvnic_fn_pci(f->dev, f->fn) != NULL;
-}
-
 bool qosvnic_fn_link_up(QvFunc *f)
 {
     NetClientState *nc = qemu_get_queue(f->dev->nic);
@@ -141,6 +128,7 @@ void qosvnic_fn_reset(QvFunc *f)
 
     qosvnic_rx_tb_apply(f, now);
     qosvnic_tx_fn_reset(f);
+    qosvnic_rx_filter_update(s);
     qosvnic_update_peer_offloads(s);
 }
 
@@ -295,6 +283,7 @@ static void qosvnic_realize(PCIDevice *pci, Error **errp)
         s->funcs[fn].dev = s;
         s->funcs[fn].fn = fn;
     }
+    s->funcs[0].pci = pci;
     qosvnic_init_net(s);
     qosvnic_buf_init(s);
     for (fn = 0; fn < s->num_funcs; fn++) {
@@ -456,6 +445,7 @@ static int qosvnic_post_load(void *opaque, int version_id)
     for (fn = 0; fn < s->num_funcs; fn++) {
         qosvnic_mac_table_update(s, &s->funcs[fn], NULL);
     }
+    qosvnic_rx_filter_update(s);
     qosvnic_update_peer_offloads(s);
     qosvnic_sched_kick(s, NULL);
     qosvnic_tx_kick(s);

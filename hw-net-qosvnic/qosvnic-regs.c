@@ -305,6 +305,7 @@ void qosvnic_fn_write(QvFunc *f, hwaddr addr, uint64_t val, unsigned size)
     case QV_FN_RX_FILTER:
         f->rx_filter = val & (QV_RXF_BCAST | QV_RXF_ALLMULTI |
                               QV_RXF_PROMISC);
+        qosvnic_rx_filter_update(s);
         break;
     case QV_FN_INT_CAUSE:
         f->int_cause &= ~val;
@@ -404,6 +405,7 @@ void qosvnic_mg_set_flags(QvFunc *f, uint32_t flags)
     uint32_t old = f->mg_flags;
 
     f->mg_flags = flags & (QV_MGF_TRUST | QV_MGF_SPOOFCHK | QV_MGF_LINK_MASK);
+    qosvnic_rx_filter_update(f->dev);
     if ((old ^ f->mg_flags) & QV_MGF_LINK_MASK && qosvnic_fn_enabled(f)) {
         qosvnic_irq_misc(f, QV_MISC_LINK);
     }

@@ -420,12 +420,35 @@ static bool qv_mc_match(QvFunc *f, const uint8_t *dst)
     return qv_may_promisc(f);
 }
 
+/*
+ * Whether any function may be promiscuous: recomputed when a filter, trust
+ * or function state changes, so that unknown unicast (which only a
+ * promiscuous function takes) is dropped without walking every function.
+ */
+void qosvnic_rx_filter_update(QosvnicState *s)
+{
+    s->any_promisc = false;
+    for (uint32_t fn = 0; fn < s->num_funcs; fn++) {
+        if (qv_may_promisc(&s->funcs[fn])) {
+            s->any_promisc = true;
+            return;
+        }
+    }
+}
+
 /* Fan-out to every existing function that wants it. */
 static void qv_rx_flood(QosvnicState *s, uint8_t *d, QvRxInfo *in)
 {
     bool bcast = is_broadcast_ether_addr(d);
     bool mcast = !bcast && is_multicast_ether_addr(d);
     bool taken = false;
+
+    if (!bcast && !mcast && !s->any_promisc) {
+        if (!in->loopback) {
+            qv_rx_drop(&s->funcs[0], in, QV_STAT_DROP_NO_OWNER);
+        }
+        return;
+    }
 
     for (uint32_t fn = 0; fn < s->num_funcs; fn++) {
         QvFunc *f = &s->funcs[fn];

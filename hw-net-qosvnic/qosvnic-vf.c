@@ -112,6 +112,7 @@ static void qosvnic_vf_exit(PCIDevice *vf)
 {
     QosvnicVfState *s = QOSVNIC_VF(vf);
 
+    qosvnic_vf_func(vf)->pci = NULL;
     pcie_aer_exit(vf);
     msix_unuse_all_vectors(vf);
     msix_uninit(vf, &s->msix, &s->msix);
@@ -125,9 +126,13 @@ static void qosvnic_vf_exit(PCIDevice *vf)
 static void qosvnic_vf_reset_hold(Object *obj, ResetType type)
 {
     PCIDevice *vf = PCI_DEVICE(obj);
+    QvFunc *f = qosvnic_vf_func(vf);
+
+    /* pci_set_enabled() resets the VF on every enable and disable. */
+    f->pci = vf->enabled ? vf : NULL;
 
     trace_qosvnic_vf_reset(pcie_sriov_vf_number(vf));
-    qosvnic_fn_reset(qosvnic_vf_func(vf));
+    qosvnic_fn_reset(f);
 }
 
 /*

@@ -116,6 +116,7 @@ enum {
 typedef struct QvFunc {
     struct QosvnicState *dev;
     uint32_t fn;            /* 0 = PF, n + 1 = VF n */
+    PCIDevice *pci;         /* NULL while the VF is disabled */
 
     /* Per-function register block (QV_FN_*), guest-programmed. */
     uint32_t ctrl;
@@ -197,6 +198,7 @@ struct QosvnicState {
     NICConf conf;
     bool has_vnet_hdr;         /* peer passes virtio-net headers */
     bool peer_lro;             /* peer may send us GSO frames */
+    bool any_promisc;          /* see qosvnic_rx_filter_update() */
     MemoryRegion mmio;
     MemoryRegion msix;
 
@@ -263,9 +265,19 @@ struct QosvnicVfState {
 
 /* qosvnic-pf.c */
 QosvnicState *qosvnic_from_pci(PCIDevice *d);
-/* The PCI device of a function, or NULL if the VF is not enabled. */
-PCIDevice *qosvnic_fn_pci(QosvnicState *s, uint32_t fn);
-bool qosvnic_fn_enabled(QvFunc *f);
+/*
+ * The PCI device of a function, or NULL while the VF is not enabled
+ * (cached in QvFunc.pci: looked up several times per frame).
+ */
+static inline PCIDevice *qosvnic_fn_pci(QosvnicState *s, uint32_t fn)
+{
+    return s->funcs[fn].pci;
+}
+
+static inline bool qosvnic_fn_enabled(QvFunc *f)
+{
+    return f->pci != NULL;
+}
 bool qosvnic_fn_link_up(QvFunc *f);
 void qosvnic_fn_reset(QvFunc *f);
 /* Offer GSO to the backend iff every receiving function takes it. */
@@ -410,6 +422,8 @@ extern const VMStateDescription vmstate_qosvnic_buf;
  * the chain it is on) and may be NULL.
  */
 void qosvnic_mac_table_update(QosvnicState *s, QvFunc *f, const MACAddr *old);
+/* Call after a change to any function's RX filter, trust or reset. */
+void qosvnic_rx_filter_update(QosvnicState *s);
 void qosvnic_mac_table_rebuild(QosvnicState *s);
 QvFunc *qosvnic_mac_lookup(QosvnicState *s, const uint8_t *mac);
 /* Deliver a frame (from the wire or the internal switch) to its owners. */
