@@ -21,13 +21,19 @@ gxn vf0 "ethtool -i $dev | head -n 1; ethtool -k $dev" |
 echo "$NIC offloads - $(gxn vf0 "ethtool -k $dev" | awk '/^(tcp-segmentation-offload|large-receive-offload|rx-checksumming|tx-checksumming):/ {printf "%s=%s,", $1, $2}' | tr -d :)" >> "$BENCH_OUT.info"
 
 tapstat() { cat /sys/class/net/qvtap0/statistics/"$1"; }
-gcpu() { gx "head -n 1 /proc/stat"; }   # cpu user nice system idle iowait irq softirq ...
-gbusy() { # before after -> busy % of all guest vCPUs
+gcpu() { gx "grep '^cpu' /proc/stat | tr '\\n' ';'"; }   # all cpu lines, ';'-separated
+gbusy() { # before after -> "avg/max" busy % over the guest's vCPUs
     awk -v a="$1" -v b="$2" 'BEGIN {
-        n = split(a, x, " "); split(b, y, " "); t = 0
-        for (i = 2; i <= n; i++) t += y[i] - x[i]
-        idle = (y[5] - x[5]) + (y[6] - x[6])
-        printf "%.0f", (t > 0 ? 100 * (t - idle) / t : 0) }'
+        n = split(a, la, ";"); split(b, lb, ";"); mx = 0
+        for (l = 1; l <= n; l++) {
+            if (la[l] == "") continue
+            m = split(la[l], x, " "); split(lb[l], y, " "); t = 0
+            for (i = 2; i <= m; i++) t += y[i] - x[i]
+            idle = (y[5] - x[5]) + (y[6] - x[6])
+            p = t > 0 ? 100 * (t - idle) / t : 0
+            if (l == 1) avg = p; else if (p > mx) mx = p
+        }
+        printf "%.0f/%.0f", avg, mx }'
 }
 # Device/driver counters worth seeing next to a run (qosvnic only).
 dstats() { [ "$NIC" = qosvnic ] || return 0; gxn vf0 "ethtool -S $dev" | awk '$1 ~ /^(tx_tso|rx_large_frames|tx_csum_offload|rx_csum_unnecessary|rx_drop_buffer|rx_drop_ring_full):$/ {printf "%s=%s ", $1, $2}'; }
@@ -85,7 +91,9 @@ if [ "$NIC" = qosvnic ] && [ "${NVFS:-0}" -ge 3 ]; then
     lim=${BENCH_ISO_MBIT:-20}
     gx "echo $((lim * 1000000)) > /sys/bus/pci/devices/$PF/qos/vf1/rx_rate"
     for r in $(seq 1 "$REPS"); do
+        a0=$(agent_cpu_ticks "$qpid")
         alone=$(ip3 -c 10.77.0.13 -t "$T")
+        a1=$(agent_cpu_ticks "$qpid")
         d0=$(gxn vf1 "ethtool -S $VFDEV1" | awk '$1 == "rx_drop_rate:" {print $2}')
         c0=$(agent_cpu_ticks "$qpid")
         timeout 60 iperf3 -c 10.77.0.12 -u -b "$((lim * 10))M" -l 1400 -t "$((T + 2))" -J > /dev/null 2>&1 &
@@ -97,7 +105,7 @@ if [ "$NIC" = qosvnic ] && [ "${NVFS:-0}" -ge 3 ]; then
         d1=$(gxn vf1 "ethtool -S $VFDEV1" | awk '$1 == "rx_drop_rate:" {print $2}')
         ratio=$(awk -v a="${alone:-0}" -v f="${flooded:-0}" 'BEGIN {printf "%.2f", (a > 0 ? f / a : 0)}')
         echo "$NIC iso_ratio ratio $ratio 0 0 0 alone=$(mbit "${alone:-0}"),flooded=$(mbit "${flooded:-0}"),vf1_rate_drops=+$((d1 - d0))" >> "$BENCH_OUT"
-        prog "isolation run $r: VF2 TCP alone $(mbit "${alone:-0}") Mbit/s, with VF1 flooded at $((lim * 10)) Mbit/s (limit $lim) $(mbit "${flooded:-0}") Mbit/s: ratio $ratio; VF1 rx_drop_rate +$((d1 - d0)); QEMU CPU $(( (c1 - c0) * 100 / hz / (T + 2) )) %"
+        prog "isolation run $r: VF2 TCP alone $(mbit "${alone:-0}") Mbit/s, with VF1 flooded at $((lim * 10)) Mbit/s (limit $lim) $(mbit "${flooded:-0}") Mbit/s: ratio $ratio; VF1 rx_drop_rate +$((d1 - d0)); QEMU CPU alone $(( (a1 - a0) * 100 / hz / T )) %, flooded $(( (c1 - c0) * 100 / hz / (T + 2) )) %"
     done
 fi
 true

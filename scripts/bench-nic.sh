@@ -93,7 +93,7 @@ echo
 echo "qosvnic NIC benchmark: $(date -u +%F)${qvargs:+, qosvnic $qvargs}, accel $(qosvnic_accel_args 2>/dev/null | awk '{print $2}'), $BENCH_REPS runs x ${BENCH_SECONDS} s, host $(nproc) CPUs"
 echo
 printf '| %-7s | %-8s | %-7s | %9s | %9s | %9s | %13s | %12s | %9s | %s\n' \
-    nic test unit min median max "QEMU CPU s/GB" "tap frame B" "guest CPU" "counters (last run)"
+    nic test unit min median max "QEMU CPU s/GB" "tap frame B" "guest CPU %" "counters (last run)"
 printf '|%s\n' "---------|----------|---------|-----------|-----------|-----------|---------------|--------------|-----------|---"
 for test in tcp_rx tcp_tx tcp_rr tcp_crr; do
     for nic in ${nics//,/ }; do
@@ -103,11 +103,12 @@ for test in tcp_rx tcp_tx tcp_rr tcp_crr; do
         unit=$(awk 'NR == 1 {print $3}' <<< "$rows")
         cpu=$(awk '{print $5}' <<< "$rows" | med)
         fr=$(awk '{print $6}' <<< "$rows" | med)
-        gc=$(awk '{print $7}' <<< "$rows" | med)
+        gc=$(awk '{split($7, g, "/"); print g[1]}' <<< "$rows" | med)
+        gm=$(awk '{split($7, g, "/"); print g[2] == "" ? "-" : g[2]}' <<< "$rows" | med)
         ex=$(awk 'END {print $8}' <<< "$rows")
         case "$test" in tcp_rr|tcp_crr) cpu=-; fr=- ;; esac
         printf '| %-7s | %-8s | %-7s | %9s | %9s | %9s | %13s | %12s | %9s | %s\n' \
-            "$nic" "$test" "$unit" "$mn" "$md" "$mx" "$cpu" "$fr" "$gc %" "$ex"
+            "$nic" "$test" "$unit" "$mn" "$md" "$mx" "$cpu" "$fr" "$gc/${gm:--}" "$ex"
     done
 done
 rows=$(awk '$2 == "iso_ratio"' "$BENCH_OUT")
@@ -120,5 +121,6 @@ fi
 echo
 echo "Offloads (ethtool -k of the measured netdev):"
 sed 's/^/    /' "$BENCH_OUT.info"
-echo "tcp_rx = host->guest, tcp_tx = guest->host; tap frame B = mean frame size on the tap in the data direction."
+echo "tcp_rx = host->guest, tcp_tx = guest->host; tap frame B = mean frame size on the tap in the data direction;"
+echo "guest CPU % = medians of the average over the guest's vCPUs / of the busiest vCPU (100 = busy)."
 echo "Raw results: $BENCH_OUT"
