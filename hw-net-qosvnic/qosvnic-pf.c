@@ -238,6 +238,24 @@ static bool qosvnic_check_props(QosvnicState *s, Error **errp)
     return true;
 }
 
+/* Undo what realize set up after the capabilities (both exit and errors). */
+static void qosvnic_release(QosvnicState *s)
+{
+    PCIDevice *pci = PCI_DEVICE(s);
+
+    timer_free(s->dma_timer);
+    timer_free(s->tx_timer);
+    timer_free(s->irq_timer);
+    qemu_bh_delete(s->rx_bh);
+    qemu_bh_delete(s->tx_bh);
+    qosvnic_tx_uninit(s);
+    qosvnic_buf_free(s);
+    qemu_del_nic(s->nic);
+    pcie_aer_exit(pci);
+    msix_unuse_all_vectors(pci);
+    msix_uninit(pci, &s->msix, &s->msix);
+}
+
 static void qosvnic_realize(PCIDevice *pci, Error **errp)
 {
     QosvnicState *s = QOSVNIC(pci);
@@ -315,15 +333,8 @@ static void qosvnic_realize(PCIDevice *pci, Error **errp)
     return;
 
 err_net:
-    timer_free(s->dma_timer);
-    timer_free(s->tx_timer);
-    timer_free(s->irq_timer);
-    qemu_bh_delete(s->rx_bh);
-    qemu_bh_delete(s->tx_bh);
-    qosvnic_tx_uninit(s);
-    qosvnic_buf_free(s);
-    qemu_del_nic(s->nic);
-    pcie_aer_exit(pci);
+    qosvnic_release(s);
+    return;
 err_msix:
     msix_unuse_all_vectors(pci);
     msix_uninit(pci, &s->msix, &s->msix);
@@ -331,20 +342,8 @@ err_msix:
 
 static void qosvnic_exit(PCIDevice *pci)
 {
-    QosvnicState *s = QOSVNIC(pci);
-
     pcie_sriov_pf_exit(pci);
-    timer_free(s->dma_timer);
-    timer_free(s->tx_timer);
-    timer_free(s->irq_timer);
-    qemu_bh_delete(s->rx_bh);
-    qemu_bh_delete(s->tx_bh);
-    qosvnic_tx_uninit(s);
-    qosvnic_buf_free(s);
-    qemu_del_nic(s->nic);
-    pcie_aer_exit(pci);
-    msix_unuse_all_vectors(pci);
-    msix_uninit(pci, &s->msix, &s->msix);
+    qosvnic_release(QOSVNIC(pci));
 }
 
 /* A device (not function) reset: every function back to power-on state. */
