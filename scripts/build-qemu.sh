@@ -119,7 +119,7 @@ if [ -t 2 ]; then
     ninja -C "$build" "${targets[@]}" >&2
 else
     NINJA_STATUS='[%f/%t %p] ' ninja -C "$build" "${targets[@]}" | \
-        awk '/^\[/ { n++; if (n % 100 == 0 || /FAILED/) print; next } { print }' >&2
+        awk '/^\[/ { n++; if (n % 100 == 0 || /FAILED/) { print; fflush() }; next } { print; fflush() }' >&2
     [ "${PIPESTATUS[0]}" = 0 ] || die "ninja failed"
 fi
 
