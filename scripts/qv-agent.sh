@@ -44,6 +44,8 @@ while IFS= read -r line <&3; do
     bash /tmp/qvrpc.sh < /dev/null > /tmp/qvrpc.out 2>&1
     rc=$?
     cat /tmp/qvrpc.out >&3
+    # The end marker must start a line of its own.
+    [ -z "$(tail -c 1 /tmp/qvrpc.out)" ] || echo >&3
     printf 'QVRPC-END %s\n' "$rc" >&3
 done
 exec 3>&-
