@@ -46,7 +46,7 @@ OBJECT_DECLARE_SIMPLE_TYPE(QosvnicVfState, QOSVNIC_VF)
 #define QV_CELL_SIZE            QV_BUF_CELL_SIZE
 #define QV_BUF_MIN              (64 * KiB)
 #define QV_BUF_MAX              (16 * MiB)
-#define QV_BUF_DEFAULT          (512 * KiB)
+#define QV_BUF_DEFAULT          (4 * MiB)
 #define QV_CELL_NONE            UINT32_MAX
 
 /* Management window fields the host can cap: offsets below HOST_LIMITS. */
