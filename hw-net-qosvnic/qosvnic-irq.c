@@ -38,12 +38,16 @@ static void qosvnic_irq_vector(QvFunc *f, unsigned vec)
     PCIDevice *pci = qosvnic_fn_pci(s, f->fn);
     int64_t now, due;
 
-    if (!pci || f->irq_deferred[vec]) {
-        return;         /* disabled VF, or already coalesced */
+    if (!pci) {
+        return;         /* disabled VF */
     }
     now = qemu_clock_get_ns(QEMU_CLOCK_VIRTUAL);
     due = f->irq_last_ns[vec] + (int64_t)f->itr_us[vec] * SCALE_US;
-    if (f->itr_us[vec] == 0 || now >= due || f->irq_last_ns[vec] == 0) {
+    if (f->irq_deferred[vec] && now < due) {
+        return;         /* already coalesced into the message at due */
+    }
+    /* Never sent: irq_last_ns is QV_IRQ_NEVER, so due is in the past. */
+    if (f->itr_us[vec] == 0 || now >= due) {
         qosvnic_irq_send(f, vec, pci, now);
         return;
     }

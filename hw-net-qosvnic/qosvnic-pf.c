@@ -111,7 +111,7 @@ void qosvnic_fn_reset(QvFunc *f)
     f->misc_cause = 0;
     for (i = 0; i < QV_NUM_VECTORS; i++) {
         f->itr_us[i] = 0;
-        f->irq_last_ns[i] = 0;
+        f->irq_last_ns[i] = QV_IRQ_NEVER;
         f->irq_deferred[i] = false;
     }
     f->status_err = 0;

@@ -48,6 +48,12 @@ OBJECT_DECLARE_SIMPLE_TYPE(QosvnicVfState, QOSVNIC_VF)
 #define QV_BUF_MAX              (16 * MiB)
 #define QV_BUF_DEFAULT          (4 * MiB)
 #define QV_CELL_NONE            UINT32_MAX
+/*
+ * QvFunc.irq_last_ns of a vector that has not sent since reset: far
+ * enough in the past that the first message is never held back, and
+ * distinct from a message really sent at virtual time 0.
+ */
+#define QV_IRQ_NEVER            (INT64_MIN / 2)
 
 /* Management window fields the host can cap: offsets below HOST_LIMITS. */
 #define QV_HOST_CAP_FIELDS      (QV_MG_HOST_LIMITS / 4)
@@ -173,6 +179,7 @@ typedef struct QvFunc {
     uint8_t drr_prio;       /* class whose list it is on */
     uint32_t drr_next;      /* next fn on the DRR list */
     uint32_t rx_gen;        /* bumped when the partition is flushed */
+    /* When each vector last sent; QV_IRQ_NEVER after reset. */
     int64_t irq_last_ns[QV_NUM_VECTORS];
     bool irq_deferred[QV_NUM_VECTORS];
     uint32_t mac_hash_next; /* chain in QosvnicState.mac_hash */
