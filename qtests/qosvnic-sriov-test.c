@@ -7,6 +7,7 @@
 
 #include "qemu/osdep.h"
 #include "libqtest.h"
+#include "qemu/bswap.h"
 #include "standard-headers/linux/pci_regs.h"
 #include "qosvnic-qtest-lib.h"
 
@@ -219,6 +220,257 @@ static void test_vf_flr_resets_function(void)
     qv_stop(d);
 }
 
+/* Frame of @len bytes to @dst, numbered @id (bytes 14, 15) per stream. */
+static void flr_frame(uint8_t *buf, const uint8_t *dst, size_t len,
+                      uint16_t id)
+{
+    static const uint8_t src[6] = { 0x02, 0x11, 0x22, 0x33, 0x44, 0x55 };
+
+    qv_frame(buf, dst, src, 0x88b5, len);
+    buf[14] = id >> 8;
+    buf[15] = id;
+}
+
+#define FLR_N       60          /* frames per VF in the stream */
+#define FLR_A_LEN   500         /* two cells each in VF A's partition */
+
+static size_t flr_b_len(int i)
+{
+    return 60 + (i * 97) % 1455;        /* 60 .. 1514 */
+}
+
+/*
+ * Inject stream frames [from, to) for both VFs, interleaved A, B (so
+ * once VF B has frame i, the device has seen VF A's frame i); returns the
+ * bytes injected for B.
+ */
+static uint64_t flr_inject(QvDev *d, const uint8_t *mac_a,
+                           const uint8_t *mac_b, int from, int to)
+{
+    uint8_t buf[1514];
+    uint64_t bytes = 0;
+    int i;
+
+    for (i = from; i < to; i++) {
+        flr_frame(buf, mac_a, FLR_A_LEN, i);
+        qv_inject(d, buf, FLR_A_LEN);
+        flr_frame(buf, mac_b, flr_b_len(i), i);
+        qv_inject(d, buf, flr_b_len(i));
+        bytes += flr_b_len(i);
+    }
+    return bytes;
+}
+
+/*
+ * FLR of VF A while VF B carries traffic. VF A holds frames in its
+ * partition (RX enabled, no RX buffers posted) borrowed from the shared
+ * pool (its reserve set to 0); VF B has a posted ring, shorter than the
+ * stream, so that it too holds frames in its partition when VF A is
+ * reset. A stream for both is injected and VF A is reset in the middle of
+ * it:
+ *   - VF B gets every frame of its stream, byte-exact, in order, no drop;
+ *   - VF A's frames are freed: occupancy 0, the shared pool back to what
+ *     it was, every guest register of VF A at its reset value;
+ *   - the PF-owned config of VF A (MAC, QoS, buffer) is kept;
+ *   - after the FLR, frames for VF A are refused (RX off) until the
+ *     driver sets it up again, and then it works.
+ */
+static void test_vf_flr_under_traffic(void)
+{
+    static const uint8_t mac_a[6] = { 0x02, 0x00, 0x00, 0x00, 0xa0, 0x0a };
+    QvDev *d = qv_start("max-vfs=2", NULL);
+    int fa = 1, fb = 2;
+    uint8_t devfn_a = qv_fn_devfn(fa), mac_b[6], got[2048], want[1514];
+    uint32_t shared0, cells_a = (FLR_A_LEN + QV_BUF_CELL_SIZE - 1) /
+                                QV_BUF_CELL_SIZE;
+    uint64_t bytes_b = 0, drop_a, held_b = 0;
+    QvRing ra, rb;
+    uint16_t sta;
+    int i, len, half = FLR_N / 3, racy = 2 * FLR_N / 3;
+
+    qv_enable_vfs(d, 2);
+    qv_fn_mac(d, fb, mac_b);
+
+    /* PF-owned configuration of VF A. */
+    qv_mg_wr(d, fa, QV_MG_MAC_LO, ldl_le_p(mac_a));
+    qv_mg_wr(d, fa, QV_MG_MAC_HI, lduw_le_p(mac_a + 4));
+    qv_mg_wr(d, fa, QV_MG_BUF_RESERVE, 0);
+    qv_mg_wr(d, fa, QV_MG_BUF_ALPHA, 2 * QV_ALPHA_ONE);
+    qv_mg_wr(d, fa, QV_MG_PRIO, 3);
+    qv_mg_wr(d, fa, QV_MG_WEIGHT, 7);
+    qv_mg_wr(d, fa, QV_MG_TX_MAX_RATE, 900);
+    qv_mg_wr(d, fa, QV_MG_TX_MIN_RATE, 100);
+    qv_mg_wr(d, fa, QV_MG_FLAGS, QV_MGF_TRUST | QV_MGF_SPOOFCHK);
+    shared0 = qtest_readl(d->qts, QV_T_PF_BAR0 + QV_DEV_BUF_SHARED_FREE);
+
+    /* VF A: RX on, ring programmed, no buffer posted; guest state set. */
+    qv_fn_start(d, fa);
+    qv_rx_setup(d, fa, &ra, 16, 2048, false);
+    qv_wr(d, fa, QV_FN_MTU, 4000);
+    qv_wr(d, fa, QV_FN_OFFLOADS, QV_OFF_RX_CSUM | QV_OFF_TX_CSUM);
+    qv_wr(d, fa, QV_FN_RX_FILTER, QV_RXF_ALLMULTI);
+    qv_wr(d, fa, QV_FN_ITR(QV_VEC_RX), 50);
+    qv_wr(d, fa, QV_FN_MC_LO(0), 0x5e0001);
+    qv_wr(d, fa, QV_FN_MC_HI(0), 0x0101 | QV_MC_HI_VALID);
+    qv_wr(d, fa, QV_FN_INT_MASK_SET, QV_INT_TX);
+    /* VF B: a ring of 16, 15 buffers posted. */
+    qv_fn_start(d, fb);
+    qv_rx_setup(d, fb, &rb, 16, 2048, true);
+
+    /* First part of the stream, both VFs, fully taken in. */
+    bytes_b += flr_inject(d, mac_a, mac_b, 0, half);
+    for (i = 15; i < half; i++) {
+        held_b += QEMU_ALIGN_UP(flr_b_len(i), QV_BUF_CELL_SIZE);
+    }
+    /* 15 delivered, the ring is full, the other 5 wait in the device. */
+    qv_wait_stat_sum(d, (int[]){ fb }, 1, (unsigned[]){ QV_STAT_RX_PACKETS },
+                     1, 15);
+    qv_wait_stat_sum(d, (int[]){ fb }, 1,
+                     (unsigned[]){ QV_STAT_BUF_OCCUPANCY }, 1, held_b);
+    g_assert_cmpuint(qv_stat(d, fb, QV_STAT_RX_PACKETS), ==, 15);
+    qv_wait_stat_sum(d, (int[]){ fa }, 1,
+                     (unsigned[]){ QV_STAT_BUF_OCCUPANCY }, 1,
+                     (uint64_t)half * cells_a * QV_BUF_CELL_SIZE);
+    g_assert_cmpuint(qv_stat(d, fa, QV_STAT_RX_PACKETS), ==, 0);
+    /* VF A borrows all of it from the shared pool (reserve 0). */
+    g_assert_cmpuint(qtest_readl(d->qts, QV_T_PF_BAR0 +
+                                 QV_DEV_BUF_SHARED_FREE), ==,
+                     shared0 - half * cells_a * QV_BUF_CELL_SIZE);
+
+    /*
+     * Second part injected without waiting, then the FLR: its frames for
+     * VF A land before the reset (and are freed by it) or after (and are
+     * refused); VF B's must all arrive either way.
+     */
+    bytes_b += flr_inject(d, mac_a, mac_b, half, racy);
+    qv_cfg_writew(d, QV_T_PF_BUS, devfn_a, QV_CAP_EXP_OFFSET + PCI_EXP_DEVCTL,
+                  PCI_EXP_DEVCTL_BCR_FLR);
+    /* FLR cleared the command register; decode only, no bus master yet. */
+    g_assert_cmphex(qv_cfg_readw(d, QV_T_PF_BUS, devfn_a, PCI_COMMAND) &
+                    (PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER), ==, 0);
+    qv_cfg_writew(d, QV_T_PF_BUS, devfn_a, PCI_COMMAND, PCI_COMMAND_MEMORY);
+    bytes_b += flr_inject(d, mac_a, mac_b, racy, FLR_N);
+
+    /*
+     * VF B: everything, in order, byte-exact, nothing dropped; a buffer
+     * given back for every frame taken.
+     */
+    for (i = 0; i < FLR_N; i++) {
+        qv_wait_stat_sum(d, (int[]){ fb }, 1,
+                         (unsigned[]){ QV_STAT_RX_PACKETS }, 1,
+                         MIN(i + 15, FLR_N));
+        flr_frame(want, mac_b, flr_b_len(i), i);
+        len = qv_rx_take(d, &rb, got, sizeof(got), &sta, NULL, NULL);
+        if (len != flr_b_len(i)) {
+            g_test_message("frame %d: got %d bytes, id %u", i, len,
+                           len >= 16 ? lduw_be_p(got + 14) : 0xffff);
+        }
+        g_assert_cmpint(len, ==, flr_b_len(i));
+        g_assert_cmpmem(got, flr_b_len(i), want, flr_b_len(i));
+        g_assert_cmphex(sta, ==, QV_RXD_STA_DD | QV_RXD_STA_EOP);
+        qv_rx_post(d, &rb, 1);
+    }
+    /*
+     * Every frame for VF A after the reset was refused, none stored; the
+     * ones of the unsynchronised part went either way.
+     */
+    drop_a = qv_mg_stat(d, fa, QV_STAT_DROP_LINK_DOWN);
+    g_assert_cmpuint(drop_a, >=, FLR_N - racy);
+    g_assert_cmpuint(drop_a, <=, FLR_N - half);
+    g_assert_cmpint(qv_rx_take(d, &rb, got, sizeof(got), NULL, NULL, NULL),
+                    ==, -1);
+    g_assert_cmpuint(qv_stat(d, fb, QV_STAT_RX_PACKETS), ==, FLR_N);
+    g_assert_cmpuint(qv_stat(d, fb, QV_STAT_RX_BYTES), ==, bytes_b);
+    for (i = QV_STAT_DROP_RATE; i <= QV_STAT_DROP_LINK_DOWN; i++) {
+        g_assert_cmpuint(qv_stat(d, fb, i), ==, 0);
+    }
+    g_assert_cmpuint(qv_stat(d, fb, QV_STAT_BUF_OCCUPANCY), ==, 0);
+    g_assert_cmpuint(qv_rd(d, fb, QV_FN_MTU), ==, QV_MTU_DEFAULT);
+    g_assert_cmphex(qv_rd(d, fb, QV_FN_CTRL), ==,
+                    QV_CTRL_RX_EN | QV_CTRL_TX_EN);
+
+    /* VF A: nothing held, the shared pool whole again. */
+    g_assert_cmpuint(qv_stat(d, fa, QV_STAT_BUF_OCCUPANCY), ==, 0);
+    g_assert_cmpuint(qv_mg_stat(d, fa, QV_STAT_BUF_OCCUPANCY), ==, 0);
+    g_assert_cmpuint(qtest_readl(d->qts, QV_T_PF_BAR0 +
+                                 QV_DEV_BUF_SHARED_FREE), ==, shared0);
+
+    /* VF A's guest registers at reset values. */
+    g_assert_cmphex(qv_rd(d, fa, QV_FN_ID), ==, QV_ID_MAGIC);
+    g_assert_cmphex(qv_rd(d, fa, QV_FN_CTRL), ==, 0);
+    g_assert_cmphex(qv_rd(d, fa, QV_FN_STATUS) &
+                    (QV_STATUS_RX_RING_ERR | QV_STATUS_TX_RING_ERR), ==, 0);
+    g_assert_true(qv_rd(d, fa, QV_FN_STATUS) & QV_STATUS_ENABLED);
+    g_assert_cmpuint(qv_rd(d, fa, QV_FN_MTU), ==, QV_MTU_DEFAULT);
+    g_assert_cmphex(qv_rd(d, fa, QV_FN_OFFLOADS), ==, 0);
+    g_assert_cmphex(qv_rd(d, fa, QV_FN_RX_FILTER), ==, QV_RXF_BCAST);
+    g_assert_cmphex(qv_rd(d, fa, QV_FN_INT_CAUSE), ==, 0);
+    g_assert_cmphex(qv_rd(d, fa, QV_FN_INT_MASK), ==, QV_INT_ALL);
+    g_assert_cmphex(qv_rd(d, fa, QV_FN_MISC_CAUSE), ==, 0);
+    for (i = 0; i < QV_NUM_VECTORS; i++) {
+        g_assert_cmpuint(qv_rd(d, fa, QV_FN_ITR(i)), ==, 0);
+    }
+    for (i = 0; i < QV_MC_ENTRIES; i++) {
+        g_assert_cmphex(qv_rd(d, fa, QV_FN_MC_LO(i)), ==, 0);
+        g_assert_cmphex(qv_rd(d, fa, QV_FN_MC_HI(i)), ==, 0);
+    }
+    g_assert_cmphex(qv_rd(d, fa, QV_FN_RX_BASE_LO), ==, 0);
+    g_assert_cmphex(qv_rd(d, fa, QV_FN_RX_BASE_HI), ==, 0);
+    g_assert_cmpuint(qv_rd(d, fa, QV_FN_RX_SIZE), ==, 0);
+    g_assert_cmpuint(qv_rd(d, fa, QV_FN_RX_HEAD), ==, 0);
+    g_assert_cmpuint(qv_rd(d, fa, QV_FN_RX_TAIL), ==, 0);
+    g_assert_cmpuint(qv_rd(d, fa, QV_FN_RX_BUF_SIZE), ==, 2048);
+    g_assert_cmphex(qv_rd(d, fa, QV_FN_TX_BASE_LO), ==, 0);
+    g_assert_cmpuint(qv_rd(d, fa, QV_FN_TX_SIZE), ==, 0);
+    g_assert_cmpuint(qv_rd(d, fa, QV_FN_TX_HEAD), ==, 0);
+    g_assert_cmpuint(qv_rd(d, fa, QV_FN_TX_TAIL), ==, 0);
+    for (i = 0; i < QV_NUM_STATS; i++) {
+        if (i != QV_STAT_DROP_LINK_DOWN) {
+            g_assert_cmpuint(qv_stat(d, fa, i), ==, 0);
+        }
+    }
+    /* MSI-X went back to disabled with the rest of config space. */
+    g_assert_false(qv_cfg_readw(d, QV_T_PF_BUS, devfn_a,
+                                QV_CAP_MSIX_OFFSET + PCI_MSIX_FLAGS) &
+                   PCI_MSIX_FLAGS_ENABLE);
+
+    /* PF-owned configuration kept. */
+    qv_fn_mac(d, fa, got);
+    g_assert_cmpmem(got, 6, mac_a, 6);
+    g_assert_cmphex(qv_mg_rd(d, fa, QV_MG_MAC_LO), ==, ldl_le_p(mac_a));
+    g_assert_cmphex(qv_mg_rd(d, fa, QV_MG_MAC_HI), ==, lduw_le_p(mac_a + 4));
+    g_assert_cmpuint(qv_mg_rd(d, fa, QV_MG_BUF_RESERVE), ==, 0);
+    g_assert_cmpuint(qv_mg_rd(d, fa, QV_MG_BUF_ALPHA), ==, 2 * QV_ALPHA_ONE);
+    g_assert_cmpuint(qv_mg_rd(d, fa, QV_MG_PRIO), ==, 3);
+    g_assert_cmpuint(qv_mg_rd(d, fa, QV_MG_WEIGHT), ==, 7);
+    g_assert_cmpuint(qv_mg_rd(d, fa, QV_MG_TX_MAX_RATE), ==, 900);
+    g_assert_cmpuint(qv_mg_rd(d, fa, QV_MG_TX_MIN_RATE), ==, 100);
+    g_assert_cmphex(qv_mg_rd(d, fa, QV_MG_FLAGS), ==,
+                    QV_MGF_TRUST | QV_MGF_SPOOFCHK);
+
+    /* Re-enabled by its driver, VF A works again with its kept MAC. */
+    qv_cfg_writew(d, QV_T_PF_BUS, devfn_a, PCI_COMMAND,
+                  PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER);
+    qv_msix_setup(d, fa);
+    qv_fn_start(d, fa);
+    qv_rx_setup(d, fa, &ra, 16, 2048, true);
+    flr_frame(want, mac_a, 300, 0xabcd);
+    qv_inject(d, want, 300);
+    qv_wait_stat_sum(d, (int[]){ fa }, 1, (unsigned[]){ QV_STAT_RX_PACKETS },
+                     1, 1);
+    g_assert_cmpint(qv_rx_take(d, &ra, got, sizeof(got), NULL, NULL, NULL),
+                    ==, 300);
+    g_assert_cmpmem(got, 300, want, 300);
+    g_assert_true(qv_irq_fired(d, fa, QV_VEC_RX));
+    g_assert_cmpuint(qv_stat(d, fa, QV_STAT_BUF_OCCUPANCY), ==, 0);
+    g_assert_cmpuint(qtest_readl(d->qts, QV_T_PF_BAR0 +
+                                 QV_DEV_BUF_SHARED_FREE), ==, shared0);
+    /* And VF B was never disturbed. */
+    g_assert_cmpuint(qv_stat(d, fb, QV_STAT_RX_PACKETS), ==, FLR_N);
+    g_assert_false(qv_irq_fired(d, fb, QV_VEC_MISC));
+    qv_stop(d);
+}
+
 static void test_bad_register_values(void)
 {
     QvDev *d = qv_start(NULL, NULL);
@@ -252,6 +504,8 @@ int main(int argc, char **argv)
                         GUINT_TO_POINTER(128), test_enable_disable);
     qtest_add_func("/qosvnic/sriov/max-vfs-refused", test_max_vfs_refused);
     qtest_add_func("/qosvnic/sriov/vf-flr", test_vf_flr_resets_function);
+    qtest_add_func("/qosvnic/sriov/vf-flr-under-traffic",
+                   test_vf_flr_under_traffic);
     qtest_add_func("/qosvnic/sriov/bad-register-values",
                    test_bad_register_values);
     return g_test_run();
