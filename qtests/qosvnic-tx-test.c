@@ -637,6 +637,185 @@ static void test_tx_bad_rings(void)
     qv_stop(d);
 }
 
+/*
+ * Modelled line rate (line-rate=10: 10 Mbit/s = 1 byte per 800 ns of
+ * virtual time) shared by all transmitters. The wire bucket is 128 KiB
+ * deep (QV_TX_BURST, 131072 bytes) and starts full when the engine first
+ * runs, at virtual time T0; frames of 1000 bytes leave while it holds
+ * 1000 bytes of tokens. So 131 frames leave at T0 (72 bytes of tokens
+ * left), and by T0 + t the wire has earned 72 + t / 800 more bytes:
+ * WIRE_FRAMES(t) = (72 + t / 800) / 1000 = (57600 + t) / 800000 frames
+ * after the burst (exact: the bucket keeps fractions, a frame leaves at
+ * the ns its tokens are complete, and 72 + t / 800 is never a multiple of
+ * 1000 at the 10 ms steps used here).
+ */
+#define LR_MBPS         10
+#define LR_FLEN         1000
+#define LR_BURST        131
+#define LR_STEP_NS      (10 * 1000 * 1000)
+#define LR_NFR          300             /* per VF: backlogged throughout */
+
+static uint64_t wire_frames(int64_t t_ns)
+{
+    return (57600 + t_ns) / 800000;
+}
+
+/* Drains the socket; counts frames by their source (VF 1 or VF 2). */
+static void wire_count(QvDev *d, const uint8_t *mac1, const uint8_t *mac2,
+                       uint64_t n[3])
+{
+    uint8_t got[2048];
+    ssize_t len;
+
+    n[1] = n[2] = 0;
+    while ((len = qv_wire_recv(d, got, sizeof(got), 100)) >= 0) {
+        g_assert_cmpint(len, ==, LR_FLEN);
+        if (!memcmp(got + 6, mac1, 6)) {
+            n[1]++;
+        } else {
+            g_assert_cmpmem(got + 6, 6, mac2, 6);
+            n[2]++;
+        }
+    }
+}
+
+static uint64_t tx_pkts(QvDev *d, int fn)
+{
+    return qv_stat(d, fn, QV_STAT_TX_PACKETS);
+}
+
+/*
+ * Two VFs, each with LR_NFR frames for the wire queued back to back (the
+ * engine runs between the doorbells): the initial burst leaves, shared
+ * round robin.
+ */
+static QvDev *line_rate_start(QvRing *tx, uint8_t *mac1, uint8_t *mac2)
+{
+    g_autofree char *opts = g_strdup_printf("line-rate=%d", LR_MBPS);
+    QvDev *d = tx_start(opts, 2, tx, 512);
+    uint8_t f1[LR_FLEN], f2[LR_FLEN];
+    uint64_t n[3];
+    int i;
+
+    g_assert_cmpuint(qtest_readl(d->qts, QV_T_PF_BAR0 + QV_DEV_LINE_RATE),
+                     ==, LR_MBPS);
+    qv_fn_mac(d, 1, mac1);
+    qv_fn_mac(d, 2, mac2);
+    qv_frame(f1, ext_mac, mac1, 0x88b5, LR_FLEN);
+    qv_frame(f2, ext_mac, mac2, 0x88b5, LR_FLEN);
+    for (i = 0; i < LR_NFR; i++) {
+        qv_tx_send(d, &tx[1], f1, LR_FLEN, 0, 0, 0);
+        qv_tx_send(d, &tx[2], f2, LR_FLEN, 0, 0, 0);
+    }
+    qv_sync(d);
+    wire_count(d, mac1, mac2, n);
+    g_assert_cmpuint(n[1] + n[2], ==, LR_BURST);
+    g_assert_cmpuint(tx_pkts(d, 1), ==, n[1]);
+    g_assert_cmpuint(tx_pkts(d, 2), ==, n[2]);
+    g_assert_cmpint(labs((long)n[1] - (long)n[2]), <=, 1);
+    /* The line rate is not the per-VF shaper. */
+    g_assert_cmpuint(qv_stat(d, 1, QV_STAT_TX_THROTTLED), ==, 0);
+    g_assert_cmpuint(qv_stat(d, 2, QV_STAT_TX_THROTTLED), ==, 0);
+    return d;
+}
+
+/*
+ * Both VFs together get exactly the wire budget in every 10 ms step,
+ * split round robin (one frame each per turn, so never more than one
+ * apart); the rest waits in their rings.
+ */
+static void test_tx_line_rate(void)
+{
+    QvRing tx[3];
+    uint8_t mac1[6], mac2[6];
+    QvDev *d = line_rate_start(tx, mac1, mac2);
+    uint64_t n[3], sum1 = tx_pkts(d, 1), sum2 = tx_pkts(d, 2);
+    int s;
+
+    for (s = 1; s <= 10; s++) {
+        uint64_t want = wire_frames((int64_t)s * LR_STEP_NS) -
+                        wire_frames((int64_t)(s - 1) * LR_STEP_NS);
+
+        qv_step(d, LR_STEP_NS);
+        wire_count(d, mac1, mac2, n);
+        g_assert_cmpuint(n[1] + n[2], ==, want);
+        sum1 += n[1];
+        sum2 += n[2];
+        g_assert_cmpuint(tx_pkts(d, 1), ==, sum1);
+        g_assert_cmpuint(tx_pkts(d, 2), ==, sum2);
+        g_assert_cmpint(labs((long)sum1 - (long)sum2), <=, 1);
+    }
+    /* 100 ms: 131 + (57600 + 10^8) / 800000 = 131 + 125 frames. */
+    g_assert_cmpuint(sum1 + sum2, ==, LR_BURST + 125);
+    g_assert_cmpuint(qv_rd(d, 1, QV_FN_TX_HEAD), ==, sum1);
+    g_assert_cmpuint(qv_rd(d, 2, QV_FN_TX_HEAD), ==, sum2);
+    g_assert_cmphex(qv_tx_status(d, &tx[1], sum1), ==, 0);
+    g_assert_cmphex(qv_tx_status(d, &tx[2], sum2), ==, 0);
+    qv_stop(d);
+}
+
+/*
+ * Minimum share under the line rate. After the burst and 100 ms of round
+ * robin (as above), VF 2 gets QV_MG_TX_MIN_RATE = 6 Mbit/s (750 bytes per
+ * ms) at Ts. The wire is then in the same phase as after the burst (72
+ * bytes of tokens at Ts), so frame j (j >= 1) leaves at
+ * t_j = Ts + 742.4 us + 800 us * (j - 1), and by Ts + t,
+ * D = wire_frames(t) frames have left in all, exactly as before.
+ *
+ * VF 2's meter starts at the engine's first pick after the write: the
+ * kick at Ts finds the wire busy and returns before picking, so that is
+ * t_1, with credit 0. Before the pick at t_j its credit is
+ * 600 * (j - 1) - 1000 * n2 bytes (750 bytes/ms * 0.8 ms per departure,
+ * 1000 per frame it sent); positive credit puts it first, otherwise
+ * round robin decides. Positive credit means n2 < 0.6 * (j - 1), so after
+ * each departure n2 >= ceil(0.6 * (j - 1)), and it can be one more only
+ * where round robin gave it a frame at credit exactly 0. After D
+ * departures VF 2 has
+ *   ceil(3 * (D - 1) / 5) <= n2 <= ceil(3 * (D - 1) / 5) + 1
+ * frames; at 100 ms (D = 125): 75 or 76, at least its guaranteed
+ * 6 Mbit/s * 100 ms = 75000 bytes = 75 frames, where round robin alone
+ * gave it 62 or 63. VF 1 gets the rest, D - n2, and the sum is exact.
+ */
+static void test_tx_min_share(void)
+{
+    QvRing tx[3];
+    uint8_t mac1[6], mac2[6];
+    QvDev *d = line_rate_start(tx, mac1, mac2);
+    uint64_t n[3], base1, base2, got1 = 0, got2 = 0;
+    int s;
+
+    qv_step(d, 10 * LR_STEP_NS);
+    wire_count(d, mac1, mac2, n);
+    base1 = tx_pkts(d, 1);
+    base2 = tx_pkts(d, 2);
+    g_assert_cmpuint(base1 + base2, ==, LR_BURST + 125);
+    g_assert_cmpint(labs((long)base1 - (long)base2), <=, 1);
+
+    qv_mg_wr(d, 2, QV_MG_TX_MIN_RATE, 6);
+    qv_sync(d);
+    g_assert_cmpuint(tx_pkts(d, 1) + tx_pkts(d, 2), ==, base1 + base2);
+
+    for (s = 1; s <= 10; s++) {
+        uint64_t dep = wire_frames((int64_t)s * LR_STEP_NS);
+        uint64_t lo = dep ? (3 * (dep - 1) + 4) / 5 : 0;
+
+        qv_step(d, LR_STEP_NS);
+        wire_count(d, mac1, mac2, n);
+        got1 += n[1];
+        got2 += n[2];
+        g_assert_cmpuint(tx_pkts(d, 1) - base1, ==, got1);
+        g_assert_cmpuint(tx_pkts(d, 2) - base2, ==, got2);
+        g_assert_cmpuint(got1 + got2, ==, dep);
+        g_assert_cmpuint(got2, >=, lo);
+        g_assert_cmpuint(got2, <=, lo + 1);
+    }
+    /* 100 ms: the guarantee, 75 frames, is met; VF 1 keeps the rest. */
+    g_assert_cmpuint(got1 + got2, ==, 125);
+    g_assert_cmpuint(got2, >=, 75);
+    g_assert_cmpuint(got1, >=, 49);
+    qv_stop(d);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -648,6 +827,8 @@ int main(int argc, char **argv)
     qtest_add_func("/qosvnic/tx/spoof", test_tx_spoof);
     qtest_add_func("/qosvnic/tx/rate", test_tx_rate);
     qtest_add_func("/qosvnic/tx/rate-isolation", test_tx_rate_isolation);
+    qtest_add_func("/qosvnic/tx/line-rate", test_tx_line_rate);
+    qtest_add_func("/qosvnic/tx/min-share", test_tx_min_share);
     qtest_add_func("/qosvnic/tx/veb", test_tx_veb);
     qtest_add_func("/qosvnic/tx/bad-rings", test_tx_bad_rings);
     return g_test_run();
