@@ -5,7 +5,8 @@
 # Suites, in order:
 #   qtest      each qtests/qosvnic-*-test binary (TAP: one result per case)
 #   style      QEMU checkpatch on the device and qtest sources, kernel
-#              checkpatch --strict on the driver
+#              checkpatch --strict on the driver, and a W=1 build of the
+#              driver against bookworm's and bookworm-backports' kernels
 #   guest      scripts/tests/*.sh, which boot guests (TCG unless hardware KVM)
 #              and print "PASS: name" / "FAIL: name" / "SKIP: name" lines
 #
@@ -77,6 +78,8 @@ fi
 if want style; then
     step "style: checkpatch"
     run_counted checkpatch "$here/checkpatch-all.sh"
+    step "style: the driver builds against both kernels"
+    run_counted build-driver "$here/build-driver.sh" --check
 fi
 
 if want guest; then
