@@ -89,8 +89,15 @@ gen_xml() { # initrd serial append vfs
     local initrd=${1:-$guest/initrd.img} serial=$2 append=$3 vfs=$4
     [ -x "$qemu" ] || die "$qemu missing: run scripts/build-qemu.sh"
     [ -f "$guest/vmlinuz" ] || die "no guest in $guest: run scripts/build-guest.sh"
+    # Hardware KVM where lib.sh would use it (QOSVNIC_ACCEL forces),
+    # TCG otherwise: the same rule as every other script that boots.
+    local dtype=qemu cpumode=maximum
+    case "$(qosvnic_accel_args)" in
+        *kvm*) dtype=kvm cpumode=host-passthrough ;;
+    esac
     # A locally administered MAC that does not change between runs.
     sed -e "s|@NAME@|$dom|; s|@QEMU@|$qemu|; s|@KERNEL@|$guest/vmlinuz|" \
+        -e "s|@DOMTYPE@|$dtype|; s|@CPUMODE@|$cpumode|" \
         -e "s|@INITRD@|$initrd|; s|@SERIAL@|$serial|; s|@TAP@|$tap|" \
         -e "s|@CMDLINE@|console=ttyS0 panic=-1 quiet loglevel=4$append|" \
         -e "s|@MAC@|52:54:00:79:00:02|; s|@VFS@|$vfs|" \
