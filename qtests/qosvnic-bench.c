@@ -96,27 +96,6 @@ static unsigned env_uint(const char *name, unsigned dflt)
     return v && *v ? (unsigned)g_ascii_strtoull(v, NULL, 0) : dflt;
 }
 
-static uint16_t csum_fold(uint32_t sum)
-{
-    while (sum >> 16) {
-        sum = (sum & 0xffff) + (sum >> 16);
-    }
-    return ~sum & 0xffff;
-}
-
-static uint32_t csum_add(uint32_t sum, const uint8_t *p, size_t n)
-{
-    size_t i;
-
-    for (i = 0; i + 1 < n; i += 2) {
-        sum += lduw_be_p(p + i);
-    }
-    if (n & 1) {
-        sum += p[n - 1] << 8;
-    }
-    return sum;
-}
-
 /* IPv4/UDP frame of @len bytes (>= 42) with valid checksums. */
 static void build_frame(uint8_t *f, const uint8_t *dst, unsigned len,
                         uint32_t seq)
@@ -135,7 +114,7 @@ static void build_frame(uint8_t *f, const uint8_t *dst, unsigned len,
     ip[9] = 17;
     stl_be_p(ip + 12, 0x0a000001);
     stl_be_p(ip + 16, 0x0a000002);
-    stw_be_p(ip + 10, csum_fold(csum_add(0, ip, 20)));
+    stw_be_p(ip + 10, ~qv_csum_fold(qv_csum_add(0, ip, 20)) & 0xffff);
     stw_be_p(udp, 4000);
     stw_be_p(udp + 2, 5000);
     stw_be_p(udp + 4, ulen);
@@ -144,8 +123,8 @@ static void build_frame(uint8_t *f, const uint8_t *dst, unsigned len,
     for (i = 12; i < ulen; i++) {
         udp[i] = i & 0xff;
     }
-    sum = csum_add(0, ip + 12, 8) + 17 + ulen;
-    sum = csum_fold(csum_add(sum, udp, ulen));
+    sum = qv_csum_add(0, ip + 12, 8) + 17 + ulen;
+    sum = ~qv_csum_fold(qv_csum_add(sum, udp, ulen)) & 0xffff;
     stw_be_p(udp + 6, sum ? sum : 0xffff);
 }
 

@@ -531,6 +531,27 @@ ssize_t qv_wire_recv(QvDev *d, void *buf, size_t size, int timeout_ms)
     return len;
 }
 
+uint32_t qv_csum_add(uint32_t sum, const uint8_t *p, size_t len)
+{
+    size_t i;
+
+    for (i = 0; i + 1 < len; i += 2) {
+        sum += lduw_be_p(p + i);
+    }
+    if (len & 1) {
+        sum += p[len - 1] << 8;
+    }
+    return sum;
+}
+
+uint16_t qv_csum_fold(uint32_t sum)
+{
+    while (sum >> 16) {
+        sum = (sum & 0xffff) + (sum >> 16);
+    }
+    return sum;
+}
+
 size_t qv_frame(uint8_t *buf, const uint8_t dst[6], const uint8_t src[6],
                 uint16_t ethertype, size_t len)
 {

@@ -154,6 +154,13 @@ void qv_wait_stat_sum(QvDev *d, const int *fns, int nfn, const unsigned *idx,
 /* Advance virtual time. */
 void qv_step(QvDev *d, int64_t ns);
 
+/*
+ * Internet checksum: qv_csum_add sums 16-bit big-endian words (an odd last
+ * byte is padded), qv_csum_fold folds the carries; neither complements.
+ */
+uint32_t qv_csum_add(uint32_t sum, const uint8_t *p, size_t len);
+uint16_t qv_csum_fold(uint32_t sum);
+
 extern const uint8_t qv_bcast[6];
 
 #endif

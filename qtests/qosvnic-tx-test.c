@@ -14,32 +14,10 @@
 
 static const uint8_t ext_mac[6] = { 0x52, 0x54, 0x00, 0xaa, 0xbb, 0xcc };
 
-/* Internet checksum over a buffer, folded (not complemented). */
-static uint32_t csum_add(uint32_t sum, const uint8_t *p, size_t len)
-{
-    size_t i;
-
-    for (i = 0; i + 1 < len; i += 2) {
-        sum += lduw_be_p(p + i);
-    }
-    if (len & 1) {
-        sum += p[len - 1] << 8;
-    }
-    return sum;
-}
-
-static uint16_t csum_fold(uint32_t sum)
-{
-    while (sum >> 16) {
-        sum = (sum & 0xffff) + (sum >> 16);
-    }
-    return sum;
-}
-
 /* True if the IPv4 header checksum of the frame at @l3 is right. */
 static bool ip4_csum_ok(const uint8_t *l3)
 {
-    return csum_fold(csum_add(0, l3, (l3[0] & 0xf) * 4)) == 0xffff;
+    return qv_csum_fold(qv_csum_add(0, l3, (l3[0] & 0xf) * 4)) == 0xffff;
 }
 
 /* True if the TCP checksum of the IPv4 packet at @l3 is right. */
@@ -49,10 +27,10 @@ static bool tcp4_csum_ok(const uint8_t *l3)
     unsigned tot = lduw_be_p(l3 + 2);
     uint32_t sum = 0;
 
-    sum = csum_add(sum, l3 + 12, 8);            /* source, destination */
+    sum = qv_csum_add(sum, l3 + 12, 8);            /* source, destination */
     sum += 6 + (tot - ihl);                     /* protocol, TCP length */
-    sum = csum_add(sum, l3 + ihl, tot - ihl);
-    return csum_fold(sum) == 0xffff;
+    sum = qv_csum_add(sum, l3 + ihl, tot - ihl);
+    return qv_csum_fold(sum) == 0xffff;
 }
 
 /*
@@ -76,7 +54,7 @@ static size_t tcp4_frame(uint8_t *buf, const uint8_t dst[6],
     ip[9] = 6;
     stl_be_p(ip + 12, 0x0a000001);
     stl_be_p(ip + 16, 0x0a000002);
-    stw_be_p(ip + 10, ~csum_fold(csum_add(0, ip, 20)) & 0xffff);
+    stw_be_p(ip + 10, ~qv_csum_fold(qv_csum_add(0, ip, 20)) & 0xffff);
     memset(tcp, 0, 20);
     stw_be_p(tcp, 40000);
     stw_be_p(tcp + 2, 80);
