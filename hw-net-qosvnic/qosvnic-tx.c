@@ -275,6 +275,36 @@ static void qosvnic_tx_out(void *opaque, const struct iovec *iov, int iovcnt,
 }
 
 /*
+ * The frame's length without Ethernet padding. Drivers pad short frames to
+ * 60 bytes, and NetTxPkt takes everything after the headers as L4 payload,
+ * so with checksum offload the padding would enter the checksum and the
+ * pseudo header's length (a padded UDP datagram or TCP ACK would leave
+ * with a wrong checksum). Hardware checksums by the IP length; so do we.
+ */
+static size_t qosvnic_tx_unpadded_len(const uint8_t *frame, size_t len)
+{
+    size_t l3 = ETH_HLEN, end;
+    uint16_t proto = lduw_be_p(frame + 12);
+
+    if (proto == ETH_P_VLAN && len >= ETH_HLEN + 4) {
+        proto = lduw_be_p(frame + 16);
+        l3 += 4;
+    }
+    if (proto == ETH_P_IP && len >= l3 + 20) {
+        end = l3 + lduw_be_p(frame + l3 + 2);
+        return end >= l3 + 20 && end < len ? end : len;
+    }
+    if (proto == ETH_P_IPV6 && len >= l3 + 40) {
+        uint16_t plen = lduw_be_p(frame + l3 + 4);
+
+        /* Payload length 0 is a jumbogram: leave it alone. */
+        end = l3 + 40 + plen;
+        return plen && end < len ? end : len;
+    }
+    return len;
+}
+
+/*
  * Anti-spoofing and port VLAN. Returns false if the frame must be dropped
  * as spoofed; sets *@tci to the tag to insert (-1 for none).
  */
@@ -408,6 +438,9 @@ static QvTxResult qosvnic_tx_one(QosvnicState *s, QvFunc *f, int64_t now)
     }
 
     /* Offloads, in NetTxPkt over the copied frame. */
+    if (cmd & (QV_TXD_CSUM | QV_TXD_TSO)) {
+        len = qosvnic_tx_unpadded_len(s->tx_frame, len);
+    }
     net_tx_pkt_reset(pkt, qosvnic_tx_frag_noop, NULL);
     net_tx_pkt_add_raw_fragment(pkt, s->tx_frame, len);
     parsed = net_tx_pkt_parse(pkt);

@@ -180,6 +180,30 @@ static void test_tx_csum(void)
 }
 
 /*
+ * A pure ACK (54 bytes) padded to 60 by the driver, as Linux drivers do:
+ * the checksum covers the TCP segment, not the Ethernet padding, and the
+ * padding does not leave.
+ */
+static void test_tx_csum_padded(void)
+{
+    QvRing tx[2];
+    QvDev *d = tx_start(NULL, 1, tx, 16);
+    uint8_t mac[6], frame[60], got[2048];
+    size_t len;
+
+    qv_fn_mac(d, 1, mac);
+    len = tcp4_frame(frame, ext_mac, mac, 0);
+    g_assert_cmpuint(len, ==, 54);
+    memset(frame + len, 0xa5, sizeof(frame) - len);
+    qv_tx_send(d, &tx[1], frame, sizeof(frame), QV_TXD_CSUM, 0, 0);
+
+    g_assert_cmpint(qv_wire_recv(d, got, sizeof(got), 5000), ==, len);
+    g_assert_true(tcp4_csum_ok(got + 14));
+    g_assert_cmphex(qv_tx_status(d, &tx[1], 0), ==, QV_TXD_STA_DD);
+    qv_stop(d);
+}
+
+/*
  * TSO: a 10 KiB TCP payload with mss 1000 to a backend without vnet
  * headers leaves as 11 segments with their own lengths, IDs, sequence
  * numbers and checksums; PSH only on the last.
@@ -800,6 +824,7 @@ int main(int argc, char **argv)
     qtest_add_func("/qosvnic/tx/basic", test_tx_basic);
     qtest_add_func("/qosvnic/tx/multi-desc", test_tx_multi_desc);
     qtest_add_func("/qosvnic/tx/csum", test_tx_csum);
+    qtest_add_func("/qosvnic/tx/csum-padded", test_tx_csum_padded);
     qtest_add_func("/qosvnic/tx/tso", test_tx_tso);
     qtest_add_func("/qosvnic/tx/vlan", test_tx_vlan);
     qtest_add_func("/qosvnic/tx/spoof", test_tx_spoof);
