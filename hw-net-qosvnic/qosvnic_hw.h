@@ -322,6 +322,7 @@
 #define QV_TXD_MSS              12
 #define QV_TXD_VLAN             14
 #define QV_TXD_EOP              (1u << 0)
+/* CSUM/TSO checksum by the IP length: Ethernet padding is dropped. */
 #define QV_TXD_CSUM             (1u << 1)       /* fill in L4 checksum */
 #define QV_TXD_TSO              (1u << 2)       /* segment at mss */
 #define QV_TXD_VLAN_INS         (1u << 3)       /* insert vlan tag */
