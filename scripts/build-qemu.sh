@@ -85,14 +85,26 @@ qt=("$QOSVNIC_ROOT"/qtests/*.[ch])
 mkdir -p "$src/tests/qtest/qosvnic"
 rsync -c "$QOSVNIC_ROOT/qtests/meson.build" "$src/tests/qtest/qosvnic/meson.build"
 
+# Debian's python3, not a pyenv one: meson and pycotap are apt packages.
+# virtfs (9p, with glibc's xattr calls as "attr") lets the nested set-up
+# (scripts/vms.sh) show the host's files read-only to the outer guest, so
+# that it runs libvirt and this QEMU without an image of its own.
+# vhost-net and vfio are what users of the KVM path expect to have.
+config_args=(--python=/usr/bin/python3 --target-list=x86_64-softmmu
+    --without-default-features --enable-kvm --enable-tcg --enable-slirp
+    --enable-attr --enable-virtfs --enable-vhost-net --enable-vhost-kernel
+    --disable-docs --disable-install-blobs --disable-werror
+    --enable-trace-backends=log)
+config_key=$(printf '%s\n' "${config_args[@]}" | sha256sum | cut -c1-12)
+if [ -f "$build/build.ninja" ] && [ "$(cat "$build/.qosvnic-config" 2>/dev/null)" != "$config_key" ]; then
+    step "QEMU configure options changed: reconfiguring from scratch"
+    rm -rf "$build"
+fi
 if [ ! -f "$build/build.ninja" ]; then
-    # Debian's python3, not a pyenv one: meson and pycotap are apt packages.
-    step "configuring QEMU $upver (x86_64-softmmu, KVM+TCG, slirp)"
+    step "configuring QEMU $upver (x86_64-softmmu, KVM+TCG, slirp, 9p)"
     mkdir -p "$build"
-    (cd "$build" && ../configure --python=/usr/bin/python3 --target-list=x86_64-softmmu \
-        --without-default-features --enable-kvm --enable-tcg --enable-slirp \
-        --disable-docs --disable-install-blobs --disable-werror \
-        --enable-trace-backends=log >&2) || die "QEMU configure failed (see output above)"
+    (cd "$build" && ../configure "${config_args[@]}" >&2) || die "QEMU configure failed (see output above)"
+    echo "$config_key" > "$build/.qosvnic-config"
 fi
 
 # QEMU looks for firmware in <build>/qemu-bundle/usr/local/share/qemu.
