@@ -45,6 +45,11 @@ guest_modules=(
     ifb veth bridge 8021q
     # NICs used for comparisons (run-guest.sh --nic igb|virtio)
     igb igbvf virtio_pci virtio_net
+    # the outer guest of nested set-ups (scripts/vms.sh): KVM for the
+    # tenant VMs, vfio to give them VFs, 9p to see the host's files, tap
+    # and vhost for the bridged (software QoS) baseline
+    kvm_amd kvm_intel vfio-pci vfio_iommu_type1 9p 9pnet_virtio overlay
+    tun vhost_net
 )
 # Userland copied from the host with its shared libraries.
 # bash is /bin/sh: Debian's busybox-static ash runs its own applets before
@@ -287,6 +292,8 @@ done
 echo "qosvnic guest" > "$stage/srv/www/index.html"
 install -m 0755 "$here/guest/init" "$stage/init"
 install -m 0644 "$here/guest/qv-lib.sh" "$stage/lib/qv-lib.sh"
+install -m 0755 "$here/guest/qv-agent-loop.sh" "$stage/lib/qv-agent-loop.sh"
+install -m 0755 "$here/guest/qv-rpc.sh" "$stage/lib/qv-rpc.sh"
 
 # ---------------------------------------------------------------- pack
 step "packing the initramfs (cpio, zstd)"

@@ -26,31 +26,12 @@
 
 QV_AGENT_PORT=${QV_AGENT_PORT:-7399}
 
-# The guest side: appended to the set-up script.
+# The guest side: appended to the set-up script (the loop is in the image:
+# scripts/guest/qv-agent-loop.sh).
 agent_guest_loop() {
-    cat <<'GUEST'
-
-# ---- command loop on ttyS1 (scripts/qv-agent.sh) ----
-ctl=/dev/ttyS1
-if [ ! -c "$ctl" ]; then echo "agent: no $ctl"; echo QVN-READY; exit 1; fi
-stty -F "$ctl" raw -echo 2>/dev/null
-exec 3<>"$ctl"
-echo QVN-READY
-while IFS= read -r line <&3; do
-    line=${line%$'\r'}
-    [ -n "$line" ] || continue
-    [ "$line" = QVRPC-QUIT ] && break
-    printf '%s' "$line" | base64 -d > /tmp/qvrpc.sh 2>/dev/null
-    bash /tmp/qvrpc.sh < /dev/null > /tmp/qvrpc.out 2>&1
-    rc=$?
-    cat /tmp/qvrpc.out >&3
-    # The end marker must start a line of its own.
-    [ -z "$(tail -c 1 /tmp/qvrpc.out)" ] || echo >&3
-    printf 'QVRPC-END %s\n' "$rc" >&3
-done
-exec 3>&-
-exit 0
-GUEST
+    printf '\n# ---- command loop on ttyS1 (scripts/guest/qv-agent-loop.sh) ----\n'
+    # The loop prints QVN-READY itself (/init waits for that string here).
+    printf 'exec /lib/qv-agent-loop.sh /dev/ttyS1  # prints QVN-READY\n'
 }
 
 # Host side (inside the namespace, fd 5 connected).

@@ -24,6 +24,12 @@
 #   --qmp SOCKET              QMP server on a unix socket
 #   --timeout SEC             kill QEMU after SEC seconds (default: 900 with
 #                             --test or --host-cmd, none for a shell); exit 124
+#   --mem SIZE, --smp N       guest memory (default 1G) and vCPUs (default 2)
+#   --iommu                   an emulated Intel IOMMU with interrupt remapping
+#                             in front of the NIC (the guest then needs
+#                             intel_iommu=on): what VFIO in the guest needs
+#   --hostfs                  the host's root file system, read-only, as 9p
+#                             tag "hostroot" (scripts/vms.sh mounts it)
 # Environment: QOSVNIC_QEMU (QEMU binary), QOSVNIC_ACCEL (kvm|tcg),
 #   QOSVNIC_GUEST (directory with vmlinuz and initrd.img).
 # The guest console is on stdio; interactively Ctrl-A X quits QEMU.
@@ -33,7 +39,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 . "$here/lib.sh"
 
 nic=qosvnic vfs=8 devargs='' test='' hostcmd='' append='' gip=auto,10.77.0.2/24
-log='' quiet=0 shell=0 qmp='' timeout_s=''
+log='' quiet=0 shell=0 qmp='' timeout_s='' mem=1G smp=2 iommu=0 hostfs=0
 extra=()
 while [ $# -gt 0 ]; do
     case "$1" in
@@ -49,6 +55,10 @@ while [ $# -gt 0 ]; do
         --shell) shell=1 ;;
         --qmp) qmp=$2; shift ;;
         --timeout) timeout_s=$2; shift ;;
+        --mem) mem=$2; shift ;;
+        --smp) smp=$2; shift ;;
+        --iommu) iommu=1 ;;
+        --hostfs) hostfs=1 ;;
         --) shift; extra=("$@"); break ;;
         -h|--help) sed -n '2,/^set -e/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
         *) die "unknown option $1 (see --help)" ;;
@@ -137,12 +147,24 @@ cmdline="$cmdline$append"
 consolelog=${log:-$work/console.log}
 : > "$consolelog"
 read -r -a accel <<< "$(qosvnic_accel_args)"
+machine=q35
 # shellcheck disable=SC2054  # commas are QEMU's
-args=(-M q35 "${accel[@]}" -smp 2 -m 1G -no-reboot
+args=(-smp "$smp" -m "$mem" -no-reboot
       -kernel "$guest/vmlinuz" -initrd "$initrd" -append "$cmdline"
       -nodefaults -display none -vga none
       -chardev "stdio,id=con,mux=on,signal=off,logfile=$consolelog"
-      -serial chardev:con -mon chardev=con,mode=readline
+      -serial chardev:con -mon chardev=con,mode=readline)
+if [ "$iommu" = 1 ]; then
+    # Before any PCI device, so that they all sit behind it. Under KVM,
+    # interrupt remapping needs the split irqchip.
+    [ "${accel[1]}" != kvm ] || machine=q35,kernel-irqchip=split
+    args+=(-device intel-iommu,intremap=on)
+fi
+if [ "$hostfs" = 1 ]; then
+    # multidevs=remap: the host's / spans several file systems.
+    args+=(-virtfs local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap)
+fi
+args=(-M "$machine" "${accel[@]}" "${args[@]}"
       -device pcie-root-port,id=rp0,slot=1,chassis=1
       -device "$nicdev"
       -netdev tap,id=n0,ifname=qvtap0,script=no,downscript=no,vnet_hdr=on)
