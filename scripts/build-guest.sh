@@ -54,7 +54,7 @@ guest_modules=(
 # Userland copied from the host with its shared libraries.
 # bash is /bin/sh: Debian's busybox-static ash runs its own applets before
 # PATH (FEATURE_SH_STANDALONE), which would hide the real ip and tc.
-guest_bins=(bash ip tc devlink bridge ethtool iperf3 httperf lspci)
+guest_bins=(bash ip tc devlink bridge ethtool iperf3 httperf lspci setpci)
 # Host packages whose contents go into the image (their versions are inputs).
 image_pkgs=(bash busybox-static iproute2 ethtool iperf3 httperf pciutils libc6 kmod)
 

@@ -3,9 +3,10 @@
 # mode, daemons started by hand: no systemd needed).
 #
 # Usage: scripts/libvirt.sh COMMAND [options]
-#   start          install libvirt from apt if missing (libvirt-daemon,
+#   install        install libvirt from apt if missing (libvirt-daemon,
 #                  libvirt-daemon-driver-qemu, libvirt-clients; NOT
-#                  libvirt-daemon-system), prepare what that package would
+#                  libvirt-daemon-system)
+#   start          install, prepare what libvirt-daemon-system would
 #                  (libvirt-qemu user, /var/log/libvirt, QEMU as root), start
 #                  virtlogd and libvirtd unless they run
 #   define [--initrd FILE] [--serial FILE] [--append ARGS] [--vfs N]
@@ -45,7 +46,7 @@ running() { # pidfile: the daemon in it is alive
     [ -f "$1" ] && kill -0 "$(cat "$1")" 2>/dev/null
 }
 
-cmd_start() {
+cmd_install() {
     local missing=() p
     for p in "${pkgs[@]}"; do
         dpkg-query -W -f '${Status}' "$p" 2>/dev/null | grep -q 'ok installed' || missing+=("$p")
@@ -56,7 +57,10 @@ cmd_start() {
         DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 install -y -q \
             --no-install-recommends "${pkgs[@]}" >&2 || die "apt-get install failed"
     fi
-    # What libvirt-daemon-system would have set up.
+}
+
+# What libvirt-daemon-system would have set up.
+prepare() {
     getent passwd libvirt-qemu >/dev/null ||
         useradd --system --no-create-home --home-dir /var/lib/libvirt \
             --shell /usr/sbin/nologin --user-group libvirt-qemu
@@ -70,6 +74,11 @@ cmd_start() {
         printf '%s\nuser = "root"\ngroup = "root"\n' "$conf_mark" >> /etc/libvirt/qemu.conf
         touch "$state/qemu-conf"
     fi
+}
+
+cmd_start() {
+    cmd_install
+    prepare
     if ! running /run/virtlogd.pid; then
         /usr/sbin/virtlogd -d
         touch "$state/started-virtlogd"
@@ -174,6 +183,7 @@ cmd_status() {
 }
 
 case "${1:-}" in
+    install) shift; cmd_install ;;
     start) shift; cmd_start "$@" ;;
     define) shift; cmd_define "$@" ;;
     start-domain) shift; cmd_start_domain ;;

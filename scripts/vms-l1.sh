@@ -106,7 +106,9 @@ l1_guest() { echo "$QOSVNIC_ROOT/out/guest"; }
 
 # Boot tenant VM NAME on VF $3 (PCI address or index) with address $4,
 # its command channel on 127.0.0.1:$2. In the background; its QEMU's pid is
-# in $L1_VMS/NAME.pid.
+# in $L1_VMS/NAME.pid. A reboot in the tenant resets the VM (and so its VF,
+# through vfio) and boots it again; l1_tenant_wait after truncating the
+# console waits for that.
 l1_tenant_start() { # name port vf ip [mem] [extra kernel args]
     local name=$1 port=$2 vf=$3 ip=$4 mem=${5:-384M} extra=${6:-}
     case "$vf" in *:*) ;; *) vf=$(l1_vf_pci "$vf") ;; esac
@@ -114,10 +116,10 @@ l1_tenant_start() { # name port vf ip [mem] [extra kernel args]
     mkdir -p "$L1_VMS"
     : > "$L1_VMS/$name.console"
     l1_chroot "$(l1_qemu)" -name "$name" -M q35 -accel kvm -cpu host -smp 1 -m "$mem" \
-        -nodefaults -display none -vga none -no-reboot \
+        -nodefaults -display none -vga none \
         -kernel "$(l1_guest)/vmlinuz" -initrd "$(l1_guest)/initrd.img" \
         -append "console=ttyS0 panic=-1 quiet loglevel=4 qv.name=$name qv.ip=auto,$ip qv.serve=httpd,iperf3,netserver qv.agent=ttyS1 $extra" \
-        -chardev "file,id=con,path=/run/qv-vms/$name.console" -serial chardev:con \
+        -chardev "file,id=con,path=/run/qv-vms/$name.console,append=on" -serial chardev:con \
         -chardev "socket,id=ctl,host=127.0.0.1,port=$port,server=on,wait=off" -serial chardev:ctl \
         -qmp "unix:/run/qv-vms/$name.qmp,server=on,wait=off" \
         -device "vfio-pci,host=$vf,id=vf" \
@@ -155,4 +157,37 @@ l1_tenant_stop() { # name port [kill]
         sleep 0.1
     done
     rm -f "$L1_VMS/$name.pid"
+}
+
+# libvirt from the host's userland, as the nested server's VMM: QEMU as
+# root, and neither cgroups nor a private /dev for it (L1 has no systemd
+# and no udev to populate one).
+l1_libvirt_start() {
+    mkdir -p "$L1_SYSROOT/etc/libvirt"
+    printf '%s\n' 'user = "root"' 'group = "root"' 'namespaces = [ ]' 'cgroup_controllers = [ ]' \
+        > "$L1_SYSROOT/etc/libvirt/qemu.conf"
+    l1_chroot "$QOSVNIC_ROOT/scripts/libvirt.sh" start
+}
+l1_virsh() { l1_chroot virsh -c qemu:///system "$@"; }
+
+# A pool of this PF's VFs as a libvirt network (docs/libvirt-vf-pool.xml).
+l1_libvirt_pool() {
+    local x=/run/qv-libvirt
+    mkdir -p "$L1_SYSROOT$x"
+    sed "s|@PF@|$(l1_pfdev)|" "$L1_SYSROOT$QOSVNIC_ROOT/docs/libvirt-vf-pool.xml" > "$L1_SYSROOT$x/pool.xml"
+    l1_virsh net-define "$x/pool.xml" >/dev/null && l1_virsh net-start qosvnic-vfs >/dev/null
+}
+
+# Define and start tenant NAME on a VF from the pool, with MAC $3 and
+# port VLAN $4 (docs/libvirt-tenant.xml); address $2, channel port $5.
+l1_libvirt_tenant() { # name ip mac vlan port
+    local x=/run/qv-libvirt
+    mkdir -p "$L1_SYSROOT$x"
+    : > "$L1_SYSROOT$x/$1.console"
+    sed -e "s|@NAME@|$1|; s|@DOMTYPE@|kvm|; s|@CPUMODE@|host-passthrough|; s|@QEMU@|$(l1_qemu)|" \
+        -e "s|@KERNEL@|$(l1_guest)/vmlinuz|; s|@INITRD@|$(l1_guest)/initrd.img|" \
+        -e "s|@CMDLINE@|console=ttyS0 panic=-1 quiet loglevel=4 qv.name=$1 qv.ip=auto,$2 qv.serve=httpd,iperf3,netserver qv.agent=ttyS1|" \
+        -e "s|@MAC@|$3|; s|@VLAN@|$4|; s|@CONSOLE@|$x/$1.console|; s|@PORT@|$5|" \
+        "$L1_SYSROOT$QOSVNIC_ROOT/docs/libvirt-tenant.xml" > "$L1_SYSROOT$x/$1.xml"
+    l1_virsh define "$x/$1.xml" >/dev/null && l1_virsh start "$1"
 }
