@@ -125,6 +125,22 @@ if [ ! -x "$npdir/bin/netserver" ]; then
     rm -rf "$npdir/dl"
 fi
 
+# ---------------------------------------------------------------- webfs
+# webfsd, an event-driven static HTTP server for the experiments: busybox
+# httpd forks a process per connection, which a nested guest under TCG pays
+# for dearly (about 60 requests/s). Unpacked from Debian's package rather
+# than installed, whose postinst would start a daemon on the host.
+wfver=$(apt-cache policy webfs 2>/dev/null | awk '/Candidate:/ {print $2}')
+[ -n "$wfver" ] && [ "$wfver" != "(none)" ] || die "no webfs package (run scripts/setup-host.sh)"
+wfdir=$QOSVNIC_CACHE/webfs-$wfver
+if [ ! -x "$wfdir/root/usr/bin/webfsd" ]; then
+    step "fetching webfs $wfver"
+    rm -rf "$wfdir" && mkdir -p "$wfdir/dl"
+    (cd "$wfdir/dl" && apt-get download -q "webfs=$wfver" >&2) || die "apt-get download webfs=$wfver failed"
+    dpkg-deb -x "$wfdir"/dl/*.deb "$wfdir/root"
+    rm -rf "$wfdir/dl"
+fi
+
 # ---------------------------------------------------------------- inputs
 pkg_versions=$(dpkg-query -W -f='${Package}=${Version}\n' "${image_pkgs[@]}") ||
     die "missing host packages (run scripts/setup-host.sh)"
@@ -146,7 +162,7 @@ files_hash() { # paths relative to the clone: content hash, by path
     done
 }
 key=$( {
-    echo "kernel $kpkg $kdebver"; echo "netperf $npver"; echo "$pkg_versions"
+    echo "kernel $kpkg $kdebver"; echo "netperf $npver"; echo "webfs $wfver"; echo "$pkg_versions"
     echo "modules ${guest_modules[*]}"; echo "bins ${guest_bins[*]}"
     files_hash scripts/build-guest.sh scripts/guest guest-driver hw-net-qosvnic/qosvnic_hw.h
 } | sha256sum | cut -c1-16)
@@ -242,7 +258,7 @@ depmod -b "$stage" "$kver" || die "depmod failed"
 note "$(find "$stage/lib/modules" -name '*.ko' | wc -l) modules"
 
 # ---------------------------------------------------------------- userland
-step "installing busybox and userland (${guest_bins[*]} netperf netserver)"
+step "installing busybox and userland (${guest_bins[*]} netperf netserver webfsd)"
 cp /bin/busybox "$stage/bin/busybox"
 for app in $("$stage/bin/busybox" --list-full); do
     [ -e "$stage/$app" ] || [ -L "$stage/$app" ] || ln -s /bin/busybox "$stage/$app"
@@ -263,6 +279,7 @@ for b in "${guest_bins[@]}"; do
 done
 copy_bin "$npdir/bin/netperf" bin
 copy_bin "$npdir/bin/netserver" bin
+copy_bin "$wfdir/root/usr/bin/webfsd" usr/sbin
 ln -sfn bash "$stage/bin/sh"
 for l in "${!libs[@]}"; do
     r=$(readlink -f "$l")
@@ -290,6 +307,7 @@ for s in 1k:1024 10k:10240 100k:102400 1m:1048576; do
     head -c "${s#*:}" /dev/zero > "$stage/srv/www/${s%%:*}"
 done
 echo "qosvnic guest" > "$stage/srv/www/index.html"
+[ -f /etc/mime.types ] && cp /etc/mime.types "$stage/etc/mime.types"
 install -m 0755 "$here/guest/init" "$stage/init"
 install -m 0644 "$here/guest/qv-lib.sh" "$stage/lib/qv-lib.sh"
 install -m 0755 "$here/guest/qv-agent-loop.sh" "$stage/lib/qv-agent-loop.sh"

@@ -149,7 +149,9 @@ consolelog=${log:-$work/console.log}
 read -r -a accel <<< "$(qosvnic_accel_args)"
 machine=q35
 # shellcheck disable=SC2054  # commas are QEMU's
-args=(-smp "$smp" -m "$mem" -no-reboot
+# Named threads ("CPU 0/TCG", ...) so that benchmarks can tell the vCPUs
+# from the main loop in /proc/PID/task/*/comm.
+args=(-name "qosvnic-$nic,debug-threads=on" -smp "$smp" -m "$mem" -no-reboot
       -kernel "$guest/vmlinuz" -initrd "$initrd" -append "$cmdline"
       -nodefaults -display none -vga none
       -chardev "stdio,id=con,mux=on,signal=off,logfile=$consolelog"

@@ -48,12 +48,14 @@ host_pkgs=(
     busybox-static cpio xz-utils zstd kmod linux-headers-amd64
     # guest userland copied from the host (build-guest.sh), and what
     # building netperf from trixie's source needs (its tarball has no configure)
-    ethtool httperf pciutils autoconf automake
+    ethtool httperf pciutils autoconf automake libgnutls30 media-types
     # host side of guest traffic (run-guest.sh --host-cmd)
     iputils-ping curl
     # tests and benchmarks on the host side
     # (netperf is not in bookworm: build-guest.sh builds it from trixie's source)
     iproute2 iperf3 jq valgrind rsync
+    # plots of the experiments (scripts/experiment/report.py)
+    gnuplot-nox fonts-liberation
     # style gate: the kernel's checkpatch.pl ships in this tarball
     linux-source-6.1
 )

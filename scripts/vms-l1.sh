@@ -100,32 +100,87 @@ l1_vf_to_vfio() { # vf-index
     [ "$(qv_driver "$vf")" = vfio-pci ] || { l1_log "vfio-pci did not bind $vf"; return 1; }
 }
 
+# Give VF $1 (index) to qosvnic.ko in L1 itself (namespace tenants).
+l1_vf_to_driver() { # vf-index
+    local vf d
+    vf=$(l1_vf_pci "$1")
+    d=/sys/bus/pci/devices/$vf
+    [ "$(qv_driver "$vf")" = qosvnic ] && return 0
+    [ "$(qv_driver "$vf")" = - ] || echo "$vf" > "$d/driver/unbind"
+    echo qosvnic > "$d/driver_override"
+    echo "$vf" > /sys/bus/pci/drivers_probe
+    qv_wait "[ -d $d/net ]" 10 || { l1_log "qosvnic.ko did not bind $vf"; return 1; }
+}
+
+# A tenant as a network namespace of L1 (the experiments' quick mode):
+# netdev $2 moved into namespace $1 with address $3 (and MAC $4 unless the
+# netdev is a VF, whose MAC the PF sets), webfsd serving /srv/www there,
+# pinned with the netdev's interrupts to L1's vCPU $5.
+l1_ns_tenant() { # name netdev addr mac cpu
+    local ns=$1 dev=$2 irq
+    ip netns add "$ns" || return 1
+    if [ -e "/sys/class/net/$dev/device/physfn" ]; then
+        for irq in $(ls "/sys/class/net/$dev/device/msi_irqs"); do
+            printf '%x' $((1 << $5)) > "/proc/irq/$irq/smp_affinity" 2>/dev/null
+        done
+    else
+        ip link set "$dev" address "$4"
+    fi
+    ip link set "$dev" netns "$ns" &&
+        ip -n "$ns" link set lo up && ip -n "$ns" addr add "$3" dev "$dev" &&
+        ip -n "$ns" link set "$dev" up || return 1
+    ip netns exec "$ns" taskset -c "$5" webfsd -4 -p 80 -r /srv/www -c 1024 -t 10 -j \
+        -u nobody -g nogroup -k "/run/$ns.webfs.pid"
+}
+l1_ns_tenant_stop() { # name
+    [ -f "/run/$1.webfs.pid" ] && kill "$(cat "/run/$1.webfs.pid")" 2>/dev/null
+    rm -f "/run/$1.webfs.pid"
+    ip netns pids "$1" 2>/dev/null | xargs -r kill 2>/dev/null
+    ip netns del "$1" 2>/dev/null
+    return 0
+}
+
 # The QEMU and the guest image of the clone the host runs from.
 l1_qemu() { echo "$QOSVNIC_ROOT/out/qemu/bin/qemu-system-x86_64"; }
 l1_guest() { echo "$QOSVNIC_ROOT/out/guest"; }
 
-# Boot tenant VM NAME on VF $3 (PCI address or index) with address $4,
-# its command channel on 127.0.0.1:$2. In the background; its QEMU's pid is
-# in $L1_VMS/NAME.pid. A reboot in the tenant resets the VM (and so its VF,
-# through vfio) and boots it again; l1_tenant_wait after truncating the
-# console waits for that.
-l1_tenant_start() { # name port vf ip [mem] [extra kernel args]
-    local name=$1 port=$2 vf=$3 ip=$4 mem=${5:-384M} extra=${6:-}
-    case "$vf" in *:*) ;; *) vf=$(l1_vf_pci "$vf") ;; esac
-    [ "$(qv_driver "$vf")" = vfio-pci ] || { l1_log "$vf is not bound to vfio-pci"; return 1; }
+# Boot tenant VM NAME with the NIC $3 and the address $4, its command
+# channel on 127.0.0.1:$2. The NIC is a VF (its index or PCI address; it
+# must be bound to vfio-pci), or "tap:TAP:MAC" for a virtio-net NIC on tap
+# TAP (vhost-net) of L1: the bridged path of a software switch.
+# In the background; its QEMU's pid is in $L1_VMS/NAME.pid; with
+# L1_TENANT_CPUS set, QEMU is pinned to those CPUs of L1 (taskset -c).
+# A reboot in the tenant resets the VM (and so its VF, through vfio) and
+# boots it again; l1_tenant_wait after truncating the console waits for it.
+l1_tenant_start() { # name port nic ip [mem] [extra kernel args]
+    local name=$1 port=$2 nic=$3 ip=$4 mem=${5:-384M} extra=${6:-} dev pin=()
+    case "$nic" in
+        tap:*)
+            local tap=${nic#tap:} mac
+            tap=${tap%%:*}; mac=${nic#tap:"$tap":}
+            ip link show "$tap" >/dev/null 2>&1 || { l1_log "no tap $tap"; return 1; }
+            dev=(-netdev "tap,id=n0,ifname=$tap,script=no,downscript=no,vhost=on"
+                 -device "virtio-net-pci,netdev=n0,mac=$mac")
+            ;;
+        *)
+            case "$nic" in *:*) ;; *) nic=$(l1_vf_pci "$nic") ;; esac
+            [ "$(qv_driver "$nic")" = vfio-pci ] || { l1_log "$nic is not bound to vfio-pci"; return 1; }
+            dev=(-device "vfio-pci,host=$nic,id=vf")
+            ;;
+    esac
+    [ -z "${L1_TENANT_CPUS:-}" ] || pin=(taskset -c "$L1_TENANT_CPUS")
     mkdir -p "$L1_VMS"
     : > "$L1_VMS/$name.console"
-    l1_chroot "$(l1_qemu)" -name "$name" -M q35 -accel kvm -cpu host -smp 1 -m "$mem" \
-        -nodefaults -display none -vga none \
+    l1_chroot "${pin[@]}" "$(l1_qemu)" -name "$name,debug-threads=on" -M q35 -accel kvm -cpu host \
+        -smp 1 -m "$mem" -nodefaults -display none -vga none \
         -kernel "$(l1_guest)/vmlinuz" -initrd "$(l1_guest)/initrd.img" \
-        -append "console=ttyS0 panic=-1 quiet loglevel=4 qv.name=$name qv.ip=auto,$ip qv.serve=httpd,iperf3,netserver qv.agent=ttyS1 $extra" \
+        -append "console=ttyS0 panic=-1 quiet loglevel=4 qv.name=$name qv.ip=auto,$ip qv.serve=webfs,iperf3,netserver qv.agent=ttyS1 $extra" \
         -chardev "file,id=con,path=/run/qv-vms/$name.console,append=on" -serial chardev:con \
         -chardev "socket,id=ctl,host=127.0.0.1,port=$port,server=on,wait=off" -serial chardev:ctl \
         -qmp "unix:/run/qv-vms/$name.qmp,server=on,wait=off" \
-        -device "vfio-pci,host=$vf,id=vf" \
-        -pidfile "/run/qv-vms/$name.pid" -daemonize ||
+        "${dev[@]}" -pidfile "/run/qv-vms/$name.pid" -daemonize ||
         { l1_log "$name: QEMU did not start"; return 1; }
-    l1_log "$name: started on VF $vf (pid $(cat "$L1_VMS/$name.pid"))"
+    l1_log "$name: started on $nic (pid $(cat "$L1_VMS/$name.pid"))"
 }
 
 l1_tenant_pid() { cat "$L1_VMS/$1.pid" 2>/dev/null; }
@@ -186,8 +241,31 @@ l1_libvirt_tenant() { # name ip mac vlan port
     : > "$L1_SYSROOT$x/$1.console"
     sed -e "s|@NAME@|$1|; s|@DOMTYPE@|kvm|; s|@CPUMODE@|host-passthrough|; s|@QEMU@|$(l1_qemu)|" \
         -e "s|@KERNEL@|$(l1_guest)/vmlinuz|; s|@INITRD@|$(l1_guest)/initrd.img|" \
-        -e "s|@CMDLINE@|console=ttyS0 panic=-1 quiet loglevel=4 qv.name=$1 qv.ip=auto,$2 qv.serve=httpd,iperf3,netserver qv.agent=ttyS1|" \
+        -e "s|@CMDLINE@|console=ttyS0 panic=-1 quiet loglevel=4 qv.name=$1 qv.ip=auto,$2 qv.serve=webfs,iperf3,netserver qv.agent=ttyS1|" \
         -e "s|@MAC@|$3|; s|@VLAN@|$4|; s|@CONSOLE@|$x/$1.console|; s|@PORT@|$5|" \
         "$L1_SYSROOT$QOSVNIC_ROOT/docs/libvirt-tenant.xml" > "$L1_SYSROOT$x/$1.xml"
     l1_virsh define "$x/$1.xml" >/dev/null && l1_virsh start "$1"
+}
+
+# The software switch of the "existing architecture": bridge br0 with the
+# PF as its uplink (L1 is then the driver domain that every tenant's frame
+# crosses). Tap $1 with its other end for a tenant VM, or with "veth" a
+# veth pair whose other end ($1-ns) a namespace tenant takes.
+l1_bridge_up() {
+    ip link show br0 >/dev/null 2>&1 && return 0
+    ip link add br0 type bridge forward_delay 0 stp_state 0 &&
+        ip link set "$(l1_pfdev)" master br0 && ip link set br0 up
+}
+l1_bridge_port() { # name [veth]
+    if [ "${2:-}" = veth ]; then
+        ip link add "$1" type veth peer name "$1-ns" || return 1
+    else
+        modprobe -q tun && modprobe -q vhost_net   # no udev: nothing loads them
+        ip tuntap add dev "$1" mode tap vnet_hdr || return 1
+    fi
+    ip link set "$1" master br0 && ip link set "$1" up
+}
+l1_bridge_down() {
+    ip link del br0 2>/dev/null
+    ip link set "$(l1_pfdev)" up
 }

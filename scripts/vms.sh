@@ -28,6 +28,9 @@
 #                    the tenants are up; it has scripts/vms-host.sh's helpers
 #                    (gl1, gxv, vms_qmp, ...); its exit status is ours
 #   --mem SIZE       L1's memory (default 3G)
+#   --smp N          L1's vCPUs (default 2)
+#   --device-args A  appended to the outer QEMU's -device qosvnic (e.g.
+#                    line-rate=20 for a modelled 20 Mbit/s wire)
 #   --log FILE       L1's console log (default: a temporary file)
 #   --timeout SEC    bound for the whole run (default 1200)
 # Every process, namespace and tap it creates is gone when it returns.
@@ -38,13 +41,15 @@ here=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=scripts/qv-agent.sh
 . "$here/qv-agent.sh"
 
-tenants=2 run='' build=1 mem=3G log='' timeout_s=1200
+tenants=2 run='' build=1 mem=3G smp=2 devargs='' log='' timeout_s=1200
 while [ $# -gt 0 ]; do
     case "$1" in
         --tenants) tenants=$2; shift ;;
         --run) run=$2; shift ;;
         --no-build) build=0 ;;
         --mem) mem=$2; shift ;;
+        --smp) smp=$2; shift ;;
+        --device-args) devargs=$2; shift ;;
         --log) log=$2; shift ;;
         --timeout) timeout_s=$2; shift ;;
         -h|--help) sed -n '2,/^set -e/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
@@ -83,6 +88,7 @@ GUEST
 
 cat > "$work/host.bash" <<EOF
 VMS_ROOT=$(printf '%q' "$root") VMS_QMP=$(printf '%q' "$work/qmp.sock") VMS_TENANTS=$tenants
+export VMS_ROOT VMS_QMP VMS_TENANTS
 . "\$VMS_ROOT/scripts/vms-host.sh"
 echo "==> L1 is up; setting up the virtualized server and $tenants tenant VM(s)"
 if [ "$tenants" -gt 0 ]; then vms_up $tenants || exit 1; fi
@@ -92,7 +98,8 @@ EOF
 step "booting L1 ($mem, intel-iommu, host root over 9p); console: $log"
 rc=0
 agent_run vms "$work/l1.setup" "$work/host.bash" "$log" \
-    --nic qosvnic --vfs 8 --ip none --mem "$mem" --iommu --hostfs \
+    --nic qosvnic --vfs 8 --ip none --mem "$mem" --smp "$smp" --iommu --hostfs \
+    ${devargs:+--device-args "$devargs"} \
     --qmp "$work/qmp.sock" --timeout "$timeout_s" \
     --append "intel_iommu=on iommu=pt qv.name=l1" || rc=$?
 if [ "$rc" != 0 ]; then
