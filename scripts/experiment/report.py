@@ -204,7 +204,7 @@ def plot_all(out, summ):
             ref[pid] = summ[pid]["max_VM1"][1]
     have = {p: sweep_dat(out, summ, p) for p in ("sw-egress", "sw-both", "dev-ingress", "dev-both")}
     head = ("set terminal pngcairo size 1400,560 font 'Sans,11'\n"
-            "set grid\nset key top right font ',9'\n"
+            "set grid\nset key top right font ',9'\nset xrange [0:*]\n"
             "set xlabel \"VM2's constraint (requests/s)\"\n")
 
     def refs(arch):
@@ -415,6 +415,8 @@ def generate(out):
     for k, r, v, what in claims(summ):
         L.append("| %s | %s | %s | %s | **%s** |" % (k, paper_of[k], what, fmt(r), v))
     L.append("")
+    with open(os.path.join(os.path.dirname(os.path.abspath(__file__)), "deviations.md")) as f:
+        L += [f.read()]
     notes = os.path.join(out, "notes.md")
     if os.path.exists(notes):
         with open(notes) as f:
