@@ -160,12 +160,15 @@ if [ "$iommu" = 1 ]; then
     # Before any PCI device, so that they all sit behind it. Under KVM,
     # interrupt remapping needs the split irqchip.
     [ "${accel[1]}" != kvm ] || machine=q35,kernel-irqchip=split
+    # shellcheck disable=SC2054  # commas are QEMU's
     args+=(-device intel-iommu,intremap=on)
 fi
 if [ "$hostfs" = 1 ]; then
     # multidevs=remap: the host's / spans several file systems.
+    # shellcheck disable=SC2054  # commas are QEMU's
     args+=(-virtfs local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap)
 fi
+# shellcheck disable=SC2054  # commas are QEMU's
 args=(-M "$machine" "${accel[@]}" "${args[@]}"
       -device pcie-root-port,id=rp0,slot=1,chassis=1
       -device "$nicdev"

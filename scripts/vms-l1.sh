@@ -120,8 +120,8 @@ l1_ns_tenant() { # name netdev addr mac cpu
     local ns=$1 dev=$2 irq
     ip netns add "$ns" || return 1
     if [ -e "/sys/class/net/$dev/device/physfn" ]; then
-        for irq in $(ls "/sys/class/net/$dev/device/msi_irqs"); do
-            printf '%x' $((1 << $5)) > "/proc/irq/$irq/smp_affinity" 2>/dev/null
+        for irq in "/sys/class/net/$dev/device/msi_irqs"/*; do
+            printf '%x' $((1 << $5)) > "/proc/irq/${irq##*/}/smp_affinity" 2>/dev/null
         done
     else
         ip link set "$dev" address "$4"
