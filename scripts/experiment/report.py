@@ -360,6 +360,17 @@ def rng(t, nd=0):
     return "%s (%s-%s)" % (fmt(t[1], nd), fmt(t[0], nd), fmt(t[2], nd)) if t[0] != t[2] else fmt(t[1], nd)
 
 
+def run_time(out):
+    path = os.path.join(out, "sessions.json")
+    if not os.path.exists(path):
+        return "-"
+    with open(path) as f:
+        sessions = json.load(f)
+    secs = sum(x["seconds"] for x in sessions)
+    return "%d h %02d min in %d session(s), the outer guest's boot excluded" % (
+        secs // 3600, secs % 3600 // 60, len(sessions))
+
+
 def generate(out):
     pts = load(out)
     summ = summarize(pts)
@@ -391,6 +402,7 @@ def generate(out):
     L += ["| setting | value |", "|---|---|",
           "| command | `./qosvnic experiment %s` |" % ("--quick" if cfg.get("quick") else "all"),
           "| started | %s |" % cfg.get("started"),
+          "| run time | %s |" % run_time(out),
           "| machine | %s |" % machine(),
           "| tenants | %s |" % ("VMs (L2) inside the server (L1)" if cfg["mode"] == "vm"
                                else "network namespaces of the server (quick mode)"),

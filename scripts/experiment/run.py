@@ -96,7 +96,7 @@ def main():
     config = {"quick": args.quick, "reps": 1 if args.quick else args.reps, "mode": args.mode,
               "seconds": args.seconds, "page_bytes": args.page, "line_rate_mbps": line_rate}
     cfg_path = os.path.join(args.out, "config.json")
-    started = datetime.datetime.now().isoformat(timespec="seconds")
+    started = started_now = datetime.datetime.now().isoformat(timespec="seconds")
     if os.path.exists(cfg_path):
         old = read_json(cfg_path)
         if {k: old.get(k) for k in config} != config:
@@ -166,6 +166,12 @@ def main():
             for r in range(1, reps + 1):
                 run_point(pt, r, cal)
     server.down()
+    # Time spent by every invocation on this output (a run may be resumed).
+    sessions_path = os.path.join(args.out, "sessions.json")
+    sessions = read_json(sessions_path) if os.path.exists(sessions_path) else []
+    sessions.append({"started": started_now, "seconds": round(time.monotonic() - T0),
+                     "experiments": list(names)})
+    write_json(sessions_path, sessions)
     log("== plots and report")
     report.generate(args.out)
     log("done: %s" % os.path.join(args.out, "report.md"))
