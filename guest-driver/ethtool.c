@@ -45,6 +45,7 @@ enum qv_sw_stat {
 	QV_SW_TX_TIMEOUTS,
 	QV_SW_RX_ALLOC_FAIL,
 	QV_SW_RX_FRAME_ERR,
+	QV_SW_RX_RUNT,
 	QV_SW_RX_GSO,
 	QV_SW_RX_CSUM_OK,
 	QV_SW_RX_CSUM_NONE,
@@ -62,6 +63,7 @@ static const char qv_sw_stat_names[QV_SW_NUM][ETH_GSTRING_LEN] = {
 	"tx_timeouts",
 	"rx_alloc_fail",
 	"rx_frame_err",
+	"rx_runt_frames",
 	"rx_large_frames",
 	"rx_csum_unnecessary",
 	"rx_csum_none",
@@ -269,7 +271,7 @@ static void qv_get_ethtool_stats(struct net_device *netdev,
 	struct qv_adapter *ad = netdev_priv(netdev);
 	struct qv_tx_ring *tx = &ad->tx;
 	struct qv_rx_ring *rx = &ad->rx;
-	u64 sw[QV_SW_NUM];
+	u64 sw[QV_SW_NUM], wake;
 	unsigned int i, start;
 
 	for (i = 0; i < qv_n_hw_stats(ad); i++) {
@@ -285,12 +287,18 @@ static void qv_get_ethtool_stats(struct net_device *netdev,
 		sw[QV_SW_TX_BUSY] = tx->busy;
 		sw[QV_SW_TX_CSUM] = tx->csum;
 		sw[QV_SW_TX_TSO] = tx->tso;
-		sw[QV_SW_TX_ERR_FRAMES] = tx->err_frames;
 	} while (u64_stats_fetch_retry(&tx->syncp, start));
+	do {
+		start = u64_stats_fetch_begin(&tx->cp_syncp);
+		wake = tx->wake_queue;
+		sw[QV_SW_TX_ERR_FRAMES] = tx->err_frames;
+	} while (u64_stats_fetch_retry(&tx->cp_syncp, start));
+	sw[QV_SW_TX_RESTART] += wake;
 	do {
 		start = u64_stats_fetch_begin(&rx->syncp);
 		sw[QV_SW_RX_ALLOC_FAIL] = rx->alloc_fail;
 		sw[QV_SW_RX_FRAME_ERR] = rx->frame_err;
+		sw[QV_SW_RX_RUNT] = rx->runt;
 		sw[QV_SW_RX_GSO] = rx->gso_frames;
 		sw[QV_SW_RX_CSUM_OK] = rx->csum_ok;
 		sw[QV_SW_RX_CSUM_NONE] = rx->csum_none;

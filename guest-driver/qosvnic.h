@@ -59,6 +59,12 @@ struct qv_rx_desc {
 /* worst case: every buffer split once, plus slack */
 #define QV_TX_DESC_NEEDED	(2 * (MAX_SKB_FRAGS + 1) + 2)
 #define QV_TX_WAKE_THRESH	(2 * QV_TX_DESC_NEEDED)
+/*
+ * The queue is woken at QV_TX_WAKE_THRESH free descriptors; a ring of
+ * QV_RING_MIN must be able to get there with frames in flight, or a
+ * stopped queue never wakes. Checked at build time (qv_check_layout()),
+ * since MAX_SKB_FRAGS is a kernel configuration option since 6.7.
+ */
 #define QV_RX_HEADROOM		(NET_SKB_PAD + NET_IP_ALIGN)
 #define QV_RX_TRUESIZE		PAGE_SIZE
 /* Buffer handed to the device: a page less headroom and skb_shared_info. */
@@ -88,12 +94,16 @@ struct qv_tx_ring {
 	u32 count;
 	u32 next_to_use;
 	u32 next_to_clean;
+	/* written by qv_xmit() only */
 	struct u64_stats_sync syncp;
-	u64 restart_queue;
+	u64 restart_queue;	/* started again in qv_maybe_stop_tx() */
 	u64 busy;
 	u64 dropped;		/* mapping failures, oversize frames */
 	u64 csum;
 	u64 tso;
+	/* written by the NAPI poll only: one u64_stats_sync per writer */
+	struct u64_stats_sync cp_syncp;
+	u64 wake_queue;		/* woken by qv_clean_tx() */
 	u64 err_frames;		/* QV_TXD_STA_ERR write-backs */
 };
 
@@ -119,6 +129,7 @@ struct qv_rx_ring {
 	u64 alloc_fail;
 	u64 dropped;		/* frames freed by the driver */
 	u64 frame_err;		/* too many fragments */
+	u64 runt;		/* first buffer shorter than an Ethernet header */
 	u64 gso_frames;		/* large frames (QV_RXD_STA_GSO_*) */
 	u64 csum_ok;
 	u64 csum_none;
