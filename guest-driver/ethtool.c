@@ -9,6 +9,7 @@
 #include <linux/ethtool.h>
 #include <linux/netdevice.h>
 #include <linux/rtnetlink.h>
+#include <linux/stringify.h>
 
 #include "qosvnic.h"
 
@@ -136,8 +137,15 @@ static int qv_set_ringparam(struct net_device *netdev,
 
 	if (ring->rx_mini_pending || ring->rx_jumbo_pending)
 		return -EINVAL;
-	rx = clamp_t(u32, ring->rx_pending, QV_RING_MIN, QV_RING_MAX);
-	tx = clamp_t(u32, ring->tx_pending, QV_RING_MIN, QV_RING_MAX);
+	rx = ring->rx_pending;
+	tx = ring->tx_pending;
+	/* The core checks the maximum; the minimum is ours to refuse. */
+	if (rx < QV_RING_MIN || tx < QV_RING_MIN) {
+		NL_SET_ERR_MSG_MOD(extack,
+				   "ring size below the minimum of "
+				   __stringify(QV_RING_MIN) " descriptors");
+		return -EINVAL;
+	}
 	if (rx == old_rx && tx == old_tx)
 		return 0;
 
@@ -323,6 +331,25 @@ static void qv_set_msglevel(struct net_device *netdev, u32 level)
 	ad->msg_enable = level;
 }
 
+/*
+ * "ethtool --reset DEV dedicated" (or any of irq, dma, filter, offload,
+ * mac): a function reset, which touches this function only.
+ */
+#define QV_ETH_RESET_FN	(ETH_RESET_IRQ | ETH_RESET_DMA | ETH_RESET_FILTER | \
+			 ETH_RESET_OFFLOAD | ETH_RESET_MAC)
+
+static int qv_reset(struct net_device *netdev, u32 *flags)
+{
+	struct qv_adapter *ad = netdev_priv(netdev);
+
+	if (!(*flags & QV_ETH_RESET_FN))
+		return -EOPNOTSUPP;
+	netif_info(ad, drv, netdev, "function reset requested\n");
+	qv_reinit_locked(ad);
+	*flags &= ~QV_ETH_RESET_FN;
+	return 0;
+}
+
 static const struct ethtool_ops qv_ethtool_ops = {
 	.supported_coalesce_params = ETHTOOL_COALESCE_USECS,
 	.get_drvinfo = qv_get_drvinfo,
@@ -340,6 +367,7 @@ static const struct ethtool_ops qv_ethtool_ops = {
 	.get_ethtool_stats = qv_get_ethtool_stats,
 	.get_msglevel = qv_get_msglevel,
 	.set_msglevel = qv_set_msglevel,
+	.reset = qv_reset,
 };
 
 void qv_set_ethtool_ops(struct net_device *netdev)
