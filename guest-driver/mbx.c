@@ -171,6 +171,7 @@ static bool qv_pf_qos_req(struct qv_pf *pf, struct qv_vf *vf,
 	void __iomem *mg = qv_mgmt(pf, vf->id + 1);
 	u32 min = msg[1], def = msg[2], max = msg[3];
 	u32 ceiling = U32_MAX, line, others, grant_min, eff_min;
+	u32 cap_min, cap_max;
 	bool trusted = qv_rd32(mg, QV_MG_FLAGS) & QV_MGF_TRUST;
 
 	line = qv_rd32(pf->hw, QV_DEV_LINE_RATE);
@@ -191,10 +192,11 @@ static bool qv_pf_qos_req(struct qv_pf *pf, struct qv_vf *vf,
 	    (max ? max : U32_MAX) > ceiling || min > grant_min)
 		goto nack;
 
-	if (qv_vf_program_rates(pf, vf, eff_min, max)) {
-		/* The host capped a field: report what it allows. */
-		ceiling = min(ceiling, qv_rd32(mg, QV_MG_TX_MAX_RATE) ?: U32_MAX);
-		grant_min = min(grant_min, qv_rd32(mg, QV_MG_TX_MIN_RATE));
+	if (qv_vf_program_rates(pf, vf, eff_min, max, &cap_min, &cap_max)) {
+		/* The host capped a field: report what it lets through. */
+		if (cap_max)
+			ceiling = min(ceiling, cap_max);
+		grant_min = min(grant_min, cap_min);
 		goto nack;
 	}
 	vf->req_min_tx = min;
@@ -237,7 +239,7 @@ static void qv_pf_vf_reset(struct qv_pf *pf, struct qv_vf *vf)
 		vf->req_min_tx = 0;
 		vf->req_max_tx = 0;
 		qv_vf_program_rates(pf, vf, vf->admin_min_tx,
-				    vf->admin_max_tx);
+				    vf->admin_max_tx, NULL, NULL);
 	}
 }
 

@@ -214,20 +214,27 @@ u32 qv_vf_min_sum(struct qv_pf *pf, struct qv_vf *except)
 /*
  * Write both egress rates of a VF. The host may cap either (QMP); then both
  * go back to what they were, so that a refusal never leaves half of a
- * setting applied. cfg_lock held.
+ * setting applied, and @cap_min and @cap_max (if given) get what the host
+ * let through. cfg_lock held.
  */
-int qv_vf_program_rates(struct qv_pf *pf, struct qv_vf *vf, u32 min, u32 max)
+int qv_vf_program_rates(struct qv_pf *pf, struct qv_vf *vf, u32 min, u32 max,
+			u32 *cap_min, u32 *cap_max)
 {
 	void __iomem *mg = qv_mgmt(pf, vf->id + 1);
-	u32 old_min, old_max;
+	u32 old_min, old_max, rb_min, rb_max;
 
 	lockdep_assert_held(&pf->cfg_lock);
 	old_min = qv_rd32(mg, QV_MG_TX_MIN_RATE);
 	old_max = qv_rd32(mg, QV_MG_TX_MAX_RATE);
 	qv_wr32(mg, QV_MG_TX_MIN_RATE, min);
 	qv_wr32(mg, QV_MG_TX_MAX_RATE, max);
-	if (qv_rd32(mg, QV_MG_TX_MIN_RATE) == min &&
-	    qv_rd32(mg, QV_MG_TX_MAX_RATE) == max)
+	rb_min = qv_rd32(mg, QV_MG_TX_MIN_RATE);
+	rb_max = qv_rd32(mg, QV_MG_TX_MAX_RATE);
+	if (cap_min)
+		*cap_min = rb_min;
+	if (cap_max)
+		*cap_max = rb_max;
+	if (rb_min == min && rb_max == max)
 		return 0;
 	qv_wr32(mg, QV_MG_TX_MIN_RATE, old_min);
 	qv_wr32(mg, QV_MG_TX_MAX_RATE, old_max);
@@ -271,7 +278,7 @@ int qv_set_vf_rate(struct net_device *dev, int vf, int min, int max)
 			   vf, min, others, line);
 		return -EINVAL;
 	}
-	err = qv_vf_program_rates(pf, v, min, max);
+	err = qv_vf_program_rates(pf, v, min, max, NULL, NULL);
 	if (!err) {
 		v->admin_min_tx = min;
 		v->admin_max_tx = max;

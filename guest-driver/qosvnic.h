@@ -330,7 +330,8 @@ int qv_get_vf_config(struct net_device *dev, int vf,
 int qv_get_vf_stats(struct net_device *dev, int vf,
 		    struct ifla_vf_stats *vf_stats);
 u32 qv_host_capped(struct qv_pf *pf, unsigned int fn, u32 reg);
-int qv_vf_program_rates(struct qv_pf *pf, struct qv_vf *vf, u32 min, u32 max);
+int qv_vf_program_rates(struct qv_pf *pf, struct qv_vf *vf, u32 min, u32 max,
+			u32 *cap_min, u32 *cap_max);
 u32 qv_vf_min_sum(struct qv_pf *pf, struct qv_vf *except);
 
 /* devlink.c */
