@@ -19,6 +19,8 @@
 # Cycles: QV_STRESS_CYCLES (default 12, what ./qosvnic check runs); the
 # full run of the issue is
 #   QV_STRESS_CYCLES=100 scripts/tests/driver-stress-test.sh
+# Measured under TCG on the 2-core build machine: 12 cycles 160 s, 100
+# cycles 1300 s (boot and power-off included).
 # Prints PASS:/FAIL: lines, exits non-zero on a failure.
 #
 # Usage: scripts/tests/driver-stress-test.sh   (root; builds what is missing)
