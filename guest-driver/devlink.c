@@ -12,8 +12,16 @@
  *   pool 1 "shared" (dynamic thresholds): port threshold = to_alpha of
  *          the Dynamic Threshold the function may take from the free
  *          shared buffer (QV_MG_BUF_ALPHA, alpha = 2^(to_alpha - 10)).
+ * The pools' sizes are what the device has: pool 0 the sum of every
+ * function's reserve (enabled or not), pool 1 the rest of the buffer.
  * Occupancy snapshots split the function's QV_STAT_BUF_OCCUPANCY/PEAK
  * into the part within its reserve (pool 0) and the part above (pool 1).
+ *
+ * to_alpha is 0..20 (uAPI, include/uapi/linux/devlink.h); the device has
+ * alpha in steps of 1/16 up to 64, i.e. exactly to_alpha 6..16. Smaller
+ * values (alpha 1/1024..1/32) are below its resolution and round to
+ * alpha 0, which reads back as to_alpha 0, the nearest value; larger ones
+ * are refused.
  */
 #include <linux/log2.h>
 #include <net/devlink.h>
@@ -27,6 +35,7 @@
 /* to_alpha range that QV_MG_BUF_ALPHA (1/16 steps, max 64) can express */
 #define QV_TO_ALPHA_MIN		6	/* alpha 1/16 */
 #define QV_TO_ALPHA_MAX		16	/* alpha 64 */
+#define QV_TO_ALPHA_UAPI_MAX	20	/* alpha 1024 */
 
 static unsigned int qv_port_fn(struct qv_pf *pf, struct devlink_port *port)
 {
@@ -40,15 +49,29 @@ static struct qv_pf *qv_port_pf(struct devlink_port *port)
 	return devlink_priv(port->devlink);
 }
 
+/* Reserves of the PF and of every VF the device has, enabled or not. */
+static u32 qv_sb_reserved(struct qv_pf *pf)
+{
+	u32 fn, nfn = qv_rd32(pf->hw, QV_DEV_MAX_VFS) + 1, sum = 0;
+
+	for (fn = 0; fn < nfn && fn < QV_MAX_FUNCS; fn++)
+		sum += qv_rd32(qv_mgmt(pf, fn), QV_MG_BUF_RESERVE);
+	return sum;
+}
+
 static int qv_sb_pool_get(struct devlink *devlink, unsigned int sb_index,
 			  u16 pool_index, struct devlink_sb_pool_info *info)
 {
 	struct qv_pf *pf = devlink_priv(devlink);
+	u32 total, reserved;
 
 	if (sb_index != QV_SB_INDEX || pool_index >= QV_SB_POOLS)
 		return -EINVAL;
+	total = qv_rd32(pf->hw, QV_DEV_BUF_TOTAL);
+	reserved = min(qv_sb_reserved(pf), total);
 	info->pool_type = DEVLINK_SB_POOL_TYPE_INGRESS;
-	info->size = qv_rd32(pf->hw, QV_DEV_BUF_TOTAL);
+	info->size = pool_index == QV_SB_POOL_RESERVED ? reserved :
+			total - reserved;
 	info->threshold_type = pool_index == QV_SB_POOL_RESERVED ?
 			       DEVLINK_SB_THRESHOLD_TYPE_STATIC :
 			       DEVLINK_SB_THRESHOLD_TYPE_DYNAMIC;
@@ -70,7 +93,8 @@ static int qv_sb_port_pool_get(struct devlink_port *port,
 		*p_threshold = qv_rd32(mg, QV_MG_BUF_RESERVE);
 		return 0;
 	}
-	alpha = qv_rd32(mg, QV_MG_BUF_ALPHA);
+	/* Alphas that are not a power of two (set by the host) round down. */
+	alpha = min_t(u32, qv_rd32(mg, QV_MG_BUF_ALPHA), QV_ALPHA_MAX);
 	*p_threshold = alpha ? ilog2(alpha) + QV_TO_ALPHA_MIN : 0;
 	return 0;
 }
@@ -96,15 +120,19 @@ static int qv_sb_port_pool_set(struct devlink_port *port,
 		/* the device accounts in whole cells */
 		val = roundup(threshold, QV_BUF_CELL_SIZE);
 	} else {
-		if (threshold &&
-		    (threshold < QV_TO_ALPHA_MIN ||
-		     threshold > QV_TO_ALPHA_MAX)) {
+		if (threshold > QV_TO_ALPHA_UAPI_MAX) {
+			NL_SET_ERR_MSG_MOD(extack, "to_alpha is 0..20");
+			return -EINVAL;
+		}
+		if (threshold > QV_TO_ALPHA_MAX) {
 			NL_SET_ERR_MSG_MOD(extack,
-					   "to_alpha must be 0 (no sharing) or 6..16 (alpha 1/16..64)");
+					   "the device's alpha is at most 64 (to_alpha 16)");
 			return -EINVAL;
 		}
 		reg = QV_MG_BUF_ALPHA;
-		val = threshold ? 1u << (threshold - QV_TO_ALPHA_MIN) : 0;
+		/* below 1/16 (to_alpha < 6) the device has only alpha 0 */
+		val = threshold >= QV_TO_ALPHA_MIN ?
+		      1u << (threshold - QV_TO_ALPHA_MIN) : 0;
 	}
 
 	mutex_lock(&pf->cfg_lock);

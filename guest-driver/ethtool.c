@@ -9,6 +9,7 @@
 #include <linux/ethtool.h>
 #include <linux/netdevice.h>
 #include <linux/rtnetlink.h>
+#include <linux/stringify.h>
 
 #include "qosvnic.h"
 
@@ -45,6 +46,7 @@ enum qv_sw_stat {
 	QV_SW_TX_TIMEOUTS,
 	QV_SW_RX_ALLOC_FAIL,
 	QV_SW_RX_FRAME_ERR,
+	QV_SW_RX_RUNT,
 	QV_SW_RX_GSO,
 	QV_SW_RX_CSUM_OK,
 	QV_SW_RX_CSUM_NONE,
@@ -62,6 +64,7 @@ static const char qv_sw_stat_names[QV_SW_NUM][ETH_GSTRING_LEN] = {
 	"tx_timeouts",
 	"rx_alloc_fail",
 	"rx_frame_err",
+	"rx_runt_frames",
 	"rx_large_frames",
 	"rx_csum_unnecessary",
 	"rx_csum_none",
@@ -134,8 +137,15 @@ static int qv_set_ringparam(struct net_device *netdev,
 
 	if (ring->rx_mini_pending || ring->rx_jumbo_pending)
 		return -EINVAL;
-	rx = clamp_t(u32, ring->rx_pending, QV_RING_MIN, QV_RING_MAX);
-	tx = clamp_t(u32, ring->tx_pending, QV_RING_MIN, QV_RING_MAX);
+	rx = ring->rx_pending;
+	tx = ring->tx_pending;
+	/* The core checks the maximum; the minimum is ours to refuse. */
+	if (rx < QV_RING_MIN || tx < QV_RING_MIN) {
+		NL_SET_ERR_MSG_MOD(extack,
+				   "ring size below the minimum of "
+				   __stringify(QV_RING_MIN) " descriptors");
+		return -EINVAL;
+	}
 	if (rx == old_rx && tx == old_tx)
 		return 0;
 
@@ -269,7 +279,7 @@ static void qv_get_ethtool_stats(struct net_device *netdev,
 	struct qv_adapter *ad = netdev_priv(netdev);
 	struct qv_tx_ring *tx = &ad->tx;
 	struct qv_rx_ring *rx = &ad->rx;
-	u64 sw[QV_SW_NUM];
+	u64 sw[QV_SW_NUM], wake;
 	unsigned int i, start;
 
 	for (i = 0; i < qv_n_hw_stats(ad); i++) {
@@ -285,12 +295,18 @@ static void qv_get_ethtool_stats(struct net_device *netdev,
 		sw[QV_SW_TX_BUSY] = tx->busy;
 		sw[QV_SW_TX_CSUM] = tx->csum;
 		sw[QV_SW_TX_TSO] = tx->tso;
-		sw[QV_SW_TX_ERR_FRAMES] = tx->err_frames;
 	} while (u64_stats_fetch_retry(&tx->syncp, start));
+	do {
+		start = u64_stats_fetch_begin(&tx->cp_syncp);
+		wake = tx->wake_queue;
+		sw[QV_SW_TX_ERR_FRAMES] = tx->err_frames;
+	} while (u64_stats_fetch_retry(&tx->cp_syncp, start));
+	sw[QV_SW_TX_RESTART] += wake;
 	do {
 		start = u64_stats_fetch_begin(&rx->syncp);
 		sw[QV_SW_RX_ALLOC_FAIL] = rx->alloc_fail;
 		sw[QV_SW_RX_FRAME_ERR] = rx->frame_err;
+		sw[QV_SW_RX_RUNT] = rx->runt;
 		sw[QV_SW_RX_GSO] = rx->gso_frames;
 		sw[QV_SW_RX_CSUM_OK] = rx->csum_ok;
 		sw[QV_SW_RX_CSUM_NONE] = rx->csum_none;
@@ -315,6 +331,25 @@ static void qv_set_msglevel(struct net_device *netdev, u32 level)
 	ad->msg_enable = level;
 }
 
+/*
+ * "ethtool --reset DEV dedicated" (or any of irq, dma, filter, offload,
+ * mac): a function reset, which touches this function only.
+ */
+#define QV_ETH_RESET_FN	(ETH_RESET_IRQ | ETH_RESET_DMA | ETH_RESET_FILTER | \
+			 ETH_RESET_OFFLOAD | ETH_RESET_MAC)
+
+static int qv_reset(struct net_device *netdev, u32 *flags)
+{
+	struct qv_adapter *ad = netdev_priv(netdev);
+
+	if (!(*flags & QV_ETH_RESET_FN))
+		return -EOPNOTSUPP;
+	netif_info(ad, drv, netdev, "function reset requested\n");
+	qv_reinit_locked(ad);
+	*flags &= ~QV_ETH_RESET_FN;
+	return 0;
+}
+
 static const struct ethtool_ops qv_ethtool_ops = {
 	.supported_coalesce_params = ETHTOOL_COALESCE_USECS,
 	.get_drvinfo = qv_get_drvinfo,
@@ -332,6 +367,7 @@ static const struct ethtool_ops qv_ethtool_ops = {
 	.get_ethtool_stats = qv_get_ethtool_stats,
 	.get_msglevel = qv_get_msglevel,
 	.set_msglevel = qv_set_msglevel,
+	.reset = qv_reset,
 };
 
 void qv_set_ethtool_ops(struct net_device *netdev)

@@ -47,6 +47,11 @@ static void qv_check_layout(void)
 		     QV_RXD_GSO_SIZE);
 	BUILD_BUG_ON(QV_RX_BUF_LEN < QV_RX_BUF_MIN);
 	BUILD_BUG_ON(QV_RX_BUF_LEN > QV_RX_BUF_MAX);
+	/* A woken queue must have room for the largest frame... */
+	BUILD_BUG_ON(QV_TX_WAKE_THRESH < QV_TX_DESC_NEEDED);
+	/* ...and the smallest ring must be able to reach the threshold. */
+	BUILD_BUG_ON(QV_TX_WAKE_THRESH + 1 >= QV_RING_MIN);
+	BUILD_BUG_ON(QV_RING_MIN > QV_RING_MAX);
 }
 
 static int qv_request_misc_irq(struct qv_adapter *ad)
@@ -68,8 +73,11 @@ static void qv_free_misc_irq(struct qv_adapter *ad)
 	free_irq(pci_irq_vector(ad->pdev, QV_VEC_MISC), ad);
 }
 
-/* VF: ask the PF for a reset; it answers with our MAC and MTU. */
-static void qv_vf_get_config(struct qv_adapter *ad, u8 *mac)
+/*
+ * VF: ask the PF for a reset; it answers with our MAC and initial MTU.
+ * Returns 0 if it did; otherwise @mac is what the registers say.
+ */
+int qv_vf_get_config(struct qv_adapter *ad, u8 *mac, u32 *mtu)
 {
 	u32 msg[1] = { QV_MSG_RESET };
 	u32 reply[4] = { };
@@ -79,15 +87,16 @@ static void qv_vf_get_config(struct qv_adapter *ad, u8 *mac)
 	ad->pf_answers = !err;
 	if (!err) {
 		qv_regs_to_mac(reply[1], reply[2], mac);
-		if (reply[3] >= QV_MTU_MIN && reply[3] <= QV_MTU_MAX)
-			ad->netdev->mtu = reply[3];
-		return;
+		if (mtu)
+			*mtu = reply[3];
+		return 0;
 	}
 	dev_info(&ad->pdev->dev,
 		 "PF did not answer the reset request (%d), using registers\n",
 		 err);
 	qv_regs_to_mac(qv_rd32(ad->hw, QV_FN_MAC_LO),
 		       qv_rd32(ad->hw, QV_FN_MAC_HI), mac);
+	return err;
 }
 
 static int qv_vf_set_random_mac(struct qv_adapter *ad)
@@ -103,8 +112,11 @@ static int qv_vf_set_random_mac(struct qv_adapter *ad)
 	return qv_vf_mbx_xfer(ad, msg, 3, NULL, 0);
 }
 
-/* VF: ask the PF for the (min, default, max) tuple given at load time. */
-static void qv_vf_qos_request(struct qv_adapter *ad)
+/*
+ * VF: ask the PF for the (min, default, max) tuple given at load time; after
+ * every reset too, since the PF forgets a grant when we reset.
+ */
+void qv_vf_qos_request(struct qv_adapter *ad)
 {
 	u32 msg[4] = { QV_MSG_QOS_REQ, qos_min, qos_def, qos_max };
 	u32 reply[4] = { };
@@ -135,7 +147,7 @@ static int qv_probe(struct pci_dev *pdev, const struct pci_device_id *ent)
 	struct qv_pf *pf = NULL;
 	void __iomem *hw;
 	u8 mac[ETH_ALEN];
-	u32 id, ver;
+	u32 id, ver, mtu = 0;
 	int err;
 
 	qv_check_layout();
@@ -238,7 +250,9 @@ static int qv_probe(struct pci_dev *pdev, const struct pci_device_id *ent)
 				 netdev->dev_addr);
 		}
 	} else {
-		qv_vf_get_config(ad, mac);
+		qv_vf_get_config(ad, mac, &mtu);
+		if (mtu >= QV_MTU_MIN && mtu <= QV_MTU_MAX)
+			WRITE_ONCE(netdev->mtu, mtu);
 		if (is_valid_ether_addr(mac)) {
 			eth_hw_addr_set(netdev, mac);
 		} else {
@@ -281,6 +295,8 @@ static int qv_probe(struct pci_dev *pdev, const struct pci_device_id *ent)
 		qv_devlink_register(pf);
 	}
 
+	/* A reset request consumed during probe: we just asked anyway. */
+	clear_bit(QV_S_PF_RESET, &ad->state);
 	netif_info(ad, probe, netdev, "qosvnic %s %s, MAC %pM\n",
 		   pf ? "PF" : "VF", pci_name(pdev), netdev->dev_addr);
 	return 0;
@@ -322,7 +338,9 @@ static void qv_remove(struct pci_dev *pdev)
 		return;
 	ad = netdev_priv(netdev);
 	pf = ad->pf;
+	/* From here on nothing queues the service task again. */
 	set_bit(QV_S_REMOVING, &ad->state);
+	cancel_delayed_work_sync(&ad->service);
 
 	if (pf) {
 		qv_devlink_unregister(pf);
@@ -330,11 +348,10 @@ static void qv_remove(struct pci_dev *pdev)
 		qv_qos_sysfs_fini(pf);
 	}
 
-	/* No more misc events: the service task and mailbox stay idle. */
+	/* No more misc events: the mailbox stays idle. */
 	qv_free_misc_irq(ad);
 	if (pf)
 		cancel_work_sync(&pf->mbx_work);
-	cancel_delayed_work_sync(&ad->service);
 
 	if (pf)
 		qv_devlink_netdev_detach(pf);
@@ -354,19 +371,82 @@ static void qv_remove(struct pci_dev *pdev)
 	pci_disable_device(pdev);
 }
 
+/*
+ * Power-off, reboot and kexec: leave the device as remove does, with no
+ * interrupt, work item, DMA or VF left behind for the next kernel or the
+ * host (as ice does). remove() runs again later only for a VF removed by
+ * its PF's shutdown; it finds no drvdata then.
+ */
 static void qv_shutdown(struct pci_dev *pdev)
 {
+	qv_remove(pdev);
+}
+
+/*
+ * FLR through sysfs "reset" (or a VMM resetting an assigned function):
+ * quiesce before, and after it bring the function back as after any reset.
+ */
+static void qv_reset_prepare(struct pci_dev *pdev)
+{
 	struct net_device *netdev = pci_get_drvdata(pdev);
+	struct qv_adapter *ad;
 
 	if (!netdev)
 		return;
+	ad = netdev_priv(netdev);
+	/* The PF's reset takes its VFs with it: remove them first. */
+	if (ad->pf && ad->pf->num_vfs) {
+		dev_warn(&pdev->dev, "PF reset: disabling its VFs\n");
+		qv_sriov_disable(ad->pf);
+	}
+	set_bit(QV_S_FLR, &ad->state);
+	/* The service task takes rtnl, and stays off while QV_S_FLR is set. */
+	cancel_delayed_work_sync(&ad->service);
+	if (ad->pf)
+		cancel_work_sync(&ad->pf->mbx_work);
+
 	rtnl_lock();
 	netif_device_detach(netdev);
 	if (netif_running(netdev))
 		qv_stop(netdev);
+	qv_irq_disable(ad, QV_INT_MISC);
+	synchronize_irq(pci_irq_vector(pdev, QV_VEC_MISC));
+	qv_stats_freeze(ad);
 	rtnl_unlock();
-	pci_disable_device(pdev);
 }
+
+static void qv_reset_done(struct pci_dev *pdev)
+{
+	struct net_device *netdev = pci_get_drvdata(pdev);
+	struct qv_adapter *ad;
+	int err;
+
+	if (!netdev)
+		return;
+	ad = netdev_priv(netdev);
+	rtnl_lock();
+	qv_stats_thaw(ad);
+	clear_bit(QV_S_FLR, &ad->state);
+	/* Whether or not the reset happened: a known state. */
+	qv_function_reset(ad);
+	qv_function_restore(ad);
+	if (netif_running(netdev)) {
+		err = qv_open(netdev);
+		if (err) {
+			netdev_err(netdev, "reopen after FLR failed: %d\n", err);
+			dev_close(netdev);
+		}
+	}
+	/* After qv_open(): attaching wakes the queues of a running netdev. */
+	netif_device_attach(netdev);
+	rtnl_unlock();
+	qv_service_kick(ad);
+}
+
+static const struct pci_error_handlers qv_err_handler = {
+	.reset_prepare = qv_reset_prepare,
+	.reset_done = qv_reset_done,
+};
 
 static struct pci_driver qv_driver = {
 	.name = QV_DRV_NAME,
@@ -375,6 +455,7 @@ static struct pci_driver qv_driver = {
 	.remove = qv_remove,
 	.shutdown = qv_shutdown,
 	.sriov_configure = qv_sriov_configure,
+	.err_handler = &qv_err_handler,
 };
 
 module_pci_driver(qv_driver);

@@ -14,35 +14,78 @@
 
 #include "qosvnic.h"
 
+/*
+ * PF -> VF messages other than replies carry status 0 in word 0:
+ * QV_MSG_LINK_CHANGE, and QV_MSG_RESET, with which the PF asks the VF to
+ * reset and fetch its configuration again because the administrator
+ * changed it (as ice does with VIRTCHNL_EVENT_RESET_IMPENDING).
+ */
+#define QV_MBX_RETRIES	3
+
 /* ------------------------------------------------------------ VF side */
+static void qv_vf_pf_msg(struct qv_adapter *ad, u32 w0)
+{
+	switch (w0 & QV_MSG_TYPE_MASK) {
+	case QV_MSG_LINK_CHANGE:
+		set_bit(QV_S_LINK_CHECK, &ad->state);
+		break;
+	case QV_MSG_RESET:
+		set_bit(QV_S_PF_RESET, &ad->state);
+		break;
+	default:
+		return;
+	}
+	qv_service_kick(ad);
+}
+
+/* Consume a message the PF sent; a late reply is dropped. */
 static void qv_vf_take_pf_msg(struct qv_adapter *ad)
 {
 	u32 w0 = qv_rd32(ad->hw, QV_FN_MBX_MEM(0));
 
-	if ((w0 & QV_MSG_TYPE_MASK) == QV_MSG_LINK_CHANGE)
-		set_bit(QV_S_LINK_CHECK, &ad->state);
 	qv_wr32(ad->hw, QV_FN_MBX_CTRL, QV_MBX_VF_ACK);
+	if (!(w0 & ~QV_MSG_TYPE_MASK))
+		qv_vf_pf_msg(ad, w0);
 }
 
+/*
+ * One request/reply transaction. The mailbox words are shared with the
+ * PF, and the PF may send a message of its own at any time: a request the
+ * device dropped because of it, or whose words it overwrote, is sent again.
+ */
 int qv_vf_mbx_xfer(struct qv_adapter *ad, u32 *msg, unsigned int len,
 		   u32 *reply, unsigned int rlen)
 {
 	u32 type = msg[0] & QV_MSG_TYPE_MASK;
+	unsigned int i, tries = 0;
 	unsigned long timeout;
 	u32 ctrl, w0, status;
-	unsigned int i;
 	int err;
 
 	if (len > QV_MBX_WORDS || rlen > QV_MBX_WORDS)
 		return -EINVAL;
+	if (test_bit(QV_S_FLR, &ad->state))
+		return -EBUSY;
 
 	mutex_lock(&ad->mbx_lock);
+again:
 	/* A notification the service task has not consumed yet. */
 	if (qv_rd32(ad->hw, QV_FN_MBX_CTRL) & QV_MBX_PF_MSG)
 		qv_vf_take_pf_msg(ad);
 
 	for (i = 0; i < len; i++)
 		qv_wr32(ad->hw, QV_FN_MBX_MEM(i), msg[i]);
+	if (qv_rd32(ad->hw, QV_FN_MBX_CTRL) & QV_MBX_PF_MSG) {
+		/*
+		 * The PF sent while we wrote, and we wrote over its words: we
+		 * cannot tell what it said, so do what either message asks.
+		 */
+		qv_wr32(ad->hw, QV_FN_MBX_CTRL, QV_MBX_VF_ACK);
+		qv_vf_pf_msg(ad, QV_MSG_LINK_CHANGE);
+		qv_vf_pf_msg(ad, QV_MSG_RESET);
+		err = -EAGAIN;
+		goto retry;
+	}
 	qv_wr32(ad->hw, QV_FN_MBX_CTRL, QV_MBX_REQ);
 
 	timeout = jiffies + msecs_to_jiffies(QV_MBX_TIMEOUT_MS);
@@ -63,14 +106,23 @@ int qv_vf_mbx_xfer(struct qv_adapter *ad, u32 *msg, unsigned int len,
 	qv_wr32(ad->hw, QV_FN_MBX_CTRL, QV_MBX_VF_ACK);
 
 	status = w0 & ~QV_MSG_TYPE_MASK;
-	if ((w0 & QV_MSG_TYPE_MASK) != type)
+	if (!status) {
+		/* A PF message came first; the device dropped our REQ. */
+		qv_vf_pf_msg(ad, w0);
+		err = -EAGAIN;
+	} else if ((w0 & QV_MSG_TYPE_MASK) != type) {
+		/* The PF's message overwrote our request before it read it. */
 		err = -EPROTO;
-	else if (status == QV_MSG_ACK)
+	} else if (status == QV_MSG_ACK) {
 		err = 0;
-	else if (status == QV_MSG_NACK)
+	} else if (status == QV_MSG_NACK) {
 		err = -EACCES;
-	else
+	} else {
 		err = -EIO;
+	}
+retry:
+	if ((err == -EAGAIN || err == -EPROTO) && ++tries < QV_MBX_RETRIES)
+		goto again;
 out:
 	mutex_unlock(&ad->mbx_lock);
 	if (err && err != -EACCES)
@@ -90,27 +142,37 @@ void qv_vf_mbx_poll(struct qv_adapter *ad)
 }
 
 /* ------------------------------------------------------------ PF side */
-static void qv_pf_reply(void __iomem *mg, const u32 *reply, unsigned int n)
+static void qv_pf_reply(struct qv_vf *vf, void __iomem *mg, const u32 *reply,
+			unsigned int n)
 {
 	unsigned int i;
 
 	for (i = 0; i < n; i++)
 		qv_wr32(mg, QV_MG_MBX_MEM(i), reply[i]);
 	qv_wr32(mg, QV_MG_MBX_CTRL, QV_PFMBX_ACK | QV_PFMBX_SEND);
+	vf->msg_outstanding = true;
 }
 
 /*
  * QOS_REQ: the VF asks for a (min, default, max) egress tuple in Mbit/s.
- * Grant when max fits under the ceiling (administrator's max_tx_rate, the
- * modelled line rate and whatever the host capped through QMP), otherwise
- * NACK with the largest grantable tuple.
+ * - max must fit under the ceiling: the administrator's max_tx_rate, the
+ *   modelled line rate, and what the host capped through QMP;
+ * - min is a guarantee, which takes bandwidth from every other VF: an
+ *   untrusted VF gets the administrator's min_tx_rate and no more; a
+ *   trusted one may ask for more, as long as the guarantees of all VFs
+ *   fit in the line rate (which must be known for that).
+ * Granted values live beside the administrator's (req_*), which they never
+ * overwrite; the administrator's next ip link set, or a VF reset, drops
+ * them. Otherwise NACK with the largest grantable tuple.
  */
 static bool qv_pf_qos_req(struct qv_pf *pf, struct qv_vf *vf,
 			  const u32 *msg, u32 *reply)
 {
 	void __iomem *mg = qv_mgmt(pf, vf->id + 1);
 	u32 min = msg[1], def = msg[2], max = msg[3];
-	u32 ceiling = U32_MAX, line, old_min, old_max, rb_min, rb_max;
+	u32 ceiling = U32_MAX, line, others, grant_min, eff_min;
+	u32 cap_min, cap_max;
+	bool trusted = qv_rd32(mg, QV_MG_FLAGS) & QV_MGF_TRUST;
 
 	line = qv_rd32(pf->hw, QV_DEV_LINE_RATE);
 	if (line)
@@ -118,36 +180,70 @@ static bool qv_pf_qos_req(struct qv_pf *pf, struct qv_vf *vf,
 	if (vf->admin_max_tx)
 		ceiling = min(ceiling, vf->admin_max_tx);
 
-	if ((max && (min > max || def > max)) || def < min ||
-	    (max ? max : U32_MAX) > ceiling) {
-		reply[1] = min_t(u32, min, ceiling);
-		reply[2] = min_t(u32, def, ceiling);
-		reply[3] = ceiling == U32_MAX ? 0 : ceiling;
-		return false;
+	grant_min = vf->admin_min_tx;
+	if (trusted && line) {
+		others = qv_vf_min_sum(pf, vf);
+		if (others < line)
+			grant_min = max(grant_min, min(line - others, ceiling));
 	}
+	eff_min = max(min, vf->admin_min_tx);
 
-	old_min = qv_rd32(mg, QV_MG_TX_MIN_RATE);
-	old_max = qv_rd32(mg, QV_MG_TX_MAX_RATE);
-	qv_wr32(mg, QV_MG_TX_MIN_RATE, min);
-	qv_wr32(mg, QV_MG_TX_MAX_RATE, max);
-	rb_min = qv_rd32(mg, QV_MG_TX_MIN_RATE);
-	rb_max = qv_rd32(mg, QV_MG_TX_MAX_RATE);
-	if (rb_min != min || rb_max != max) {
-		/* The host capped the field: report what it allows. */
-		qv_wr32(mg, QV_MG_TX_MIN_RATE, old_min);
-		qv_wr32(mg, QV_MG_TX_MAX_RATE, old_max);
-		reply[1] = min_t(u32, min, rb_min);
-		reply[2] = rb_max ? min_t(u32, def, rb_max) : def;
-		reply[3] = rb_max;
-		return false;
+	if ((max && (min > max || def > max || eff_min > max)) || def < min ||
+	    (max ? max : U32_MAX) > ceiling || min > grant_min)
+		goto nack;
+
+	if (qv_vf_program_rates(pf, vf, eff_min, max, &cap_min, &cap_max)) {
+		/* The host capped a field: report what it lets through. */
+		if (cap_max)
+			ceiling = min(ceiling, cap_max);
+		grant_min = min(grant_min, cap_min);
+		goto nack;
 	}
-	reply[1] = min;
+	vf->req_min_tx = min;
+	vf->req_max_tx = max;
+	reply[1] = eff_min;
 	reply[2] = def;
 	reply[3] = max;
 	return true;
+
+nack:
+	reply[1] = min_t(u32, min, grant_min);
+	reply[2] = min_t(u32, def, ceiling);
+	reply[3] = ceiling == U32_MAX ? 0 : ceiling;
+	return false;
 }
 
-static void qv_pf_handle_vf(struct qv_pf *pf, struct qv_vf *vf)
+/* Is @mac some other function's address? Then a VF may not take it. */
+static bool qv_pf_mac_in_use(struct qv_pf *pf, struct qv_vf *vf, const u8 *mac)
+{
+	u8 other[ETH_ALEN];
+	int fn;
+
+	for (fn = 0; fn <= pf->num_vfs; fn++) {
+		if (fn == vf->id + 1)
+			continue;
+		qv_regs_to_mac(qv_rd32(qv_mgmt(pf, fn), QV_MG_MAC_LO),
+			       qv_rd32(qv_mgmt(pf, fn), QV_MG_MAC_HI), other);
+		if (ether_addr_equal(mac, other))
+			return true;
+	}
+	return false;
+}
+
+/* The VF (re)starts: forget what it asked for before. */
+static void qv_pf_vf_reset(struct qv_pf *pf, struct qv_vf *vf)
+{
+	vf->mc_count = 0;
+	vf->notify_pending = false;	/* it is about to read its config */
+	if (vf->req_min_tx || vf->req_max_tx) {
+		vf->req_min_tx = 0;
+		vf->req_max_tx = 0;
+		qv_vf_program_rates(pf, vf, vf->admin_min_tx,
+				    vf->admin_max_tx, NULL, NULL);
+	}
+}
+
+static void qv_pf_handle_req(struct qv_pf *pf, struct qv_vf *vf)
 {
 	void __iomem *mg = qv_mgmt(pf, vf->id + 1);
 	struct device *dev = &pf->pdev->dev;
@@ -157,18 +253,16 @@ static void qv_pf_handle_vf(struct qv_pf *pf, struct qv_vf *vf)
 	u8 mac[ETH_ALEN];
 	u32 type, flags;
 
-	if (!(qv_rd32(mg, QV_MG_MBX_CTRL) & QV_PFMBX_VF_REQ))
-		return;
 	for (i = 0; i < QV_MBX_WORDS; i++)
 		msg[i] = qv_rd32(mg, QV_MG_MBX_MEM(i));
 	type = msg[0] & QV_MSG_TYPE_MASK;
 
 	switch (type) {
 	case QV_MSG_RESET:
+		qv_pf_vf_reset(pf, vf);
 		reply[1] = qv_rd32(mg, QV_MG_MAC_LO);
 		reply[2] = qv_rd32(mg, QV_MG_MAC_HI);
 		reply[3] = READ_ONCE(pf->adapter->netdev->mtu);
-		vf->mc_count = 0;
 		n = 4;
 		ok = true;
 		break;
@@ -180,6 +274,11 @@ static void qv_pf_handle_vf(struct qv_pf *pf, struct qv_vf *vf)
 		} else if (vf->admin_mac && !(flags & QV_MGF_TRUST)) {
 			dev_warn_ratelimited(dev,
 					     "VF %u attempted to override administratively set MAC %pM\n",
+					     vf->id, mac);
+			break;
+		} else if (qv_pf_mac_in_use(pf, vf, mac)) {
+			dev_warn_ratelimited(dev,
+					     "VF %u asked for MAC %pM, which another function uses\n",
 					     vf->id, mac);
 			break;
 		}
@@ -203,7 +302,59 @@ static void qv_pf_handle_vf(struct qv_pf *pf, struct qv_vf *vf)
 		break;
 	}
 	reply[0] = type | (ok ? QV_MSG_ACK : QV_MSG_NACK);
-	qv_pf_reply(mg, reply, n);
+	qv_pf_reply(vf, mg, reply, n);
+}
+
+/*
+ * Send QV_MSG_RESET to a VF whose mailbox is idle. The words are shared:
+ * writing them takes the mailbox only if the VF does not hold it, which
+ * the read-back tells; a request that arrived meanwhile had its words
+ * overwritten and is answered with a NACK of type 0 (the VF sends it
+ * again). Either way the notification stays pending until it is out.
+ */
+static void qv_pf_send_notify(struct qv_pf *pf, struct qv_vf *vf)
+{
+	void __iomem *mg = qv_mgmt(pf, vf->id + 1);
+
+	qv_wr32(mg, QV_MG_MBX_MEM(0), QV_MSG_RESET);
+	qv_wr32(mg, QV_MG_MBX_MEM(1), 0);
+	if (qv_rd32(mg, QV_MG_MBX_MEM(0)) != QV_MSG_RESET)
+		return;		/* the VF is writing a request */
+	if (qv_rd32(mg, QV_MG_MBX_CTRL) & QV_PFMBX_VF_REQ) {
+		qv_wr32(mg, QV_MG_MBX_MEM(0), QV_MSG_NACK);
+		qv_wr32(mg, QV_MG_MBX_CTRL, QV_PFMBX_ACK | QV_PFMBX_SEND);
+		vf->msg_outstanding = true;
+		return;
+	}
+	qv_wr32(mg, QV_MG_MBX_CTRL, QV_PFMBX_SEND);
+	vf->msg_outstanding = true;
+	vf->notify_pending = false;
+}
+
+/* Called with cfg_lock held. */
+static void qv_pf_service_vf(struct qv_pf *pf, struct qv_vf *vf)
+{
+	u32 ctrl = qv_rd32(qv_mgmt(pf, vf->id + 1), QV_MG_MBX_CTRL);
+
+	/* VF_ACK stays set until our next SEND: nothing unread is left. */
+	if (ctrl & QV_PFMBX_VF_ACK)
+		vf->msg_outstanding = false;
+	if (ctrl & QV_PFMBX_VF_REQ) {
+		/* The device takes a request only with no message unread. */
+		vf->msg_outstanding = false;
+		qv_pf_handle_req(pf, vf);
+		return;
+	}
+	if (vf->notify_pending && !vf->msg_outstanding)
+		qv_pf_send_notify(pf, vf);
+}
+
+/* Ask VF @vf to reset and fetch its configuration. cfg_lock held. */
+void qv_pf_notify_vf(struct qv_pf *pf, struct qv_vf *vf)
+{
+	lockdep_assert_held(&pf->cfg_lock);
+	vf->notify_pending = true;
+	queue_work(system_wq, &pf->mbx_work);
 }
 
 void qv_pf_mbx_work(struct work_struct *work)
@@ -211,18 +362,22 @@ void qv_pf_mbx_work(struct work_struct *work)
 	struct qv_pf *pf = container_of(work, struct qv_pf, mbx_work);
 	unsigned long pending;
 	unsigned int w, bit, id;
+	int i;
 
+	mutex_lock(&pf->cfg_lock);
 	for (w = 0; w < QV_DEV_MBX_WORDS; w++) {
 		pending = qv_rd32(pf->hw, QV_DEV_MBX_PENDING(w));
 		if (!pending)
 			continue;
 		qv_wr32(pf->hw, QV_DEV_MBX_PENDING(w), pending);
-		mutex_lock(&pf->cfg_lock);
 		for_each_set_bit(bit, &pending, 32) {
 			id = w * 32 + bit;
 			if (id < pf->num_vfs)
-				qv_pf_handle_vf(pf, &pf->vfs[id]);
+				qv_pf_service_vf(pf, &pf->vfs[id]);
 		}
-		mutex_unlock(&pf->cfg_lock);
 	}
+	for (i = 0; i < pf->num_vfs; i++)
+		if (pf->vfs[i].notify_pending)
+			qv_pf_service_vf(pf, &pf->vfs[i]);
+	mutex_unlock(&pf->cfg_lock);
 }

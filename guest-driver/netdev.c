@@ -14,22 +14,48 @@ static bool qv_stat_is_gauge(unsigned int idx)
 	return idx == QV_STAT_BUF_OCCUPANCY || idx == QV_STAT_BUF_PEAK;
 }
 
+/* Called with stats_lock held. */
+static u64 qv_hw_stat_locked(struct qv_adapter *ad, unsigned int idx)
+{
+	if (ad->stats_frozen)
+		return qv_stat_is_gauge(idx) ? 0 : ad->hw_base[idx];
+	if (qv_stat_is_gauge(idx))
+		return qv_rd64(ad->hw, QV_FN_STAT(idx));
+	return ad->hw_base[idx] + qv_rd64(ad->hw, QV_FN_STAT(idx));
+}
+
+/*
+ * The device counter is read under stats_lock too: a function reset holds
+ * it from before it clears the counters until hw_base has taken them.
+ */
 u64 qv_hw_stat(struct qv_adapter *ad, unsigned int idx)
 {
-	u64 val = qv_rd64(ad->hw, QV_FN_STAT(idx));
 	unsigned long flags;
+	u64 val;
 
-	if (qv_stat_is_gauge(idx))
-		return val;
 	spin_lock_irqsave(&ad->stats_lock, flags);
-	val += ad->hw_base[idx];
+	val = qv_hw_stat_locked(ad, idx);
 	spin_unlock_irqrestore(&ad->stats_lock, flags);
 	return val;
 }
 
+static void qv_hw_stats_all(struct qv_adapter *ad, u64 *st)
+{
+	unsigned long flags;
+	unsigned int i;
+
+	spin_lock_irqsave(&ad->stats_lock, flags);
+	for (i = 0; i < QV_NUM_STATS; i++)
+		st[i] = qv_hw_stat_locked(ad, i);
+	spin_unlock_irqrestore(&ad->stats_lock, flags);
+}
+
 /*
  * Reset the function. Counters are folded into hw_base so that the netdev
- * statistics never go backwards, whether or not the reset clears them.
+ * statistics never go backwards, whether or not the reset clears them;
+ * readers wait on stats_lock while the counters and hw_base disagree.
+ * The function comes back with every interrupt cause masked: see
+ * qv_function_restore().
  */
 void qv_function_reset(struct qv_adapter *ad)
 {
@@ -37,12 +63,11 @@ void qv_function_reset(struct qv_adapter *ad)
 	unsigned long flags;
 	unsigned int i;
 
+	spin_lock_irqsave(&ad->stats_lock, flags);
 	for (i = 0; i < QV_NUM_STATS; i++)
 		before[i] = qv_rd64(ad->hw, QV_FN_STAT(i));
 	qv_wr32(ad->hw, QV_FN_CTRL, QV_CTRL_RESET);
 	qv_rd32(ad->hw, QV_FN_STATUS);	/* flush the posted write */
-
-	spin_lock_irqsave(&ad->stats_lock, flags);
 	for (i = 0; i < QV_NUM_STATS; i++) {
 		if (qv_stat_is_gauge(i))
 			continue;
@@ -52,9 +77,99 @@ void qv_function_reset(struct qv_adapter *ad)
 	ad->resets++;
 }
 
+/*
+ * Before an FLR, which clears the counters behind our back: take them into
+ * hw_base and let readers see hw_base alone until qv_stats_thaw().
+ */
+void qv_stats_freeze(struct qv_adapter *ad)
+{
+	unsigned long flags;
+	unsigned int i;
+
+	spin_lock_irqsave(&ad->stats_lock, flags);
+	if (!ad->stats_frozen) {
+		for (i = 0; i < QV_NUM_STATS; i++)
+			if (!qv_stat_is_gauge(i))
+				ad->hw_base[i] += qv_rd64(ad->hw, QV_FN_STAT(i));
+		ad->stats_frozen = true;
+	}
+	spin_unlock_irqrestore(&ad->stats_lock, flags);
+}
+
+/*
+ * After the FLR: whatever the counters hold now was either counted while
+ * frozen or (if no reset happened) already taken into hw_base; subtract it
+ * so that readers continue exactly where the frozen value stood.
+ */
+void qv_stats_thaw(struct qv_adapter *ad)
+{
+	unsigned long flags;
+	unsigned int i;
+
+	spin_lock_irqsave(&ad->stats_lock, flags);
+	if (ad->stats_frozen) {
+		for (i = 0; i < QV_NUM_STATS; i++)
+			if (!qv_stat_is_gauge(i))
+				ad->hw_base[i] -= qv_rd64(ad->hw, QV_FN_STAT(i));
+		ad->stats_frozen = false;
+	}
+	spin_unlock_irqrestore(&ad->stats_lock, flags);
+}
+
+/*
+ * VF: ask the PF for the configuration after a reset; the administrator may
+ * have changed the MAC in the meantime (that is why the PF asks us to
+ * reset). Called under rtnl with the netdev registered.
+ */
+static void qv_vf_refresh_config(struct qv_adapter *ad)
+{
+	struct net_device *netdev = ad->netdev;
+	u32 msg[3] = { QV_MSG_SET_MAC };
+	u8 mac[ETH_ALEN];
+
+	ASSERT_RTNL();
+	if (qv_vf_get_config(ad, mac, NULL))
+		return;
+	if (!is_valid_ether_addr(mac)) {
+		/* The administrator cleared the MAC: keep ours, tell the PF. */
+		qv_mac_to_regs(netdev->dev_addr, &msg[1], &msg[2]);
+		if (qv_vf_mbx_xfer(ad, msg, 3, NULL, 0))
+			netdev_warn(netdev, "PF refused MAC %pM after reset\n",
+				    netdev->dev_addr);
+	} else if (!ether_addr_equal(mac, netdev->dev_addr)) {
+		netif_info(ad, drv, netdev, "MAC set by the PF: %pM -> %pM\n",
+			   netdev->dev_addr, mac);
+		eth_hw_addr_set(netdev, mac);
+		call_netdevice_notifiers(NETDEV_CHANGEADDR, netdev);
+	}
+	qv_vf_qos_request(ad);
+}
+
+/*
+ * After any reset of the function (QV_CTRL_RESET, FLR) every interrupt
+ * cause is masked: unmask the misc vector, which carries the mailbox, link
+ * changes and ring errors, and catch up with what it may have missed.
+ * qv_open() only deals with the ring vectors.
+ */
+void qv_function_restore(struct qv_adapter *ad)
+{
+	qv_wr32(ad->hw, QV_FN_MISC_CAUSE, qv_rd32(ad->hw, QV_FN_MISC_CAUSE));
+	qv_wr32(ad->hw, QV_FN_INT_CAUSE, QV_INT_MISC);
+	qv_irq_enable(ad, QV_INT_MISC);
+	set_bit(QV_S_LINK_CHECK, &ad->state);
+	if (ad->pf) {
+		/* VF requests that came while the vector was masked */
+		queue_work(system_wq, &ad->pf->mbx_work);
+	} else {
+		clear_bit(QV_S_PF_RESET, &ad->state);
+		qv_vf_refresh_config(ad);
+	}
+}
+
 void qv_service_kick(struct qv_adapter *ad)
 {
-	if (!test_bit(QV_S_REMOVING, &ad->state))
+	if (!test_bit(QV_S_REMOVING, &ad->state) &&
+	    !test_bit(QV_S_FLR, &ad->state))
 		mod_delayed_work(system_wq, &ad->service, 0);
 }
 
@@ -86,8 +201,11 @@ irqreturn_t qv_msix_misc(int irq, void *data)
 
 	if (cause & QV_MISC_LINK)
 		set_bit(QV_S_LINK_CHECK, &ad->state);
-	if (cause & QV_MISC_RING_ERR)
+	if (cause & QV_MISC_RING_ERR) {
+		netdev_err(ad->netdev, "ring error (status %#x)\n",
+			   qv_rd32(ad->hw, QV_FN_STATUS));
 		set_bit(QV_S_RESET_REQ, &ad->state);
+	}
 	if ((cause & QV_MISC_MBX) && !ad->pf)
 		set_bit(QV_S_PF_MSG, &ad->state);
 	if ((cause & QV_MISC_VF_MBX) && ad->pf &&
@@ -285,17 +403,23 @@ int qv_stop(struct net_device *netdev)
 	return 0;
 }
 
-static void qv_reset_subtask(struct qv_adapter *ad)
+/*
+ * Stop, reset and restore the function, and reopen it if it was running.
+ * Under rtnl; used after errors, when the PF asks for it, and by
+ * "ethtool --reset".
+ */
+void qv_reinit_locked(struct qv_adapter *ad)
 {
 	struct net_device *netdev = ad->netdev;
-	u32 status = qv_rd32(ad->hw, QV_FN_STATUS);
+	bool running = netif_running(netdev);
 	int err;
 
-	netdev_warn(netdev, "resetting function (status %#x)\n", status);
-	if (netif_running(netdev))
+	ASSERT_RTNL();
+	if (running)
 		qv_stop(netdev);
 	qv_function_reset(ad);
-	if (netif_running(netdev)) {
+	qv_function_restore(ad);
+	if (running) {
 		err = qv_open(netdev);
 		if (err) {
 			netdev_err(netdev, "reopen after reset failed: %d\n",
@@ -305,22 +429,40 @@ static void qv_reset_subtask(struct qv_adapter *ad)
 	}
 }
 
+static void qv_reset_subtask(struct qv_adapter *ad, bool failed)
+{
+	if (failed)
+		netdev_warn(ad->netdev, "resetting function (status %#x)\n",
+			    qv_rd32(ad->hw, QV_FN_STATUS));
+	else
+		netif_info(ad, drv, ad->netdev,
+			   "resetting: the PF changed our configuration\n");
+	qv_reinit_locked(ad);
+}
+
 void qv_service_task(struct work_struct *work)
 {
 	struct qv_adapter *ad = container_of(to_delayed_work(work),
 					     struct qv_adapter, service);
+	bool asked, failed;
 
-	if (test_bit(QV_S_REMOVING, &ad->state))
+	if (test_bit(QV_S_REMOVING, &ad->state) ||
+	    test_bit(QV_S_FLR, &ad->state))
 		return;
 
 	if (!ad->pf && test_and_clear_bit(QV_S_PF_MSG, &ad->state))
 		qv_vf_mbx_poll(ad);
 
 	rtnl_lock();
-	if (test_and_clear_bit(QV_S_RESET_REQ, &ad->state))
-		qv_reset_subtask(ad);
-	clear_bit(QV_S_LINK_CHECK, &ad->state);
-	qv_update_link(ad);
+	/* FLR may have begun while we waited for rtnl. */
+	if (!test_bit(QV_S_FLR, &ad->state)) {
+		asked = test_and_clear_bit(QV_S_PF_RESET, &ad->state);
+		failed = test_and_clear_bit(QV_S_RESET_REQ, &ad->state);
+		if (asked || failed)
+			qv_reset_subtask(ad, failed);
+		clear_bit(QV_S_LINK_CHECK, &ad->state);
+		qv_update_link(ad);
+	}
 	rtnl_unlock();
 
 	if (test_and_clear_bit(QV_S_RXMODE_REQ, &ad->state) &&
@@ -328,7 +470,8 @@ void qv_service_task(struct work_struct *work)
 		qv_sync_rx_mode(ad);
 
 	if (!test_bit(QV_S_DOWN, &ad->state) &&
-	    !test_bit(QV_S_REMOVING, &ad->state))
+	    !test_bit(QV_S_REMOVING, &ad->state) &&
+	    !test_bit(QV_S_FLR, &ad->state))
 		queue_delayed_work(system_wq, &ad->service,
 				   QV_SERVICE_PERIOD);
 }
@@ -352,11 +495,10 @@ static void qv_get_stats64(struct net_device *netdev,
 {
 	struct qv_adapter *ad = netdev_priv(netdev);
 	u64 st[QV_NUM_STATS];
-	unsigned int start, i;
 	u64 rxd, rxe, txd;
+	unsigned int start;
 
-	for (i = 0; i < QV_NUM_STATS; i++)
-		st[i] = qv_hw_stat(ad, i);
+	qv_hw_stats_all(ad, st);
 
 	s->rx_packets = st[QV_STAT_RX_PACKETS];
 	s->rx_bytes = st[QV_STAT_RX_BYTES];
@@ -374,7 +516,7 @@ static void qv_get_stats64(struct net_device *netdev,
 	do {
 		start = u64_stats_fetch_begin(&ad->rx.syncp);
 		rxd = ad->rx.dropped + ad->rx.alloc_fail;
-		rxe = ad->rx.frame_err;
+		rxe = ad->rx.frame_err + ad->rx.runt;
 	} while (u64_stats_fetch_retry(&ad->rx.syncp, start));
 	do {
 		start = u64_stats_fetch_begin(&ad->tx.syncp);
@@ -392,7 +534,8 @@ static int qv_change_mtu(struct net_device *netdev, int new_mtu)
 	struct qv_adapter *ad = netdev_priv(netdev);
 
 	netif_dbg(ad, drv, netdev, "MTU %u -> %d\n", netdev->mtu, new_mtu);
-	netdev->mtu = new_mtu;
+	/* read locklessly by the PF's mailbox (QV_MSG_RESET reply) */
+	WRITE_ONCE(netdev->mtu, new_mtu);
 	qv_wr32(ad->hw, QV_FN_MTU, new_mtu);
 	return 0;
 }
@@ -414,7 +557,7 @@ static int qv_set_mac_address(struct net_device *netdev, void *p)
 		err = qv_vf_mbx_xfer(ad, msg, 3, NULL, 0);
 		if (err) {
 			netdev_err(netdev,
-				   "PF refused MAC %pM (%d): VF not trusted and administrator set a MAC?\n",
+				   "PF refused MAC %pM (%d): in use, or set by the administrator for an untrusted VF\n",
 				   mac, err);
 			return err == -EACCES ? -EPERM : err;
 		}

@@ -5,7 +5,11 @@
  *
  * Every setting lives in the VF's management window QV_MGMT(vf + 1); the
  * driver keeps only what the device cannot tell it (was the MAC set by the
- * administrator, the administrator's rate ceiling).
+ * administrator, the administrator's rates as opposed to what a VF was
+ * granted through QOS_REQ).
+ *
+ * A change of a VF's MAC or port VLAN reaches a running VF: the PF asks it
+ * to reset and fetch its configuration (QV_MSG_RESET, see mbx.c).
  */
 #include <linux/pci.h>
 #include <linux/rtnetlink.h>
@@ -35,17 +39,14 @@ static int qv_sriov_enable(struct qv_pf *pf, int num_vfs)
 	vfs = kcalloc(num_vfs, sizeof(*vfs), GFP_KERNEL);
 	if (!vfs)
 		return -ENOMEM;
+	/*
+	 * Every VF has a MAC from the device (its default, or the host's):
+	 * that is not the administrator's, so an untrusted VF may change it,
+	 * as with igb, until "ip link set PF vf N mac" sets one.
+	 */
 	for (i = 0; i < num_vfs; i++) {
-		u32 lo, hi;
-		u8 mac[ETH_ALEN];
-
 		vfs[i].pf = pf;
 		vfs[i].id = i;
-		lo = qv_rd32(qv_mgmt(pf, i + 1), QV_MG_MAC_LO);
-		hi = qv_rd32(qv_mgmt(pf, i + 1), QV_MG_MAC_HI);
-		qv_regs_to_mac(lo, hi, mac);
-		/* A MAC given by the host (QOM/QMP) counts as administrative. */
-		vfs[i].admin_mac = is_valid_ether_addr(mac);
 	}
 
 	/* Not under cfg_lock: VF probes run now and need the mailbox. */
@@ -157,13 +158,15 @@ int qv_set_vf_mac(struct net_device *dev, int vf, u8 *mac)
 		mutex_unlock(&pf->cfg_lock);
 		return -EINVAL;
 	}
-	qv_wr32(mg, QV_MG_MAC_LO, lo);
-	qv_wr32(mg, QV_MG_MAC_HI, hi);
+	if (qv_rd32(mg, QV_MG_MAC_LO) != lo || qv_rd32(mg, QV_MG_MAC_HI) != hi) {
+		qv_wr32(mg, QV_MG_MAC_LO, lo);
+		qv_wr32(mg, QV_MG_MAC_HI, hi);
+		/* a running VF would keep sending from the old address */
+		qv_pf_notify_vf(pf, &pf->vfs[vf]);
+	}
 	pf->vfs[vf].admin_mac = !is_zero_ether_addr(mac);
 	mutex_unlock(&pf->cfg_lock);
-	dev_info(&pf->pdev->dev,
-		 "VF %d MAC %pM; reload the VF driver for it to take effect\n",
-		 vf, mac);
+	dev_info(&pf->pdev->dev, "VF %d MAC %pM\n", vf, mac);
 	return 0;
 }
 
@@ -171,6 +174,8 @@ int qv_set_vf_vlan(struct net_device *dev, int vf, u16 vlan, u8 qos,
 		   __be16 proto)
 {
 	struct qv_pf *pf = qv_vf_pf(dev, vf);
+	void __iomem *mg;
+	u32 val;
 
 	if (!pf)
 		return -EINVAL;
@@ -178,46 +183,119 @@ int qv_set_vf_vlan(struct net_device *dev, int vf, u16 vlan, u8 qos,
 		return -EINVAL;
 	if (proto != htons(ETH_P_8021Q))
 		return -EPROTONOSUPPORT;
-	qv_wr32(qv_mgmt(pf, vf + 1), QV_MG_VLAN,
-		vlan | (u32)qos << QV_VLAN_QOS_SHIFT);
+	mg = qv_mgmt(pf, vf + 1);
+	val = vlan | (u32)qos << QV_VLAN_QOS_SHIFT;
+	mutex_lock(&pf->cfg_lock);
+	if (vf >= pf->num_vfs) {
+		mutex_unlock(&pf->cfg_lock);
+		return -EINVAL;
+	}
+	if (qv_rd32(mg, QV_MG_VLAN) != val) {
+		qv_wr32(mg, QV_MG_VLAN, val);
+		/* frames of the old VLAN may still be in the VF's rings */
+		qv_pf_notify_vf(pf, &pf->vfs[vf]);
+	}
+	mutex_unlock(&pf->cfg_lock);
 	return 0;
+}
+
+/* Sum of the egress guarantees of every VF but @except. cfg_lock held. */
+u32 qv_vf_min_sum(struct qv_pf *pf, struct qv_vf *except)
+{
+	u32 sum = 0;
+	int i;
+
+	for (i = 0; i < pf->num_vfs; i++)
+		if (&pf->vfs[i] != except)
+			sum += qv_rd32(qv_mgmt(pf, i + 1), QV_MG_TX_MIN_RATE);
+	return sum;
+}
+
+/*
+ * Write both egress rates of a VF. The host may cap either (QMP); then both
+ * go back to what they were, so that a refusal never leaves half of a
+ * setting applied, and @cap_min and @cap_max (if given) get what the host
+ * let through. cfg_lock held.
+ */
+int qv_vf_program_rates(struct qv_pf *pf, struct qv_vf *vf, u32 min, u32 max,
+			u32 *cap_min, u32 *cap_max)
+{
+	void __iomem *mg = qv_mgmt(pf, vf->id + 1);
+	u32 old_min, old_max, rb_min, rb_max;
+
+	lockdep_assert_held(&pf->cfg_lock);
+	old_min = qv_rd32(mg, QV_MG_TX_MIN_RATE);
+	old_max = qv_rd32(mg, QV_MG_TX_MAX_RATE);
+	qv_wr32(mg, QV_MG_TX_MIN_RATE, min);
+	qv_wr32(mg, QV_MG_TX_MAX_RATE, max);
+	rb_min = qv_rd32(mg, QV_MG_TX_MIN_RATE);
+	rb_max = qv_rd32(mg, QV_MG_TX_MAX_RATE);
+	if (cap_min)
+		*cap_min = rb_min;
+	if (cap_max)
+		*cap_max = rb_max;
+	if (rb_min == min && rb_max == max)
+		return 0;
+	qv_wr32(mg, QV_MG_TX_MIN_RATE, old_min);
+	qv_wr32(mg, QV_MG_TX_MAX_RATE, old_max);
+	return -EPERM;
 }
 
 int qv_set_vf_rate(struct net_device *dev, int vf, int min, int max)
 {
 	struct qv_pf *pf = qv_vf_pf(dev, vf);
-	void __iomem *mg;
-	u32 line;
+	struct qv_vf *v;
+	u32 line, others;
+	int err;
 
 	if (!pf)
 		return -EINVAL;
 	if (min < 0 || max < 0)
 		return -EINVAL;
+	if (max && min > max) {
+		netdev_err(dev, "VF %d min_tx_rate %d above max_tx_rate %d\n",
+			   vf, min, max);
+		return -EINVAL;
+	}
 	line = qv_rd32(pf->hw, QV_DEV_LINE_RATE);
 	if (line && ((u32)max > line || (u32)min > line)) {
 		netdev_err(dev, "VF %d rate above the line rate %u Mbit/s\n",
 			   vf, line);
 		return -EINVAL;
 	}
-	mg = qv_mgmt(pf, vf + 1);
 	mutex_lock(&pf->cfg_lock);
 	if (vf >= pf->num_vfs) {
 		mutex_unlock(&pf->cfg_lock);
 		return -EINVAL;
 	}
-	qv_wr32(mg, QV_MG_TX_MIN_RATE, min);
-	qv_wr32(mg, QV_MG_TX_MAX_RATE, max);
-	pf->vfs[vf].admin_max_tx = max;
-	mutex_unlock(&pf->cfg_lock);
-	if (qv_rd32(mg, QV_MG_TX_MAX_RATE) != (u32)max ||
-	    qv_rd32(mg, QV_MG_TX_MIN_RATE) != (u32)min) {
-		netdev_warn(dev,
-			    "VF %d rate capped by the host: min %u max %u Mbit/s\n",
-			    vf, qv_rd32(mg, QV_MG_TX_MIN_RATE),
-			    qv_rd32(mg, QV_MG_TX_MAX_RATE));
-		return -EPERM;
+	v = &pf->vfs[vf];
+	/* Guarantees are taken from the others: they must fit together. */
+	others = qv_vf_min_sum(pf, v);
+	if (line && min && others + min > line) {
+		mutex_unlock(&pf->cfg_lock);
+		netdev_err(dev,
+			   "VF %d min_tx_rate %d: the other VFs are guaranteed %u of the %u Mbit/s line rate\n",
+			   vf, min, others, line);
+		return -EINVAL;
 	}
-	return 0;
+	err = qv_vf_program_rates(pf, v, min, max, NULL, NULL);
+	if (!err) {
+		v->admin_min_tx = min;
+		v->admin_max_tx = max;
+		/* the administrator's setting replaces what the VF was granted */
+		v->req_min_tx = 0;
+		v->req_max_tx = 0;
+	}
+	mutex_unlock(&pf->cfg_lock);
+	if (err)
+		netdev_err(dev,
+			   "VF %d rate min %d max %d refused: the host caps %s%s\n",
+			   vf, min, max,
+			   qv_host_capped(pf, vf + 1, QV_MG_TX_MIN_RATE) ?
+			   "min_tx_rate " : "",
+			   qv_host_capped(pf, vf + 1, QV_MG_TX_MAX_RATE) ?
+			   "max_tx_rate" : "");
+	return err;
 }
 
 static int qv_vf_flags_update(struct net_device *dev, int vf, u32 clear,

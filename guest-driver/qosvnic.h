@@ -59,6 +59,12 @@ struct qv_rx_desc {
 /* worst case: every buffer split once, plus slack */
 #define QV_TX_DESC_NEEDED	(2 * (MAX_SKB_FRAGS + 1) + 2)
 #define QV_TX_WAKE_THRESH	(2 * QV_TX_DESC_NEEDED)
+/*
+ * The queue is woken at QV_TX_WAKE_THRESH free descriptors; a ring of
+ * QV_RING_MIN must be able to get there with frames in flight, or a
+ * stopped queue never wakes. Checked at build time (qv_check_layout()),
+ * since MAX_SKB_FRAGS is a kernel configuration option since 6.7.
+ */
 #define QV_RX_HEADROOM		(NET_SKB_PAD + NET_IP_ALIGN)
 #define QV_RX_TRUESIZE		PAGE_SIZE
 /* Buffer handed to the device: a page less headroom and skb_shared_info. */
@@ -88,12 +94,16 @@ struct qv_tx_ring {
 	u32 count;
 	u32 next_to_use;
 	u32 next_to_clean;
+	/* written by qv_xmit() only */
 	struct u64_stats_sync syncp;
-	u64 restart_queue;
+	u64 restart_queue;	/* started again in qv_maybe_stop_tx() */
 	u64 busy;
 	u64 dropped;		/* mapping failures, oversize frames */
 	u64 csum;
 	u64 tso;
+	/* written by the NAPI poll only: one u64_stats_sync per writer */
+	struct u64_stats_sync cp_syncp;
+	u64 wake_queue;		/* woken by qv_clean_tx() */
 	u64 err_frames;		/* QV_TXD_STA_ERR write-backs */
 };
 
@@ -119,6 +129,7 @@ struct qv_rx_ring {
 	u64 alloc_fail;
 	u64 dropped;		/* frames freed by the driver */
 	u64 frame_err;		/* too many fragments */
+	u64 runt;		/* first buffer shorter than an Ethernet header */
 	u64 gso_frames;		/* large frames (QV_RXD_STA_GSO_*) */
 	u64 csum_ok;
 	u64 csum_none;
@@ -132,6 +143,8 @@ enum qv_state_bits {
 	QV_S_RXMODE_REQ,
 	QV_S_LINK_CHECK,
 	QV_S_PF_MSG,
+	QV_S_PF_RESET,		/* VF: the PF asked us to reset (config changed) */
+	QV_S_FLR,		/* between reset_prepare and reset_done */
 };
 
 struct qv_pf;
@@ -156,9 +169,13 @@ struct qv_adapter {
 	struct delayed_work service;
 	/* serialises VF mailbox transactions */
 	struct mutex mbx_lock;
-	/* protects hw_base against concurrent readers and resets */
+	/*
+	 * Protects hw_base and stats_frozen, and is held across a function
+	 * reset, so that a reader never sees the device counters restart.
+	 */
 	spinlock_t stats_lock;
 	u64 hw_base[QV_NUM_STATS];
+	bool stats_frozen;	/* FLR in progress: hw_base is the value */
 	u64 tx_timeouts;
 	u64 resets;
 	char irq_name[QV_NUM_VECTORS][IFNAMSIZ + 8];
@@ -168,8 +185,13 @@ struct qv_adapter {
 struct qv_vf {
 	struct qv_pf *pf;
 	u16 id;
-	bool admin_mac;		/* the PF administrator set a MAC */
+	bool admin_mac;		/* set with ip link set PF vf N mac */
+	bool notify_pending;	/* QV_MSG_RESET to send when the mailbox is free */
+	bool msg_outstanding;	/* sent a message the VF has not acknowledged */
+	u32 admin_min_tx;	/* ip link min_tx_rate (Mbit/s) */
 	u32 admin_max_tx;	/* ip link max_tx_rate, ceiling for QOS_REQ */
+	u32 req_min_tx;		/* granted through QOS_REQ; 0 = none */
+	u32 req_max_tx;
 	u32 mc_count;		/* last SET_MC count */
 	u32 occ_cur;		/* devlink-sb occupancy snapshot */
 	u32 occ_max;
@@ -249,6 +271,10 @@ static inline void qv_irq_disable(struct qv_adapter *ad, u32 causes)
 	qv_wr32(ad->hw, QV_FN_INT_MASK_SET, causes);
 }
 
+/* main.c */
+int qv_vf_get_config(struct qv_adapter *ad, u8 *mac, u32 *mtu);
+void qv_vf_qos_request(struct qv_adapter *ad);
+
 /* netdev.c */
 extern const struct net_device_ops qv_vf_netdev_ops;
 extern const struct net_device_ops qv_pf_netdev_ops;
@@ -260,6 +286,10 @@ int qv_open(struct net_device *netdev);
 int qv_stop(struct net_device *netdev);
 u64 qv_hw_stat(struct qv_adapter *ad, unsigned int idx);
 void qv_function_reset(struct qv_adapter *ad);
+void qv_function_restore(struct qv_adapter *ad);
+void qv_reinit_locked(struct qv_adapter *ad);
+void qv_stats_freeze(struct qv_adapter *ad);
+void qv_stats_thaw(struct qv_adapter *ad);
 void qv_update_link(struct qv_adapter *ad);
 irqreturn_t qv_msix_misc(int irq, void *data);
 
@@ -283,6 +313,7 @@ int qv_vf_mbx_xfer(struct qv_adapter *ad, u32 *msg, unsigned int len,
 		   u32 *reply, unsigned int rlen);
 void qv_vf_mbx_poll(struct qv_adapter *ad);
 void qv_pf_mbx_work(struct work_struct *work);
+void qv_pf_notify_vf(struct qv_pf *pf, struct qv_vf *vf);
 
 /* pf_sriov.c */
 int qv_sriov_configure(struct pci_dev *pdev, int num_vfs);
@@ -299,6 +330,9 @@ int qv_get_vf_config(struct net_device *dev, int vf,
 int qv_get_vf_stats(struct net_device *dev, int vf,
 		    struct ifla_vf_stats *vf_stats);
 u32 qv_host_capped(struct qv_pf *pf, unsigned int fn, u32 reg);
+int qv_vf_program_rates(struct qv_pf *pf, struct qv_vf *vf, u32 min, u32 max,
+			u32 *cap_min, u32 *cap_max);
+u32 qv_vf_min_sum(struct qv_pf *pf, struct qv_vf *except);
 
 /* devlink.c */
 struct qv_pf *qv_devlink_alloc(struct pci_dev *pdev);

@@ -79,6 +79,7 @@ int qv_rings_alloc(struct qv_adapter *ad)
 	rx->skb = NULL;
 	memset(&rx->first, 0, sizeof(rx->first));
 	u64_stats_init(&tx->syncp);
+	u64_stats_init(&tx->cp_syncp);
 	u64_stats_init(&rx->syncp);
 	return 0;
 
@@ -110,13 +111,15 @@ void qv_rings_free(struct qv_adapter *ad)
 	tx->desc = NULL;
 }
 
-static void qv_rx_refill(struct qv_adapter *ad)
+/* Returns false if a page could not be had; the caller must try again. */
+static bool qv_rx_refill(struct qv_adapter *ad)
 {
 	struct qv_rx_ring *rx = &ad->rx;
 	u32 n = qv_rx_unused(rx);
 	u32 i = rx->next_to_use;
 	struct qv_rx_desc *desc;
 	struct page *page;
+	bool ok = true;
 
 	while (n--) {
 		page = page_pool_dev_alloc_pages(rx->pp);
@@ -124,6 +127,7 @@ static void qv_rx_refill(struct qv_adapter *ad)
 			u64_stats_update_begin(&rx->syncp);
 			rx->alloc_fail++;
 			u64_stats_update_end(&rx->syncp);
+			ok = false;
 			break;
 		}
 		rx->pages[i] = page;
@@ -141,6 +145,7 @@ static void qv_rx_refill(struct qv_adapter *ad)
 		/* writel() orders the descriptor stores before the doorbell */
 		qv_wr32(ad->hw, QV_FN_RX_TAIL, i);
 	}
+	return ok;
 }
 
 void qv_rings_hw_setup(struct qv_adapter *ad)
@@ -235,6 +240,7 @@ static int qv_maybe_stop_tx(struct qv_tx_ring *tx, struct netdev_queue *txq,
 	return 0;
 }
 
+/* Zero-length buffers take no descriptor (the device rejects len 0). */
 static u32 qv_tx_desc_count(struct sk_buff *skb)
 {
 	u32 n = QV_TXD_USE_COUNT(skb_headlen(skb));
@@ -309,13 +315,37 @@ static u32 qv_tx_fill(struct qv_tx_ring *tx, u32 i, dma_addr_t dma,
 	return last;
 }
 
+/*
+ * Ring the doorbell for what earlier calls queued under xmit_more, on a
+ * path that queues nothing itself: no frame may wait for a later xmit.
+ */
+static void qv_tx_flush(struct qv_adapter *ad, struct netdev_queue *txq)
+{
+	if (netif_xmit_stopped(txq) || !netdev_xmit_more())
+		qv_wr32(ad->hw, QV_FN_TX_TAIL, ad->tx.next_to_use);
+}
+
+/* Map @len bytes at @dma into ring slot @i; returns the slot after them. */
+static u32 qv_tx_map_one(struct qv_tx_ring *tx, u32 i, dma_addr_t dma,
+			 unsigned int len, bool page, u32 *last, bool *first,
+			 u8 cmd, u16 mss, u16 vlan)
+{
+	struct qv_tx_buf *b = &tx->buf[i];
+
+	b->page = page;
+	dma_unmap_addr_set(b, dma, dma);
+	dma_unmap_len_set(b, len, len);
+	*last = qv_tx_fill(tx, i, dma, len, first, cmd, mss, vlan);
+	return qv_next(*last, tx->count);
+}
+
 netdev_tx_t qv_xmit(struct sk_buff *skb, struct net_device *netdev)
 {
 	struct qv_adapter *ad = netdev_priv(netdev);
 	struct netdev_queue *txq = netdev_get_tx_queue(netdev, 0);
 	struct device *dev = &ad->pdev->dev;
 	struct qv_tx_ring *tx = &ad->tx;
-	u32 first, i, last, ndesc;
+	u32 first, i, last = 0, ndesc;
 	struct qv_tx_buf *b;
 	bool is_first = true;
 	u16 mss = 0, vlan = 0;
@@ -337,6 +367,7 @@ netdev_tx_t qv_xmit(struct sk_buff *skb, struct net_device *netdev)
 		u64_stats_update_begin(&tx->syncp);
 		tx->busy++;
 		u64_stats_update_end(&tx->syncp);
+		qv_tx_flush(ad, txq);
 		return NETDEV_TX_BUSY;
 	}
 
@@ -353,31 +384,31 @@ netdev_tx_t qv_xmit(struct sk_buff *skb, struct net_device *netdev)
 
 	first = tx->next_to_use;
 	i = first;
+	/* The linear part may be empty: then the first fragment leads. */
 	len = skb_headlen(skb);
-	dma = dma_map_single(dev, skb->data, len, DMA_TO_DEVICE);
-	if (dma_mapping_error(dev, dma))
-		goto dma_err;
-	b = &tx->buf[i];
-	b->page = false;
-	dma_unmap_addr_set(b, dma, dma);
-	dma_unmap_len_set(b, len, len);
-	last = qv_tx_fill(tx, i, dma, len, &is_first, cmd, mss, vlan);
-	i = qv_next(last, tx->count);
+	if (len) {
+		dma = dma_map_single(dev, skb->data, len, DMA_TO_DEVICE);
+		if (dma_mapping_error(dev, dma))
+			goto dma_err;
+		i = qv_tx_map_one(tx, i, dma, len, false, &last, &is_first,
+				  cmd, mss, vlan);
+	}
 
 	for (f = 0; f < skb_shinfo(skb)->nr_frags; f++) {
 		const skb_frag_t *frag = &skb_shinfo(skb)->frags[f];
 
 		len = skb_frag_size(frag);
+		if (!len)
+			continue;
 		dma = skb_frag_dma_map(dev, frag, 0, len, DMA_TO_DEVICE);
 		if (dma_mapping_error(dev, dma))
 			goto dma_err;
-		b = &tx->buf[i];
-		b->page = true;
-		dma_unmap_addr_set(b, dma, dma);
-		dma_unmap_len_set(b, len, len);
-		last = qv_tx_fill(tx, i, dma, len, &is_first, cmd, mss, vlan);
-		i = qv_next(last, tx->count);
+		i = qv_tx_map_one(tx, i, dma, len, true, &last, &is_first,
+				  cmd, mss, vlan);
 	}
+	/* skb_put_padto() left at least ETH_ZLEN bytes somewhere */
+	if (WARN_ON_ONCE(i == first))
+		goto dma_err;
 	tx->desc[last].cmd |= QV_TXD_EOP;
 
 	b = &tx->buf[first];
@@ -414,6 +445,8 @@ drop:
 	u64_stats_update_begin(&tx->syncp);
 	tx->dropped++;
 	u64_stats_update_end(&tx->syncp);
+	/* Earlier frames of this batch may have deferred the doorbell. */
+	qv_tx_flush(ad, txq);
 	return NETDEV_TX_OK;
 }
 
@@ -463,9 +496,9 @@ static bool qv_clean_tx(struct qv_adapter *ad, int napi_budget)
 	WRITE_ONCE(tx->next_to_clean, ntc);
 	netdev_tx_completed_queue(txq, pkts, bytes);
 	if (errs) {
-		u64_stats_update_begin(&tx->syncp);
+		u64_stats_update_begin(&tx->cp_syncp);
 		tx->err_frames += errs;
-		u64_stats_update_end(&tx->syncp);
+		u64_stats_update_end(&tx->cp_syncp);
 	}
 
 	/* Make next_to_clean visible before checking the queue state;
@@ -476,42 +509,58 @@ static bool qv_clean_tx(struct qv_adapter *ad, int napi_budget)
 	    qv_tx_unused(tx) >= QV_TX_WAKE_THRESH &&
 	    !test_bit(QV_S_DOWN, &ad->state)) {
 		netif_tx_wake_queue(txq);
-		u64_stats_update_begin(&tx->syncp);
-		tx->restart_queue++;
-		u64_stats_update_end(&tx->syncp);
+		u64_stats_update_begin(&tx->cp_syncp);
+		tx->wake_queue++;
+		u64_stats_update_end(&tx->cp_syncp);
 	}
 	return limit != 0;
 }
 
 /* ------------------------------------------------------------------ RX */
+/*
+ * A large frame (QV_RXD_STA_GSO_*): tell the stack the segment size and
+ * count. Called after eth_type_trans(), so skb->data is the IP header; the
+ * network header offset is not set yet, so parse from skb->data.
+ */
 static void qv_rx_gso(struct qv_rx_ring *rx, struct sk_buff *skb,
 		      u16 status, u16 mss)
 {
-	struct skb_shared_info *sh = skb_shinfo(skb);
+	bool v4 = status & QV_RXD_STA_GSO_TCPV4;
+	struct skb_shared_info *sh;
 	unsigned int hlen;
 	struct tcphdr *th;
 
-	if (skb->protocol != htons(status & QV_RXD_STA_GSO_TCPV4 ?
-				   ETH_P_IP : ETH_P_IPV6))
+	if (skb->protocol != htons(v4 ? ETH_P_IP : ETH_P_IPV6))
 		return;
-	if (status & QV_RXD_STA_GSO_TCPV4) {
-		if (!pskb_may_pull(skb, sizeof(struct iphdr)))
+	skb_reset_network_header(skb);
+	if (v4) {
+		const struct iphdr *iph;
+
+		if (!pskb_may_pull(skb, sizeof(*iph)))
 			return;
-		hlen = ip_hdrlen(skb);
+		iph = (const struct iphdr *)skb->data;
+		if (iph->ihl < 5 || iph->protocol != IPPROTO_TCP)
+			return;
+		hlen = iph->ihl * 4;
 	} else {
+		if (!pskb_may_pull(skb, sizeof(struct ipv6hdr)) ||
+		    ((const struct ipv6hdr *)skb->data)->nexthdr != IPPROTO_TCP)
+			return;
 		hlen = sizeof(struct ipv6hdr);
 	}
 	if (!pskb_may_pull(skb, hlen + sizeof(struct tcphdr)))
 		return;
 	th = (struct tcphdr *)(skb->data + hlen);
+	if (th->doff < 5)
+		return;
 	hlen += th->doff * 4;
 	if (skb->len <= hlen + mss)
 		return;
 
 	/* Like a GRO'd packet: the stack sees the original segments. */
+	sh = skb_shinfo(skb);
 	sh->gso_size = mss;
-	sh->gso_type = status & QV_RXD_STA_GSO_TCPV4 ? SKB_GSO_TCPV4 :
-						       SKB_GSO_TCPV6;
+	sh->gso_type = v4 ? SKB_GSO_TCPV4 : SKB_GSO_TCPV6;
 	sh->gso_segs = DIV_ROUND_UP(skb->len - hlen, mss);
 	rx->gso_frames++;
 }
@@ -544,7 +593,12 @@ static void qv_rx_deliver(struct qv_adapter *ad, struct sk_buff *skb,
 	napi_gro_receive(&ad->napi, skb);
 }
 
-static int qv_clean_rx(struct qv_adapter *ad, int budget)
+/*
+ * *starved is set when buffers could not be allocated: then nothing may be
+ * left for the device to write into, no RX interrupt would come, and the
+ * poll must go on until the allocation succeeds (as ixgbe/iavf do).
+ */
+static int qv_clean_rx(struct qv_adapter *ad, int budget, bool *starved)
 {
 	struct device *dev = &ad->pdev->dev;
 	struct qv_rx_ring *rx = &ad->rx;
@@ -576,7 +630,17 @@ static int qv_clean_rx(struct qv_adapter *ad, int budget)
 		dma_sync_single_range_for_cpu(dev, page_pool_get_dma_addr(page),
 					      QV_RX_HEADROOM, len,
 					      DMA_FROM_DEVICE);
-		if (!skb && !fst->discard) {
+		if (!skb && !fst->discard && unlikely(len < ETH_HLEN)) {
+			/*
+			 * Not even an Ethernet header in the first buffer:
+			 * eth_type_trans() would pull past the linear part.
+			 */
+			page_pool_recycle_direct(rx->pp, page);
+			u64_stats_update_begin(&rx->syncp);
+			rx->runt++;
+			u64_stats_update_end(&rx->syncp);
+			fst->discard = true;
+		} else if (!skb && !fst->discard) {
 			void *va = page_address(page);
 
 			fst->status = status;
@@ -626,8 +690,8 @@ static int qv_clean_rx(struct qv_adapter *ad, int budget)
 	}
 	rx->skb = skb;
 	rx->next_to_clean = ntc;
-	if (qv_rx_unused(rx) >= QV_RX_REFILL_BATCH)
-		qv_rx_refill(ad);
+	if (qv_rx_unused(rx) >= QV_RX_REFILL_BATCH && !qv_rx_refill(ad))
+		*starved = true;
 	return done;
 }
 
@@ -654,7 +718,7 @@ static bool qv_work_pending(struct qv_adapter *ad)
 int qv_poll(struct napi_struct *napi, int budget)
 {
 	struct qv_adapter *ad = container_of(napi, struct qv_adapter, napi);
-	bool tx_done;
+	bool tx_done, starved = false;
 	int done;
 
 	/* Ack first: completions from now on raise the cause again. */
@@ -663,8 +727,8 @@ int qv_poll(struct napi_struct *napi, int budget)
 	if (budget <= 0)	/* netpoll: TX only */
 		return budget;
 
-	done = qv_clean_rx(ad, budget);
-	if (!tx_done || done >= budget)
+	done = qv_clean_rx(ad, budget, &starved);
+	if (!tx_done || done >= budget || starved)
 		return budget;
 
 	if (napi_complete_done(napi, done)) {

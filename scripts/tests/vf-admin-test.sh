@@ -1,0 +1,74 @@
+#!/usr/bin/env bash
+# VF administration test: what the PF driver does when the administrator,
+# the host or a VF changes a VF's configuration at run time, and that a VF
+# survives resets (driver issue 9, items 1, 3, 5, 6, 8 and 9). Boots the
+# guest with -device qosvnic,line-rate=1000 and a QMP socket, loads
+# qosvnic.ko, puts VFs 0..2 in namespaces vf0..vf2 (scripts/qv-agent.sh),
+# then from the host (checks in vf-admin.host.bash):
+#   ring    ethtool -G below the minimum is refused (extack), not clamped;
+#   rate    min_tx_rate above max_tx_rate is refused; a setting the host
+#           caps (QMP tx-max-rate) is refused whole, nothing half-applied;
+#           guarantees (min_tx_rate) must fit in the line rate together;
+#   mac     an untrusted VF may change the device's default MAC but not
+#           take another function's, nor an administrator's MAC; a MAC the
+#           administrator sets reaches the running VF (host ping);
+#   vlan    a port VLAN change reaches the running VF (it resets), which
+#           carries traffic on the VLAN;
+#   reset   after an FLR and after ethtool --reset the VF's misc interrupt
+#           still fires (link state change), and after the PF's reset the
+#           PF still serves the VFs' mailbox;
+#   sb      devlink-sb pool sizes are the device's (reserves and the rest),
+#           to_alpha follows the uAPI (alpha = 2^(to_alpha - 10));
+#   lro     large receive frames count as the segments the host sent
+#           (IpExt InNoECTPkts against the host's TCP OutSegs);
+#   qos     (module reloaded with qos_min/qos_def/qos_max) untrusted VFs get
+#           no guarantee through QOS_REQ and never overwrite the
+#           administrator's min_tx_rate; trusted VFs get guarantees while
+#           the sum fits the line rate.
+# Prints PASS:/FAIL: lines, exits non-zero on a failure.
+#
+# Usage: scripts/tests/vf-admin-test.sh   (root; builds what is missing)
+set -uo pipefail
+here=$(cd "$(dirname "$0")/.." && pwd)
+# shellcheck source=scripts/lib.sh
+. "$here/lib.sh"
+# shellcheck source=scripts/qv-agent.sh
+. "$here/qv-agent.sh"
+
+qemu=${QOSVNIC_QEMU:-$QOSVNIC_ROOT/out/qemu/bin/qemu-system-x86_64}
+work=$(mktemp -d /tmp/qvn-vf-admin.XXXXXX)
+trap 'rm -rf "$work"' EXIT
+
+if [ ! -x "$qemu" ]; then "$here/build-qemu.sh" >&2 || true; fi
+if ! "$qemu" -device help 2>/dev/null | grep -q '"qosvnic"'; then
+    echo "FAIL: vf-admin: qemu with the qosvnic device ($qemu)"
+    exit 1
+fi
+if ! QOSVNIC_REQUIRE_DRIVER=1 "$here/build-guest.sh" >&2; then
+    echo "FAIL: vf-admin: guest image with qosvnic.ko built"
+    exit 1
+fi
+for t in jq iperf3 ping python3; do
+    command -v "$t" >/dev/null || { echo "FAIL: vf-admin: host tool $t (scripts/setup-host.sh)"; exit 1; }
+done
+
+export QV_QMP=$work/qmp.sock
+agent_setup_qosvnic_vfs 3 > "$work/setup.guest"
+log=$work/console.log
+step "vf-admin: booting the guest (qosvnic, line-rate 1000, 3 VFs in namespaces)"
+agent_run vf-admin "$work/setup.guest" "$here/tests/vf-admin.host.bash" "$log" \
+    --nic qosvnic --vfs 8 --device-args line-rate=1000 --qmp "$QV_QMP" --ip none \
+    --timeout "${QOSVNIC_VFA_TIMEOUT:-900}" | tee "$work/host.out"
+rc=${PIPESTATUS[0]}
+tr -d '\r' < "$log" > "$work/clean.log"
+fails=0
+grep -q '^QVN-READY' "$work/clean.log" || { echo "FAIL: vf-admin: guest set-up (3 VFs in namespaces)"; fails=1; }
+grep -q '^FAIL: ' "$work/host.out" && fails=1
+grep -qE '^(PASS|FAIL): ' "$work/host.out" || fails=1
+if [ "$rc" != 0 ] || [ "$fails" != 0 ]; then
+    [ "$rc" = 0 ] || echo "FAIL: vf-admin: run-guest.sh exit $rc"
+    echo "--- guest console (last 40 lines) ---"
+    tail -n 40 "$work/clean.log" | sed 's/^/  | /'
+    exit 1
+fi
+exit 0
