@@ -3,14 +3,15 @@
 
 Usage:
   qmp.py SOCKET COMMAND [JSON-ARGUMENTS]     print the "return" value (JSON)
+  qmp.py SOCKET '{"execute": ...}'           the same, the whole message given
   qmp.py SOCKET --events NAME SECONDS        print the events named NAME that
                                              arrive within SECONDS (one JSON
                                              object per line)
 
 Exits 1 with QEMU's error message on stderr if the command fails, 2 if the
-socket does not answer. Used by the host side of the nested tests
-(scripts/vms.sh) to drive the device's host control plane
-(query-qosvnic, qosvnic-set-vf) the way a VMM or libvirt does.
+socket does not answer. Used by the host sides of the guest tests and of
+the nested set-up (scripts/vms.sh) to drive the device's host control
+plane (query-qosvnic, qosvnic-set-vf) the way a VMM or libvirt does.
 """
 import json
 import socket
@@ -64,9 +65,12 @@ def main(argv):
             if ev.get("event") == name:
                 print(json.dumps(ev), flush=True)
         return 0
-    msg = {"execute": argv[2]}
-    if len(argv) > 3:
-        msg["arguments"] = json.loads(argv[3])
+    if argv[2].lstrip().startswith("{"):
+        msg = json.loads(argv[2])
+    else:
+        msg = {"execute": argv[2]}
+        if len(argv) > 3:
+            msg["arguments"] = json.loads(argv[3])
     reply = send(f, msg)
     if "error" in reply:
         sys.stderr.write("qmp.py: %s: %s\n" % (argv[2], reply["error"].get("desc")))

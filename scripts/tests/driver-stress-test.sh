@@ -47,7 +47,7 @@ command -v jq >/dev/null || { echo "FAIL: driver-stress: host tool jq"; exit 1; 
 
 { echo "cycles=$cycles"; cat "$here/tests/driver-stress.guest.bash"; } > "$work/guest.sh"
 # After the guest powers off, QEMU stays (-no-shutdown) for the host to look.
-qmp="python3 $(printf '%q' "$here/tests/qmp.py") $(printf '%q' "$work/qmp.sock")"
+qmp="python3 $(printf '%q' "$here/qmp.py") $(printf '%q' "$work/qmp.sock")"
 cat > "$work/host.sh" <<HOST
 for _ in \$(seq 1 $(( cycles * 60 + 600 ))); do
     $qmp '{"execute":"query-status"}' 2>/dev/null | grep -q '"shutdown"' && break

@@ -11,7 +11,7 @@ fail() { echo "FAIL: vf-admin: $*"; fails=1; }
 check() { local name=$1; shift; if "$@"; then pass "$name"; else fail "$name"; fi; }
 info() { echo "    $*"; }
 vfip() { echo "10.77.0.$((11 + $1))"; }
-qmp() { python3 "$QOSVNIC_ROOT/scripts/tests/qmp.py" "$QV_QMP" "$1"; }
+qmp() { python3 "$QOSVNIC_ROOT/scripts/qmp.py" "$QV_QMP" "$1"; }
 # A field of VF n's "config" in query-qosvnic (the device's effective value).
 vfcfg() { qmp '{"execute":"query-qosvnic","arguments":{"id":"nic0"}}' |
           jq -r --argjson v "$1" --arg k "$2" '.[0].functions[] | select(.vf == $v) | .config[$k]'; }
