@@ -10,19 +10,22 @@
  * functions one frame at a time, at most QV_TX_BUDGET frames per run, and
  * reschedules itself if work is left.
  *
- * Per frame, in this order:
+ * Per frame (qosvnic_tx_one), in this order, one function per stage:
  *   fetch    descriptors from the head until QV_TXD_EOP, data copied into
  *            s->tx_frame (one checked pci_dma_read per descriptor, as the
  *            function: its requester ID and bus-master bit apply)
- *   check    length, then anti-spoofing (source MAC, port VLAN)
+ *   validate length, link, then anti-spoofing (source MAC, port VLAN)
  *   offload  port VLAN / descriptor VLAN insert, L4 checksum, TSO, through
- *            QEMU's NetTxPkt
- *   shape    the function's egress token bucket (QvFunc.tx_tb), then the
- *            modelled line rate for frames that go to the wire
+ *            QEMU's NetTxPkt; gives the bytes and frames it puts on the wire
  *   switch   the internal switch (VEB): to another function through its
  *            receive admission, and/or to the wire
+ *   shape    the function's egress token bucket (QvFunc.tx_tb), then the
+ *            modelled line rate for frames that go to the wire
+ *   emit     to the switch and/or the backend
  *   complete status byte of every descriptor of the frame (DD, plus ERR if
  *            the frame was dropped), head advanced, TX interrupt
+ * A stage that drops the frame says why (QvTxFrame.why) and the frame is
+ * completed with ERR.
  *
  * Scheduling among functions (documented in docs/):
  *   - Round robin, one frame per turn, starting after the function served
@@ -75,16 +78,32 @@ typedef enum QvTxResult {
     QV_TX_THROTTLED,    /* the function is over its rate */
     QV_TX_WIRE_BUSY,    /* line rate reached: all TX waits */
     QV_TX_STOPPED,      /* the ring was stopped on an error */
+    QV_TX_CONTINUE,     /* (between stages) the frame goes on */
 } QvTxResult;
 
-/* Where the frame in flight goes. */
-typedef struct QvTxSend {
-    QosvnicState *s;
+/*
+ * The frame in flight, filled in stage by stage (qosvnic_tx_one); its
+ * bytes are in s->tx_frame.
+ */
+typedef struct QvTxFrame {
     QvFunc *f;
-    bool to_loop;
+    PCIDevice *pci;         /* DMA as this function */
+    uint32_t ndesc;         /* descriptors it spans, completed together */
+    uint64_t len;           /* bytes fetched */
+    uint8_t cmd;            /* QV_TXD_* of the first descriptor */
+    uint16_t mss;
+    uint16_t desc_vlan;
+    int tci;                /* tag the device inserts, -1 = none */
+    bool parsed;            /* NetTxPkt understood its headers */
+    uint32_t nsegs;         /* frames it becomes on the wire */
+    uint64_t wire;          /* bytes of those frames */
+    bool to_loop;           /* to other functions (internal switch) */
     bool to_wire;
-    bool vnet;          /* the wire copy carries a virtio-net header */
-} QvTxSend;
+    bool vnet;              /* the wire copy carries a virtio-net header */
+    bool bad_chain;         /* descriptors fill the ring without EOP */
+    unsigned drop_stat;     /* QV_STAT_* it is dropped under ... */
+    const char *why;        /* ... and why (NULL: not dropped) */
+} QvTxFrame;
 
 static inline uint32_t qv_tx_ring_count(QvFunc *f)
 {
@@ -241,37 +260,14 @@ static void qosvnic_tx_complete(QvFunc *f, PCIDevice *d, uint32_t ndesc,
     }
 }
 
-static void qosvnic_tx_drop(QvFunc *f, PCIDevice *d, uint32_t ndesc,
-                            unsigned stat, const char *why)
+static void qosvnic_tx_drop(QvTxFrame *fr)
 {
-    f->stats[stat]++;
-    qosvnic_note_drop(f, stat);
-    trace_qosvnic_tx_drop(f->fn, why);
-    qosvnic_tx_complete(f, d, ndesc, true);
-}
+    QvFunc *f = fr->f;
 
-/* NetTxPkt output: one frame, or one segment of a TSO frame. */
-static void qosvnic_tx_out(void *opaque, const struct iovec *iov, int iovcnt,
-                           const struct iovec *virt_iov, int virt_iovcnt)
-{
-    QvTxSend *o = opaque;
-
-    if (o->to_loop) {
-        /*
-         * The receive side stores the frame in device memory and schedules
-         * its own DMA; it never calls back into the TX engine.
-         */
-        qosvnic_rx_frame(o->s, iov, iovcnt, true, o->f->fn);
-    }
-    if (o->to_wire) {
-        NetClientState *nc = qemu_get_queue(o->s->nic);
-
-        if (o->vnet) {
-            qemu_sendv_packet(nc, virt_iov, virt_iovcnt);
-        } else {
-            qemu_sendv_packet(nc, iov, iovcnt);
-        }
-    }
+    f->stats[fr->drop_stat]++;
+    qosvnic_note_drop(f, fr->drop_stat);
+    trace_qosvnic_tx_drop(f->fn, fr->why);
+    qosvnic_tx_complete(f, fr->pci, fr->ndesc, true);
 }
 
 /*
@@ -333,72 +329,89 @@ static bool qosvnic_tx_check_vlan(QvFunc *f, const uint8_t *frame,
     return true;
 }
 
-/*
- * Serves the frame at the head of @f's ring. The frame is consumed (sent or
- * dropped) only on QV_TX_DONE; otherwise it stays in the ring.
- */
-static QvTxResult qosvnic_tx_one(QosvnicState *s, QvFunc *f, int64_t now)
+/* Marks the frame as dropped under @stat; it is completed with ERR. */
+static bool qv_tx_reject(QvTxFrame *fr, unsigned stat, const char *why)
 {
-    PCIDevice *d = qosvnic_fn_pci(s, f->fn);
-    struct NetTxPkt *pkt = s->tx_pkt;
-    uint32_t n, avail, ndesc = 0, idx, i;
-    uint64_t len = 0;
-    uint8_t cmd = 0;
-    uint16_t mss = 0, desc_vlan = 0;
-    bool eop = false, oversize = false, dma_err = false, zero = false;
-    bool checked, parsed;
-    int tci;
-    QvFunc *dst;
-    uint64_t wire, need;
-    uint32_t nsegs = 1;
-    QvTxSend out = { .s = s, .f = f };
+    fr->drop_stat = stat;
+    fr->why = why;
+    return false;
+}
+
+/* Notes the first thing wrong with the frame's descriptors or data. */
+static void qv_tx_malformed(QvTxFrame *fr, const char *why)
+{
+    if (!fr->why) {
+        fr->why = why;
+    }
+}
+
+/*
+ * Reads descriptor @idx of @fr's ring and appends its data to s->tx_frame.
+ * Returns false (the ring is stopped) if the descriptor itself cannot be
+ * read; a bad buffer only makes the frame malformed.
+ */
+static bool qv_tx_fetch_desc(QosvnicState *s, QvTxFrame *fr, uint32_t idx,
+                             bool *eop)
+{
+    QvFunc *f = fr->f;
+    dma_addr_t da = f->tx_base + (dma_addr_t)idx * QV_TXD_SIZE;
+    uint8_t desc[QV_TXD_SIZE];
+    uint64_t addr;
+    uint16_t dlen;
+
+    if (pci_dma_read(fr->pci, da, desc, sizeof(desc)) != MEMTX_OK) {
+        trace_qosvnic_tx_dma_error(f->fn, "descriptor fetch", da);
+        qosvnic_tx_ring_error(f, "descriptor fetch failed");
+        return false;
+    }
+    addr = ldq_le_p(desc + QV_TXD_ADDR);
+    dlen = lduw_le_p(desc + QV_TXD_LEN);
+    if (fr->ndesc++ == 0) {
+        fr->cmd = desc[QV_TXD_CMD];
+        fr->mss = lduw_le_p(desc + QV_TXD_MSS);
+        fr->desc_vlan = lduw_le_p(desc + QV_TXD_VLAN);
+    }
+    *eop = desc[QV_TXD_CMD] & QV_TXD_EOP;
+
+    if (!dlen) {
+        /* The contract makes a zero length invalid. */
+        qv_tx_malformed(fr, "zero-length descriptor");
+    } else if (fr->why) {
+        /* Already malformed: only the descriptors are still counted. */
+    } else if (fr->len + dlen > QV_TX_MAX_FRAME) {
+        qv_tx_malformed(fr, "longer than 64 KiB");
+    } else if (pci_dma_read(fr->pci, addr, s->tx_frame + fr->len, dlen)
+               != MEMTX_OK) {
+        trace_qosvnic_tx_dma_error(f->fn, "buffer read", addr);
+        qv_tx_malformed(fr, "buffer not readable");
+    } else {
+        fr->len += dlen;
+    }
+    return true;
+}
+
+/*
+ * Fetch: the descriptors from the head up to the first EOP. QV_TX_IDLE if
+ * the driver has not posted the whole frame yet, QV_TX_STOPPED if the ring
+ * was stopped; else QV_TX_CONTINUE with the frame (perhaps malformed, see
+ * fr->why) spanning fr->ndesc descriptors.
+ */
+static QvTxResult qv_tx_fetch(QosvnicState *s, QvTxFrame *fr)
+{
+    QvFunc *f = fr->f;
+    uint32_t n, avail, i, idx;
+    bool eop = false;
 
     if (!qosvnic_tx_ring_valid(f)) {
         return QV_TX_STOPPED;
     }
     n = qv_tx_ring_count(f);
     avail = (f->tx_tail + n - f->tx_head) % n;
-
-    /* Fetch: the frame spans descriptors up to the first EOP. */
     for (i = 0, idx = f->tx_head; i < avail && !eop; i++, idx = (idx + 1) % n) {
-        uint8_t desc[QV_TXD_SIZE];
-        dma_addr_t da = f->tx_base + (dma_addr_t)idx * QV_TXD_SIZE;
-        uint64_t addr;
-        uint16_t dlen;
-
-        if (pci_dma_read(d, da, desc, sizeof(desc)) != MEMTX_OK) {
-            trace_qosvnic_tx_dma_error(f->fn, "descriptor fetch", da);
-            qosvnic_tx_ring_error(f, "descriptor fetch failed");
+        if (!qv_tx_fetch_desc(s, fr, idx, &eop)) {
             return QV_TX_STOPPED;
         }
-        addr = ldq_le_p(desc + QV_TXD_ADDR);
-        dlen = lduw_le_p(desc + QV_TXD_LEN);
-        if (i == 0) {
-            cmd = desc[QV_TXD_CMD];
-            mss = lduw_le_p(desc + QV_TXD_MSS);
-            desc_vlan = lduw_le_p(desc + QV_TXD_VLAN);
-        }
-        eop = desc[QV_TXD_CMD] & QV_TXD_EOP;
-        ndesc++;
-        if (!dlen) {
-            /* The contract makes a zero length invalid. */
-            zero = true;
-        }
-        if (oversize || dma_err || zero) {
-            continue;
-        }
-        if (len + dlen > QV_TX_MAX_FRAME) {
-            oversize = true;
-            continue;
-        }
-        if (pci_dma_read(d, addr, s->tx_frame + len, dlen) != MEMTX_OK) {
-            trace_qosvnic_tx_dma_error(f->fn, "buffer read", addr);
-            dma_err = true;
-            continue;
-        }
-        len += dlen;
     }
-
     if (!eop) {
         if (avail < n - 1) {
             /* The driver has not posted the rest of the frame yet. */
@@ -406,94 +419,127 @@ static QvTxResult qosvnic_tx_one(QosvnicState *s, QvFunc *f, int64_t now)
         }
         qemu_log_mask(LOG_GUEST_ERROR, "qosvnic: fn %u: TX descriptor chain "
                       "fills the ring without EOP\n", f->fn);
-        qosvnic_tx_drop(f, d, ndesc, QV_STAT_TX_DROP_BAD, "no EOP in ring");
-        return QV_TX_DONE;
+        qv_tx_reject(fr, QV_STAT_TX_DROP_BAD, "no EOP in ring");
+        fr->bad_chain = true;
+        return QV_TX_CONTINUE;
     }
-    trace_qosvnic_tx_frame(f->fn, ndesc, len, cmd, mss);
-    if (oversize || dma_err || zero || len < ETH_HLEN) {
-        const char *why = oversize ? "longer than 64 KiB" :
-                          dma_err ? "buffer not readable" :
-                          zero ? "zero-length descriptor" : "shorter than 14";
+    trace_qosvnic_tx_frame(f->fn, fr->ndesc, fr->len, fr->cmd, fr->mss);
+    return QV_TX_CONTINUE;
+}
 
+/* Validate: well-formed, link up, not spoofed. */
+static bool qv_tx_validate(QosvnicState *s, QvTxFrame *fr)
+{
+    QvFunc *f = fr->f;
+    bool checked;
+
+    if (!fr->why && fr->len < ETH_HLEN) {
+        fr->why = "shorter than 14";
+    }
+    if (fr->why) {
         qemu_log_mask(LOG_GUEST_ERROR, "qosvnic: fn %u: TX frame dropped: "
-                      "%s\n", f->fn, why);
-        qosvnic_tx_drop(f, d, ndesc, QV_STAT_TX_DROP_BAD, why);
-        return QV_TX_DONE;
+                      "%s\n", f->fn, fr->why);
+        return qv_tx_reject(fr, QV_STAT_TX_DROP_BAD, fr->why);
     }
     if (!qosvnic_fn_link_up(f)) {
-        qosvnic_tx_drop(f, d, ndesc, QV_STAT_DROP_LINK_DOWN, "link down");
-        return QV_TX_DONE;
+        return qv_tx_reject(fr, QV_STAT_DROP_LINK_DOWN, "link down");
     }
 
     /* Anti-spoofing: the source MAC, and the VLAN if a port VLAN is set. */
     checked = (f->mg_flags & QV_MGF_SPOOFCHK) && !(f->mg_flags & QV_MGF_TRUST);
     if (checked && memcmp(s->tx_frame + ETH_ALEN, f->mac.a, ETH_ALEN)) {
-        qosvnic_tx_drop(f, d, ndesc, QV_STAT_TX_DROP_SPOOF, "source MAC");
-        return QV_TX_DONE;
+        return qv_tx_reject(fr, QV_STAT_TX_DROP_SPOOF, "source MAC");
     }
-    if (!qosvnic_tx_check_vlan(f, s->tx_frame, cmd, desc_vlan, checked,
-                               &tci)) {
-        qosvnic_tx_drop(f, d, ndesc, QV_STAT_TX_DROP_SPOOF, "VLAN");
-        return QV_TX_DONE;
+    if (!qosvnic_tx_check_vlan(f, s->tx_frame, fr->cmd, fr->desc_vlan,
+                               checked, &fr->tci)) {
+        return qv_tx_reject(fr, QV_STAT_TX_DROP_SPOOF, "VLAN");
     }
+    return true;
+}
 
-    /* Offloads, in NetTxPkt over the copied frame. */
-    if (cmd & (QV_TXD_CSUM | QV_TXD_TSO)) {
-        len = qosvnic_tx_unpadded_len(s->tx_frame, len);
+/* TSO: the segments' count and wire bytes, checksums of the headers. */
+static bool qv_tx_tso(QosvnicState *s, QvTxFrame *fr)
+{
+    struct NetTxPkt *pkt = s->tx_pkt;
+    struct virtio_net_hdr *vh = net_tx_pkt_get_vhdr(pkt);
+    uint64_t hdr, total, payload;
+    uint8_t gso;
+
+    if (!fr->mss || !net_tx_pkt_build_vheader(pkt, true, true, fr->mss)) {
+        return qv_tx_reject(fr, QV_STAT_TX_DROP_BAD, "bad TSO");
+    }
+    gso = vh->gso_type & ~VIRTIO_NET_HDR_GSO_ECN;
+    hdr = vh->hdr_len;
+    total = net_tx_pkt_get_total_len(pkt);
+    payload = total - MIN(hdr, total);
+    if ((gso != VIRTIO_NET_HDR_GSO_TCPV4 &&
+         gso != VIRTIO_NET_HDR_GSO_TCPV6) || !payload) {
+        qemu_log_mask(LOG_GUEST_ERROR, "qosvnic: fn %u: TSO requested on a "
+                      "frame that is not TCP with payload\n", fr->f->fn);
+        return qv_tx_reject(fr, QV_STAT_TX_DROP_BAD, "TSO not TCP");
+    }
+    net_tx_pkt_update_ip_checksums(pkt);
+    fr->nsegs = DIV_ROUND_UP(payload, fr->mss);
+    fr->wire = payload + (uint64_t)fr->nsegs * hdr;
+    return true;
+}
+
+/*
+ * Offload: the frame goes into NetTxPkt (VLAN insert, checksum, TSO);
+ * fr->wire and fr->nsegs say what it becomes on the wire.
+ */
+static bool qv_tx_offload(QosvnicState *s, QvTxFrame *fr)
+{
+    struct NetTxPkt *pkt = s->tx_pkt;
+
+    if (fr->cmd & (QV_TXD_CSUM | QV_TXD_TSO)) {
+        fr->len = qosvnic_tx_unpadded_len(s->tx_frame, fr->len);
     }
     net_tx_pkt_reset(pkt, qosvnic_tx_frag_noop, NULL);
-    net_tx_pkt_add_raw_fragment(pkt, s->tx_frame, len);
-    parsed = net_tx_pkt_parse(pkt);
-    if (!parsed && ((cmd & (QV_TXD_CSUM | QV_TXD_TSO)) || tci >= 0)) {
-        qosvnic_tx_drop(f, d, ndesc, QV_STAT_TX_DROP_BAD, "unparsable");
-        return QV_TX_DONE;
+    net_tx_pkt_add_raw_fragment(pkt, s->tx_frame, fr->len);
+    fr->parsed = net_tx_pkt_parse(pkt);
+    if (!fr->parsed && ((fr->cmd & (QV_TXD_CSUM | QV_TXD_TSO)) ||
+                        fr->tci >= 0)) {
+        return qv_tx_reject(fr, QV_STAT_TX_DROP_BAD, "unparsable");
     }
-    if (tci >= 0) {
-        net_tx_pkt_setup_vlan_header(pkt, tci);
+    if (fr->tci >= 0) {
+        net_tx_pkt_setup_vlan_header(pkt, fr->tci);
     }
-    if (cmd & QV_TXD_TSO) {
-        struct virtio_net_hdr *vh = net_tx_pkt_get_vhdr(pkt);
-        uint8_t gso;
-        uint64_t hdr, payload;
+    if (fr->cmd & QV_TXD_TSO) {
+        return qv_tx_tso(s, fr);
+    }
+    if ((fr->cmd & QV_TXD_CSUM) &&
+        !net_tx_pkt_build_vheader(pkt, false, true, 0)) {
+        return qv_tx_reject(fr, QV_STAT_TX_DROP_BAD, "bad csum");
+    }
+    fr->nsegs = 1;
+    fr->wire = fr->parsed ? net_tx_pkt_get_total_len(pkt) : fr->len;
+    return true;
+}
 
-        if (!mss || !net_tx_pkt_build_vheader(pkt, true, true, mss)) {
-            qosvnic_tx_drop(f, d, ndesc, QV_STAT_TX_DROP_BAD, "bad TSO");
-            return QV_TX_DONE;
-        }
-        gso = vh->gso_type & ~VIRTIO_NET_HDR_GSO_ECN;
-        hdr = vh->hdr_len;
-        payload = net_tx_pkt_get_total_len(pkt) - MIN(hdr,
-                  net_tx_pkt_get_total_len(pkt));
-        if ((gso != VIRTIO_NET_HDR_GSO_TCPV4 &&
-             gso != VIRTIO_NET_HDR_GSO_TCPV6) || !payload) {
-            qemu_log_mask(LOG_GUEST_ERROR, "qosvnic: fn %u: TSO requested "
-                          "on a frame that is not TCP with payload\n", f->fn);
-            qosvnic_tx_drop(f, d, ndesc, QV_STAT_TX_DROP_BAD, "TSO not TCP");
-            return QV_TX_DONE;
-        }
-        net_tx_pkt_update_ip_checksums(pkt);
-        nsegs = DIV_ROUND_UP(payload, mss);
-        wire = payload + (uint64_t)nsegs * hdr;
-    } else {
-        if ((cmd & QV_TXD_CSUM) &&
-            !net_tx_pkt_build_vheader(pkt, false, true, 0)) {
-            qosvnic_tx_drop(f, d, ndesc, QV_STAT_TX_DROP_BAD, "bad csum");
-            return QV_TX_DONE;
-        }
-        wire = parsed ? net_tx_pkt_get_total_len(pkt) : len;
-    }
+/* Switch: another function's MAC stays inside the device (VEB). */
+static void qv_tx_switch(QosvnicState *s, QvTxFrame *fr)
+{
+    QvFunc *dst;
 
-    /* Internal switch: another function's MAC stays inside the device. */
     if (is_multicast_ether_addr(s->tx_frame)) {
-        out.to_loop = out.to_wire = true;
-    } else {
-        dst = qosvnic_mac_lookup(s, s->tx_frame);
-        out.to_loop = dst && dst != f;
-        out.to_wire = !out.to_loop;
+        fr->to_loop = fr->to_wire = true;
+        return;
     }
+    dst = qosvnic_mac_lookup(s, s->tx_frame);
+    fr->to_loop = dst && dst != fr->f;
+    fr->to_wire = !fr->to_loop;
+}
 
-    /* Egress shaping: the frame waits in the ring until tokens return. */
-    need = MIN(wire, QV_TX_BURST);
+/*
+ * Shape: the function's egress bucket, then the line rate for a frame
+ * that goes to the wire. A frame that must wait stays in the ring.
+ */
+static QvTxResult qv_tx_shape(QosvnicState *s, QvTxFrame *fr, int64_t now)
+{
+    QvFunc *f = fr->f;
+    uint64_t need = MIN(fr->wire, QV_TX_BURST);
+
     if (qv_tb_wait_ns(&f->tx_tb, need, now) > 0) {
         if (!f->tx.throttled) {
             f->tx.throttled = true;
@@ -503,44 +549,105 @@ static QvTxResult qosvnic_tx_one(QosvnicState *s, QvFunc *f, int64_t now)
         f->tx.need = need;
         return QV_TX_THROTTLED;
     }
-    if (out.to_wire && s->wire_mbps &&
+    if (fr->to_wire && s->wire_mbps &&
         qv_tb_wait_ns(&s->wire_tb, need, now) > 0) {
         s->wire_need = need;
         trace_qosvnic_tx_wire_busy(f->fn, need);
         return QV_TX_WIRE_BUSY;
     }
     qv_tb_take(&f->tx_tb, need, now);
-    if (out.to_wire && s->wire_mbps) {
+    if (fr->to_wire && s->wire_mbps) {
         qv_tb_take(&s->wire_tb, need, now);
     }
     f->tx.throttled = false;
-    qosvnic_tx_min_charge(f, wire, now);
+    qosvnic_tx_min_charge(f, fr->wire, now);
+    return QV_TX_CONTINUE;
+}
 
-    /*
-     * Frames that loop back are finished (checksums, segments) here, since
-     * the receive side takes plain frames; a wire-only frame keeps its
-     * offloads for a peer that takes virtio-net headers.
-     */
-    out.vnet = s->has_vnet_hdr;
-    trace_qosvnic_tx_send(f->fn, wire, nsegs, out.to_loop, out.to_wire);
-    if (!parsed) {
-        struct iovec iov = { .iov_base = s->tx_frame, .iov_len = len };
+/* NetTxPkt output: one frame, or one segment of a TSO frame. */
+static void qosvnic_tx_out(void *opaque, const struct iovec *iov, int iovcnt,
+                           const struct iovec *virt_iov, int virt_iovcnt)
+{
+    QvTxFrame *fr = opaque;
+    QosvnicState *s = fr->f->dev;
+
+    if (fr->to_loop) {
+        /*
+         * The receive side stores the frame in device memory and schedules
+         * its own DMA; it never calls back into the TX engine.
+         */
+        qosvnic_rx_frame(s, iov, iovcnt, true, fr->f->fn);
+    }
+    if (fr->to_wire) {
+        NetClientState *nc = qemu_get_queue(s->nic);
+
+        if (fr->vnet) {
+            qemu_sendv_packet(nc, virt_iov, virt_iovcnt);
+        } else {
+            qemu_sendv_packet(nc, iov, iovcnt);
+        }
+    }
+}
+
+/*
+ * Emit: to the internal switch and/or the wire. Frames that loop back are
+ * finished (checksums, segments) here, since the receive side takes plain
+ * frames; a wire-only frame keeps its offloads for a peer that takes
+ * virtio-net headers.
+ */
+static bool qv_tx_emit(QosvnicState *s, QvTxFrame *fr)
+{
+    fr->vnet = s->has_vnet_hdr;
+    trace_qosvnic_tx_send(fr->f->fn, fr->wire, fr->nsegs, fr->to_loop,
+                          fr->to_wire);
+    if (!fr->parsed) {
+        struct iovec iov = { .iov_base = s->tx_frame, .iov_len = fr->len };
         struct virtio_net_hdr vh = { 0 };
         struct iovec viov[2] = {
             { .iov_base = &vh, .iov_len = sizeof(vh) },
-            { .iov_base = s->tx_frame, .iov_len = len },
+            { .iov_base = s->tx_frame, .iov_len = fr->len },
         };
 
-        qosvnic_tx_out(&out, &iov, 1, viov, 2);
-    } else if (!net_tx_pkt_send_custom(pkt, out.vnet && !out.to_loop,
-                                       qosvnic_tx_out, &out)) {
-        qosvnic_tx_drop(f, d, ndesc, QV_STAT_TX_DROP_BAD, "send failed");
+        qosvnic_tx_out(fr, &iov, 1, viov, 2);
+        return true;
+    }
+    if (!net_tx_pkt_send_custom(s->tx_pkt, fr->vnet && !fr->to_loop,
+                                qosvnic_tx_out, fr)) {
+        return qv_tx_reject(fr, QV_STAT_TX_DROP_BAD, "send failed");
+    }
+    return true;
+}
+
+/*
+ * Serves the frame at the head of @f's ring:
+ * fetch -> validate -> offload -> switch -> shape -> emit -> complete.
+ * The frame is consumed (sent or dropped) only on QV_TX_DONE; otherwise it
+ * stays in the ring.
+ */
+static QvTxResult qosvnic_tx_one(QosvnicState *s, QvFunc *f, int64_t now)
+{
+    QvTxFrame fr = { .f = f, .pci = qosvnic_fn_pci(s, f->fn), .tci = -1 };
+    QvTxResult r = qv_tx_fetch(s, &fr);
+
+    if (r != QV_TX_CONTINUE) {
+        return r;
+    }
+    if (fr.bad_chain || !qv_tx_validate(s, &fr) || !qv_tx_offload(s, &fr)) {
+        qosvnic_tx_drop(&fr);
         return QV_TX_DONE;
     }
-
-    f->stats[QV_STAT_TX_PACKETS] += nsegs;
-    f->stats[QV_STAT_TX_BYTES] += wire;
-    qosvnic_tx_complete(f, d, ndesc, false);
+    qv_tx_switch(s, &fr);
+    r = qv_tx_shape(s, &fr, now);
+    if (r != QV_TX_CONTINUE) {
+        return r;
+    }
+    if (!qv_tx_emit(s, &fr)) {
+        qosvnic_tx_drop(&fr);
+        return QV_TX_DONE;
+    }
+    f->stats[QV_STAT_TX_PACKETS] += fr.nsegs;
+    f->stats[QV_STAT_TX_BYTES] += fr.wire;
+    qosvnic_tx_complete(f, fr.pci, fr.ndesc, false);
     return QV_TX_DONE;
 }
 
