@@ -7,7 +7,8 @@
  * Every function (PF and VFs) has one TX descriptor ring in its owner's
  * memory. A TX_TAIL write only schedules the TX engine (a bottom half
  * guarded by the PF's reentrancy guard); the engine then serves the
- * functions one frame at a time, at most QV_TX_BUDGET frames per run, and
+ * functions one frame at a time until it has put QV_TX_BUDGET frames on
+ * the wire or the switch (a TSO frame counts its segments), and
  * reschedules itself if work is left.
  *
  * Per frame (qosvnic_tx_one), in this order, one function per stage:
@@ -61,7 +62,11 @@
 #include "qosvnic.h"
 #include "trace.h"
 
-/* Frames served per engine run, over all functions. */
+/*
+ * Segments served per engine run, over all functions: the work of a run
+ * is bounded by what it emits, not by the descriptors it consumes (one
+ * TSO frame becomes up to 64 KiB / QV_TSO_MSS_MIN segments).
+ */
 #define QV_TX_BUDGET            64
 /*
  * Egress bucket depth: two maximal frames, so that a function at its rate
@@ -465,7 +470,14 @@ static bool qv_tx_tso(QosvnicState *s, QvTxFrame *fr)
     uint64_t hdr, total, payload;
     uint8_t gso;
 
-    if (!fr->mss || !net_tx_pkt_build_vheader(pkt, true, true, fr->mss)) {
+    if (fr->mss < QV_TSO_MSS_MIN) {
+        /* A tiny mss would turn one descriptor into ~64 K frames. */
+        qemu_log_mask(LOG_GUEST_ERROR, "qosvnic: fn %u: TSO mss %u below "
+                      "%u: frame dropped\n", fr->f->fn, fr->mss,
+                      QV_TSO_MSS_MIN);
+        return qv_tx_reject(fr, QV_STAT_TX_DROP_BAD, "TSO mss too small");
+    }
+    if (!net_tx_pkt_build_vheader(pkt, true, true, fr->mss)) {
         return qv_tx_reject(fr, QV_STAT_TX_DROP_BAD, "bad TSO");
     }
     gso = vh->gso_type & ~VIRTIO_NET_HDR_GSO_ECN;
@@ -534,6 +546,12 @@ static void qv_tx_switch(QosvnicState *s, QvTxFrame *fr)
 /*
  * Shape: the function's egress bucket, then the line rate for a frame
  * that goes to the wire. A frame that must wait stays in the ring.
+ *
+ * A frame waits for the tokens of its wire bytes, or for a full bucket if
+ * it is larger (a TSO frame with small segments can be), and is then
+ * charged all its wire bytes: the bucket goes into debt, and what
+ * follows waits until the debt is paid. So the ceiling holds for every
+ * frame size, not only for frames smaller than the bucket.
  */
 static QvTxResult qv_tx_shape(QosvnicState *s, QvTxFrame *fr, int64_t now)
 {
@@ -555,9 +573,9 @@ static QvTxResult qv_tx_shape(QosvnicState *s, QvTxFrame *fr, int64_t now)
         trace_qosvnic_tx_wire_busy(f->fn, need);
         return QV_TX_WIRE_BUSY;
     }
-    qv_tb_take(&f->tx_tb, need, now);
+    qv_tb_charge(&f->tx_tb, fr->wire);
     if (fr->to_wire && s->wire_mbps) {
-        qv_tb_take(&s->wire_tb, need, now);
+        qv_tb_charge(&s->wire_tb, fr->wire);
     }
     f->tx.throttled = false;
     qosvnic_tx_min_charge(f, fr->wire, now);
@@ -624,7 +642,8 @@ static bool qv_tx_emit(QosvnicState *s, QvTxFrame *fr)
  * The frame is consumed (sent or dropped) only on QV_TX_DONE; otherwise it
  * stays in the ring.
  */
-static QvTxResult qosvnic_tx_one(QosvnicState *s, QvFunc *f, int64_t now)
+static QvTxResult qosvnic_tx_one(QosvnicState *s, QvFunc *f, int64_t now,
+                                 uint32_t *segs)
 {
     QvTxFrame fr = { .f = f, .pci = qosvnic_fn_pci(s, f->fn), .tci = -1 };
     QvTxResult r = qv_tx_fetch(s, &fr);
@@ -645,6 +664,7 @@ static QvTxResult qosvnic_tx_one(QosvnicState *s, QvFunc *f, int64_t now)
         qosvnic_tx_drop(&fr);
         return QV_TX_DONE;
     }
+    *segs = fr.nsegs;
     f->stats[QV_STAT_TX_PACKETS] += fr.nsegs;
     f->stats[QV_STAT_TX_BYTES] += fr.wire;
     qosvnic_tx_complete(f, fr.pci, fr.ndesc, false);
@@ -712,7 +732,9 @@ static void qosvnic_tx_run(QosvnicState *s)
     int64_t now = qemu_clock_get_ns(QEMU_CLOCK_VIRTUAL);
     unsigned long skip[BITS_TO_LONGS(QV_MAX_FUNCS)] = { 0 };
     unsigned long done[BITS_TO_LONGS(QV_MAX_FUNCS)] = { 0 };
-    int budget = QV_TX_BUDGET;
+    uint32_t served = 0;        /* segments, against QV_TX_BUDGET */
+    uint32_t frames = 0;
+    bool wire_busy = false;
     int fn;
 
     if (s->wire_mbps != s->line_rate_mbps) {
@@ -730,17 +752,19 @@ static void qosvnic_tx_run(QosvnicState *s)
         s->wire_need = 0;
     }
 
-    while (budget > 0 && (fn = qosvnic_tx_pick(s, now, skip)) >= 0) {
-        QvFunc *f = &s->funcs[fn];
+    while (!wire_busy && served < QV_TX_BUDGET &&
+           (fn = qosvnic_tx_pick(s, now, skip)) >= 0) {
+        uint32_t segs = 1;
 
-        switch (qosvnic_tx_one(s, f, now)) {
+        switch (qosvnic_tx_one(s, &s->funcs[fn], now, &segs)) {
         case QV_TX_DONE:
-            budget--;
+            served += segs;
+            frames++;
             set_bit(fn, done);
             s->tx_rr_next = (fn + 1) % s->num_funcs;
             break;
         case QV_TX_WIRE_BUSY:
-            budget = 0;
+            wire_busy = true;
             break;
         default:
             set_bit(fn, skip);
@@ -753,7 +777,8 @@ static void qosvnic_tx_run(QosvnicState *s)
             qosvnic_irq_raise(&s->funcs[fn], QV_INT_TX);
         }
     }
-    if (budget == 0 && !s->wire_need) {
+    trace_qosvnic_tx_run(frames, served);
+    if (served >= QV_TX_BUDGET && !wire_busy) {
         /* Out of budget with work left: yield to the main loop. */
         qemu_bh_schedule(s->tx_bh);
     }

@@ -70,13 +70,15 @@ OBJECT_DECLARE_SIMPLE_TYPE(QosvnicVfState, QOSVNIC_VF)
  */
 typedef struct QvTokenBucket {
     uint64_t rate_bits;     /* bits per second, 0 = unlimited */
-    uint64_t burst;         /* bucket depth, bytes */
-    uint64_t tokens;        /* whole bytes in the bucket */
+    uint64_t burst;         /* bucket depth, bytes, <= QV_TB_LIMIT */
+    int64_t tokens;         /* whole bytes; < 0: debt (qv_tb_charge) */
     uint64_t frac;          /* remainder, 1 / QV_TB_FRAC_UNIT byte */
     int64_t last_ns;        /* QEMU_CLOCK_VIRTUAL time of last refill */
 } QvTokenBucket;
 
 #define QV_TB_FRAC_UNIT         (8ULL * NANOSECONDS_PER_SECOND)
+/* Bound of depth and debt: burst - tokens never overflows. */
+#define QV_TB_LIMIT             (INT64_MAX / 4)
 
 /* A frame held in device memory: a chain of cells. */
 typedef struct QvFrame {
@@ -349,12 +351,23 @@ void qv_tb_reset(QvTokenBucket *tb, int64_t now_ns);
 bool qv_tb_conform(QvTokenBucket *tb, uint64_t bytes, int64_t now_ns);
 /* Take @bytes; only after qv_tb_conform() said yes at the same time. */
 void qv_tb_consume(QvTokenBucket *tb, uint64_t bytes);
+/*
+ * Charge @bytes, going into debt if the bucket holds fewer: a shaper
+ * charges what was really sent, and the debt delays what follows.
+ */
+void qv_tb_charge(QvTokenBucket *tb, uint64_t bytes);
 bool qv_tb_take(QvTokenBucket *tb, uint64_t bytes, int64_t now_ns);
 /*
  * Nanoseconds until @bytes tokens will be available (0 = now,
  * INT64_MAX = never: @bytes exceeds the burst).
  */
 int64_t qv_tb_wait_ns(QvTokenBucket *tb, uint64_t bytes, int64_t now_ns);
+/*
+ * For a bucket loaded from a migration stream: false if its fields are
+ * out of range; a refill time in the future (the destination's clock may
+ * be behind the source's) becomes @now.
+ */
+bool qv_tb_post_load(QvTokenBucket *tb, int64_t now_ns);
 /* Ingress burst used when QV_MG_RX_BURST is 0. */
 uint64_t qv_tb_default_burst(uint64_t rate_bits_per_s);
 /*

@@ -155,6 +155,15 @@ void qv_wait_stat_sum(QvDev *d, const int *fns, int nfn, const unsigned *idx,
 void qv_step(QvDev *d, int64_t ns);
 
 /*
+ * Trace events as a test observable: qv_trace_args() returns "-trace"
+ * arguments that log the events matching @pattern to a new temporary
+ * file (its path in *@path, for the caller to unlink), and
+ * qv_trace_lines() the arguments of every line event @name logged so far.
+ */
+char *qv_trace_args(const char *pattern, char **path);
+GPtrArray *qv_trace_lines(const char *path, const char *name);
+
+/*
  * Internet checksum: qv_csum_add sums 16-bit big-endian words (an odd last
  * byte is padded), qv_csum_fold folds the carries; neither complements.
  */

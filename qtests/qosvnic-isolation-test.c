@@ -1,0 +1,220 @@
+/*
+ * qosvnic qtest: tenant isolation against a hostile guest (issue 9).
+ * Each case is the regression test of one way around a VF's share that
+ * was found and fixed: it fails on the device before the fix.
+ *
+ * Copyright (c) 2026 qosvnic developers
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+
+#include "qemu/osdep.h"
+#include "libqtest.h"
+#include "qemu/bswap.h"
+#include "qemu/units.h"
+#include "standard-headers/linux/pci_regs.h"
+#include "qosvnic-qtest-lib.h"
+
+#define ONE_SECOND_NS   (1000 * 1000 * 1000LL)
+
+static const uint8_t ext_mac[6] = { 0x52, 0x54, 0x00, 0xaa, 0xbb, 0xcc };
+
+/* A PF with @nvfs VFs, each started with a TX ring of @ndesc. */
+static QvDev *iso_start(const char *opts, const char *extra, unsigned nvfs,
+                        QvRing *tx, uint32_t ndesc)
+{
+    QvDev *d = qv_start(opts, extra);
+    unsigned fn;
+
+    qv_enable_vfs(d, nvfs);
+    for (fn = 1; fn <= nvfs; fn++) {
+        qv_tx_setup(d, fn, &tx[fn], ndesc);
+        qv_fn_start(d, fn);
+    }
+    return d;
+}
+
+/*
+ * Ethernet + IPv4 (20) + TCP (20 + @opts bytes of options) frame with
+ * @plen payload bytes, for TSO; returns its length.
+ */
+static size_t tcp4_frame(uint8_t *buf, const uint8_t dst[6],
+                         const uint8_t src[6], size_t opts, size_t plen)
+{
+    uint8_t *ip = buf + 14, *tcp = ip + 20;
+    size_t thl = 20 + opts, i;
+
+    g_assert_cmpuint(opts % 4, ==, 0);
+    memcpy(buf, dst, 6);
+    memcpy(buf + 6, src, 6);
+    stw_be_p(buf + 12, 0x0800);
+    memset(ip, 0, 20);
+    ip[0] = 0x45;
+    stw_be_p(ip + 2, 20 + thl + plen);
+    ip[8] = 64;
+    ip[9] = 6;
+    stl_be_p(ip + 12, 0x0a000001);
+    stl_be_p(ip + 16, 0x0a000002);
+    stw_be_p(ip + 10, ~qv_csum_fold(qv_csum_add(0, ip, 20)) & 0xffff);
+    memset(tcp, 0, thl);
+    stw_be_p(tcp, 40000);
+    stw_be_p(tcp + 2, 80);
+    tcp[12] = (thl / 4) << 4;
+    tcp[13] = 0x10;                             /* ACK */
+    memset(tcp + 20, 1, opts);                  /* NOP options */
+    for (i = 0; i < plen; i++) {
+        tcp[thl + i] = i & 0xff;
+    }
+    return 14 + 20 + thl + plen;
+}
+
+static uint64_t tx_pkts(QvDev *d, int fn)
+{
+    return qv_stat(d, fn, QV_STAT_TX_PACKETS);
+}
+
+/* ------------------------------------------------- 1. TSO amplification */
+
+/*
+ * An mss below QV_TSO_MSS_MIN is refused like a malformed frame: before,
+ * mss 1 turned one descriptor into a segment per payload byte.
+ */
+static void test_tso_min_mss(void)
+{
+    QvRing tx[2];
+    QvDev *d = iso_start(NULL, NULL, 1, tx, 16);
+    uint8_t mac[6], frame[1100];
+    size_t len;
+
+    qv_fn_mac(d, 1, mac);
+    len = tcp4_frame(frame, ext_mac, mac, 0, 1000);
+    qv_tx_send(d, &tx[1], frame, len, QV_TXD_TSO | QV_TXD_CSUM, 1, 0);
+    qv_tx_send(d, &tx[1], frame, len, QV_TXD_TSO | QV_TXD_CSUM,
+               QV_TSO_MSS_MIN - 1, 0);
+    qv_tx_send(d, &tx[1], frame, len, QV_TXD_TSO | QV_TXD_CSUM,
+               QV_TSO_MSS_MIN, 0);
+    qv_wait_stat_sum(d, (int[]){ 1 }, 1, (unsigned[]){ QV_STAT_TX_PACKETS },
+                     1, DIV_ROUND_UP(1000, QV_TSO_MSS_MIN));
+    g_assert_cmpuint(qv_stat(d, 1, QV_STAT_TX_DROP_BAD), ==, 2);
+    g_assert_cmphex(qv_tx_status(d, &tx[1], 0), ==,
+                    QV_TXD_STA_DD | QV_TXD_STA_ERR);
+    g_assert_cmphex(qv_tx_status(d, &tx[1], 1), ==,
+                    QV_TXD_STA_DD | QV_TXD_STA_ERR);
+    g_assert_cmphex(qv_tx_status(d, &tx[1], 2), ==, QV_TXD_STA_DD);
+    qv_stop(d);
+}
+
+/*
+ * The shaper charges a frame all the bytes it puts on the wire, even when
+ * they exceed the bucket (128 KiB): 64 KiB of TSO payload in 64-byte
+ * segments with 94 bytes of headers each is 161602 wire bytes. At 100
+ * Mbit/s (a byte per 80 ns) such a frame leaves every 161602 * 80 ns =
+ * 12.93 ms: 8 by 100 ms. Charged only the bucket, 10 left.
+ * The frames go to VF 2 through the internal switch (VF 2 does not
+ * receive: they are dropped there), so nothing floods the socket.
+ */
+#define DEBT_OPTS       40
+#define DEBT_LEN        65534           /* a descriptor takes < 64 KiB */
+#define DEBT_PLEN       (DEBT_LEN - 14 - 20 - 20 - DEBT_OPTS)
+#define DEBT_SEGS       DIV_ROUND_UP(DEBT_PLEN, QV_TSO_MSS_MIN)
+#define DEBT_WIRE       (DEBT_PLEN + DEBT_SEGS * (14 + 20 + 20 + DEBT_OPTS))
+
+static void test_tso_shaper_debt(void)
+{
+    QvRing tx[3];
+    QvDev *d = iso_start(NULL, NULL, 2, tx, 32);
+    g_autofree uint8_t *frame = g_malloc(QV_TX_MAX_FRAME);
+    uint8_t mac1[6], mac2[6];
+    size_t len;
+    int i;
+
+    g_assert_cmpuint(DEBT_WIRE, ==, 161602);
+    qv_wr(d, 2, QV_FN_CTRL, 0);
+    qv_fn_mac(d, 1, mac1);
+    qv_fn_mac(d, 2, mac2);
+    qv_mg_wr(d, 1, QV_MG_TX_MAX_RATE, 100);
+    len = tcp4_frame(frame, mac2, mac1, DEBT_OPTS, DEBT_PLEN);
+    g_assert_cmpuint(len, ==, DEBT_LEN);
+    for (i = 0; i < 20; i++) {
+        qv_tx_send(d, &tx[1], frame, len, QV_TXD_TSO | QV_TXD_CSUM,
+                   QV_TSO_MSS_MIN, 0);
+    }
+    qv_sync(d);
+    g_assert_cmpuint(tx_pkts(d, 1), ==, DEBT_SEGS);
+    /*
+     * 1 ms steps: a frame this large is a whole run of the engine, and
+     * the run after it is a bottom half (clock_step runs only timers).
+     */
+    for (i = 0; i < 100; i++) {
+        qv_step(d, 1000 * 1000);
+        qv_sync(d);
+    }
+    g_assert_cmpuint(tx_pkts(d, 1), ==, 8 * DEBT_SEGS);
+    g_assert_cmpuint(qv_stat(d, 1, QV_STAT_TX_BYTES), ==, 8 * DEBT_WIRE);
+    g_assert_cmpuint(qv_rd(d, 1, QV_FN_TX_HEAD), ==, 8);
+    g_assert_cmpuint(qv_stat(d, 2, QV_STAT_DROP_LINK_DOWN), ==,
+                     8 * DEBT_SEGS);
+    qv_stop(d);
+}
+
+/*
+ * The engine's budget per run counts segments, not frames: a broadcast
+ * TSO frame of 256 segments (flooded to every function and the wire) is
+ * one run's work. Before, one run served 64 such frames.
+ */
+#define BUDGET_SEGS     256
+
+static void test_tx_budget_segments(void)
+{
+    g_autofree char *trace = NULL;
+    g_autofree char *args = qv_trace_args("qosvnic_tx_run", &trace);
+    g_autoptr(GPtrArray) runs = NULL;
+    QvRing tx[4];
+    QvDev *d = iso_start(NULL, args, 3, tx, 16);
+    g_autofree uint8_t *frame = g_malloc(QV_TX_MAX_FRAME);
+    uint8_t mac[6];
+    unsigned total = 0, i;
+    size_t len;
+
+    qv_fn_mac(d, 1, mac);
+    len = tcp4_frame(frame, qv_bcast, mac, 0, BUDGET_SEGS * QV_TSO_MSS_MIN);
+    for (i = 0; i < 8; i++) {
+        /* Ring the doorbell once, for all 8 frames. */
+        uint64_t buf = qv_alloc(d, len, 64);
+        uint64_t desc = tx[1].base + i * QV_TXD_SIZE;
+
+        qtest_memwrite(d->qts, buf, frame, len);
+        qtest_writeq(d->qts, desc + QV_TXD_ADDR, buf);
+        qtest_writew(d->qts, desc + QV_TXD_LEN, len);
+        qtest_writeb(d->qts, desc + QV_TXD_CMD,
+                     QV_TXD_EOP | QV_TXD_TSO | QV_TXD_CSUM);
+        qtest_writew(d->qts, desc + QV_TXD_MSS, QV_TSO_MSS_MIN);
+    }
+    qv_wr(d, 1, QV_FN_TX_TAIL, 8);
+    qv_wait_stat_sum(d, (int[]){ 1 }, 1, (unsigned[]){ QV_STAT_TX_PACKETS },
+                     1, 8 * BUDGET_SEGS);
+    qv_stop(d);
+
+    runs = qv_trace_lines(trace, "qosvnic_tx_run");
+    for (i = 0; i < runs->len; i++) {
+        unsigned frames, segs;
+
+        g_assert_cmpint(sscanf(g_ptr_array_index(runs, i),
+                               "served %u frames, %u segments",
+                               &frames, &segs), ==, 2);
+        g_assert_cmpuint(frames, <=, 1);
+        total += frames;
+    }
+    g_assert_cmpuint(total, ==, 8);
+    unlink(trace);
+}
+
+int main(int argc, char **argv)
+{
+    g_test_init(&argc, &argv, NULL);
+    qtest_add_func("/qosvnic/isolation/tso-min-mss", test_tso_min_mss);
+    qtest_add_func("/qosvnic/isolation/tso-shaper-debt",
+                   test_tso_shaper_debt);
+    qtest_add_func("/qosvnic/isolation/tx-budget-segments",
+                   test_tx_budget_segments);
+    return g_test_run();
+}
