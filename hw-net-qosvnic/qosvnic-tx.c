@@ -150,18 +150,19 @@ static bool qosvnic_tx_ring_valid(QvFunc *f)
 static void qosvnic_tx_sync_rates(QvFunc *f, int64_t now)
 {
     /*
-     * A new ceiling starts with a full bucket, whatever configured it
-     * before (the shaper's depth is this file's business).
+     * The shaper keeps the credit it has earned, or the debt it owes,
+     * across a new ceiling and across function resets, as the ingress
+     * policer does: re-applying a ceiling (a rate toggled by one, a
+     * reset loop) must not refill the bucket. Only a bucket that was
+     * unlimited starts full.
      */
-    if (f->tx.max_mbps != f->tx_max_mbps ||
-        (f->tx_max_mbps && f->tx_tb.burst != QV_TX_BURST)) {
+    if (f->tx.max_mbps != f->tx_max_mbps) {
         f->tx.max_mbps = f->tx_max_mbps;
-        qv_tb_config(&f->tx_tb, QV_MBPS_TO_BYTES(f->tx_max_mbps),
-                     QV_TX_BURST, now);
-        qv_tb_reset(&f->tx_tb, now);
         f->tx.throttled = false;
         trace_qosvnic_tx_rate(f->fn, f->tx_max_mbps, f->tx_min_mbps);
     }
+    qv_tb_config(&f->tx_tb, QV_MBPS_TO_BYTES(f->tx_max_mbps), QV_TX_BURST,
+                 now);
     if (f->tx.min_mbps != f->tx_min_mbps) {
         f->tx.min_mbps = f->tx_min_mbps;
         f->tx.min_credit = 0;
@@ -738,10 +739,10 @@ static void qosvnic_tx_run(QosvnicState *s)
     int fn;
 
     if (s->wire_mbps != s->line_rate_mbps) {
+        /* Set up on first use; it keeps its credit across resets. */
         s->wire_mbps = s->line_rate_mbps;
         qv_tb_config(&s->wire_tb, QV_MBPS_TO_BYTES(s->wire_mbps),
                      QV_TX_BURST, now);
-        qv_tb_reset(&s->wire_tb, now);
         s->wire_need = 0;
     }
     if (s->wire_need) {
@@ -817,9 +818,11 @@ void qosvnic_tx_kick(QosvnicState *s)
 
 void qosvnic_tx_fn_reset(QvFunc *f)
 {
-    /* The shaper is set up again from QV_MG_TX_* on the next use. */
+    /*
+     * The shaper (tx_tb) is not reset: its ceiling is the PF's, which a
+     * function reset keeps, and a reset must not hand out a new burst.
+     */
     memset(&f->tx, 0, sizeof(f->tx));
-    memset(&f->tx_tb, 0, sizeof(f->tx_tb));
 }
 
 void qosvnic_tx_reset(QosvnicState *s)
@@ -830,10 +833,9 @@ void qosvnic_tx_reset(QosvnicState *s)
     for (fn = 0; fn < s->num_funcs; fn++) {
         qosvnic_tx_fn_reset(&s->funcs[fn]);
     }
+    /* The shapers and the line rate keep their credit (see above). */
     s->tx_rr_next = 0;
-    s->wire_mbps = 0;
     s->wire_need = 0;
-    memset(&s->wire_tb, 0, sizeof(s->wire_tb));
 }
 
 /* The BH and tx_timer are created with the PF's other ones. */
@@ -855,20 +857,24 @@ void qosvnic_tx_uninit(QosvnicState *s)
 /* ---------------------------------------------------------- migration */
 
 /*
- * The shapers are not migrated (their layout belongs to qosvnic-tb.c):
- * the destination sets them up again from QV_MG_TX_* with full buckets,
- * which lets a throttled function send one burst early. The timer is not
- * migrated either; the engine re-arms it.
+ * The shapers travel with the buffer subsection and keep their credit or
+ * debt; the engine's view of them (QvTxFn) is rebuilt here. The line-rate
+ * bucket and the timer are not migrated; the engine sets them up again.
  */
 static int qosvnic_tx_post_load(void *opaque, int version_id)
 {
     QosvnicState *s = opaque;
+    int64_t now = qemu_clock_get_ns(QEMU_CLOCK_VIRTUAL);
     uint32_t fn;
 
     for (fn = 0; fn < s->num_funcs; fn++) {
-        s->funcs[fn].tx.max_mbps = 0;
-        s->funcs[fn].tx.throttled = false;
-        memset(&s->funcs[fn].tx_tb, 0, sizeof(s->funcs[fn].tx_tb));
+        QvFunc *f = &s->funcs[fn];
+
+        if (!qv_tb_post_load(&f->tx_tb, now)) {
+            return -EINVAL;
+        }
+        f->tx.max_mbps = 0;
+        f->tx.throttled = false;
     }
     s->wire_mbps = 0;
     s->wire_need = 0;

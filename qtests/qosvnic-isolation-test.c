@@ -208,6 +208,72 @@ static void test_tx_budget_segments(void)
     unlink(trace);
 }
 
+/* ------------------------------------- 2. egress ceiling across resets */
+
+/* Queue @n frames of 1000 bytes on @r and let the engine run. */
+static void queue_frames(QvDev *d, QvRing *r, const uint8_t *frame, int n)
+{
+    int i;
+
+    for (i = 0; i < n; i++) {
+        qv_tx_send(d, r, frame, 1000, 0, 0, 0);
+    }
+    qv_sync(d);
+}
+
+/*
+ * 10 Mbit/s with a 128 KiB bucket: 131 frames of 1000 bytes leave at
+ * once, 72 bytes of tokens are left. Neither function resets (CTRL_RESET,
+ * FLR) nor re-applying the ceiling (toggled by one) may refill the bucket
+ * while time stands still; then the ceiling goes on exactly: 8 ms later
+ * 72 + 10000 bytes, 10 frames.
+ */
+static void test_ceiling_across_resets(void)
+{
+    QvRing tx[2];
+    QvDev *d = iso_start(NULL, NULL, 1, tx, 512);
+    uint8_t devfn = qv_fn_devfn(1);
+    uint8_t mac[6], frame[1000];
+    int i;
+
+    qv_fn_mac(d, 1, mac);
+    qv_frame(frame, ext_mac, mac, 0x88b5, sizeof(frame));
+    qv_mg_wr(d, 1, QV_MG_TX_MAX_RATE, 10);
+    queue_frames(d, &tx[1], frame, 200);
+    g_assert_cmpuint(tx_pkts(d, 1), ==, 131);
+
+    for (i = 0; i < 3; i++) {
+        qv_wr(d, 1, QV_FN_CTRL, QV_CTRL_RESET);
+        qv_tx_setup(d, 1, &tx[1], 512);
+        qv_fn_start(d, 1);
+        queue_frames(d, &tx[1], frame, 20);
+        g_assert_cmpuint(tx_pkts(d, 1), ==, 0);
+    }
+    for (i = 0; i < 3; i++) {
+        qv_cfg_writew(d, QV_T_PF_BUS, devfn,
+                      QV_CAP_EXP_OFFSET + PCI_EXP_DEVCTL,
+                      PCI_EXP_DEVCTL_BCR_FLR);
+        qv_cfg_writew(d, QV_T_PF_BUS, devfn, PCI_COMMAND,
+                      PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER);
+        qv_msix_setup(d, 1);
+        qv_tx_setup(d, 1, &tx[1], 512);
+        qv_fn_start(d, 1);
+        queue_frames(d, &tx[1], frame, 20);
+        g_assert_cmpuint(tx_pkts(d, 1), ==, 0);
+    }
+    for (i = 0; i < 3; i++) {
+        qv_mg_wr(d, 1, QV_MG_TX_MAX_RATE, 9);
+        qv_sync(d);
+        qv_mg_wr(d, 1, QV_MG_TX_MAX_RATE, 10);
+        qv_sync(d);
+        g_assert_cmpuint(tx_pkts(d, 1), ==, 0);
+    }
+    qv_step(d, 8 * 1000 * 1000);
+    qv_sync(d);
+    g_assert_cmpuint(tx_pkts(d, 1), ==, 10);
+    qv_stop(d);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -216,5 +282,7 @@ int main(int argc, char **argv)
                    test_tso_shaper_debt);
     qtest_add_func("/qosvnic/isolation/tx-budget-segments",
                    test_tx_budget_segments);
+    qtest_add_func("/qosvnic/isolation/ceiling-across-resets",
+                   test_ceiling_across_resets);
     return g_test_run();
 }
