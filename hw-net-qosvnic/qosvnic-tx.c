@@ -212,17 +212,26 @@ static void qosvnic_tx_min_charge(QvFunc *f, uint64_t bytes, int64_t now)
                            (int64_t)bytes * NANOSECONDS_PER_SECOND);
 }
 
+/*
+ * Could the function's ring give the engine a frame, tokens aside? Only
+ * such a function may keep the engine's timer armed: one that cannot
+ * make progress (TX off, ring stopped, bus mastering off) would make the
+ * timer fire again and again with nothing to do.
+ */
+static bool qosvnic_tx_has_work(QvFunc *f)
+{
+    PCIDevice *d = f->pci;
+
+    return (f->ctrl & QV_CTRL_TX_EN) &&
+           !(f->status_err & QV_STATUS_TX_RING_ERR) &&
+           f->tx_head != f->tx_tail && d &&
+           (pci_get_word(d->config + PCI_COMMAND) & PCI_COMMAND_MASTER);
+}
+
 /* Could the engine serve this function now? */
 static bool qosvnic_tx_ready(QosvnicState *s, QvFunc *f, int64_t now)
 {
-    PCIDevice *d;
-
-    if (!(f->ctrl & QV_CTRL_TX_EN) || (f->status_err & QV_STATUS_TX_RING_ERR)
-        || f->tx_head == f->tx_tail || !qosvnic_fn_enabled(f)) {
-        return false;
-    }
-    d = qosvnic_fn_pci(s, f->fn);
-    if (!d || !(pci_get_word(d->config + PCI_COMMAND) & PCI_COMMAND_MASTER)) {
+    if (!qosvnic_tx_has_work(f)) {
         return false;
     }
     qosvnic_tx_sync_rates(f, now);
@@ -650,6 +659,8 @@ static QvTxResult qosvnic_tx_one(QosvnicState *s, QvFunc *f, int64_t now,
     QvTxResult r = qv_tx_fetch(s, &fr);
 
     if (r != QV_TX_CONTINUE) {
+        /* The frame the shaper held back is gone or not whole any more. */
+        f->tx.throttled = false;
         return r;
     }
     if (fr.bad_chain || !qv_tx_validate(s, &fr) || !qv_tx_offload(s, &fr)) {
@@ -700,7 +711,10 @@ static int qosvnic_tx_pick(QosvnicState *s, int64_t now,
 
 /*
  * Arms tx_timer for the earliest time a stopped function or the wire can
- * go on, or stops it if nothing waits.
+ * go on, or stops it if nothing waits. The timer is armed only for a
+ * wait that ends in the future, for a function that has work: it is never
+ * re-armed without progress (a function whose tokens are back now was
+ * either served by this run or left to the rescheduled bottom half).
  */
 static void qosvnic_tx_arm_timer(QosvnicState *s, int64_t now)
 {
@@ -712,14 +726,18 @@ static void qosvnic_tx_arm_timer(QosvnicState *s, int64_t now)
     } else {
         for (fn = 0; fn < s->num_funcs; fn++) {
             QvFunc *f = &s->funcs[fn];
+            int64_t w;
 
-            if (f->tx.throttled && (f->ctrl & QV_CTRL_TX_EN) &&
-                f->tx_head != f->tx_tail) {
-                wait = MIN(wait, qv_tb_wait_ns(&f->tx_tb, f->tx.need, now));
+            if (!f->tx.throttled || !qosvnic_tx_has_work(f)) {
+                continue;
+            }
+            w = qv_tb_wait_ns(&f->tx_tb, f->tx.need, now);
+            if (w > 0) {
+                wait = MIN(wait, w);
             }
         }
     }
-    if (wait == INT64_MAX) {
+    if (wait <= 0 || wait == INT64_MAX) {
         timer_del(s->tx_timer);
     } else {
         timer_mod(s->tx_timer, now + MAX(wait, 1));

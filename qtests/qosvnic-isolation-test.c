@@ -274,6 +274,144 @@ static void test_ceiling_across_resets(void)
     qv_stop(d);
 }
 
+/* --------------------------------------------------- 3. TX timer livelock */
+
+/*
+ * A function throttled by its shaper that then cannot make progress must
+ * not keep the TX timer firing: before, it was re-armed 1 ns ahead for
+ * ever, so QEMU's main loop spun and qtest's clock_step never returned.
+ * A watchdog turns such a hang into a failure.
+ */
+static void livelock_watchdog(int sig)
+{
+    g_assert_not_reached();
+}
+
+/*
+ * VF 1 at @mbps Mbit/s with frames waiting for tokens; under qtest's
+ * clock (@extra NULL), exactly as above.
+ */
+static QvDev *throttled_start(const char *extra, QvRing *tx, uint32_t mbps)
+{
+    QvDev *d = iso_start(NULL, extra, 1, tx, 512);
+    uint8_t mac[6], frame[1000];
+
+    qv_fn_mac(d, 1, mac);
+    qv_frame(frame, ext_mac, mac, 0x88b5, sizeof(frame));
+    qv_mg_wr(d, 1, QV_MG_TX_MAX_RATE, mbps);
+    queue_frames(d, &tx[1], frame, 200);
+    g_assert_cmpuint(qv_stat(d, 1, QV_STAT_TX_THROTTLED), >=, 1);
+    if (!extra) {
+        g_assert_cmpuint(qv_stat(d, 1, QV_STAT_TX_THROTTLED), ==, 1);
+        g_assert_cmpuint(tx_pkts(d, 1), ==, 131);
+    }
+    return d;
+}
+
+static void test_tx_timer_clock_step(void)
+{
+    QvRing tx[2];
+    QvDev *d;
+    uint8_t devfn = qv_fn_devfn(1);
+    uint64_t desc;
+    struct sigaction sa = { .sa_handler = livelock_watchdog };
+
+    sigaction(SIGALRM, &sa, NULL);
+    alarm(120);
+
+    /* Bus mastering off: the frames wait, the timer must not. */
+    d = throttled_start(NULL, tx, 10);
+    qv_cfg_writew(d, QV_T_PF_BUS, devfn, PCI_COMMAND, PCI_COMMAND_MEMORY);
+    qv_step(d, ONE_SECOND_NS);
+    g_assert_cmpuint(tx_pkts(d, 1), ==, 131);
+    /* Back on, the rest goes at the rate (1 s: 1250 frames' worth). */
+    qv_cfg_writew(d, QV_T_PF_BUS, devfn, PCI_COMMAND,
+                  PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER);
+    qv_sync(d);
+    g_assert_cmpuint(tx_pkts(d, 1), ==, 200);
+    qv_stop(d);
+
+    /* The ring stopped on an error (tail beyond the ring). */
+    d = throttled_start(NULL, tx, 10);
+    qv_wr(d, 1, QV_FN_TX_TAIL, 4096);
+    qv_step(d, ONE_SECOND_NS);
+    g_assert_true(qv_rd(d, 1, QV_FN_STATUS) & QV_STATUS_TX_RING_ERR);
+    g_assert_cmpuint(tx_pkts(d, 1), ==, 131);
+    qv_stop(d);
+
+    /* The ring re-programmed with a frame still missing its EOP. */
+    d = throttled_start(NULL, tx, 10);
+    qv_wr(d, 1, QV_FN_TX_SIZE, 16 * QV_TXD_SIZE);
+    desc = tx[1].base;
+    qtest_writeq(d->qts, desc + QV_TXD_ADDR, qv_alloc(d, 1000, 64));
+    qtest_writew(d->qts, desc + QV_TXD_LEN, 1000);
+    qtest_writeb(d->qts, desc + QV_TXD_CMD, 0);
+    qv_wr(d, 1, QV_FN_TX_TAIL, 1);
+    qv_step(d, ONE_SECOND_NS);
+    g_assert_cmpuint(tx_pkts(d, 1), ==, 131);
+    g_assert_cmpuint(qv_rd(d, 1, QV_FN_TX_HEAD), ==, 0);
+    qv_stop(d);
+
+    alarm(0);
+}
+
+/* Main thread CPU time of process @pid, in seconds. */
+static double main_thread_cpu(pid_t pid)
+{
+    g_autofree char *path = g_strdup_printf("/proc/%d/task/%d/stat", pid,
+                                            pid);
+    g_autofree char *stat = NULL;
+    unsigned long utime, stime;
+    const char *p;
+
+    g_assert_true(g_file_get_contents(path, &stat, NULL, NULL));
+    p = strrchr(stat, ')');
+    g_assert_nonnull(p);
+    /* Fields 14 and 15 (utime, stime); field 3 follows ") ". */
+    g_assert_cmpint(sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u "
+                           "%*u %lu %lu", &utime, &stime), ==, 2);
+    return (double)(utime + stime) / sysconf(_SC_CLK_TCK);
+}
+
+/*
+ * The same under a real clock: TCG with a BIOS that only halts, so that
+ * virtual time follows the host's while nothing else runs. With a
+ * throttled function whose bus mastering is off, QEMU's main thread must
+ * stay idle; a spinning timer would use all the CPU it can get. The bound
+ * is generous (a third of the time), not a timing.
+ */
+static void test_tx_timer_idle_cpu(void)
+{
+    g_autofree char *bios = g_strdup_printf("%s/qosvnic-hlt-XXXXXX",
+                                            g_get_tmp_dir());
+    g_autofree char *extra = NULL;
+    g_autofree uint8_t *hlt = g_malloc(64 * KiB);
+    QvRing tx[2];
+    QvDev *d;
+    double cpu;
+    int fd;
+
+    fd = g_mkstemp_full(bios, O_RDWR, 0600);
+    g_assert_cmpint(fd, >=, 0);
+    memset(hlt, 0xf4, 64 * KiB);                /* hlt, from the reset vector */
+    g_assert_cmpint(write(fd, hlt, 64 * KiB), ==, 64 * KiB);
+    close(fd);
+    extra = g_strdup_printf("-accel tcg -bios %s", bios);
+
+    /* 1 Mbit/s: a frame's tokens come back every 8 ms. */
+    d = throttled_start(extra, tx, 1);
+    qv_cfg_writew(d, QV_T_PF_BUS, qv_fn_devfn(1), PCI_COMMAND,
+                  PCI_COMMAND_MEMORY);
+    g_usleep(100 * 1000);
+    cpu = main_thread_cpu(qtest_pid(d->qts));
+    g_usleep(3 * G_USEC_PER_SEC);
+    cpu = main_thread_cpu(qtest_pid(d->qts)) - cpu;
+    g_test_message("QEMU main thread: %.2f s of CPU in 3 s", cpu);
+    g_assert_cmpfloat(cpu, <, 1.0);
+    qv_stop(d);
+    unlink(bios);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -284,5 +422,9 @@ int main(int argc, char **argv)
                    test_tx_budget_segments);
     qtest_add_func("/qosvnic/isolation/ceiling-across-resets",
                    test_ceiling_across_resets);
+    qtest_add_func("/qosvnic/isolation/tx-timer-clock-step",
+                   test_tx_timer_clock_step);
+    qtest_add_func("/qosvnic/isolation/tx-timer-idle-cpu",
+                   test_tx_timer_idle_cpu);
     return g_test_run();
 }
