@@ -99,6 +99,7 @@ typedef struct QvTxFrame {
     uint16_t mss;
     uint16_t desc_vlan;
     int tci;                /* tag the device inserts, -1 = none */
+    uint16_t vid;           /* VLAN it leaves on, 0 = none */
     bool parsed;            /* NetTxPkt understood its headers */
     uint32_t nsegs;         /* frames it becomes on the wire */
     uint64_t wire;          /* bytes of those frames */
@@ -316,30 +317,41 @@ static size_t qosvnic_tx_unpadded_len(const uint8_t *frame, size_t len)
 }
 
 /*
- * Anti-spoofing and port VLAN. Returns false if the frame must be dropped
- * as spoofed; sets *@tci to the tag to insert (-1 for none).
+ * Port VLAN. Returns false if the frame must be dropped as spoofed; sets
+ * fr->tci to the tag to insert (-1 for none) and fr->vid to the VLAN the
+ * frame leaves on (0 for none).
+ *
+ * The port VLAN is forced whatever spoofchk and trust say, as on real
+ * NICs: those relax the source MAC check, never the tenant's VLAN. A
+ * frame the VF tagged itself must carry the port VLAN, and its tag is
+ * rewritten to the port's (priority included).
  */
-static bool qosvnic_tx_check_vlan(QvFunc *f, const uint8_t *frame,
-                                  uint8_t cmd, uint16_t desc_vlan,
-                                  bool checked, int *tci)
+static bool qosvnic_tx_check_vlan(QvFunc *f, uint8_t *frame, QvTxFrame *fr)
 {
     uint16_t port_vid = f->vlan & QV_VLAN_VID_MASK;
-    bool tagged = lduw_be_p(frame + 12) == ETH_P_VLAN;
+    uint16_t port_tci = port_vid | (((f->vlan & QV_VLAN_QOS_MASK) >>
+                                     QV_VLAN_QOS_SHIFT) << 13);
+    bool tagged = lduw_be_p(frame + 12) == ETH_P_VLAN && fr->len >= 18;
+    uint16_t vid = tagged ? lduw_be_p(frame + 14) & QV_VLAN_VID_MASK : 0;
 
-    *tci = -1;
+    fr->tci = -1;
     if (port_vid) {
-        /* The port VLAN is forced: the VF cannot choose another tag. */
-        if (tagged) {
-            uint16_t vid = lduw_be_p(frame + 14) & QV_VLAN_VID_MASK;
-
-            return !checked || vid == port_vid;
+        if (tagged && vid != port_vid) {
+            return false;
         }
-        *tci = port_vid | (((f->vlan & QV_VLAN_QOS_MASK) >>
-                            QV_VLAN_QOS_SHIFT) << 13);
+        if (tagged) {
+            stw_be_p(frame + 14, port_tci);
+        } else {
+            fr->tci = port_tci;
+        }
+        fr->vid = port_vid;
         return true;
     }
-    if (cmd & QV_TXD_VLAN_INS) {
-        *tci = desc_vlan;
+    if (fr->cmd & QV_TXD_VLAN_INS) {
+        fr->tci = fr->desc_vlan;
+        fr->vid = fr->desc_vlan & QV_VLAN_VID_MASK;
+    } else {
+        fr->vid = vid;
     }
     return true;
 }
@@ -460,13 +472,12 @@ static bool qv_tx_validate(QosvnicState *s, QvTxFrame *fr)
         return qv_tx_reject(fr, QV_STAT_DROP_LINK_DOWN, "link down");
     }
 
-    /* Anti-spoofing: the source MAC, and the VLAN if a port VLAN is set. */
+    /* Anti-spoofing: the source MAC (spoofchk), the port VLAN (always). */
     checked = (f->mg_flags & QV_MGF_SPOOFCHK) && !(f->mg_flags & QV_MGF_TRUST);
     if (checked && memcmp(s->tx_frame + ETH_ALEN, f->mac.a, ETH_ALEN)) {
         return qv_tx_reject(fr, QV_STAT_TX_DROP_SPOOF, "source MAC");
     }
-    if (!qosvnic_tx_check_vlan(f, s->tx_frame, fr->cmd, fr->desc_vlan,
-                               checked, &fr->tci)) {
+    if (!qosvnic_tx_check_vlan(f, s->tx_frame, fr)) {
         return qv_tx_reject(fr, QV_STAT_TX_DROP_SPOOF, "VLAN");
     }
     return true;
@@ -539,17 +550,25 @@ static bool qv_tx_offload(QosvnicState *s, QvTxFrame *fr)
     return true;
 }
 
-/* Switch: another function's MAC stays inside the device (VEB). */
+/*
+ * Switch: a frame for another function stays inside the device (VEB).
+ * The lookup is by MAC and VLAN, as in a real VEB: a function on a port
+ * VLAN only owns frames of that VLAN, so a frame for its MAC on another
+ * VLAN goes to the wire instead of being swallowed (and counted as that
+ * function's drop).
+ */
 static void qv_tx_switch(QosvnicState *s, QvTxFrame *fr)
 {
     QvFunc *dst;
+    uint16_t dst_vid;
 
     if (is_multicast_ether_addr(s->tx_frame)) {
         fr->to_loop = fr->to_wire = true;
         return;
     }
     dst = qosvnic_mac_lookup(s, s->tx_frame);
-    fr->to_loop = dst && dst != fr->f;
+    dst_vid = dst ? dst->vlan & QV_VLAN_VID_MASK : 0;
+    fr->to_loop = dst && dst != fr->f && (!dst_vid || dst_vid == fr->vid);
     fr->to_wire = !fr->to_loop;
 }
 

@@ -412,6 +412,113 @@ static void test_tx_timer_idle_cpu(void)
     unlink(bios);
 }
 
+/* ------------------------------------------------ 4. port VLAN escape */
+
+/* A frame of @len bytes from @src to @dst tagged with VLAN @vid. */
+static void tagged_frame(uint8_t *buf, const uint8_t *dst, const uint8_t *src,
+                         uint16_t vid, size_t len)
+{
+    qv_frame(buf, dst, src, 0x8100, len);
+    stw_be_p(buf + 14, vid);
+    stw_be_p(buf + 16, 0x88b5);
+}
+
+/* Frame @i of @r done with ERR, counted as spoofed, not on the wire. */
+static void assert_spoof_drop(QvDev *d, QvRing *r, int i, uint64_t drops)
+{
+    uint8_t got[2048];
+
+    qv_sync(d);
+    g_assert_cmphex(qv_tx_status(d, r, i), ==,
+                    QV_TXD_STA_DD | QV_TXD_STA_ERR);
+    g_assert_cmpuint(qv_stat(d, r->fn, QV_STAT_TX_DROP_SPOOF), ==, drops);
+    g_assert_cmpint(qv_wire_recv(d, got, sizeof(got), 100), ==, -1);
+}
+
+/*
+ * A VF on port VLAN 10 cannot send on VLAN 20 by tagging frames itself,
+ * whatever spoofchk and trust say: not to the wire, not to a VF on VLAN
+ * 20. Its own tag is forced to the port's (priority included).
+ */
+static void test_port_vlan_escape(void)
+{
+    QvRing tx[3], rx[3];
+    QvDev *d = iso_start(NULL, NULL, 2, tx, 16);
+    uint8_t mac1[6], mac2[6], frame[100], got[2048];
+    static const uint32_t flags[] = {
+        0, QV_MGF_TRUST, QV_MGF_SPOOFCHK | QV_MGF_TRUST,
+    };
+    uint64_t drops = 0;
+    unsigned i, n = 0;
+
+    qv_fn_mac(d, 1, mac1);
+    qv_fn_mac(d, 2, mac2);
+    qv_rx_setup(d, 2, &rx[2], 16, 2048, true);
+    qv_mg_wr(d, 1, QV_MG_VLAN, 10 | (3 << QV_VLAN_QOS_SHIFT));
+    qv_mg_wr(d, 2, QV_MG_VLAN, 20);
+    for (i = 0; i < ARRAY_SIZE(flags); i++) {
+        qv_mg_wr(d, 1, QV_MG_FLAGS, flags[i]);
+        tagged_frame(frame, ext_mac, mac1, 20, sizeof(frame));
+        qv_tx_send(d, &tx[1], frame, sizeof(frame), 0, 0, 0);
+        assert_spoof_drop(d, &tx[1], n++, ++drops);
+        tagged_frame(frame, mac2, mac1, 20, sizeof(frame));
+        qv_tx_send(d, &tx[1], frame, sizeof(frame), 0, 0, 0);
+        assert_spoof_drop(d, &tx[1], n++, ++drops);
+    }
+    g_assert_cmpuint(qv_stat(d, 2, QV_STAT_RX_PACKETS), ==, 0);
+    g_assert_cmpint(qv_rx_take(d, &rx[2], got, sizeof(got), NULL, NULL,
+                               NULL), ==, -1);
+
+    /* Its own VLAN goes, with the port's priority. */
+    tagged_frame(frame, ext_mac, mac1, 10, sizeof(frame));
+    qv_tx_send(d, &tx[1], frame, sizeof(frame), 0, 0, 0);
+    g_assert_cmpint(qv_wire_recv(d, got, sizeof(got), 5000), ==,
+                    sizeof(frame));
+    g_assert_cmphex(lduw_be_p(got + 14), ==, (3 << 13) | 10);
+    g_assert_cmpmem(got + 16, sizeof(frame) - 16, frame + 16,
+                    sizeof(frame) - 16);
+    qv_stop(d);
+}
+
+/*
+ * The internal switch looks up MAC and VLAN: VF 1 (port VLAN 10) sending
+ * to VF 2's MAC while VF 2 is on VLAN 20 reaches the wire on VLAN 10,
+ * and VF 2 neither receives it nor counts it as its drop. On VLAN 10 VF 2
+ * gets it through the switch.
+ */
+static void test_veb_vlan_aware(void)
+{
+    QvRing tx[3], rx[3];
+    QvDev *d = iso_start(NULL, NULL, 2, tx, 16);
+    uint8_t mac1[6], mac2[6], frame[100], got[2048];
+
+    qv_fn_mac(d, 1, mac1);
+    qv_fn_mac(d, 2, mac2);
+    qv_rx_setup(d, 2, &rx[2], 16, 2048, true);
+    qv_mg_wr(d, 1, QV_MG_VLAN, 10);
+    qv_mg_wr(d, 2, QV_MG_VLAN, 20);
+
+    qv_frame(frame, mac2, mac1, 0x88b5, sizeof(frame));
+    qv_tx_send(d, &tx[1], frame, sizeof(frame), 0, 0, 0);
+    g_assert_cmpint(qv_wire_recv(d, got, sizeof(got), 5000), ==,
+                    sizeof(frame) + 4);
+    g_assert_cmpmem(got, 12, frame, 12);
+    g_assert_cmphex(lduw_be_p(got + 14), ==, 10);
+    qv_sync(d);
+    g_assert_cmpuint(qv_stat(d, 2, QV_STAT_DROP_VLAN), ==, 0);
+    g_assert_cmpuint(qv_stat(d, 2, QV_STAT_RX_PACKETS), ==, 0);
+
+    qv_mg_wr(d, 2, QV_MG_VLAN, 10);
+    qv_tx_send(d, &tx[1], frame, sizeof(frame), 0, 0, 0);
+    qv_wait_stat_sum(d, (int[]){ 2 }, 1, (unsigned[]){ QV_STAT_RX_PACKETS },
+                     1, 1);
+    g_assert_cmpint(qv_rx_take(d, &rx[2], got, sizeof(got), NULL, NULL,
+                               NULL), ==, sizeof(frame));
+    g_assert_cmpmem(got, sizeof(frame), frame, sizeof(frame));
+    g_assert_cmpint(qv_wire_recv(d, got, sizeof(got), 100), ==, -1);
+    qv_stop(d);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -426,5 +533,8 @@ int main(int argc, char **argv)
                    test_tx_timer_clock_step);
     qtest_add_func("/qosvnic/isolation/tx-timer-idle-cpu",
                    test_tx_timer_idle_cpu);
+    qtest_add_func("/qosvnic/isolation/port-vlan-escape",
+                   test_port_vlan_escape);
+    qtest_add_func("/qosvnic/isolation/veb-vlan-aware", test_veb_vlan_aware);
     return g_test_run();
 }
