@@ -209,6 +209,8 @@ static void qosvnic_write_ctrl(QvFunc *f, uint32_t val)
     /* Enabling a ring again is how a driver recovers from a ring error. */
     if ((f->ctrl & ~old) & QV_CTRL_RX_EN) {
         f->status_err &= ~QV_STATUS_RX_RING_ERR;
+        /* Whatever the net layer holds back for us may come now. */
+        qemu_flush_queued_packets(qemu_get_queue(s->nic));
     }
     if ((f->ctrl & ~old) & QV_CTRL_TX_EN) {
         f->status_err &= ~QV_STATUS_TX_RING_ERR;

@@ -546,21 +546,25 @@ ssize_t qosvnic_nc_receive_iov(NetClientState *nc, const struct iovec *iov,
     size_t size = iov_size(iov, iovcnt);
     struct virtio_net_hdr vh;
 
-    if (s->has_vnet_hdr) {
-        if (size < sizeof(vh)) {
-            trace_qosvnic_rx_bad_vnet("frame shorter than the vnet header");
-            return size;
-        }
+    if (!s->has_vnet_hdr) {
+        qv_rx_frame(s, iov, iovcnt, 0, NULL, false, 0);
+    } else if (size >= sizeof(vh)) {
         iov_to_buf(iov, iovcnt, 0, &vh, sizeof(vh));
         qv_rx_frame(s, iov, iovcnt, sizeof(vh), &vh, false, 0);
     } else {
-        qv_rx_frame(s, iov, iovcnt, 0, NULL, false, 0);
+        QvRxInfo in = { .len = size };
+
+        trace_qosvnic_rx_bad_vnet("frame shorter than the vnet header");
+        qv_rx_drop(&s->funcs[0], &in, QV_STAT_DROP_LENGTH);
     }
     /*
      * Always consumed: drops are the device's decision, never the net
      * layer's queue, so no VF can hold the backend up for the others.
+     * That includes a frame of no bytes at all (a socket backend passes
+     * one on), counted above as a runt: returning its size, 0, would
+     * mean "not now" and disable receive until the queue is flushed.
      */
-    return size;
+    return size ? size : -1;
 }
 
 bool qosvnic_nc_can_receive(NetClientState *nc)

@@ -519,6 +519,37 @@ static void test_veb_vlan_aware(void)
     qv_stop(d);
 }
 
+/* ----------------------------------------- 5. zero-length backend frame */
+
+/*
+ * A frame of no bytes from the backend is consumed and counted as a runt
+ * (on the PF: it has no destination). Before, the device returned 0 for
+ * it, which the net layer takes as "not now": receive stayed disabled
+ * and no frame ever came in again.
+ */
+static void test_zero_length_frame(void)
+{
+    QvDev *d = qv_start(NULL, NULL);
+    QvRing rx;
+    uint8_t mac[6], frame[200], got[2048];
+
+    qv_enable_vfs(d, 1);
+    qv_fn_mac(d, 1, mac);
+    qv_rx_setup(d, 1, &rx, 16, 2048, true);
+    qv_fn_start(d, 1);
+
+    qv_inject(d, frame, 0);
+    qv_frame(frame, mac, ext_mac, 0x88b5, sizeof(frame));
+    qv_inject(d, frame, sizeof(frame));
+    qv_wait_stat_sum(d, (int[]){ 1 }, 1, (unsigned[]){ QV_STAT_RX_PACKETS },
+                     1, 1);
+    g_assert_cmpint(qv_rx_take(d, &rx, got, sizeof(got), NULL, NULL, NULL),
+                    ==, sizeof(frame));
+    g_assert_cmpmem(got, sizeof(frame), frame, sizeof(frame));
+    g_assert_cmpuint(qv_mg_stat(d, 0, QV_STAT_DROP_LENGTH), ==, 1);
+    qv_stop(d);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -536,5 +567,7 @@ int main(int argc, char **argv)
     qtest_add_func("/qosvnic/isolation/port-vlan-escape",
                    test_port_vlan_escape);
     qtest_add_func("/qosvnic/isolation/veb-vlan-aware", test_veb_vlan_aware);
+    qtest_add_func("/qosvnic/isolation/zero-length-frame",
+                   test_zero_length_frame);
     return g_test_run();
 }
