@@ -136,3 +136,33 @@ void qosvnic_irq_timer_cb(void *opaque)
         timer_mod_ns(s->irq_timer, next);
     }
 }
+
+/*
+ * After migration: the timer is not migrated, but the moderation windows
+ * in progress are, and so are the messages they hold back (irq_deferred):
+ * re-arm the timer for the first of them, or they would never be sent. A
+ * send time in the future (the destination's clock may be behind the
+ * source's) becomes now, so that no window lasts longer than its ITR.
+ */
+void qosvnic_irq_post_load(QosvnicState *s)
+{
+    int64_t now = qemu_clock_get_ns(QEMU_CLOCK_VIRTUAL);
+    int64_t next = INT64_MAX;
+    uint32_t fn;
+    unsigned vec;
+
+    for (fn = 0; fn < s->num_funcs; fn++) {
+        QvFunc *f = &s->funcs[fn];
+
+        for (vec = 0; vec < QV_NUM_VECTORS; vec++) {
+            f->irq_last_ns[vec] = MIN(f->irq_last_ns[vec], now);
+            if (f->irq_deferred[vec]) {
+                next = MIN(next, f->irq_last_ns[vec] +
+                                 (int64_t)f->itr_us[vec] * SCALE_US);
+            }
+        }
+    }
+    if (next != INT64_MAX) {
+        timer_mod_ns(s->irq_timer, next);
+    }
+}

@@ -446,6 +446,7 @@ static int qosvnic_post_load(void *opaque, int version_id)
     }
     qosvnic_rx_filter_update(s);
     qosvnic_update_peer_offloads(s);
+    qosvnic_irq_post_load(s);
     qosvnic_sched_kick(s, NULL);
     qosvnic_tx_kick(s);
     return 0;

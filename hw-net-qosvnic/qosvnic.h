@@ -335,6 +335,8 @@ void qosvnic_irq_raise(QvFunc *f, uint32_t cause);
 void qosvnic_irq_misc(QvFunc *f, uint32_t misc_cause);
 void qosvnic_irq_unmask(QvFunc *f, uint32_t causes);
 void qosvnic_irq_timer_cb(void *opaque);
+/* Re-arm moderation after migration (the PF's post_load). */
+void qosvnic_irq_post_load(QosvnicState *s);
 
 /* qosvnic-tb.c */
 /* Rate in bytes/s (kept for the egress shaper); see qv_tb_config_bits. */

@@ -112,10 +112,49 @@ static void test_frames_held_across_migration(void)
     unlink(path);
 }
 
+/*
+ * A message held back by interrupt moderation is sent after migration:
+ * the first frame's message goes at once, the second one's waits for the
+ * end of the 100 us window, and the migration happens inside it. Before,
+ * the destination never re-armed its moderation timer, so that message
+ * was lost (and with it the guest's only notice of the frame).
+ */
+static void test_moderated_irq_across_migration(void)
+{
+    QvDev *a = qv_start("max-vfs=2", NULL);
+    QvDev *b;
+    QvRing rx;
+    uint8_t mac[6], src[6] = { 0x02, 0, 0, 0, 0, 0x99 }, frame[100];
+    int i;
+
+    qv_enable_vfs(a, 1);
+    qv_fn_mac(a, 1, mac);
+    qv_rx_setup(a, 1, &rx, 16, 2048, true);
+    qv_fn_start(a, 1);
+    qv_wr(a, 1, QV_FN_ITR(QV_VEC_RX), 100);
+    qv_frame(frame, mac, src, 0x88b5, sizeof(frame));
+    for (i = 1; i <= 2; i++) {
+        qv_inject(a, frame, sizeof(frame));
+        qv_wait_stat_sum(a, (int[]){ 1 }, 1,
+                         (unsigned[]){ QV_STAT_RX_PACKETS }, 1, i);
+        g_assert_cmpint(qv_irq_fired(a, 1, QV_VEC_RX), ==, i == 1);
+    }
+
+    b = qv_migrate(a, "max-vfs=2");
+    qv_stop(a);
+    qv_step(b, 100 * 1000);
+    qv_sync(b);
+    g_assert_true(qv_irq_fired(b, 1, QV_VEC_RX));
+    g_assert_cmphex(qv_rd(b, 1, QV_FN_INT_CAUSE), ==, QV_INT_RX);
+    qv_stop(b);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
     qtest_add_func("/qosvnic/migration/frames-held",
                    test_frames_held_across_migration);
+    qtest_add_func("/qosvnic/migration/moderated-irq",
+                   test_moderated_irq_across_migration);
     return g_test_run();
 }
