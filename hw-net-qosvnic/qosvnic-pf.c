@@ -430,6 +430,7 @@ static const VMStateDescription vmstate_qosvnic_func = {
     },
     .subsections = (const VMStateDescription * const []) {
         &vmstate_qosvnic_host_caps,
+        &vmstate_qosvnic_rate_stage,
         NULL
     }
 };
@@ -438,6 +439,16 @@ static int qosvnic_post_load(void *opaque, int version_id)
 {
     QosvnicState *s = opaque;
     uint32_t fn;
+    unsigned vec;
+
+    /* The stream is not trusted: registers the datapath relies on. */
+    for (fn = 0; fn < QV_MAX_FUNCS; fn++) {
+        for (vec = 0; vec < QV_NUM_VECTORS; vec++) {
+            if (s->funcs[fn].itr_us[vec] > QV_ITR_MAX_US) {
+                return qv_load_reject("ITR out of range");
+            }
+        }
+    }
 
     /* Rebuild what is derived from migrated state. */
     memset(s->mac_hash, 0xff, sizeof(s->mac_hash));

@@ -591,12 +591,50 @@ static bool qosvnic_host_caps_needed(void *opaque)
     return f->host_limits != 0;
 }
 
+/* Only fields the host can cap may be marked capped. */
+static int qosvnic_host_caps_post_load(void *opaque, int version_id)
+{
+    QvFunc *f = opaque;
+    uint32_t valid = 0;
+    unsigned i;
+
+    for (i = 0; i < QV_HOST_CAP_FIELDS; i++) {
+        if (qv_caps[i].kind) {
+            valid |= qv_cap_bits(i * 4);
+        }
+    }
+    if (f->host_limits & ~valid) {
+        return qv_load_reject("host limits on fields that have none");
+    }
+    return 0;
+}
+
+static bool qosvnic_rate_stage_needed(void *opaque)
+{
+    QvFunc *f = opaque;
+
+    return f->rate_hi_stage != 0;
+}
+
+/* A QV_MG_RX_RATE_HI written but not yet committed by RX_RATE_LO. */
+const VMStateDescription vmstate_qosvnic_rate_stage = {
+    .name = "qosvnic-func/rate-stage",
+    .version_id = 1,
+    .minimum_version_id = 1,
+    .needed = qosvnic_rate_stage_needed,
+    .fields = (const VMStateField[]) {
+        VMSTATE_UINT32(rate_hi_stage, QvFunc),
+        VMSTATE_END_OF_LIST()
+    }
+};
+
 /* A subsection of each function's VMState. */
 const VMStateDescription vmstate_qosvnic_host_caps = {
     .name = "qosvnic-func/host-caps",
     .version_id = 1,
     .minimum_version_id = 1,
     .needed = qosvnic_host_caps_needed,
+    .post_load = qosvnic_host_caps_post_load,
     .fields = (const VMStateField[]) {
         VMSTATE_UINT32(host_limits, QvFunc),
         VMSTATE_UINT64_ARRAY(host_cap, QvFunc, QV_HOST_CAP_FIELDS),

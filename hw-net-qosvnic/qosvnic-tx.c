@@ -897,23 +897,31 @@ void qosvnic_tx_uninit(QosvnicState *s)
  * The shapers travel with the buffer subsection and keep their credit or
  * debt; the engine's view of them (QvTxFn) is rebuilt here. The line-rate
  * bucket and the timer are not migrated; the engine sets them up again.
+ * The stream is not trusted (see qosvnic-buf.c): what it says is checked.
  */
 static int qosvnic_tx_post_load(void *opaque, int version_id)
 {
+    const int64_t cap = (int64_t)QV_TX_MIN_CREDIT_MAX * NANOSECONDS_PER_SECOND;
     QosvnicState *s = opaque;
     int64_t now = qemu_clock_get_ns(QEMU_CLOCK_VIRTUAL);
     uint32_t fn;
 
-    for (fn = 0; fn < s->num_funcs; fn++) {
+    if (s->tx_rr_next >= s->num_funcs) {
+        return qv_load_reject("TX round-robin position out of range");
+    }
+    for (fn = 0; fn < QV_MAX_FUNCS; fn++) {
         QvFunc *f = &s->funcs[fn];
 
-        if (!qv_tb_post_load(&f->tx_tb, now)) {
-            return -EINVAL;
+        if (f->tx.min_credit > cap || f->tx.min_credit < -cap) {
+            return qv_load_reject("TX minimum-share credit out of range");
         }
+        if (f->mbx_owner > QV_MBX_OWNER_PF) {
+            return qv_load_reject("mailbox owner out of range");
+        }
+        f->tx.min_last_ns = MIN(f->tx.min_last_ns, now);
         f->tx.max_mbps = 0;
         f->tx.throttled = false;
     }
-    s->wire_mbps = 0;
     s->wire_need = 0;
     qemu_bh_schedule(s->tx_bh);
     return 0;

@@ -33,6 +33,7 @@
 #include "net/net.h"
 #include "net/eth.h"
 #include "qemu/timer.h"
+#include "qemu/error-report.h"
 #include "qemu/units.h"
 #include "migration/vmstate.h"
 #include "qosvnic_hw.h"
@@ -194,6 +195,13 @@ typedef struct QvFunc {
 
 #define QV_FN_NONE              UINT32_MAX
 
+/* For post_load: refuse a migration stream, saying what is wrong in it. */
+static inline int qv_load_reject(const char *what)
+{
+    error_report("qosvnic: migration stream refused: %s", what);
+    return -EINVAL;
+}
+
 typedef struct QvDrrClass {
     uint32_t head, tail;    /* fn indices, UINT32_MAX = empty */
 } QvDrrClass;
@@ -324,6 +332,7 @@ bool qosvnic_host_capped(QvFunc *f, hwaddr reg);
 uint64_t qosvnic_host_clamp(QvFunc *f, hwaddr reg, uint64_t val);
 void qosvnic_host_reapply(QvFunc *f);
 extern const VMStateDescription vmstate_qosvnic_host_caps;
+extern const VMStateDescription vmstate_qosvnic_rate_stage;
 
 /* qosvnic-qmp.c */
 /* Call after counting a drop (QV_STAT_DROP_*, TX_DROP_*) for @f. */
