@@ -18,6 +18,20 @@
 #include "qosvnic.h"
 #include "trace.h"
 
+/*
+ * The PF also works with INTx, e.g. for a firmware driver: the line is
+ * the level of its unmasked causes, so it follows every raise (through
+ * moderation), clear and mask.
+ */
+static void qosvnic_irq_intx(QvFunc *f)
+{
+    PCIDevice *pci = f->pci;
+
+    if (f->fn == 0 && pci && !msix_enabled(pci)) {
+        pci_set_irq(pci, !!(f->int_cause & ~f->int_mask));
+    }
+}
+
 static void qosvnic_irq_send(QvFunc *f, unsigned vec, PCIDevice *pci,
                              int64_t now)
 {
@@ -26,9 +40,8 @@ static void qosvnic_irq_send(QvFunc *f, unsigned vec, PCIDevice *pci,
     trace_qosvnic_irq(f->fn, vec);
     if (msix_enabled(pci)) {
         msix_notify(pci, vec);
-    } else if (f->fn == 0) {
-        /* The PF also works with INTx, e.g. for a firmware driver. */
-        pci_set_irq(pci, !!(f->int_cause & ~f->int_mask));
+    } else {
+        qosvnic_irq_intx(f);
     }
 }
 
@@ -84,13 +97,34 @@ void qosvnic_irq_unmask(QvFunc *f, uint32_t causes)
             qosvnic_irq_vector(f, vec);
         }
     }
-    if (f->fn == 0) {
-        PCIDevice *pci = PCI_DEVICE(f->dev);
+    qosvnic_irq_intx(f);
+}
 
-        if (!msix_enabled(pci)) {
-            pci_set_irq(pci, !!(f->int_cause & ~f->int_mask));
-        }
+void qosvnic_irq_fn_reset(QvFunc *f)
+{
+    unsigned vec;
+
+    f->int_cause = 0;
+    f->int_mask = QV_INT_ALL;
+    f->misc_cause = 0;
+    for (vec = 0; vec < QV_NUM_VECTORS; vec++) {
+        f->itr_us[vec] = 0;
+        f->irq_last_ns[vec] = QV_IRQ_NEVER;
+        f->irq_deferred[vec] = false;
     }
+    qosvnic_irq_intx(f);
+}
+
+void qosvnic_irq_mask(QvFunc *f, uint32_t causes)
+{
+    f->int_mask |= causes;
+    qosvnic_irq_intx(f);
+}
+
+void qosvnic_irq_ack(QvFunc *f, uint32_t causes)
+{
+    f->int_cause &= ~causes;
+    qosvnic_irq_intx(f);
 }
 
 /*

@@ -96,7 +96,6 @@ void qosvnic_fn_reset(QvFunc *f)
 {
     QosvnicState *s = f->dev;
     int64_t now = qemu_clock_get_ns(QEMU_CLOCK_VIRTUAL);
-    int i;
 
     trace_qosvnic_fn_reset(f->fn);
     qosvnic_sched_remove(s, f);
@@ -106,14 +105,7 @@ void qosvnic_fn_reset(QvFunc *f)
     f->mtu = QV_MTU_DEFAULT;
     f->offloads = 0;
     f->rx_filter = QV_RXF_BCAST;
-    f->int_cause = 0;
-    f->int_mask = QV_INT_ALL;
-    f->misc_cause = 0;
-    for (i = 0; i < QV_NUM_VECTORS; i++) {
-        f->itr_us[i] = 0;
-        f->irq_last_ns[i] = QV_IRQ_NEVER;
-        f->irq_deferred[i] = false;
-    }
+    qosvnic_irq_fn_reset(f);
     f->status_err = 0;
     memset(f->mc, 0, sizeof(f->mc));
     f->mc_valid = 0;

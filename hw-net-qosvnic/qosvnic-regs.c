@@ -310,10 +310,10 @@ void qosvnic_fn_write(QvFunc *f, hwaddr addr, uint64_t val, unsigned size)
         qosvnic_rx_filter_update(s);
         break;
     case QV_FN_INT_CAUSE:
-        f->int_cause &= ~val;
+        qosvnic_irq_ack(f, val);
         break;
     case QV_FN_INT_MASK_SET:
-        f->int_mask |= val & QV_INT_ALL;
+        qosvnic_irq_mask(f, val & QV_INT_ALL);
         break;
     case QV_FN_INT_MASK_CLR:
         qosvnic_irq_unmask(f, val & QV_INT_ALL);

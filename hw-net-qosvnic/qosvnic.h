@@ -342,7 +342,12 @@ uint64_t qosvnic_stat_value(QvFunc *f, unsigned idx);
 /* qosvnic-irq.c */
 void qosvnic_irq_raise(QvFunc *f, uint32_t cause);
 void qosvnic_irq_misc(QvFunc *f, uint32_t misc_cause);
+/* QV_FN_INT_MASK_CLR, QV_FN_INT_MASK_SET, QV_FN_INT_CAUSE (RW1C). */
 void qosvnic_irq_unmask(QvFunc *f, uint32_t causes);
+void qosvnic_irq_mask(QvFunc *f, uint32_t causes);
+void qosvnic_irq_ack(QvFunc *f, uint32_t causes);
+/* Causes, masks and moderation back to their reset state. */
+void qosvnic_irq_fn_reset(QvFunc *f);
 void qosvnic_irq_timer_cb(void *opaque);
 /* Re-arm moderation after migration (the PF's post_load). */
 void qosvnic_irq_post_load(QosvnicState *s);
