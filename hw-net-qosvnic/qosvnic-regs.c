@@ -214,6 +214,7 @@ static void qosvnic_write_ctrl(QvFunc *f, uint32_t val)
     }
     if ((f->ctrl & ~old) & QV_CTRL_TX_EN) {
         f->status_err &= ~QV_STATUS_TX_RING_ERR;
+        qosvnic_tx_ring_changed(f);
     }
     if ((f->ctrl ^ old) & QV_CTRL_RX_EN) {
         qosvnic_update_peer_offloads(s);
@@ -344,14 +345,17 @@ void qosvnic_fn_write(QvFunc *f, hwaddr addr, uint64_t val, unsigned size)
         break;
     case QV_FN_TX_BASE_LO:
         f->tx_base = deposit64(f->tx_base, 0, 32, val);
+        qosvnic_tx_ring_changed(f);
         break;
     case QV_FN_TX_BASE_HI:
         f->tx_base = deposit64(f->tx_base, 32, 32, val);
+        qosvnic_tx_ring_changed(f);
         break;
     case QV_FN_TX_SIZE:
         f->tx_size = val;
         f->tx_head = 0;
         f->tx_tail = 0;
+        qosvnic_tx_ring_changed(f);
         break;
     case QV_FN_TX_TAIL:
         f->tx_tail = val;

@@ -226,7 +226,8 @@ static bool qosvnic_tx_has_work(QvFunc *f)
     return (f->ctrl & QV_CTRL_TX_EN) &&
            !(f->status_err & QV_STATUS_TX_RING_ERR) &&
            f->tx_head != f->tx_tail && d &&
-           (pci_get_word(d->config + PCI_COMMAND) & PCI_COMMAND_MASTER);
+           (pci_get_word(d->config + PCI_COMMAND) & PCI_COMMAND_MASTER) &&
+           !(f->tx.incomplete && f->tx.incomplete_tail == f->tx_tail);
 }
 
 /* Could the engine serve this function now? */
@@ -393,6 +394,7 @@ static bool qv_tx_fetch_desc(QosvnicState *s, QvTxFrame *fr, uint32_t idx,
     }
     addr = ldq_le_p(desc + QV_TXD_ADDR);
     dlen = lduw_le_p(desc + QV_TXD_LEN);
+    trace_qosvnic_tx_desc(f->fn, idx, dlen, desc[QV_TXD_CMD]);
     if (fr->ndesc++ == 0) {
         fr->cmd = desc[QV_TXD_CMD];
         fr->mss = lduw_le_p(desc + QV_TXD_MSS);
@@ -441,7 +443,13 @@ static QvTxResult qv_tx_fetch(QosvnicState *s, QvTxFrame *fr)
     }
     if (!eop) {
         if (avail < n - 1) {
-            /* The driver has not posted the rest of the frame yet. */
+            /*
+             * The driver has not posted the rest of the frame yet: wait
+             * for the tail to move rather than fetch all this again on
+             * every run of the engine.
+             */
+            f->tx.incomplete = true;
+            f->tx.incomplete_tail = f->tx_tail;
             return QV_TX_IDLE;
         }
         qemu_log_mask(LOG_GUEST_ERROR, "qosvnic: fn %u: TX descriptor chain "
@@ -847,6 +855,11 @@ void qosvnic_tx_timer_cb(void *opaque)
     guard->engaged_in_io = false;
 }
 
+void qosvnic_tx_ring_changed(QvFunc *f)
+{
+    f->tx.incomplete = false;
+}
+
 void qosvnic_tx_kick(QosvnicState *s)
 {
     trace_qosvnic_tx_kick();
@@ -921,6 +934,7 @@ static int qosvnic_tx_post_load(void *opaque, int version_id)
         f->tx.min_last_ns = MIN(f->tx.min_last_ns, now);
         f->tx.max_mbps = 0;
         f->tx.throttled = false;
+        f->tx.incomplete = false;
     }
     s->wire_need = 0;
     qemu_bh_schedule(s->tx_bh);

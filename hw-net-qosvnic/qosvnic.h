@@ -111,6 +111,12 @@ typedef struct QvTxFn {
     uint32_t min_mbps;      /* tx_min_mbps the min-share meter runs at */
     uint32_t need;          /* tokens the frame at the head waits for */
     bool throttled;         /* stopped by the shaper until tokens return */
+    /*
+     * The frame at the head has no EOP in the descriptors up to this
+     * tail: they are not fetched again until the tail moves.
+     */
+    bool incomplete;
+    uint32_t incomplete_tail;
     int64_t min_credit;     /* min-share meter, bytes * 1e9, may go < 0 */
     int64_t min_last_ns;
 } QvTxFn;
@@ -499,6 +505,8 @@ void qosvnic_tx_reset(QosvnicState *s);     /* device reset, after fn resets */
 void qosvnic_tx_fn_reset(QvFunc *f);        /* function reset / FLR */
 /* TX_TAIL written or TX enabled: schedule the TX engine (never runs it). */
 void qosvnic_tx_kick(QosvnicState *s);
+/* The ring was re-programmed (base, size) or TX enabled: look at it anew. */
+void qosvnic_tx_ring_changed(QvFunc *f);
 void qosvnic_tx_bh(void *opaque);
 void qosvnic_tx_timer_cb(void *opaque);
 /* TX and mailbox state beyond the registers; a subsection of the PF. */

@@ -66,9 +66,78 @@ static void test_intx_level(void)
     qv_stop(d);
 }
 
+/* ---------------------------------------------- TX frame without EOP */
+
+/* How many TX descriptors of function @fn the device fetched. */
+static unsigned desc_fetches(const char *trace, unsigned fn)
+{
+    g_autoptr(GPtrArray) lines = qv_trace_lines(trace, "qosvnic_tx_desc");
+    unsigned i, n = 0, f;
+
+    for (i = 0; i < lines->len; i++) {
+        g_assert_cmpint(sscanf(g_ptr_array_index(lines, i), "fn %u", &f),
+                        ==, 1);
+        n += f == fn;
+    }
+    return n;
+}
+
+/*
+ * A frame whose EOP the driver has not posted yet is fetched once, not
+ * again on every run of the TX engine (here: ten frames of another VF),
+ * until the tail moves. Before, each run fetched all its descriptors.
+ */
+static void test_tx_incomplete_frame(void)
+{
+    g_autofree char *trace = NULL;
+    g_autofree char *args = qv_trace_args("qosvnic_tx_desc", &trace);
+    QvDev *d = qv_start(NULL, args);
+    uint8_t mac1[6], mac2[6], frame[400], got[2048];
+    QvRing tx[3];
+    uint64_t buf;
+    int fn, i;
+
+    qv_enable_vfs(d, 2);
+    for (fn = 1; fn <= 2; fn++) {
+        qv_tx_setup(d, fn, &tx[fn], 16);
+        qv_fn_start(d, fn);
+    }
+    qv_fn_mac(d, 1, mac1);
+    qv_fn_mac(d, 2, mac2);
+    qv_frame(frame, ext_mac, mac1, 0x88b5, sizeof(frame));
+    buf = qv_alloc(d, sizeof(frame), 64);
+    qtest_memwrite(d->qts, buf, frame, sizeof(frame));
+    for (i = 0; i < 4; i++) {
+        uint64_t desc = tx[1].base + i * QV_TXD_SIZE;
+
+        qtest_writeq(d->qts, desc + QV_TXD_ADDR, buf + i * 100);
+        qtest_writew(d->qts, desc + QV_TXD_LEN, 100);
+        qtest_writeb(d->qts, desc + QV_TXD_CMD, i == 3 ? QV_TXD_EOP : 0);
+    }
+    qv_wr(d, 1, QV_FN_TX_TAIL, 3);
+    qv_sync(d);
+
+    qv_frame(frame, ext_mac, mac2, 0x88b5, 100);
+    for (i = 0; i < 10; i++) {
+        qv_tx_send(d, &tx[2], frame, 100, 0, 0, 0);
+        g_assert_cmpint(qv_wire_recv(d, got, sizeof(got), 5000), ==, 100);
+    }
+    g_assert_cmpuint(desc_fetches(trace, 1), ==, 3);
+    g_assert_cmpuint(qv_rd(d, 1, QV_FN_TX_HEAD), ==, 0);
+
+    qv_wr(d, 1, QV_FN_TX_TAIL, 4);
+    g_assert_cmpint(qv_wire_recv(d, got, sizeof(got), 5000), ==, 400);
+    g_assert_cmpuint(qv_rd(d, 1, QV_FN_TX_HEAD), ==, 4);
+    g_assert_cmpuint(desc_fetches(trace, 1), ==, 3 + 4);
+    qv_stop(d);
+    unlink(trace);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
     qtest_add_func("/qosvnic/defects/intx-level", test_intx_level);
+    qtest_add_func("/qosvnic/defects/tx-incomplete-frame",
+                   test_tx_incomplete_frame);
     return g_test_run();
 }
