@@ -462,7 +462,18 @@ static QvTxResult qv_tx_fetch(QosvnicState *s, QvTxFrame *fr)
     return QV_TX_CONTINUE;
 }
 
-/* Validate: well-formed, link up, not spoofed. */
+/*
+ * Longest frame @f may send without TSO: its MTU (QV_FN_MTU) plus the
+ * Ethernet header and the tag the driver put in, if any.
+ */
+static uint64_t qv_tx_max_len(QvFunc *f, const uint8_t *frame)
+{
+    uint32_t mtu = f->mtu ? f->mtu : QV_MTU_DEFAULT;
+
+    return mtu + ETH_HLEN + (lduw_be_p(frame + 12) == ETH_P_VLAN ? 4 : 0);
+}
+
+/* Validate: well-formed, within the MTU, link up, not spoofed. */
 static bool qv_tx_validate(QosvnicState *s, QvTxFrame *fr)
 {
     QvFunc *f = fr->f;
@@ -475,6 +486,12 @@ static bool qv_tx_validate(QosvnicState *s, QvTxFrame *fr)
         qemu_log_mask(LOG_GUEST_ERROR, "qosvnic: fn %u: TX frame dropped: "
                       "%s\n", f->fn, fr->why);
         return qv_tx_reject(fr, QV_STAT_TX_DROP_BAD, fr->why);
+    }
+    if (!(fr->cmd & QV_TXD_TSO) && fr->len > qv_tx_max_len(f, s->tx_frame)) {
+        qemu_log_mask(LOG_GUEST_ERROR, "qosvnic: fn %u: TX frame of %" PRIu64
+                      " bytes above MTU %u: dropped\n", f->fn, fr->len,
+                      f->mtu);
+        return qv_tx_reject(fr, QV_STAT_TX_DROP_BAD, "longer than the MTU");
     }
     if (!qosvnic_fn_link_up(f)) {
         return qv_tx_reject(fr, QV_STAT_DROP_LINK_DOWN, "link down");

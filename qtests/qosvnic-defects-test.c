@@ -133,11 +133,64 @@ static void test_tx_incomplete_frame(void)
     unlink(trace);
 }
 
+/* -------------------------------------------------------- TX and MTU */
+
+/*
+ * A frame without TSO longer than the sender's MTU (plus the Ethernet
+ * header and its own tag) is malformed: dropped, TX_DROP_BAD. Before,
+ * the device sent it whatever the MTU.
+ */
+static void test_tx_mtu(void)
+{
+    static const struct {
+        uint32_t mtu;
+        size_t len;
+        bool tagged, sent;
+    } c[] = {
+        { 1500, 1514, false, true },
+        { 1500, 1515, false, false },
+        { 1500, 1518, true, true },
+        { 1500, 1519, true, false },
+        { 9000, 9014, false, true },
+        { 9000, 9015, false, false },
+    };
+    QvDev *d = qv_start(NULL, NULL);
+    g_autofree uint8_t *frame = g_malloc(9100);
+    g_autofree uint8_t *got = g_malloc(9100);
+    uint64_t bad = 0;
+    uint8_t mac[6];
+    QvRing tx;
+    unsigned i;
+
+    qv_enable_vfs(d, 1);
+    qv_tx_setup(d, 1, &tx, 16);
+    qv_fn_start(d, 1);
+    qv_fn_mac(d, 1, mac);
+    for (i = 0; i < ARRAY_SIZE(c); i++) {
+        qv_wr(d, 1, QV_FN_MTU, c[i].mtu);
+        qv_frame(frame, ext_mac, mac, c[i].tagged ? 0x8100 : 0x88b5,
+                 c[i].len);
+        qv_tx_send(d, &tx, frame, c[i].len, 0, 0, 0);
+        if (c[i].sent) {
+            g_assert_cmpint(qv_wire_recv(d, got, 9100, 5000), ==, c[i].len);
+        } else {
+            bad++;
+            qv_sync(d);
+            g_assert_cmphex(qv_tx_status(d, &tx, i), ==,
+                            QV_TXD_STA_DD | QV_TXD_STA_ERR);
+        }
+        g_assert_cmpuint(qv_stat(d, 1, QV_STAT_TX_DROP_BAD), ==, bad);
+    }
+    g_assert_cmpint(qv_wire_recv(d, got, 9100, 100), ==, -1);
+    qv_stop(d);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
     qtest_add_func("/qosvnic/defects/intx-level", test_intx_level);
     qtest_add_func("/qosvnic/defects/tx-incomplete-frame",
                    test_tx_incomplete_frame);
+    qtest_add_func("/qosvnic/defects/tx-mtu", test_tx_mtu);
     return g_test_run();
 }
