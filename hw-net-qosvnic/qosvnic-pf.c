@@ -124,33 +124,67 @@ void qosvnic_fn_reset(QvFunc *f)
     qosvnic_update_peer_offloads(s);
 }
 
+/* Does every receiving function take large frames (and is there one)? */
+static bool qosvnic_peer_lro_wanted(QosvnicState *s)
+{
+    bool any = false;
+    uint32_t fn;
+
+    for (fn = 0; fn < s->num_funcs; fn++) {
+        QvFunc *f = &s->funcs[fn];
+
+        if ((f->ctrl & QV_CTRL_RX_EN) && qosvnic_fn_enabled(f)) {
+            if ((f->offloads & (QV_OFF_LRO | QV_OFF_RX_CSUM)) !=
+                (QV_OFF_LRO | QV_OFF_RX_CSUM)) {
+                return false;
+            }
+            any = true;
+        }
+    }
+    return any;
+}
+
 /*
  * Let the tap give us 64 KiB GSO frames only while every receiving function
  * has asked for large frames; then no received frame ever needs to be
  * segmented in the device.
+ *
+ * Each change is an ioctl on the host's tap, and a guest can flip the
+ * answer with every OFFLOADS or CTRL write. Turning large frames off must
+ * happen at once (a function that no longer takes them must not get
+ * any), but turning them on again can wait: it happens at most once per
+ * QV_OFFLOAD_HOLDOFF_NS after the previous change, so a guest flipping
+ * the setting in a loop costs the host a few ioctls, not one per write.
  */
 void qosvnic_update_peer_offloads(QosvnicState *s)
 {
     NetClientState *nc = qemu_get_queue(s->nic);
-    bool lro = s->has_vnet_hdr;
-    bool any = false;
-    uint32_t fn;
+    int64_t now = qemu_clock_get_ns(QEMU_CLOCK_VIRTUAL);
+    bool lro;
 
-    for (fn = 0; fn < s->num_funcs && lro; fn++) {
-        QvFunc *f = &s->funcs[fn];
+    if (!s->has_vnet_hdr) {
+        return;
+    }
+    lro = qosvnic_peer_lro_wanted(s);
+    if (lro == s->peer_lro) {
+        timer_del(s->offload_timer);
+        return;
+    }
+    if (lro && now - s->offload_last_ns < QV_OFFLOAD_HOLDOFF_NS) {
+        timer_mod(s->offload_timer,
+                  s->offload_last_ns + QV_OFFLOAD_HOLDOFF_NS);
+        return;
+    }
+    timer_del(s->offload_timer);
+    s->peer_lro = lro;
+    s->offload_last_ns = now;
+    trace_qosvnic_peer_offloads(lro);
+    qemu_set_offload(nc->peer, lro, lro, lro, 0, 0, 0, 0);
+}
 
-        if ((f->ctrl & QV_CTRL_RX_EN) && qosvnic_fn_enabled(f)) {
-            any = true;
-            lro = (f->offloads & (QV_OFF_LRO | QV_OFF_RX_CSUM)) ==
-                  (QV_OFF_LRO | QV_OFF_RX_CSUM);
-        }
-    }
-    lro = lro && any;
-    if (s->has_vnet_hdr && lro != s->peer_lro) {
-        s->peer_lro = lro;
-        trace_qosvnic_peer_offloads(lro);
-        qemu_set_offload(nc->peer, lro, lro, lro, 0, 0, 0, 0);
-    }
+static void qosvnic_offload_timer_cb(void *opaque)
+{
+    qosvnic_update_peer_offloads(opaque);
 }
 
 static void qosvnic_set_link_status(NetClientState *nc)
@@ -190,6 +224,9 @@ static void qosvnic_init_net(QosvnicState *s)
     qemu_format_nic_info_str(nc, s->conf.macaddr.a);
 
     s->has_vnet_hdr = nc->peer && qemu_has_vnet_hdr(nc->peer);
+    s->offload_timer = timer_new_ns(QEMU_CLOCK_VIRTUAL,
+                                    qosvnic_offload_timer_cb, s);
+    s->offload_last_ns = QV_IRQ_NEVER;
     if (s->has_vnet_hdr) {
         qemu_set_vnet_hdr_len(nc->peer, sizeof(struct virtio_net_hdr));
         qemu_set_offload(nc->peer, 0, 0, 0, 0, 0, 0, 0);
@@ -238,6 +275,7 @@ static void qosvnic_release(QosvnicState *s)
     timer_free(s->dma_timer);
     timer_free(s->tx_timer);
     timer_free(s->irq_timer);
+    timer_free(s->offload_timer);
     qemu_bh_delete(s->rx_bh);
     qemu_bh_delete(s->tx_bh);
     qosvnic_tx_uninit(s);
@@ -347,6 +385,7 @@ static void qosvnic_reset_hold(Object *obj, ResetType type)
     timer_del(s->dma_timer);
     timer_del(s->tx_timer);
     timer_del(s->irq_timer);
+    timer_del(s->offload_timer);
     memset(s->mbx_pending, 0, sizeof(s->mbx_pending));
     /*
      * All reserves back to defaults at once: one at a time could exceed

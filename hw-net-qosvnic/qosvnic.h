@@ -59,6 +59,9 @@ OBJECT_DECLARE_SIMPLE_TYPE(QosvnicVfState, QOSVNIC_VF)
 /* Management window fields the host can cap: offsets below HOST_LIMITS. */
 #define QV_HOST_CAP_FIELDS      (QV_MG_HOST_LIMITS / 4)
 
+/* Shortest interval between two offload changes of the backend (tap). */
+#define QV_OFFLOAD_HOLDOFF_NS   (10 * SCALE_MS)
+
 /* Largest frame the backend can hand us (GSO super-frame + vnet header). */
 #define QV_MAX_FRAME            (64 * KiB + 256)
 
@@ -221,6 +224,8 @@ struct QosvnicState {
     NICConf conf;
     bool has_vnet_hdr;         /* peer passes virtio-net headers */
     bool peer_lro;             /* peer may send us GSO frames */
+    QEMUTimer *offload_timer;   /* peer_lro turned on after a hold-off */
+    int64_t offload_last_ns;    /* when peer_lro last changed */
     bool any_promisc;          /* see qosvnic_rx_filter_update() */
     MemoryRegion mmio;
     MemoryRegion msix;

@@ -7,8 +7,12 @@
  */
 
 #include "qemu/osdep.h"
+#include <sys/ioctl.h>
+#include <net/if.h>
+#include <linux/if_tun.h>
 #include "libqtest.h"
 #include "qemu/bswap.h"
+#include "qemu/cutils.h"
 #include "standard-headers/linux/pci_regs.h"
 #include "qosvnic-qtest-lib.h"
 
@@ -185,6 +189,71 @@ static void test_tx_mtu(void)
     qv_stop(d);
 }
 
+/* ------------------------------------------- offload changes to the tap */
+
+/* A tap device with virtio-net headers, for QEMU's end only. */
+static int tap_open(void)
+{
+    struct ifreq ifr = { 0 };
+    int fd = open("/dev/net/tun", O_RDWR);
+
+    if (fd < 0) {
+        return -1;
+    }
+    ifr.ifr_flags = IFF_TAP | IFF_NO_PI | IFF_VNET_HDR;
+    pstrcpy(ifr.ifr_name, IFNAMSIZ, "qvdef%d");
+    if (ioctl(fd, TUNSETIFF, &ifr) < 0) {
+        close(fd);
+        return -1;
+    }
+    return fd;
+}
+
+/*
+ * Every OFFLOADS write that flips whether all receivers take large frames
+ * changes the tap's offloads, an ioctl on the host. Turning them off is
+ * immediate; turning them on again waits for a 10 ms hold-off, so a guest
+ * flipping the bit in a loop costs two ioctls, not one per write (100
+ * before). The last setting still takes effect.
+ */
+static void test_tap_offload_storm(void)
+{
+    g_autofree char *trace = NULL;
+    g_autofree char *args = qv_trace_args("qosvnic_peer_offloads", &trace);
+    g_autofree char *netdev = NULL;
+    g_autoptr(GPtrArray) lines = NULL;
+    QvDev *d;
+    int fd = tap_open(), i;
+
+    if (fd < 0) {
+        g_test_skip("no tap device (needs /dev/net/tun and CAP_NET_ADMIN)");
+        return;
+    }
+    netdev = g_strdup_printf("-netdev tap,fd=%d,id=hs0", fd);
+    d = qv_start_netdev(NULL, netdev, args);
+    close(fd);
+    qv_enable_vfs(d, 1);
+    qv_fn_start(d, 1);
+    for (i = 0; i < 50; i++) {
+        qv_wr(d, 1, QV_FN_OFFLOADS, QV_OFF_LRO | QV_OFF_RX_CSUM);
+        qv_wr(d, 1, QV_FN_OFFLOADS, 0);
+    }
+    qv_wr(d, 1, QV_FN_OFFLOADS, QV_OFF_LRO | QV_OFF_RX_CSUM);
+    qv_sync(d);
+    lines = qv_trace_lines(trace, "qosvnic_peer_offloads");
+    g_assert_cmpuint(lines->len, ==, 2);
+    g_ptr_array_unref(lines);
+
+    qv_step(d, 10 * 1000 * 1000);
+    qv_sync(d);
+    lines = qv_trace_lines(trace, "qosvnic_peer_offloads");
+    g_assert_cmpuint(lines->len, ==, 3);
+    g_assert_cmpstr(g_ptr_array_index(lines, 2), ==,
+                    "backend GSO/csum offloads 1");
+    qv_stop(d);
+    unlink(trace);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -192,5 +261,7 @@ int main(int argc, char **argv)
     qtest_add_func("/qosvnic/defects/tx-incomplete-frame",
                    test_tx_incomplete_frame);
     qtest_add_func("/qosvnic/defects/tx-mtu", test_tx_mtu);
+    qtest_add_func("/qosvnic/defects/tap-offload-storm",
+                   test_tap_offload_storm);
     return g_test_run();
 }
