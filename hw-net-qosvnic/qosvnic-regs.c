@@ -219,9 +219,18 @@ static void qosvnic_write_ctrl(QvFunc *f, uint32_t val)
     if ((f->ctrl ^ old) & QV_CTRL_RX_EN) {
         qosvnic_update_peer_offloads(s);
         if (!(f->ctrl & QV_CTRL_RX_EN)) {
-            /* A stopped receiver keeps no frames: they would go stale. */
+            /*
+             * A stopped receiver keeps no frames: they would go stale.
+             * They are dropped because the function stopped receiving.
+             */
+            uint32_t dropped;
+
             qosvnic_sched_remove(s, f);
-            qosvnic_buf_flush(s, f);
+            dropped = qosvnic_buf_flush(s, f);
+            if (dropped) {
+                f->stats[QV_STAT_DROP_LINK_DOWN] += dropped;
+                qosvnic_note_drop(f, QV_STAT_DROP_LINK_DOWN);
+            }
         }
     }
     qosvnic_sched_kick(s, f);

@@ -254,6 +254,38 @@ static void test_tap_offload_storm(void)
     unlink(trace);
 }
 
+/* ------------------------------------------ frames flushed on RX off */
+
+/*
+ * Frames held for a function are dropped when its driver turns receive
+ * off, and counted as such (DROP_LINK_DOWN: the function could not
+ * receive). Before, they vanished from every counter.
+ */
+static void test_rx_disable_counted(void)
+{
+    QvDev *d = qv_start(NULL, NULL);
+    uint8_t mac[6], frame[300];
+    QvRing rx;
+    int i;
+
+    qv_enable_vfs(d, 1);
+    qv_fn_mac(d, 1, mac);
+    qv_rx_setup(d, 1, &rx, 16, 2048, false);
+    qv_fn_start(d, 1);
+    qv_frame(frame, mac, ext_mac, 0x88b5, sizeof(frame));
+    for (i = 0; i < 3; i++) {
+        qv_inject(d, frame, sizeof(frame));
+    }
+    qv_wait_stat_sum(d, (int[]){ 1 }, 1,
+                     (unsigned[]){ QV_STAT_BUF_OCCUPANCY }, 1,
+                     3 * 2 * QV_BUF_CELL_SIZE);
+    qv_wr(d, 1, QV_FN_CTRL, QV_CTRL_TX_EN);
+    g_assert_cmpuint(qv_stat(d, 1, QV_STAT_BUF_OCCUPANCY), ==, 0);
+    g_assert_cmpuint(qv_stat(d, 1, QV_STAT_DROP_LINK_DOWN), ==, 3);
+    g_assert_cmpuint(qv_stat(d, 1, QV_STAT_RX_PACKETS), ==, 0);
+    qv_stop(d);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -263,5 +295,7 @@ int main(int argc, char **argv)
     qtest_add_func("/qosvnic/defects/tx-mtu", test_tx_mtu);
     qtest_add_func("/qosvnic/defects/tap-offload-storm",
                    test_tap_offload_storm);
+    qtest_add_func("/qosvnic/defects/rx-disable-counted",
+                   test_rx_disable_counted);
     return g_test_run();
 }
