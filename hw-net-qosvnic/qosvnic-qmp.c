@@ -114,6 +114,8 @@ static QosvnicFuncStats *qosvnic_func_stats(QvFunc *f)
     st->buf_peak = qosvnic_stat_value(f, QV_STAT_BUF_PEAK);
     st->loopback_rx = qosvnic_stat_value(f, QV_STAT_LOOPBACK_RX);
     st->drop_no_owner = qosvnic_stat_value(f, QV_STAT_DROP_NO_OWNER);
+    st->tx_drop_link_down = qosvnic_stat_value(f,
+                                               QV_STAT_TX_DROP_LINK_DOWN);
     return st;
 }
 
@@ -399,6 +401,8 @@ static int qosvnic_drop_reason(unsigned stat)
         return QOSVNIC_DROP_REASON_TX_BAD;
     case QV_STAT_DROP_NO_OWNER:
         return QOSVNIC_DROP_REASON_NO_OWNER;
+    case QV_STAT_TX_DROP_LINK_DOWN:
+        return QOSVNIC_DROP_REASON_TX_LINK_DOWN;
     }
     return -1;
 }

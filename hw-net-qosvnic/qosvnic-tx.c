@@ -494,7 +494,7 @@ static bool qv_tx_validate(QosvnicState *s, QvTxFrame *fr)
         return qv_tx_reject(fr, QV_STAT_TX_DROP_BAD, "longer than the MTU");
     }
     if (!qosvnic_fn_link_up(f)) {
-        return qv_tx_reject(fr, QV_STAT_DROP_LINK_DOWN, "link down");
+        return qv_tx_reject(fr, QV_STAT_TX_DROP_LINK_DOWN, "link down");
     }
 
     /* Anti-spoofing: the source MAC (spoofchk), the port VLAN (always). */

@@ -206,7 +206,8 @@
 #define QV_STAT_BUF_PEAK        17      /* max bytes held; write clears */
 #define QV_STAT_LOOPBACK_RX     18      /* frames from the internal switch */
 #define QV_STAT_DROP_NO_OWNER   19      /* PF only: device-wide */
-#define QV_NUM_STATS            20
+#define QV_STAT_TX_DROP_LINK_DOWN 20    /* sent while the link was down */
+#define QV_NUM_STATS            21
 
 /*
  * Device buffer memory is allocated in cells of this size; occupancy,

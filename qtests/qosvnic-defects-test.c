@@ -13,6 +13,8 @@
 #include "libqtest.h"
 #include "qemu/bswap.h"
 #include "qemu/cutils.h"
+#include "qobject/qdict.h"
+#include "qobject/qlist.h"
 #include "standard-headers/linux/pci_regs.h"
 #include "qosvnic-qtest-lib.h"
 
@@ -286,6 +288,46 @@ static void test_rx_disable_counted(void)
     qv_stop(d);
 }
 
+/* ------------------------------------------------ TX with the link down */
+
+/*
+ * A frame a function transmits while its link is down is a transmit
+ * drop: counted as TX_DROP_LINK_DOWN (and in QMP), not as the receive
+ * drop DROP_LINK_DOWN it was counted as before.
+ */
+static void test_tx_link_down_counted(void)
+{
+    QvDev *d = qv_start("id=nic0", NULL);
+    uint8_t mac[6], frame[100];
+    QDict *rsp, *fn1;
+    QList *fns;
+    QvRing tx;
+
+    qv_enable_vfs(d, 1);
+    qv_tx_setup(d, 1, &tx, 16);
+    qv_fn_start(d, 1);
+    qv_fn_mac(d, 1, mac);
+    qv_mg_wr(d, 1, QV_MG_FLAGS, QV_LINK_DISABLE << QV_MGF_LINK_SHIFT);
+    qv_frame(frame, ext_mac, mac, 0x88b5, sizeof(frame));
+    qv_tx_send(d, &tx, frame, sizeof(frame), 0, 0, 0);
+    qv_sync(d);
+    g_assert_cmphex(qv_tx_status(d, &tx, 0), ==,
+                    QV_TXD_STA_DD | QV_TXD_STA_ERR);
+    g_assert_cmpuint(qv_stat(d, 1, QV_STAT_TX_DROP_LINK_DOWN), ==, 1);
+    g_assert_cmpuint(qv_stat(d, 1, QV_STAT_DROP_LINK_DOWN), ==, 0);
+
+    rsp = qtest_qmp(d->qts, "{ 'execute': 'query-qosvnic', "
+                    "'arguments': { 'id': 'nic0' } }");
+    fns = qdict_get_qlist(qobject_to(QDict, qlist_peek(
+                              qdict_get_qlist(rsp, "return"))), "functions");
+    qlist_pop(fns);
+    fn1 = qobject_to(QDict, qlist_peek(fns));
+    g_assert_cmpuint(qdict_get_int(qdict_get_qdict(fn1, "stats"),
+                                   "tx-drop-link-down"), ==, 1);
+    qobject_unref(rsp);
+    qv_stop(d);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -297,5 +339,7 @@ int main(int argc, char **argv)
                    test_tap_offload_storm);
     qtest_add_func("/qosvnic/defects/rx-disable-counted",
                    test_rx_disable_counted);
+    qtest_add_func("/qosvnic/defects/tx-link-down-counted",
+                   test_tx_link_down_counted);
     return g_test_run();
 }
