@@ -81,6 +81,11 @@ uint64_t qosvnic_fn_read(QvFunc *f, hwaddr addr, unsigned size)
         trace_qosvnic_fn_read(f->fn, addr, v);
         return v;
     }
+    if (size == 8) {
+        /* A register pair, low word first (the contract's convention). */
+        v = qosvnic_fn_read(f, addr, 4);
+        return v | qosvnic_fn_read(f, addr + 4, 4) << 32;
+    }
     if (addr >= QV_FN_MC_LO(0) && addr < QV_FN_MC_LO(QV_MC_ENTRIES)) {
         unsigned i = (addr - QV_FN_MC_LO(0)) / 8;
 
@@ -756,6 +761,8 @@ static void qosvnic_mgmt_write(QvFunc *f, hwaddr reg, uint32_t val)
     case QV_MG_RX_RATE_LO:
         qosvnic_mg_set_rx_rate(f, qosvnic_host_clamp(f, reg,
                                deposit64(val, 32, 32, f->rate_hi_stage)));
+        /* Committed: a later write of the low word alone means < 4 G. */
+        f->rate_hi_stage = 0;
         break;
     case QV_MG_RX_BURST:
         qosvnic_mg_set_rx_burst(f, qosvnic_host_clamp(f, reg, val));
@@ -869,6 +876,13 @@ static uint64_t qosvnic_pf_mmio_read(void *opaque, hwaddr addr,
 
     if (addr < QV_DEV_BASE) {
         return qosvnic_fn_read(&s->funcs[0], addr, size);
+    }
+    if (size == 8 && !(addr >= QV_MGMT_BASE &&
+                       (addr - QV_MGMT_BASE) % QV_MGMT_STRIDE >=
+                       QV_MG_STATS)) {
+        /* A register pair (RX_RATE, DMA_RATE), low word first. */
+        v = qosvnic_pf_mmio_read(s, addr, 4);
+        return v | qosvnic_pf_mmio_read(s, addr + 4, 4) << 32;
     }
     if (addr < QV_MGMT_BASE) {
         v = qosvnic_dev_read(s, addr);

@@ -328,6 +328,32 @@ static void test_tx_link_down_counted(void)
     qv_stop(d);
 }
 
+/* ------------------------------------------------- 64-bit registers */
+
+/*
+ * Registers the contract marks 64-bit read whole with one 8-byte access
+ * (before: the low word only), and a staged RX_RATE_HI is used once: a
+ * later write of RX_RATE_LO alone sets a rate below 4 G (before: it
+ * reused the old high word).
+ */
+static void test_regs_64bit(void)
+{
+    QvDev *d = qv_start("dma-rate=8589934593", NULL);
+    uint64_t rate = QV_T_PF_BAR0 + QV_MGMT(1) + QV_MG_RX_RATE_LO;
+
+    g_assert_cmphex(qtest_readq(d->qts, QV_T_PF_BAR0 + QV_DEV_DMA_RATE_LO),
+                    ==, 8589934593ULL);
+    qv_mg_wr(d, 1, QV_MG_RX_RATE_HI, 1);
+    qv_mg_wr(d, 1, QV_MG_RX_RATE_LO, 5);
+    g_assert_cmphex(qtest_readq(d->qts, rate), ==, 0x100000005ULL);
+    qv_mg_wr(d, 1, QV_MG_RX_RATE_LO, 7);
+    g_assert_cmphex(qtest_readq(d->qts, rate), ==, 7);
+    qtest_writeq(d->qts, rate, 0x300000009ULL);
+    g_assert_cmphex(qtest_readq(d->qts, rate), ==, 0x300000009ULL);
+    g_assert_cmphex(qv_mg_rd(d, 1, QV_MG_RX_RATE_HI), ==, 3);
+    qv_stop(d);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -341,5 +367,6 @@ int main(int argc, char **argv)
                    test_rx_disable_counted);
     qtest_add_func("/qosvnic/defects/tx-link-down-counted",
                    test_tx_link_down_counted);
+    qtest_add_func("/qosvnic/defects/regs-64bit", test_regs_64bit);
     return g_test_run();
 }
