@@ -195,16 +195,6 @@ uint32_t qosvnic_buf_shared_free_bytes(QosvnicState *s)
     return qv_shared_free(s) * QV_CELL_SIZE;
 }
 
-uint64_t qosvnic_buf_occupancy_bytes(QvFunc *f)
-{
-    return (uint64_t)f->part.used_cells * QV_CELL_SIZE;
-}
-
-uint64_t qosvnic_buf_peak_bytes(QvFunc *f)
-{
-    return (uint64_t)f->part.peak_cells * QV_CELL_SIZE;
-}
-
 void qosvnic_buf_clear_peak(QvFunc *f)
 {
     /* The peak restarts from what is held now, not from zero. */

@@ -332,6 +332,7 @@ static void qosvnic_realize(PCIDevice *pci, Error **errp)
         s->funcs[fn].fn = fn;
     }
     s->funcs[0].pci = pci;
+    s->drop_hook = qosvnic_qmp_drop_hook;
     qosvnic_init_net(s);
     qosvnic_buf_init(s);
     for (fn = 0; fn < s->num_funcs; fn++) {

@@ -408,12 +408,14 @@ static int qosvnic_drop_reason(unsigned stat)
 }
 
 /*
- * A VF "starts dropping" for a reason when it drops for it after at least
- * QV_DROP_QUIET_NS of virtual time without such a drop; only then is the
- * event sent. A flood therefore costs one event per VF and reason, and at
- * most one per second each however the drops come.
+ * The device's drop hook (QosvnicState.drop_hook, set at realize): the
+ * datapath counts a drop (qosvnic_stat_drop) and this decides on the
+ * event. A VF "starts dropping" for a reason when it drops for it after
+ * at least QV_DROP_QUIET_NS of virtual time without such a drop; only then
+ * is the event sent. A flood therefore costs one event per VF and reason,
+ * and at most one per second each however the drops come.
  */
-void qosvnic_note_drop(QvFunc *f, unsigned reason)
+void qosvnic_qmp_drop_hook(QvFunc *f, unsigned reason)
 {
     int64_t now = qemu_clock_get_ns(QEMU_CLOCK_VIRTUAL);
     bool start = !(f->drop_seen & BIT(reason)) ||
@@ -421,7 +423,6 @@ void qosvnic_note_drop(QvFunc *f, unsigned reason)
     int why = qosvnic_drop_reason(reason);
     g_autofree char *path = NULL;
 
-    assert(reason < QV_NUM_STATS);
     f->drop_seen |= BIT(reason);
     f->drop_last_ns[reason] = now;
     if (!start || !f->fn || why < 0) {

@@ -26,18 +26,6 @@ static uint64_t qosvnic_mac_hi(const MACAddr *m)
     return lduw_le_p(m->a + 4);
 }
 
-uint64_t qosvnic_stat_value(QvFunc *f, unsigned idx)
-{
-    switch (idx) {
-    case QV_STAT_BUF_OCCUPANCY:
-        return qosvnic_buf_occupancy_bytes(f);
-    case QV_STAT_BUF_PEAK:
-        return qosvnic_buf_peak_bytes(f);
-    default:
-        return f->stats[idx];
-    }
-}
-
 /*
  * 64-bit counters: an 8-byte read returns the value; a 4-byte read of the
  * low word returns it and latches the high word for the next read, so a
@@ -228,14 +216,9 @@ static void qosvnic_write_ctrl(QvFunc *f, uint32_t val)
              * A stopped receiver keeps no frames: they would go stale.
              * They are dropped because the function stopped receiving.
              */
-            uint32_t dropped;
-
             qosvnic_sched_remove(s, f);
-            dropped = qosvnic_buf_flush(s, f);
-            if (dropped) {
-                f->stats[QV_STAT_DROP_LINK_DOWN] += dropped;
-                qosvnic_note_drop(f, QV_STAT_DROP_LINK_DOWN);
-            }
+            qosvnic_stat_drop(f, QV_STAT_DROP_LINK_DOWN,
+                              qosvnic_buf_flush(s, f));
         }
     }
     qosvnic_sched_kick(s, f);

@@ -293,8 +293,7 @@ static void qv_rx_apply_vnet(uint8_t *d, QvRxInfo *in,
 
 static void qv_rx_drop(QvFunc *f, const QvRxInfo *in, unsigned reason)
 {
-    f->stats[reason]++;
-    qosvnic_note_drop(f, reason);
+    qosvnic_stat_drop(f, reason, 1);
     trace_qosvnic_rx_drop(f->fn, in->len, qv_drop_name[reason]);
 }
 

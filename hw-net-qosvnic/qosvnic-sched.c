@@ -202,10 +202,7 @@ static void qv_rx_ring_error(QosvnicState *s, QvFunc *f, const char *why,
     qosvnic_sched_remove(s, f);
     /* Held frames can no longer be delivered: free the cells for others. */
     dropped = qosvnic_buf_flush(s, f);
-    f->stats[QV_STAT_DROP_RING_FULL] += dropped;
-    if (dropped) {
-        qosvnic_note_drop(f, QV_STAT_DROP_RING_FULL);
-    }
+    qosvnic_stat_drop(f, QV_STAT_DROP_RING_FULL, dropped);
     qosvnic_irq_misc(f, QV_MISC_RING_ERR);
 }
 
@@ -390,8 +387,7 @@ void qosvnic_sched_bh(void *opaque)
                           "descriptors, ring has %u: dropped\n",
                           f->fn, fr->len, nd, ndesc);
             qosvnic_buf_pop(s, f);
-            f->stats[QV_STAT_DROP_RING_FULL]++;
-            qosvnic_note_drop(f, QV_STAT_DROP_RING_FULL);
+            qosvnic_stat_drop(f, QV_STAT_DROP_RING_FULL, 1);
             continue;
         }
         avail = qosvnic_rx_ring_avail(f);

@@ -281,8 +281,7 @@ static void qosvnic_tx_drop(QvTxFrame *fr)
 {
     QvFunc *f = fr->f;
 
-    f->stats[fr->drop_stat]++;
-    qosvnic_note_drop(f, fr->drop_stat);
+    qosvnic_stat_drop(f, fr->drop_stat, 1);
     trace_qosvnic_tx_drop(f->fn, fr->why);
     qosvnic_tx_complete(f, fr->pci, fr->ndesc, true);
 }

@@ -217,6 +217,9 @@ typedef struct QvDrrClass {
 
 #define QV_MAC_HASH_SIZE        256     /* > QV_MAX_FUNCS, power of 2 */
 
+/* Told of every drop a function counts; see qosvnic-stats.c. */
+typedef void QvDropHook(QvFunc *f, unsigned reason);
+
 struct QosvnicState {
     PCIDevice parent_obj;
 
@@ -244,6 +247,7 @@ struct QosvnicState {
 
     QvFunc funcs[QV_MAX_FUNCS];
     uint16_t num_funcs;         /* 1 + max_vfs */
+    QvDropHook *drop_hook;      /* the control plane's, or NULL */
 
     /* Device buffer: cell storage and the frame descriptors using it. */
     uint8_t *cells;             /* buf_size bytes */
@@ -345,10 +349,18 @@ void qosvnic_host_reapply(QvFunc *f);
 extern const VMStateDescription vmstate_qosvnic_host_caps;
 extern const VMStateDescription vmstate_qosvnic_rate_stage;
 
-/* qosvnic-qmp.c */
-/* Call after counting a drop (QV_STAT_DROP_*, TX_DROP_*) for @f. */
-void qosvnic_note_drop(QvFunc *f, unsigned reason);
+/* qosvnic-stats.c */
+/* A counter as the registers show it. */
 uint64_t qosvnic_stat_value(QvFunc *f, unsigned idx);
+/*
+ * Count @frames dropped for @reason (QV_STAT_DROP_*, TX_DROP_*) by @f, and
+ * tell the device's drop hook.
+ */
+void qosvnic_stat_drop(QvFunc *f, unsigned reason, uint32_t frames);
+
+/* qosvnic-qmp.c */
+/* The drop hook that sends QOSVNIC_VF_DROPPING (see qosvnic-stats.c). */
+void qosvnic_qmp_drop_hook(QvFunc *f, unsigned reason);
 
 /* qosvnic-irq.c */
 void qosvnic_irq_raise(QvFunc *f, uint32_t cause);
@@ -429,8 +441,15 @@ uint32_t qosvnic_buf_reserve_limit(QosvnicState *s, QvFunc *f);
 void qosvnic_buf_set_alpha(QvFunc *f, uint32_t alpha);
 uint32_t qosvnic_buf_shared_free_bytes(QosvnicState *s);
 /* QV_STAT_BUF_OCCUPANCY / QV_STAT_BUF_PEAK, bytes; writing PEAK clears. */
-uint64_t qosvnic_buf_occupancy_bytes(QvFunc *f);
-uint64_t qosvnic_buf_peak_bytes(QvFunc *f);
+static inline uint64_t qosvnic_buf_occupancy_bytes(QvFunc *f)
+{
+    return (uint64_t)f->part.used_cells * QV_CELL_SIZE;
+}
+
+static inline uint64_t qosvnic_buf_peak_bytes(QvFunc *f)
+{
+    return (uint64_t)f->part.peak_cells * QV_CELL_SIZE;
+}
 void qosvnic_buf_clear_peak(QvFunc *f);
 /* Store a frame in @f's partition if admitted; false = no room. */
 bool qosvnic_buf_store(QosvnicState *s, QvFunc *f, const struct iovec *iov,
