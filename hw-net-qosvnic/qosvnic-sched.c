@@ -151,43 +151,6 @@ void qosvnic_sched_kick(QosvnicState *s, QvFunc *f)
 
 /* ---------------------------------------------------------------- rings */
 
-static const char *qv_rx_ring_problem(QvFunc *f)
-{
-    uint32_t n;
-
-    if (f->rx_base % QV_RING_ALIGN) {
-        return "base not 16-byte aligned";
-    }
-    if (!f->rx_size) {
-        return "size is 0";
-    }
-    if (f->rx_size % QV_RXD_SIZE) {
-        return "size not a multiple of the descriptor size";
-    }
-    if (f->rx_size > QV_RING_MAX_BYTES) {
-        return "size above QV_RING_MAX_BYTES";
-    }
-    n = f->rx_size / QV_RXD_SIZE;
-    if (f->rx_head >= n || f->rx_tail >= n) {
-        return "head or tail beyond the ring";
-    }
-    if (f->rx_buf_size < QV_RX_BUF_MIN || f->rx_buf_size > QV_RX_BUF_MAX) {
-        return "buffer size out of range";
-    }
-    return NULL;
-}
-
-uint32_t qosvnic_rx_ring_avail(QvFunc *f)
-{
-    uint32_t n;
-
-    if ((f->status_err & QV_STATUS_RX_RING_ERR) || qv_rx_ring_problem(f)) {
-        return 0;
-    }
-    n = f->rx_size / QV_RXD_SIZE;
-    return (f->rx_tail + n - f->rx_head) % n;
-}
-
 /* Stop @f's ring: the guest gave us something we cannot use. */
 static void qv_rx_ring_error(QosvnicState *s, QvFunc *f, const char *why,
                              uint64_t addr)
@@ -222,7 +185,7 @@ static bool qv_rx_ready(QosvnicState *s, QvFunc *f)
         /* Held, not dropped: the kick on RX enable brings it back. */
         return false;
     }
-    why = qv_rx_ring_problem(f);
+    why = qosvnic_rx_ring_problem(f);
     if (why) {
         qv_rx_ring_error(s, f, why, f->rx_base);
         return false;
@@ -254,14 +217,13 @@ static bool qv_rx_dma_frame(QosvnicState *s, QvFunc *f, uint32_t nd)
     qosvnic_buf_cursor_init(s, fr, &cur);
 
     for (uint32_t i = 0; i < nd; i++) {
-        uint64_t da = base + (uint64_t)head * QV_RXD_SIZE;
+        dma_addr_t da = qosvnic_ring_desc(base, head, QV_RXD_SIZE);
         uint32_t chunk = MIN(bs, left), done = 0;
         uint16_t status;
         uint64_t ba, wb;
 
         /* Only the buffer address is the driver's; the rest is ours. */
-        if (ldq_le_pci_dma(pci, da + QV_RXD_ADDR, &ba,
-                           MEMTXATTRS_UNSPECIFIED) != MEMTX_OK) {
+        if (!qosvnic_rxd_read_addr(pci, da, &ba)) {
             qv_rx_ring_error(s, f, "descriptor read failed", da);
             return false;
         }
@@ -297,8 +259,7 @@ static bool qv_rx_dma_frame(QosvnicState *s, QvFunc *f, uint32_t nd)
                           QV_RXD_VLAN != 12 || QV_RXD_GSO_SIZE != 14);
         wb = chunk | (uint64_t)status << 16 |
              (uint64_t)(i ? 0 : vlan) << 32 | (uint64_t)(i ? 0 : gso) << 48;
-        if (stq_le_pci_dma(pci, da + QV_RXD_LEN, wb,
-                           MEMTXATTRS_UNSPECIFIED) != MEMTX_OK) {
+        if (!qosvnic_rxd_write_back(pci, da, wb)) {
             qv_rx_ring_error(s, f, "descriptor write-back failed", da);
             return false;
         }

@@ -111,11 +111,6 @@ typedef struct QvTxFrame {
     const char *why;        /* ... and why (NULL: not dropped) */
 } QvTxFrame;
 
-static inline uint32_t qv_tx_ring_count(QvFunc *f)
-{
-    return f->tx_size / QV_TXD_SIZE;
-}
-
 static void qosvnic_tx_ring_error(QvFunc *f, const char *why)
 {
     qemu_log_mask(LOG_GUEST_ERROR,
@@ -130,21 +125,12 @@ static void qosvnic_tx_ring_error(QvFunc *f, const char *why)
 /* Checks the ring as programmed; stops it with an error if it is bad. */
 static bool qosvnic_tx_ring_valid(QvFunc *f)
 {
-    uint32_t n = qv_tx_ring_count(f);
+    const char *why = qosvnic_tx_ring_problem(f);
 
-    if (f->tx_base & (QV_RING_ALIGN - 1)) {
-        qosvnic_tx_ring_error(f, "base not 16-byte aligned");
-    } else if (f->tx_size == 0 || f->tx_size % QV_TXD_SIZE ||
-               f->tx_size > QV_RING_MAX_BYTES) {
-        qosvnic_tx_ring_error(f, "bad ring size");
-    } else if (f->tx_tail >= n) {
-        qosvnic_tx_ring_error(f, "tail out of range");
-    } else if (f->tx_head >= n) {
-        qosvnic_tx_ring_error(f, "head out of range");
-    } else {
-        return true;
+    if (why) {
+        qosvnic_tx_ring_error(f, why);
     }
-    return false;
+    return !why;
 }
 
 /* Keeps the function's shaper and min-share meter in step with QV_MG_*. */
@@ -256,16 +242,15 @@ static void qosvnic_tx_frag_noop(void *ctx, void *base, size_t len)
 static void qosvnic_tx_complete(QvFunc *f, PCIDevice *d, uint32_t ndesc,
                                 bool err)
 {
-    uint32_t n = qv_tx_ring_count(f);
+    uint32_t n = f->tx_size / QV_TXD_SIZE;
     uint8_t sta = QV_TXD_STA_DD | (err ? QV_TXD_STA_ERR : 0);
     bool dma_err = false;
     uint32_t i, idx;
 
     for (i = 0, idx = f->tx_head; i < ndesc; i++, idx = (idx + 1) % n) {
-        dma_addr_t a = f->tx_base + (dma_addr_t)idx * QV_TXD_SIZE +
-                       QV_TXD_STATUS;
+        dma_addr_t a = qosvnic_ring_desc(f->tx_base, idx, QV_TXD_SIZE);
 
-        if (pci_dma_write(d, a, &sta, 1) != MEMTX_OK) {
+        if (!qosvnic_txd_set_status(d, a, sta)) {
             trace_qosvnic_tx_dma_error(f->fn, "status write-back", a);
             dma_err = true;
         }
@@ -381,12 +366,12 @@ static bool qv_tx_fetch_desc(QosvnicState *s, QvTxFrame *fr, uint32_t idx,
                              bool *eop)
 {
     QvFunc *f = fr->f;
-    dma_addr_t da = f->tx_base + (dma_addr_t)idx * QV_TXD_SIZE;
+    dma_addr_t da = qosvnic_ring_desc(f->tx_base, idx, QV_TXD_SIZE);
     uint8_t desc[QV_TXD_SIZE];
     uint64_t addr;
     uint16_t dlen;
 
-    if (pci_dma_read(fr->pci, da, desc, sizeof(desc)) != MEMTX_OK) {
+    if (!qosvnic_txd_fetch(fr->pci, da, desc)) {
         trace_qosvnic_tx_dma_error(f->fn, "descriptor fetch", da);
         qosvnic_tx_ring_error(f, "descriptor fetch failed");
         return false;
@@ -433,7 +418,7 @@ static QvTxResult qv_tx_fetch(QosvnicState *s, QvTxFrame *fr)
     if (!qosvnic_tx_ring_valid(f)) {
         return QV_TX_STOPPED;
     }
-    n = qv_tx_ring_count(f);
+    n = f->tx_size / QV_TXD_SIZE;
     avail = (f->tx_tail + n - f->tx_head) % n;
     for (i = 0, idx = f->tx_head; i < avail && !eop; i++, idx = (idx + 1) % n) {
         if (!qv_tx_fetch_desc(s, fr, idx, &eop)) {

@@ -519,8 +519,49 @@ void qosvnic_sched_bh(void *opaque);
 void qosvnic_sched_remove(QosvnicState *s, QvFunc *f);
 /* The DMA pacing timer: only schedules the guarded BH. */
 void qosvnic_dma_timer_cb(void *opaque);
+
+/* qosvnic-ring.c */
+/* What is wrong with @f's RX (TX) ring as programmed; NULL if usable. */
+const char *qosvnic_rx_ring_problem(QvFunc *f);
+const char *qosvnic_tx_ring_problem(QvFunc *f);
 /* Free RX descriptors the device may fill now (0 if the ring is unusable). */
 uint32_t qosvnic_rx_ring_avail(QvFunc *f);
+/*
+ * Descriptor I/O, as the function @pci (its requester ID, its bus master
+ * bit); false if the DMA failed. Inline: they run per descriptor.
+ */
+static inline dma_addr_t qosvnic_ring_desc(uint64_t base, uint32_t idx,
+                                           uint32_t desc_size)
+{
+    return base + (dma_addr_t)idx * desc_size;
+}
+
+static inline bool qosvnic_rxd_read_addr(PCIDevice *pci, dma_addr_t desc,
+                                         uint64_t *addr)
+{
+    return ldq_le_pci_dma(pci, desc + QV_RXD_ADDR, addr,
+                          MEMTXATTRS_UNSPECIFIED) == MEMTX_OK;
+}
+
+/* Bytes 8..15 (len, status, vlan, gso_size) in one aligned store. */
+static inline bool qosvnic_rxd_write_back(PCIDevice *pci, dma_addr_t desc,
+                                          uint64_t wb)
+{
+    return stq_le_pci_dma(pci, desc + QV_RXD_LEN, wb,
+                          MEMTXATTRS_UNSPECIFIED) == MEMTX_OK;
+}
+
+static inline bool qosvnic_txd_fetch(PCIDevice *pci, dma_addr_t desc,
+                                     uint8_t buf[QV_TXD_SIZE])
+{
+    return pci_dma_read(pci, desc, buf, QV_TXD_SIZE) == MEMTX_OK;
+}
+
+static inline bool qosvnic_txd_set_status(PCIDevice *pci, dma_addr_t desc,
+                                          uint8_t status)
+{
+    return pci_dma_write(pci, desc + QV_TXD_STATUS, &status, 1) == MEMTX_OK;
+}
 
 /* qosvnic-tx.c */
 void qosvnic_tx_init(QosvnicState *s);      /* realize: frame buffers */
