@@ -80,10 +80,15 @@ static void qv_part_init(QvPartition *p)
     p->nframes = 0;
 }
 
+uint32_t qosvnic_buf_default_reserve(QosvnicState *s)
+{
+    return s->ncells / 2 / MAX(s->num_funcs, 1) * QV_CELL_SIZE;
+}
+
 static void qv_default_partitioning(QosvnicState *s)
 {
     uint32_t nfn = MAX(s->num_funcs, 1);
-    uint32_t each = s->ncells / 2 / nfn;
+    uint32_t each = qosvnic_buf_default_reserve(s) / QV_CELL_SIZE;
 
     for (unsigned i = 0; i < QV_MAX_FUNCS; i++) {
         QvPartition *p = &s->funcs[i].part;
@@ -124,8 +129,6 @@ void qosvnic_buf_init(QosvnicState *s)
     s->frames = g_new0(QvFrame, s->ncells);
     qv_free_all(s);
     qv_default_partitioning(s);
-    qosvnic_sched_reset(s);
-    qosvnic_mac_table_rebuild(s);
 }
 
 void qosvnic_buf_free(QosvnicState *s)
@@ -146,8 +149,6 @@ void qosvnic_buf_reset(QosvnicState *s)
     }
     qv_free_all(s);
     qv_default_partitioning(s);
-    qosvnic_sched_reset(s);
-    qosvnic_mac_table_rebuild(s);
 }
 
 bool qosvnic_buf_set_reserve(QosvnicState *s, QvFunc *f, uint32_t bytes)
@@ -539,17 +540,6 @@ static int qv_buf_post_load(void *opaque, int version_id)
     }
     s->shared_cells = s->ncells - qv_reserve_sum(s);
     s->shared_used = shared_used;
-
-    qosvnic_mac_table_rebuild(s);
-    for (unsigned i = 0; i < QV_MAX_FUNCS; i++) {
-        s->funcs[i].drr_active = false;
-        s->funcs[i].rx_gen++;
-    }
-    for (unsigned i = 0; i < QV_PRIO_CLASSES; i++) {
-        s->drr[i].head = s->drr[i].tail = QV_FN_NONE;
-    }
-    s->prio_pending = 0;
-    qosvnic_sched_kick(s, NULL);
     return 0;
 }
 

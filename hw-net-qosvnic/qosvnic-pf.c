@@ -53,14 +53,6 @@ static void qosvnic_default_mac(QosvnicState *s, uint32_t fn, MACAddr *mac)
     }
 }
 
-/* Default guaranteed partition: half the buffer split evenly. */
-static uint32_t qosvnic_default_reserve(QosvnicState *s)
-{
-    uint32_t cells = (s->buf_size / QV_CELL_SIZE) / 2 / s->num_funcs;
-
-    return cells * QV_CELL_SIZE;
-}
-
 /*
  * Management settings: what a function has before the PF driver or the
  * host changes anything. Survives FLR of the VF, like a real NIC's PF-owned
@@ -69,7 +61,6 @@ static uint32_t qosvnic_default_reserve(QosvnicState *s)
 static void qosvnic_fn_mgmt_defaults(QvFunc *f)
 {
     QosvnicState *s = f->dev;
-    MACAddr old = f->mac;
 
     qosvnic_default_mac(s, f->fn, &f->mac);
     f->vlan = 0;
@@ -82,8 +73,8 @@ static void qosvnic_fn_mgmt_defaults(QvFunc *f)
     f->prio = f->fn ? s->vf_prio : 0;
     f->weight = s->vf_weight;
     f->part.alpha = s->vf_alpha;
-    qosvnic_mac_table_update(s, f, &old);
-    qosvnic_buf_set_reserve(s, f, qosvnic_default_reserve(s));
+    qosvnic_mac_table_update(s, f);
+    qosvnic_buf_set_reserve(s, f, qosvnic_buf_default_reserve(s));
     qosvnic_host_reapply(f);
 }
 
@@ -335,6 +326,8 @@ static void qosvnic_realize(PCIDevice *pci, Error **errp)
     s->drop_hook = qosvnic_qmp_drop_hook;
     qosvnic_init_net(s);
     qosvnic_buf_init(s);
+    qosvnic_sched_reset(s);
+    qosvnic_mac_table_rebuild(s);
     for (fn = 0; fn < s->num_funcs; fn++) {
         qosvnic_fn_mgmt_defaults(&s->funcs[fn]);
         qosvnic_fn_reset(&s->funcs[fn]);
@@ -393,6 +386,8 @@ static void qosvnic_reset_hold(Object *obj, ResetType type)
      * the buffer while others still hold guest-set sizes.
      */
     qosvnic_buf_reset(s);
+    qosvnic_sched_reset(s);
+    qosvnic_mac_table_rebuild(s);
     for (fn = 0; fn < s->num_funcs; fn++) {
         qosvnic_fn_reset(&s->funcs[fn]);
         qosvnic_fn_mgmt_defaults(&s->funcs[fn]);
@@ -482,15 +477,15 @@ static int qosvnic_post_load(void *opaque, int version_id)
         }
     }
 
-    /* Rebuild what is derived from migrated state. */
-    memset(s->mac_hash, 0xff, sizeof(s->mac_hash));
-    for (fn = 0; fn < s->num_funcs; fn++) {
-        qosvnic_mac_table_update(s, &s->funcs[fn], NULL);
-    }
+    /*
+     * Rebuild what is derived from migrated state; the subsections have
+     * checked their parts (qosvnic-buf.c, qosvnic-tx.c).
+     */
+    qosvnic_mac_table_rebuild(s);
     qosvnic_rx_filter_update(s);
-    qosvnic_update_peer_offloads(s);
+    qosvnic_sched_rebuild(s);
     qosvnic_irq_post_load(s);
-    qosvnic_sched_kick(s, NULL);
+    qosvnic_update_peer_offloads(s);
     qosvnic_tx_kick(s);
     return 0;
 }

@@ -392,10 +392,8 @@ static void qosvnic_set_mac(QvFunc *f, hwaddr reg, uint32_t val)
 
 void qosvnic_mg_set_mac(QvFunc *f, const MACAddr *mac)
 {
-    MACAddr old = f->mac;
-
     f->mac = *mac;
-    qosvnic_mac_table_update(f->dev, f, &old);
+    qosvnic_mac_table_update(f->dev, f);
 }
 
 void qosvnic_mg_set_vlan(QvFunc *f, uint32_t vlan)

@@ -124,7 +124,7 @@ static void qv_mac_link(QosvnicState *s, QvFunc *f)
     f->mac_hash_bucket = b;
 }
 
-void qosvnic_mac_table_update(QosvnicState *s, QvFunc *f, const MACAddr *old)
+void qosvnic_mac_table_update(QosvnicState *s, QvFunc *f)
 {
     qv_mac_unlink(s, f);
     qv_mac_link(s, f);
@@ -290,6 +290,14 @@ static void qv_rx_apply_vnet(uint8_t *d, QvRxInfo *in,
 }
 
 /* ---------------------------------------------------------------- admit */
+
+void qosvnic_rx_tb_apply(QvFunc *f, int64_t now_ns)
+{
+    uint64_t burst = f->rx_burst ? f->rx_burst
+                                 : qv_tb_default_burst(f->rx_rate_bps);
+
+    qv_tb_config_bits(&f->rx_tb, f->rx_rate_bps, burst, now_ns);
+}
 
 static void qv_rx_drop(QvFunc *f, const QvRxInfo *in, unsigned reason)
 {

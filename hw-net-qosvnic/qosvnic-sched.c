@@ -415,6 +415,15 @@ static void qv_sched_lists_init(QosvnicState *s)
     }
 }
 
+void qosvnic_sched_rebuild(QosvnicState *s)
+{
+    qv_sched_lists_init(s);
+    for (unsigned i = 0; i < QV_MAX_FUNCS; i++) {
+        s->funcs[i].rx_gen++;
+    }
+    qosvnic_sched_kick(s, NULL);
+}
+
 void qosvnic_sched_reset(QosvnicState *s)
 {
     qv_sched_lists_init(s);

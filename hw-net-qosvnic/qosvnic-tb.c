@@ -14,6 +14,9 @@
  * product rate * elapsed_ns is formed in 128 bits, so that a qtest stepping
  * virtual time by T sees exactly floor(B + R * T / 8) bytes of credit
  * however the interval was cut into refills.
+ *
+ * A primitive: it knows buckets, not functions; the receive path and the
+ * TX engine configure their buckets from the function's settings.
  */
 
 #include "qemu/osdep.h"
@@ -33,14 +36,6 @@ uint64_t qv_tb_default_burst(uint64_t rate_bits_per_s)
 {
     return MAX(rate_bits_per_s / 8 / QV_TB_DEFAULT_BURST_DIV,
                QV_TB_DEFAULT_BURST_MIN);
-}
-
-void qosvnic_rx_tb_apply(QvFunc *f, int64_t now_ns)
-{
-    uint64_t burst = f->rx_burst ? f->rx_burst
-                                 : qv_tb_default_burst(f->rx_rate_bps);
-
-    qv_tb_config_bits(&f->rx_tb, f->rx_rate_bps, burst, now_ns);
 }
 
 static void qv_tb_refill(QvTokenBucket *tb, int64_t now_ns)

@@ -409,27 +409,19 @@ int64_t qv_tb_wait_ns(QvTokenBucket *tb, uint64_t bytes, int64_t now_ns);
 bool qv_tb_post_load(QvTokenBucket *tb, int64_t now_ns);
 /* Ingress burst used when QV_MG_RX_BURST is 0. */
 uint64_t qv_tb_default_burst(uint64_t rate_bits_per_s);
-/*
- * Apply f->rx_rate_bps / f->rx_burst to f->rx_tb (management writes,
- * reset); the RX path also does this lazily per frame.
- */
-void qosvnic_rx_tb_apply(QvFunc *f, int64_t now_ns);
 extern const VMStateDescription vmstate_qv_token_bucket;
 
 /* qosvnic-buf.c */
 /*
- * Allocate the cells (realize) and apply the default partitioning; also
- * empties the MAC table and the scheduler lists (call before setting
- * MACs with qosvnic_mac_table_update/rebuild). Needs num_funcs, buf_size
- * and vf_alpha set.
+ * Allocate the cells (realize) and apply the default partitioning. Needs
+ * num_funcs, buf_size and vf_alpha set.
  */
 void qosvnic_buf_init(QosvnicState *s);
 void qosvnic_buf_free(QosvnicState *s);
-/*
- * Device reset: drop every held frame, default reserves and alphas, empty
- * scheduler; rebuilds the MAC table from funcs[].mac as they are now.
- */
+/* Device reset: drop every held frame, default reserves and alphas. */
 void qosvnic_buf_reset(QosvnicState *s);
+/* A function's default reserve, bytes: half the buffer split evenly. */
+uint32_t qosvnic_buf_default_reserve(QosvnicState *s);
 /*
  * Guest/host write of QV_MG_BUF_RESERVE; false (and value unchanged) if
  * the sum of reserves would exceed the buffer.
@@ -477,21 +469,23 @@ void qosvnic_buf_pop(QosvnicState *s, QvFunc *f);
 uint32_t qosvnic_buf_flush(QosvnicState *s, QvFunc *f);
 /*
  * Cells, frame chains, partitions, token buckets; a subsection of the
- * PF's VMState. Its post_load also rebuilds the MAC table and the DMA
- * scheduler lists.
+ * PF's VMState. Its post_load checks them; the PF's post_load rebuilds
+ * what depends on them (MAC table, scheduler lists).
  */
 extern const VMStateDescription vmstate_qosvnic_buf;
 
 /* qosvnic-rx.c */
-/*
- * (Re)insert f->mac into the classifier. @old is not needed (@f remembers
- * the chain it is on) and may be NULL.
- */
-void qosvnic_mac_table_update(QosvnicState *s, QvFunc *f, const MACAddr *old);
+/* (Re)insert f->mac into the classifier (@f remembers its chain). */
+void qosvnic_mac_table_update(QosvnicState *s, QvFunc *f);
 /* Call after a change to any function's RX filter, trust or reset. */
 void qosvnic_rx_filter_update(QosvnicState *s);
 void qosvnic_mac_table_rebuild(QosvnicState *s);
 QvFunc *qosvnic_mac_lookup(QosvnicState *s, const uint8_t *mac);
+/*
+ * Apply f->rx_rate_bps / f->rx_burst to f->rx_tb (management writes,
+ * reset); admission also does this lazily per frame.
+ */
+void qosvnic_rx_tb_apply(QvFunc *f, int64_t now_ns);
 /* Deliver a frame (from the wire or the internal switch) to its owners. */
 void qosvnic_rx_frame(QosvnicState *s, const struct iovec *iov, int iovcnt,
                       bool from_loopback, uint32_t src_fn);
@@ -510,6 +504,8 @@ bool qosvnic_nc_can_receive(NetClientState *nc);
 /* qosvnic-sched.c */
 /* Empty the DRR lists, stop the DMA timer (device reset). */
 void qosvnic_sched_reset(QosvnicState *s);
+/* After migration: the DRR lists again from the partitions' frames. */
+void qosvnic_sched_rebuild(QosvnicState *s);
 /*
  * @f has new frames or new RX descriptors (RX_TAIL write, RX enable);
  * NULL = re-examine every function (bus master / VF enable, post_load).
