@@ -21,163 +21,6 @@
 #include "qosvnic.h"
 #include "trace.h"
 
-QosvnicState *qosvnic_from_pci(PCIDevice *d)
-{
-    PCIDevice *pf = pci_is_vf(d) ? pcie_sriov_get_pf(d) : d;
-
-    return QOSVNIC(pf);
-}
-
-bool qosvnic_fn_link_up(QvFunc *f)
-{
-    NetClientState *nc = qemu_get_queue(f->dev->nic);
-
-    switch ((f->mg_flags & QV_MGF_LINK_MASK) >> QV_MGF_LINK_SHIFT) {
-    case QV_LINK_ENABLE:
-        return true;
-    case QV_LINK_DISABLE:
-        return false;
-    default:
-        return !nc->link_down;
-    }
-}
-
-/* MAC of VF n: the PF's with the last byte offset, so defaults are unique. */
-static void qosvnic_default_mac(QosvnicState *s, uint32_t fn, MACAddr *mac)
-{
-    *mac = s->conf.macaddr;
-    if (fn) {
-        mac->a[3] ^= 0x80;      /* keep VFs out of the PF's neighbourhood */
-        mac->a[4] = (s->conf.macaddr.a[4] + (fn >> 8)) & 0xff;
-        mac->a[5] = (s->conf.macaddr.a[5] + fn) & 0xff;
-    }
-}
-
-/*
- * Management settings: what a function has before the PF driver or the
- * host changes anything. Survives FLR of the VF, like a real NIC's PF-owned
- * configuration; only a PF reset restores it.
- */
-static void qosvnic_fn_mgmt_defaults(QvFunc *f)
-{
-    QosvnicState *s = f->dev;
-
-    qosvnic_default_mac(s, f->fn, &f->mac);
-    f->vlan = 0;
-    f->mg_flags = (f->fn && s->vf_spoofchk) ? QV_MGF_SPOOFCHK : 0;
-    f->mg_flags |= QV_LINK_AUTO << QV_MGF_LINK_SHIFT;
-    f->rx_rate_bps = f->fn ? s->vf_rx_rate_bps : 0;
-    f->rx_burst = f->fn ? s->vf_rx_burst : 0;
-    f->tx_max_mbps = 0;
-    f->tx_min_mbps = 0;
-    f->prio = f->fn ? s->vf_prio : 0;
-    f->weight = s->vf_weight;
-    f->part.alpha = s->vf_alpha;
-    qosvnic_mac_table_update(s, f);
-    qosvnic_buf_set_reserve(s, f, qosvnic_buf_default_reserve(s));
-    qosvnic_host_reapply(f);
-}
-
-/*
- * Return the function's guest-programmed state to reset values and release
- * every frame it holds in device memory. Management state (MAC, QoS) is
- * the PF's and is kept.
- */
-void qosvnic_fn_reset(QvFunc *f)
-{
-    QosvnicState *s = f->dev;
-    int64_t now = qemu_clock_get_ns(QEMU_CLOCK_VIRTUAL);
-
-    trace_qosvnic_fn_reset(f->fn);
-    qosvnic_sched_remove(s, f);
-    qosvnic_buf_flush(s, f);
-
-    f->ctrl = 0;
-    f->mtu = QV_MTU_DEFAULT;
-    f->offloads = 0;
-    f->rx_filter = QV_RXF_BCAST;
-    qosvnic_irq_fn_reset(f);
-    f->status_err = 0;
-    memset(f->mc, 0, sizeof(f->mc));
-    f->mc_valid = 0;
-    f->rx_base = f->tx_base = 0;
-    f->rx_size = f->rx_head = f->rx_tail = 0;
-    f->rx_buf_size = 2048;
-    f->tx_size = f->tx_head = f->tx_tail = 0;
-    f->stat_hi_latch = 0;
-    qosvnic_mbx_reset(f);
-    memset(f->stats, 0, sizeof(f->stats));
-    qosvnic_buf_clear_peak(f);
-
-    qosvnic_rx_tb_apply(f, now);
-    qosvnic_tx_fn_reset(f);
-    qosvnic_rx_filter_update(s);
-    qosvnic_update_peer_offloads(s);
-}
-
-/* Does every receiving function take large frames (and is there one)? */
-static bool qosvnic_peer_lro_wanted(QosvnicState *s)
-{
-    bool any = false;
-    uint32_t fn;
-
-    for (fn = 0; fn < s->num_funcs; fn++) {
-        QvFunc *f = &s->funcs[fn];
-
-        if ((f->ctrl & QV_CTRL_RX_EN) && qosvnic_fn_enabled(f)) {
-            if ((f->offloads & (QV_OFF_LRO | QV_OFF_RX_CSUM)) !=
-                (QV_OFF_LRO | QV_OFF_RX_CSUM)) {
-                return false;
-            }
-            any = true;
-        }
-    }
-    return any;
-}
-
-/*
- * Let the tap give us 64 KiB GSO frames only while every receiving function
- * has asked for large frames; then no received frame ever needs to be
- * segmented in the device.
- *
- * Each change is an ioctl on the host's tap, and a guest can flip the
- * answer with every OFFLOADS or CTRL write. Turning large frames off must
- * happen at once (a function that no longer takes them must not get
- * any), but turning them on again can wait: it happens at most once per
- * QV_OFFLOAD_HOLDOFF_NS after the previous change, so a guest flipping
- * the setting in a loop costs the host a few ioctls, not one per write.
- */
-void qosvnic_update_peer_offloads(QosvnicState *s)
-{
-    NetClientState *nc = qemu_get_queue(s->nic);
-    int64_t now = qemu_clock_get_ns(QEMU_CLOCK_VIRTUAL);
-    bool lro;
-
-    if (!s->has_vnet_hdr) {
-        return;
-    }
-    lro = qosvnic_peer_lro_wanted(s);
-    if (lro == s->peer_lro) {
-        timer_del(s->offload_timer);
-        return;
-    }
-    if (lro && now - s->offload_last_ns < QV_OFFLOAD_HOLDOFF_NS) {
-        timer_mod(s->offload_timer,
-                  s->offload_last_ns + QV_OFFLOAD_HOLDOFF_NS);
-        return;
-    }
-    timer_del(s->offload_timer);
-    s->peer_lro = lro;
-    s->offload_last_ns = now;
-    trace_qosvnic_peer_offloads(lro);
-    qemu_set_offload(nc->peer, lro, lro, lro, 0, 0, 0, 0);
-}
-
-static void qosvnic_offload_timer_cb(void *opaque)
-{
-    qosvnic_update_peer_offloads(opaque);
-}
-
 static void qosvnic_set_link_status(NetClientState *nc)
 {
     QosvnicState *s = qemu_get_nic_opaque(nc);
@@ -329,7 +172,7 @@ static void qosvnic_realize(PCIDevice *pci, Error **errp)
     qosvnic_sched_reset(s);
     qosvnic_mac_table_rebuild(s);
     for (fn = 0; fn < s->num_funcs; fn++) {
-        qosvnic_fn_mgmt_defaults(&s->funcs[fn]);
+        qosvnic_mgmt_defaults(&s->funcs[fn]);
         qosvnic_fn_reset(&s->funcs[fn]);
     }
 
@@ -390,7 +233,7 @@ static void qosvnic_reset_hold(Object *obj, ResetType type)
     qosvnic_mac_table_rebuild(s);
     for (fn = 0; fn < s->num_funcs; fn++) {
         qosvnic_fn_reset(&s->funcs[fn]);
-        qosvnic_fn_mgmt_defaults(&s->funcs[fn]);
+        qosvnic_mgmt_defaults(&s->funcs[fn]);
     }
     qosvnic_tx_reset(s);
 }
@@ -408,8 +251,7 @@ static void qosvnic_write_config(PCIDevice *pci, uint32_t addr, uint32_t val,
     }
     if (range_covers_byte(addr, len, PCI_COMMAND) &&
         (pci->config[PCI_COMMAND] & PCI_COMMAND_MASTER)) {
-        qosvnic_sched_kick(s, NULL);
-        qosvnic_tx_kick(s);
+        qosvnic_fn_dma_resumed(s, NULL);
     }
 }
 

@@ -4,7 +4,7 @@
  * QMP query-qosvnic (device totals, every function's settings, host
  * ceilings and statistics), qosvnic-set-vf (change a VF's QoS and link
  * settings) and the QOSVNIC_VF_DROPPING event. Settings are applied
- * through the register file's per-field setters (qosvnic-regs.c), so a
+ * through the per-field setters of qosvnic-mgmt.c, so a
  * host change has exactly the effects of the same guest register write;
  * QoS values the host sets become ceilings the guest's PF driver can
  * tighten but not loosen (docs/control-plane.md).

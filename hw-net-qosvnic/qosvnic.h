@@ -30,6 +30,7 @@
 #define HW_NET_QOSVNIC_H
 
 #include "hw/pci/pci_device.h"
+#include "hw/pci/pcie_sriov.h"
 #include "net/net.h"
 #include "net/eth.h"
 #include "qemu/timer.h"
@@ -296,7 +297,12 @@ struct QosvnicVfState {
 };
 
 /* qosvnic-pf.c */
-QosvnicState *qosvnic_from_pci(PCIDevice *d);
+/* The PF's state, from the PF or any of its VFs. */
+static inline QosvnicState *qosvnic_from_pci(PCIDevice *d)
+{
+    return QOSVNIC(pci_is_vf(d) ? pcie_sriov_get_pf(d) : d);
+}
+
 /*
  * The PCI device of a function, or NULL while the VF is not enabled
  * (cached in QvFunc.pci: looked up several times per frame).
@@ -310,10 +316,33 @@ static inline bool qosvnic_fn_enabled(QvFunc *f)
 {
     return f->pci != NULL;
 }
-bool qosvnic_fn_link_up(QvFunc *f);
+
+/* The function's effective link: its QV_MG_FLAGS state, or the backend's. */
+static inline bool qosvnic_fn_link_up(QvFunc *f)
+{
+    switch ((f->mg_flags & QV_MGF_LINK_MASK) >> QV_MGF_LINK_SHIFT) {
+    case QV_LINK_ENABLE:
+        return true;
+    case QV_LINK_DISABLE:
+        return false;
+    default:
+        return !qemu_get_queue(f->dev->nic)->link_down;
+    }
+}
+
+/* qosvnic-fn.c */
+/*
+ * Return the function's guest-programmed state to reset values and drop
+ * every frame it holds; its management settings (the PF's) are kept.
+ */
 void qosvnic_fn_reset(QvFunc *f);
+/* A write of QV_FN_CTRL: reset, RX/TX enable and their consequences. */
+void qosvnic_fn_write_ctrl(QvFunc *f, uint32_t val);
+/* Bus mastering on again for @f (NULL: the PF, so every function). */
+void qosvnic_fn_dma_resumed(QosvnicState *s, QvFunc *f);
 /* Offer GSO to the backend iff every receiving function takes it. */
 void qosvnic_update_peer_offloads(QosvnicState *s);
+void qosvnic_offload_timer_cb(void *opaque);
 
 /* qosvnic-vf.c */
 extern const VMStateDescription vmstate_qosvnic_vf;
@@ -322,6 +351,10 @@ extern const VMStateDescription vmstate_qosvnic_vf;
 uint64_t qosvnic_fn_read(QvFunc *f, hwaddr addr, unsigned size);
 void qosvnic_fn_write(QvFunc *f, hwaddr addr, uint64_t val, unsigned size);
 extern const MemoryRegionOps qosvnic_pf_mmio_ops;
+
+/* qosvnic-mgmt.c */
+/* Defaults (device reset), with the host's values re-applied over them. */
+void qosvnic_mgmt_defaults(QvFunc *f);
 /*
  * Management fields, one setter each with the field's side effects; used
  * by register writes and by QMP. Values are validated by the caller.
@@ -346,6 +379,7 @@ void qosvnic_host_set_cap(QvFunc *f, hwaddr reg, uint64_t val, bool limit);
 bool qosvnic_host_capped(QvFunc *f, hwaddr reg);
 uint64_t qosvnic_host_clamp(QvFunc *f, hwaddr reg, uint64_t val);
 void qosvnic_host_reapply(QvFunc *f);
+/* Subsections of each function's VMState. */
 extern const VMStateDescription vmstate_qosvnic_host_caps;
 extern const VMStateDescription vmstate_qosvnic_rate_stage;
 
