@@ -593,9 +593,37 @@ static inline bool qosvnic_txd_set_status(PCIDevice *pci, dma_addr_t desc,
     return pci_dma_write(pci, desc + QV_TXD_STATUS, &status, 1) == MEMTX_OK;
 }
 
-/* qosvnic-tx.c */
+/* qosvnic-tx.c: one frame, and qosvnic-tx-sched.c: the TX engine */
+/*
+ * Egress bucket depth: two maximal frames, so that a function at its rate
+ * can always send a full TSO frame and keep the next one ready.
+ */
+#define QV_TX_BURST             (2 * QV_TX_MAX_FRAME)
+/* Most credit a function below its minimum share can bank. */
+#define QV_TX_MIN_CREDIT_MAX    (64 * KiB)
+#define QV_MBPS_TO_BYTES(m)     ((uint64_t)(m) * 1000000 / 8)
+
+typedef enum QvTxResult {
+    QV_TX_IDLE,         /* nothing to do: empty ring or incomplete frame */
+    QV_TX_DONE,         /* one frame consumed (sent or dropped) */
+    QV_TX_THROTTLED,    /* the function is over its rate */
+    QV_TX_WIRE_BUSY,    /* line rate reached: all TX waits */
+    QV_TX_STOPPED,      /* the ring was stopped on an error */
+    QV_TX_CONTINUE,     /* (between stages) the frame goes on */
+} QvTxResult;
+
 void qosvnic_tx_init(QosvnicState *s);      /* realize: frame buffers */
 void qosvnic_tx_uninit(QosvnicState *s);    /* exit */
+/*
+ * Serves the frame at the head of @f's ring; it is consumed (sent or
+ * dropped) only on QV_TX_DONE, then *@segs says how many frames it became
+ * on the wire. Runs under the PF's reentrancy guard.
+ */
+QvTxResult qosvnic_tx_frame(QosvnicState *s, QvFunc *f, int64_t now,
+                            uint32_t *segs);
+/* True while the function has sent less than its minimum share. */
+bool qosvnic_tx_below_min(QvFunc *f, int64_t now);
+
 void qosvnic_tx_reset(QosvnicState *s);     /* device reset, after fn resets */
 void qosvnic_tx_fn_reset(QvFunc *f);        /* function reset / FLR */
 /* TX_TAIL written or TX enabled: schedule the TX engine (never runs it). */
