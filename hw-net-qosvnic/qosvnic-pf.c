@@ -290,8 +290,6 @@ static const VMStateDescription vmstate_qosvnic_func = {
         VMSTATE_UINT32(tx_min_mbps, QvFunc),
         VMSTATE_UINT32(prio, QvFunc),
         VMSTATE_UINT32(weight, QvFunc),
-        VMSTATE_UINT32_ARRAY(mbx_mem, QvFunc, QV_MBX_WORDS),
-        VMSTATE_UINT32(mbx_ctrl, QvFunc),
         VMSTATE_UINT64_ARRAY(stats, QvFunc, QV_NUM_STATS),
         VMSTATE_INT64_ARRAY(irq_last_ns, QvFunc, QV_NUM_VECTORS),
         VMSTATE_BOOL_ARRAY(irq_deferred, QvFunc, QV_NUM_VECTORS),
@@ -391,10 +389,14 @@ static const VMStateDescription vmstate_qosvnic_vfs = {
     }
 };
 
+/*
+ * Version 2: the mailbox moved into its own subsection; a version 1
+ * stream is refused rather than misread.
+ */
 static const VMStateDescription vmstate_qosvnic = {
     .name = "qosvnic",
-    .version_id = 1,
-    .minimum_version_id = 1,
+    .version_id = 2,
+    .minimum_version_id = 2,
     .post_load = qosvnic_post_load,
     .fields = (const VMStateField[]) {
         VMSTATE_PCI_DEVICE(parent_obj, QosvnicState),
@@ -402,12 +404,12 @@ static const VMStateDescription vmstate_qosvnic = {
         VMSTATE_UINT16_EQUAL(num_funcs, QosvnicState, NULL),
         VMSTATE_STRUCT_ARRAY(funcs, QosvnicState, QV_MAX_FUNCS, 0,
                              vmstate_qosvnic_func, QvFunc),
-        VMSTATE_UINT32_ARRAY(mbx_pending, QosvnicState, QV_DEV_MBX_WORDS),
         VMSTATE_END_OF_LIST()
     },
     .subsections = (const VMStateDescription * const []) {
         &vmstate_qosvnic_buf,
         &vmstate_qosvnic_tx,
+        &vmstate_qosvnic_mbx,
         &vmstate_qosvnic_vfs,
         NULL
     }

@@ -300,9 +300,6 @@ static int qosvnic_tx_post_load(void *opaque, int version_id)
         if (f->tx.min_credit > cap || f->tx.min_credit < -cap) {
             return qv_load_reject("TX minimum-share credit out of range");
         }
-        if (f->mbx_owner > QV_MBX_OWNER_PF) {
-            return qv_load_reject("mailbox owner out of range");
-        }
         f->tx.min_last_ns = MIN(f->tx.min_last_ns, now);
         f->tx.max_mbps = 0;
         f->tx.throttled = false;
@@ -321,16 +318,14 @@ static const VMStateDescription vmstate_qosvnic_tx_fn = {
         VMSTATE_UINT32(tx.min_mbps, QvFunc),
         VMSTATE_INT64(tx.min_credit, QvFunc),
         VMSTATE_INT64(tx.min_last_ns, QvFunc),
-        VMSTATE_UINT32(mbx_pf_ctrl, QvFunc),
-        VMSTATE_UINT8(mbx_owner, QvFunc),
         VMSTATE_END_OF_LIST()
     },
 };
 
 const VMStateDescription vmstate_qosvnic_tx = {
     .name = "qosvnic/tx",
-    .version_id = 1,
-    .minimum_version_id = 1,
+    .version_id = 2,
+    .minimum_version_id = 2,
     .post_load = qosvnic_tx_post_load,
     .fields = (const VMStateField[]) {
         VMSTATE_STRUCT_ARRAY(funcs, QosvnicState, QV_MAX_FUNCS, 1,

@@ -287,7 +287,6 @@ struct QosvnicState {
     QEMUTimer *irq_timer;       /* deferred moderated interrupts */
 
     uint32_t mbx_pending[QV_DEV_MBX_WORDS];
-    uint8_t frame_buf[QV_MAX_FRAME]; /* scratch for TX/loopback frames */
 };
 
 struct QosvnicVfState {
@@ -632,7 +631,7 @@ void qosvnic_tx_kick(QosvnicState *s);
 void qosvnic_tx_ring_changed(QvFunc *f);
 void qosvnic_tx_bh(void *opaque);
 void qosvnic_tx_timer_cb(void *opaque);
-/* TX and mailbox state beyond the registers; a subsection of the PF. */
+/* TX state beyond the registers; a subsection of the PF. */
 extern const VMStateDescription vmstate_qosvnic_tx;
 
 /* qosvnic-mbx.c */
@@ -646,5 +645,7 @@ uint32_t qosvnic_mbx_pf_ctrl(QvFunc *f);
 void qosvnic_mbx_mem_write(QvFunc *f, bool from_pf, unsigned idx,
                            uint32_t val);
 void qosvnic_mbx_reset(QvFunc *f);
+/* Every function's mailbox and the pending bitmap; a subsection. */
+extern const VMStateDescription vmstate_qosvnic_mbx;
 
 #endif

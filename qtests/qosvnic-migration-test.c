@@ -168,23 +168,26 @@ static void test_moderated_irq_across_migration(void)
 #define CS_FRAME_SIZE   22                      /* vmstate_qv_frame */
 #define CS_FUNC_SIZE    112                     /* vmstate_qv_func_buf */
 #define CS_TB_TOKENS    16                      /* in a token bucket */
-#define CS_TX_FN_SIZE   25                      /* vmstate_qosvnic_tx_fn */
+#define CS_TX_FN_SIZE   20                      /* vmstate_qosvnic_tx_fn */
+#define CS_MBX_FN_SIZE  73                      /* ..._mbx_fn: 16 words, */
+#define CS_MBX_OWNER    72                      /* 2 controls, owner */
 
 typedef struct CsStream {
     uint8_t *data;
     size_t len;
     size_t buf;             /* fields of qosvnic/buffer */
     size_t tx;              /* fields of qosvnic/tx */
+    size_t mbx;             /* fields of qosvnic/mailbox */
 } CsStream;
 
-static size_t cs_find(const CsStream *st, const char *name)
+static size_t cs_find(const CsStream *st, const char *name, uint32_t version)
 {
     size_t n = strlen(name), i;
 
     for (i = 0; i + 2 + n + 4 <= st->len; i++) {
         if (st->data[i] == 0x05 && st->data[i + 1] == n &&
             !memcmp(st->data + i + 2, name, n) &&
-            ldl_be_p(st->data + i + 2 + n) == 1) {
+            ldl_be_p(st->data + i + 2 + n) == version) {
             return i + 2 + n + 4;
         }
     }
@@ -212,6 +215,7 @@ static void cs_save(CsStream *st, const char *uri, const char *path)
     qv_rx_setup(a, 1, &rx, 16, 2048, false);
     qv_fn_start(a, 1);
     qv_set_rx_rate(a, 1, 1000 * 1000 * 1000, 0);
+    qv_wr(a, 1, QV_FN_MBX_MEM(0), 0xcafe1234);
     qv_frame(frame, mac, src, 0x88b5, sizeof(frame));
     for (i = 0; i < 3; i++) {
         qv_inject(a, frame, sizeof(frame));
@@ -227,8 +231,9 @@ static void cs_save(CsStream *st, const char *uri, const char *path)
 
     g_assert_true(g_file_get_contents(path, (char **)&st->data, &st->len,
                                       NULL));
-    st->buf = cs_find(st, "qosvnic/buffer");
-    st->tx = cs_find(st, "qosvnic/tx");
+    st->buf = cs_find(st, "qosvnic/buffer", 1);
+    st->tx = cs_find(st, "qosvnic/tx", 2);
+    st->mbx = cs_find(st, "qosvnic/mailbox", 1);
     /* The layout is what the offsets assume. */
     g_assert_cmpuint(ldl_be_p(st->data + st->buf), ==, CS_NCELLS);
     g_assert_cmpuint(ldl_be_p(st->data + cs_func(st, 1)), ==, reserve);
@@ -236,6 +241,13 @@ static void cs_save(CsStream *st, const char *uri, const char *path)
     g_assert_cmpuint(ldl_be_p(st->data + cs_func(st, 1) + 24), ==, 3);
     g_assert_cmpuint(ldq_be_p(st->data + cs_func(st, 1) + 28), ==,
                      1000 * 1000 * 1000);
+    /* qosvnic/tx: the functions' meters, tx_rr_next; then the mailbox. */
+    g_assert_cmpuint(st->tx + QV_MAX_FUNCS * CS_TX_FN_SIZE + 4, ==,
+                     st->mbx - 2 - strlen("qosvnic/mailbox") - 4);
+    g_assert_cmphex((uint32_t)ldl_be_p(st->data + st->mbx + CS_MBX_FN_SIZE), ==,
+                    0xcafe1234);
+    g_assert_cmpuint(st->data[st->mbx + CS_MBX_FN_SIZE + CS_MBX_OWNER], ==,
+                     1);                         /* the VF */
 }
 
 /* Load @st into a new QEMU; true if the load completed. */
@@ -316,7 +328,7 @@ static void test_corrupted_streams(void)
     memcpy(st.data, good, st.len);
 
     /* A mailbox owner that does not exist (it indexes a name table). */
-    st.data[st.tx + CS_TX_FN_SIZE + 24] = 9;
+    st.data[st.mbx + CS_MBX_FN_SIZE + CS_MBX_OWNER] = 9;
     g_assert_false(cs_load(&st, path, uri));
     memcpy(st.data, good, st.len);
 
