@@ -120,17 +120,11 @@ static void qosvnic_release(QosvnicState *s)
     msix_uninit(pci, &s->msix, &s->msix);
 }
 
-static void qosvnic_realize(PCIDevice *pci, Error **errp)
+/* Config space: BARs, PCIe, MSI-X (its vectors in use), AER, ARI. */
+static bool qosvnic_init_pci(QosvnicState *s, Error **errp)
 {
-    QosvnicState *s = QOSVNIC(pci);
-    DeviceState *dev = DEVICE(pci);
-    uint32_t fn;
+    PCIDevice *pci = PCI_DEVICE(s);
     int i;
-
-    if (!qosvnic_check_props(s, errp)) {
-        return;
-    }
-    s->num_funcs = 1 + s->max_vfs;
 
     pci->config[PCI_INTERRUPT_PIN] = 1;
     memory_region_init_io(&s->mmio, OBJECT(s), &qosvnic_pf_mmio_ops, s,
@@ -143,29 +137,41 @@ static void qosvnic_realize(PCIDevice *pci, Error **errp)
 
     if (pcie_endpoint_cap_init(pci, QV_CAP_EXP_OFFSET) < 0) {
         error_setg(errp, "qosvnic: cannot add the PCIe capability");
-        return;
+        return false;
     }
     if (msix_init(pci, QV_NUM_VECTORS, &s->msix, QV_PF_BAR_MSIX,
                   QV_MSIX_TABLE_OFFSET, &s->msix, QV_PF_BAR_MSIX,
                   QV_MSIX_PBA_OFFSET, QV_CAP_MSIX_OFFSET, errp)) {
-        return;
+        return false;
     }
     for (i = 0; i < QV_NUM_VECTORS; i++) {
         msix_vector_use(pci, i);
     }
     if (pcie_aer_init(pci, PCI_ERR_VER, QV_EXTCAP_AER_OFFSET,
                       PCI_ERR_SIZEOF, errp) < 0) {
-        goto err_msix;
+        msix_unuse_all_vectors(pci);
+        msix_uninit(pci, &s->msix, &s->msix);
+        return false;
     }
     pcie_ari_init(pci, QV_EXTCAP_ARI_OFFSET);
+    return true;
+}
 
-    /* Function state must exist before the VFs realize and reset. */
+/*
+ * Every function's state, the backend and the device buffer, each
+ * function with its defaults and reset. This must exist before the VFs
+ * realize and reset.
+ */
+static void qosvnic_init_functions(QosvnicState *s)
+{
+    uint32_t fn;
+
     memset(s->mac_hash, 0xff, sizeof(s->mac_hash));
     for (fn = 0; fn < QV_MAX_FUNCS; fn++) {
         s->funcs[fn].dev = s;
         s->funcs[fn].fn = fn;
     }
-    s->funcs[0].pci = pci;
+    s->funcs[0].pci = PCI_DEVICE(s);
     s->drop_hook = qosvnic_qmp_drop_hook;
     qosvnic_init_net(s);
     qosvnic_buf_init(s);
@@ -175,21 +181,41 @@ static void qosvnic_realize(PCIDevice *pci, Error **errp)
         qosvnic_mgmt_defaults(&s->funcs[fn]);
         qosvnic_fn_reset(&s->funcs[fn]);
     }
+}
 
-    s->rx_bh = qemu_bh_new_guarded(qosvnic_sched_bh, s,
-                                   &dev->mem_reentrancy_guard);
-    s->tx_bh = qemu_bh_new_guarded(qosvnic_tx_bh, s,
-                                   &dev->mem_reentrancy_guard);
+/* The DMA scheduler and TX engine: their bottom halves and timers. */
+static void qosvnic_init_engines(QosvnicState *s)
+{
+    MemReentrancyGuard *guard = &DEVICE(s)->mem_reentrancy_guard;
+
+    s->rx_bh = qemu_bh_new_guarded(qosvnic_sched_bh, s, guard);
+    s->tx_bh = qemu_bh_new_guarded(qosvnic_tx_bh, s, guard);
     /* Timers only schedule the guarded bottom halves or send MSI-X. */
     s->dma_timer = timer_new_ns(QEMU_CLOCK_VIRTUAL, qosvnic_dma_timer_cb, s);
     s->tx_timer = timer_new_ns(QEMU_CLOCK_VIRTUAL, qosvnic_tx_timer_cb, s);
     s->irq_timer = timer_new_ns(QEMU_CLOCK_VIRTUAL, qosvnic_irq_timer_cb, s);
     qosvnic_tx_init(s);
+}
+
+static void qosvnic_realize(PCIDevice *pci, Error **errp)
+{
+    QosvnicState *s = QOSVNIC(pci);
+
+    if (!qosvnic_check_props(s, errp)) {
+        return;
+    }
+    s->num_funcs = 1 + s->max_vfs;
+    if (!qosvnic_init_pci(s, errp)) {
+        return;
+    }
+    qosvnic_init_functions(s);
+    qosvnic_init_engines(s);
 
     if (!pcie_sriov_pf_init(pci, QV_EXTCAP_SRIOV_OFFSET, TYPE_QOSVNIC_VF,
                             QV_PCI_DEVICE_ID_VF, s->max_vfs, s->max_vfs,
                             QV_SRIOV_VF_OFFSET, QV_SRIOV_VF_STRIDE, errp)) {
-        goto err_net;
+        qosvnic_release(s);
+        return;
     }
     pcie_sriov_pf_init_vf_bar(pci, QV_VF_BAR_REGS,
                               PCI_BASE_ADDRESS_MEM_TYPE_64 |
@@ -197,14 +223,6 @@ static void qosvnic_realize(PCIDevice *pci, Error **errp)
     pcie_sriov_pf_init_vf_bar(pci, QV_VF_BAR_MSIX,
                               PCI_BASE_ADDRESS_MEM_TYPE_64 |
                               PCI_BASE_ADDRESS_MEM_PREFETCH, QV_VF_BAR2_SIZE);
-    return;
-
-err_net:
-    qosvnic_release(s);
-    return;
-err_msix:
-    msix_unuse_all_vectors(pci);
-    msix_uninit(pci, &s->msix, &s->msix);
 }
 
 static void qosvnic_exit(PCIDevice *pci)

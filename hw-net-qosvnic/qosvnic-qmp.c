@@ -286,32 +286,12 @@ static bool qosvnic_set_vf_check(QosvnicState *s, QvFunc *f,
     return true;
 }
 
-void qmp_qosvnic_set_vf(QosvnicSetVfArgs *a, Error **errp)
+/* Identity and link: MAC, port VLAN, trust, spoofchk, link state. */
+static void qosvnic_set_vf_identity(QvFunc *f, QosvnicSetVfArgs *a,
+                                    const MACAddr *mac)
 {
-    QosvnicState *s = qosvnic_find(a->id, errp);
-    bool limit = !a->has_limit || a->limit;
-    MACAddr mac;
-    QvFunc *f;
-    bool ok;
-
-    if (!s) {
-        return;
-    }
-    if (a->vf >= s->max_vfs) {
-        error_setg(errp, "vf: %" PRIu32 " is above the limit of %u (the "
-                   "device has %u VFs)", a->vf, s->max_vfs - 1, s->max_vfs);
-        return;
-    }
-    f = &s->funcs[a->vf + 1];
-
-    /* Everything is checked before anything is applied. */
-    if (!qosvnic_set_vf_check(s, f, a, &mac, errp)) {
-        return;
-    }
-    trace_qosvnic_qmp_set_vf(a->vf, limit);
-
     if (a->mac) {
-        qosvnic_mg_set_mac(f, &mac);
+        qosvnic_mg_set_mac(f, mac);
     }
     if (a->has_vlan || a->has_vlan_qos) {
         uint32_t vlan = f->vlan;
@@ -341,8 +321,13 @@ void qmp_qosvnic_set_vf(QosvnicSetVfArgs *a, Error **errp)
         }
         qosvnic_mg_set_flags(f, flags);
     }
+}
 
-    /* QoS: the value is in effect now, and (with @limit) the ceiling. */
+/* QoS: the value is in effect now, and (with @limit) the ceiling. */
+static void qosvnic_set_vf_qos(QvFunc *f, QosvnicSetVfArgs *a, bool limit)
+{
+    bool ok;
+
     if (a->has_rx_rate) {
         qosvnic_host_set_cap(f, QV_MG_RX_RATE_LO, a->rx_rate, limit);
         qosvnic_mg_set_rx_rate(f, a->rx_rate);
@@ -370,12 +355,38 @@ void qmp_qosvnic_set_vf(QosvnicSetVfArgs *a, Error **errp)
     if (a->has_buf_reserve) {
         qosvnic_host_set_cap(f, QV_MG_BUF_RESERVE, a->buf_reserve, limit);
         ok = qosvnic_mg_set_buf_reserve(f, a->buf_reserve);
-        assert(ok);             /* checked against the same sums above */
+        assert(ok);             /* checked against the same sums before */
     }
     if (a->has_buf_alpha) {
         qosvnic_host_set_cap(f, QV_MG_BUF_ALPHA, a->buf_alpha, limit);
         qosvnic_mg_set_buf_alpha(f, a->buf_alpha);
     }
+}
+
+void qmp_qosvnic_set_vf(QosvnicSetVfArgs *a, Error **errp)
+{
+    QosvnicState *s = qosvnic_find(a->id, errp);
+    bool limit = !a->has_limit || a->limit;
+    MACAddr mac;
+    QvFunc *f;
+
+    if (!s) {
+        return;
+    }
+    if (a->vf >= s->max_vfs) {
+        error_setg(errp, "vf: %" PRIu32 " is above the limit of %u (the "
+                   "device has %u VFs)", a->vf, s->max_vfs - 1, s->max_vfs);
+        return;
+    }
+    f = &s->funcs[a->vf + 1];
+
+    /* Everything is checked before anything is applied. */
+    if (!qosvnic_set_vf_check(s, f, a, &mac, errp)) {
+        return;
+    }
+    trace_qosvnic_qmp_set_vf(a->vf, limit);
+    qosvnic_set_vf_identity(f, a, &mac);
+    qosvnic_set_vf_qos(f, a, limit);
 }
 
 /* ---------------------------------------------------------------- event */
