@@ -350,7 +350,8 @@ static uint32_t qv_ring_room(QosvnicState *s, uint32_t c, QvFunc *f,
         qosvnic_stat_drop(f, QV_STAT_DROP_RING_FULL, 1);
         return 0;
     }
-    avail = qosvnic_rx_ring_avail(f);
+    /* qv_rx_ready() has just checked the ring: count its free slots. */
+    avail = (f->rx_tail + ndesc - f->rx_head) % ndesc;
     if (avail < nd) {
         trace_qosvnic_sched_blocked(f->fn, avail, nd);
         qv_unlink_head(s, c);
