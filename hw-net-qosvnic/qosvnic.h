@@ -5,21 +5,30 @@
  * Copyright (c) 2026 qosvnic developers
  * SPDX-License-Identifier: GPL-2.0-or-later
  *
- * Files and their one job each:
- *   qosvnic-pf.c      PF QOM type: PCI/PCIe/SR-IOV setup, properties, reset,
- *                     netdev backend glue, migration
- *   qosvnic-vf.c      VF QOM type: BARs, MSI-X, FLR; forwards to the PF
- *   qosvnic-regs.c    register file: per-function block, management
- *                     windows, device-wide registers
- *   qosvnic-irq.c     interrupt causes, masks, MSI-X moderation
- *   qosvnic-tb.c      token buckets against QEMU_CLOCK_VIRTUAL
- *   qosvnic-buf.c     device buffer memory: cells, partitions, Dynamic
- *                     Threshold admission
- *   qosvnic-rx.c      receive: classify, admit, store
- *   qosvnic-sched.c   DMA scheduler: strict priority + DRR into RX rings
- *   qosvnic-tx.c      transmit: TX rings, offloads, anti-spoofing, egress
- *                     shaping, internal switch (VEB)
- *   qosvnic-mbx.c     PF<->VF mailbox
+ * Files, one job each, from the bottom layer up; a file calls only files
+ * of lower layers (docs/design.md has the rule and follows a frame
+ * through them):
+ *   qosvnic-tb.c        token buckets against QEMU_CLOCK_VIRTUAL
+ *   qosvnic-stats.c     counters, and the drop hook for the control plane
+ *   qosvnic-irq.c       interrupt causes, masks, MSI-X moderation, INTx
+ *   qosvnic-ring.c      descriptor ring validator (accessors: below)
+ *   qosvnic-buf.c       device buffer memory: cells, partitions, Dynamic
+ *                       Threshold admission
+ *   qosvnic-mbx.c       PF<->VF mailbox
+ *   qosvnic-sched.c     RX DMA scheduler: strict priority + DRR into RX
+ *                       rings
+ *   qosvnic-rx.c        receive: classify, admit, store, enqueue
+ *   qosvnic-tx.c        transmit, one frame: fetch, validate, offload,
+ *                       switch (VEB), shape, emit, complete
+ *   qosvnic-tx-sched.c  the TX engine: which function sends next, when
+ *   qosvnic-mgmt.c      the PF's per-function settings, host ceilings
+ *   qosvnic-fn.c        function lifecycle: reset, CTRL, backend offloads
+ *   qosvnic-regs.c      register decode (function block, device
+ *                       registers, management windows)
+ *   qosvnic-qmp.c       host control plane (QMP, the drop event)
+ *   qosvnic-vf.c        VF QOM type: BARs, MSI-X, FLR
+ *   qosvnic-pf.c        PF QOM type: PCI/PCIe/SR-IOV, properties, backend
+ *                       glue, device reset, migration
  *
  * Every function (PF = fn 0, VF n = fn n + 1) is a QvFunc inside the PF's
  * QosvnicState; the VF PCI devices hold no state of their own, so that the

@@ -67,8 +67,8 @@ void qv_stop(QvDev *d);
 /*
  * Migrate @src (through a file) into a new QEMU started with the same
  * @device_opts and its own socket netdev; returns it running. @src is
- * left paused for the caller to stop. VF config space has no VMState
- * yet, so only the PF's own datapath survives this.
+ * left paused for the caller to stop. The VFs' config space and MSI-X
+ * tables travel with the PF.
  */
 QvDev *qv_migrate(QvDev *src, const char *device_opts);
 
