@@ -337,7 +337,8 @@ static int qosvnic_post_load(void *opaque, int version_id)
 
     /*
      * Rebuild what is derived from migrated state; the subsections have
-     * checked their parts (qosvnic-buf.c, qosvnic-tx.c).
+     * checked their parts (qosvnic-buf.c, qosvnic-tx-sched.c,
+     * qosvnic-mbx.c).
      */
     qosvnic_mac_table_rebuild(s);
     qosvnic_rx_filter_update(s);

@@ -39,7 +39,7 @@
 #include "trace.h"
 
 /*
- * The frame in flight, filled in stage by stage (qosvnic_tx_one); its
+ * The frame in flight, filled in stage by stage (qosvnic_tx_frame); its
  * bytes are in s->tx_frame.
  */
 typedef struct QvTxFrame {

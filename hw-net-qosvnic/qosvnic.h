@@ -76,8 +76,10 @@ OBJECT_DECLARE_SIMPLE_TYPE(QosvnicVfState, QOSVNIC_VF)
 #define QV_MAX_FRAME            (64 * KiB + 256)
 
 /*
- * Token bucket, policing semantics of Linux `tc police`: a frame that does
- * not find enough tokens is not admitted, nothing is borrowed.  Tokens are
+ * Token bucket. Policing semantics of Linux `tc police` for admission
+ * (conform/consume: a frame that does not find enough tokens is not
+ * admitted, nothing is borrowed); a shaper instead charges what it sent
+ * and may go into debt (charge).  Tokens are
  * kept as whole bytes plus a remainder in units of 1 / (8 * 10^9) byte, so
  * that a rate in bits/s refilled per nanosecond loses nothing to rounding:
  * over any interval T exactly floor(rate * T / 8) bytes are added.
@@ -116,7 +118,8 @@ typedef struct QvPartition {
 } QvPartition;
 
 /*
- * Transmit state of one function beyond its ring registers (qosvnic-tx.c).
+ * Transmit state of one function beyond its ring registers
+ * (qosvnic-tx-sched.c, the min-share meter qosvnic-tx.c).
  * The egress shaper itself is QvFunc.tx_tb.
  */
 typedef struct QvTxFn {
@@ -176,7 +179,7 @@ typedef struct QvFunc {
 
     /*
      * Host (QMP) ceilings on management fields: QV_MG_HOST_LIMITS, and the
-     * ceiling of the field at offset 4 * i in host_cap[i] (qosvnic-regs.c).
+     * ceiling of the field at offset 4 * i in host_cap[i] (qosvnic-mgmt.c).
      */
     uint32_t host_limits;
     uint64_t host_cap[QV_HOST_CAP_FIELDS];
