@@ -49,9 +49,10 @@ static uint32_t qv_shared_free(QosvnicState *s)
            s->shared_cells - s->shared_used : 0;
 }
 
-static uint32_t qv_reserve_sum(QosvnicState *s)
+/* In 64 bits: a migration stream is checked with it, and may lie. */
+static uint64_t qv_reserve_sum(QosvnicState *s)
 {
-    uint32_t sum = 0;
+    uint64_t sum = 0;
 
     for (unsigned i = 0; i < QV_MAX_FUNCS; i++) {
         sum += s->funcs[i].part.reserve_cells;
@@ -79,10 +80,15 @@ static void qv_part_init(QvPartition *p)
     p->nframes = 0;
 }
 
+uint32_t qosvnic_buf_default_reserve(QosvnicState *s)
+{
+    return s->ncells / 2 / MAX(s->num_funcs, 1) * QV_CELL_SIZE;
+}
+
 static void qv_default_partitioning(QosvnicState *s)
 {
     uint32_t nfn = MAX(s->num_funcs, 1);
-    uint32_t each = s->ncells / 2 / nfn;
+    uint32_t each = qosvnic_buf_default_reserve(s) / QV_CELL_SIZE;
 
     for (unsigned i = 0; i < QV_MAX_FUNCS; i++) {
         QvPartition *p = &s->funcs[i].part;
@@ -123,8 +129,6 @@ void qosvnic_buf_init(QosvnicState *s)
     s->frames = g_new0(QvFrame, s->ncells);
     qv_free_all(s);
     qv_default_partitioning(s);
-    qosvnic_sched_reset(s);
-    qosvnic_mac_table_rebuild(s);
 }
 
 void qosvnic_buf_free(QosvnicState *s)
@@ -145,8 +149,6 @@ void qosvnic_buf_reset(QosvnicState *s)
     }
     qv_free_all(s);
     qv_default_partitioning(s);
-    qosvnic_sched_reset(s);
-    qosvnic_mac_table_rebuild(s);
 }
 
 bool qosvnic_buf_set_reserve(QosvnicState *s, QvFunc *f, uint32_t bytes)
@@ -192,16 +194,6 @@ void qosvnic_buf_set_alpha(QvFunc *f, uint32_t alpha)
 uint32_t qosvnic_buf_shared_free_bytes(QosvnicState *s)
 {
     return qv_shared_free(s) * QV_CELL_SIZE;
-}
-
-uint64_t qosvnic_buf_occupancy_bytes(QvFunc *f)
-{
-    return (uint64_t)f->part.used_cells * QV_CELL_SIZE;
-}
-
-uint64_t qosvnic_buf_peak_bytes(QvFunc *f)
-{
-    return (uint64_t)f->part.peak_cells * QV_CELL_SIZE;
 }
 
 void qosvnic_buf_clear_peak(QvFunc *f)
@@ -422,92 +414,132 @@ uint32_t qosvnic_buf_flush(QosvnicState *s, QvFunc *f)
 /* ------------------------------------------------------------ migration */
 
 /*
- * The stream is not trusted: check that the free lists and every
- * partition's frames form disjoint chains that cover the cells exactly and
- * agree with the counters, so that a bad stream fails the migration instead
- * of sending the datapath out of bounds.
+ * The stream is not trusted: every index, list and sum the datapath relies
+ * on is checked, so that a bad stream fails the migration instead of
+ * sending the datapath out of bounds. The free lists and the partitions'
+ * frames must be disjoint chains that cover the cells and the frame pool
+ * exactly and agree with the counters; in particular there must be a free
+ * frame for every free cell, which qosvnic_buf_store() relies on.
  */
-static int qv_buf_post_load(void *opaque, int version_id)
-{
-    QosvnicState *s = opaque;
-    g_autofree uint8_t *seen = g_new0(uint8_t, s->ncells);
-    g_autofree uint8_t *fseen = g_new0(uint8_t, s->ncells);
-    uint32_t total = 0, nfr = 0, shared_used = 0;
-    uint32_t c, idx;
+typedef struct QvBufCheck {
+    uint8_t *cell_seen;
+    uint8_t *frame_seen;
+    uint32_t cells;         /* cells on a list so far */
+    uint32_t frames;        /* frames on a list so far */
+} QvBufCheck;
 
-    for (c = s->free_cell_head; c != QV_CELL_NONE; c = s->cell_next[c]) {
-        if (c >= s->ncells || seen[c] || ++total > s->ncells) {
-            return -EINVAL;
+/* Takes cell chain @c of @n cells (QV_CELL_NONE-terminated) into @k. */
+static bool qv_check_chain(QosvnicState *s, QvBufCheck *k, uint32_t c,
+                           uint32_t n)
+{
+    uint32_t i = 0;
+
+    for (; c != QV_CELL_NONE; c = s->cell_next[c]) {
+        if (c >= s->ncells || k->cell_seen[c] || ++i > n) {
+            return false;
         }
-        seen[c] = 1;
+        k->cell_seen[c] = 1;
     }
-    if (total != s->free_cells) {
-        return -EINVAL;
+    k->cells += i;
+    return i == n;
+}
+
+static bool qv_check_frame_idx(QosvnicState *s, QvBufCheck *k, uint32_t idx)
+{
+    if (idx >= s->ncells || k->frame_seen[idx]) {
+        return false;
+    }
+    k->frame_seen[idx] = 1;
+    k->frames++;
+    return true;
+}
+
+static const char *qv_check_free_lists(QosvnicState *s, QvBufCheck *k)
+{
+    uint32_t idx;
+
+    if (s->free_cells > s->ncells ||
+        !qv_check_chain(s, k, s->free_cell_head, s->free_cells)) {
+        return "free cell list broken";
     }
     for (idx = s->free_frame_head; idx != QV_CELL_NONE;
          idx = s->frames[idx].next) {
-        if (idx >= s->ncells || fseen[idx] || ++nfr > s->ncells) {
-            return -EINVAL;
+        if (!qv_check_frame_idx(s, k, idx)) {
+            return "free frame list broken";
         }
-        fseen[idx] = 1;
+    }
+    return NULL;
+}
+
+static const char *qv_check_partition(QosvnicState *s, QvBufCheck *k,
+                                      QvPartition *p)
+{
+    uint32_t idx = p->head, last = QV_CELL_NONE, used = 0, n;
+
+    for (n = 0; n < p->nframes; n++, idx = s->frames[idx].next) {
+        QvFrame *fr;
+
+        if (!qv_check_frame_idx(s, k, idx)) {
+            return "partition frame list broken";
+        }
+        fr = &s->frames[idx];
+        if (!fr->len || fr->len > QV_MAX_FRAME ||
+            fr->cells != DIV_ROUND_UP(fr->len, QV_CELL_SIZE) ||
+            !qv_check_chain(s, k, fr->first_cell, fr->cells)) {
+            return "frame cells wrong";
+        }
+        used += fr->cells;
+        last = idx;
+    }
+    if (used != p->used_cells || (n && last != p->tail)) {
+        return "partition accounting wrong";
+    }
+    if (p->alpha > QV_ALPHA_MAX || p->reserve_cells > s->ncells) {
+        return "partition reserve or alpha out of range";
+    }
+    return NULL;
+}
+
+static int qv_buf_post_load(void *opaque, int version_id)
+{
+    QosvnicState *s = opaque;
+    int64_t now = qemu_clock_get_ns(QEMU_CLOCK_VIRTUAL);
+    g_autofree uint8_t *cell_seen = g_new0(uint8_t, s->ncells);
+    g_autofree uint8_t *frame_seen = g_new0(uint8_t, s->ncells);
+    QvBufCheck k = { .cell_seen = cell_seen, .frame_seen = frame_seen };
+    const char *why = qv_check_free_lists(s, &k);
+    uint32_t shared_used = 0;
+
+    for (unsigned i = 0; i < QV_MAX_FUNCS && !why; i++) {
+        QvFunc *f = &s->funcs[i];
+
+        if (i >= s->num_funcs && (f->part.nframes || f->part.reserve_cells)) {
+            why = "partition of a function the device does not have";
+        } else if (!qv_tb_post_load(&f->rx_tb, now) ||
+                   !qv_tb_post_load(&f->tx_tb, now)) {
+            why = "token bucket out of range";
+        } else {
+            why = qv_check_partition(s, &k, &f->part);
+            shared_used += qv_borrowed(&f->part);
+        }
+    }
+    if (!why && (k.cells != s->ncells || k.frames != s->ncells)) {
+        why = "cells or frames missing from every list";
+    } else if (!why && qv_reserve_sum(s) > s->ncells) {
+        why = "reserves exceed the buffer";
+    } else if (!why && !qv_tb_post_load(&s->dma_tb, now)) {
+        why = "DMA token bucket out of range";
+    }
+    if (why) {
+        return qv_load_reject(why);
     }
     for (unsigned i = 0; i < QV_MAX_FUNCS; i++) {
         QvPartition *p = &s->funcs[i].part;
-        uint32_t used = 0, n = 0, last = QV_CELL_NONE;
 
-        if (i >= s->num_funcs && (p->nframes || p->reserve_cells)) {
-            return -EINVAL;
-        }
-        for (idx = p->head; n < p->nframes; idx = s->frames[idx].next) {
-            QvFrame *fr;
-            uint32_t k = 0;
-
-            if (idx >= s->ncells || fseen[idx]) {
-                return -EINVAL;
-            }
-            fseen[idx] = 1;
-            fr = &s->frames[idx];
-            if (!fr->len || fr->len > QV_MAX_FRAME ||
-                fr->cells != DIV_ROUND_UP(fr->len, QV_CELL_SIZE)) {
-                return -EINVAL;
-            }
-            for (c = fr->first_cell; c != QV_CELL_NONE; c = s->cell_next[c]) {
-                if (c >= s->ncells || seen[c] || ++k > fr->cells) {
-                    return -EINVAL;
-                }
-                seen[c] = 1;
-            }
-            if (k != fr->cells) {
-                return -EINVAL;
-            }
-            used += k;
-            last = idx;
-            n++;
-        }
-        if (used != p->used_cells || (n && last != p->tail) ||
-            p->alpha > QV_ALPHA_MAX) {
-            return -EINVAL;
-        }
         p->peak_cells = MAX(p->peak_cells, p->used_cells);
-        total += used;
-        shared_used += qv_borrowed(p);
-    }
-    if (total != s->ncells || qv_reserve_sum(s) > s->ncells) {
-        return -EINVAL;
     }
     s->shared_cells = s->ncells - qv_reserve_sum(s);
     s->shared_used = shared_used;
-
-    qosvnic_mac_table_rebuild(s);
-    for (unsigned i = 0; i < QV_MAX_FUNCS; i++) {
-        s->funcs[i].drr_active = false;
-        s->funcs[i].rx_gen++;
-    }
-    for (unsigned i = 0; i < QV_PRIO_CLASSES; i++) {
-        s->drr[i].head = s->drr[i].tail = QV_FN_NONE;
-    }
-    s->prio_pending = 0;
-    qosvnic_sched_kick(s, NULL);
     return 0;
 }
 

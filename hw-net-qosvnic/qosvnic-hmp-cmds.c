@@ -104,10 +104,10 @@ static void hmp_qosvnic_print(Monitor *mon, QosvnicInfo *info)
     }
 
     monitor_printf(mon, "  %-4s %10s %12s %10s %12s %9s %9s %9s %9s %9s "
-                   "%9s %9s %9s %9s %9s\n", "fn", "rx-pkts", "rx-bytes",
+                   "%9s %9s %9s %9s %9s %9s\n", "fn", "rx-pkts", "rx-bytes",
                    "tx-pkts", "tx-bytes", "drop-rate", "drop-buf", "drop-ring",
                    "drop-len", "drop-vlan", "drop-link", "tx-spoof", "tx-bad",
-                   "occupancy", "peak");
+                   "tx-link", "occupancy", "peak");
     for (l = info->functions; l; l = l->next) {
         QosvnicFuncInfo *fi = l->value;
         QosvnicFuncStats *st = fi->stats;
@@ -115,13 +115,14 @@ static void hmp_qosvnic_print(Monitor *mon, QosvnicInfo *info)
         monitor_printf(mon, "  %-4s %10" PRIu64 " %12" PRIu64 " %10" PRIu64
                        " %12" PRIu64 " %9" PRIu64 " %9" PRIu64 " %9" PRIu64
                        " %9" PRIu64 " %9" PRIu64 " %9" PRIu64 " %9" PRIu64
-                       " %9" PRIu64 " %9" PRIu64 " %9" PRIu64 "\n",
+                       " %9" PRIu64 " %9" PRIu64 " %9" PRIu64 " %9" PRIu64
+                       "\n",
                        hmp_qosvnic_fn_name(fi, name, sizeof(name)),
                        st->rx_packets, st->rx_bytes, st->tx_packets,
                        st->tx_bytes, st->drop_rate, st->drop_buffer,
                        st->drop_ring_full, st->drop_length, st->drop_vlan,
                        st->drop_link_down, st->tx_drop_spoof, st->tx_drop_bad,
-                       st->buf_occupancy, st->buf_peak);
+                       st->tx_drop_link_down, st->buf_occupancy, st->buf_peak);
     }
 }
 

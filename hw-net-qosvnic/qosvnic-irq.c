@@ -18,6 +18,20 @@
 #include "qosvnic.h"
 #include "trace.h"
 
+/*
+ * The PF also works with INTx, e.g. for a firmware driver: the line is
+ * the level of its unmasked causes, so it follows every raise (through
+ * moderation), clear and mask.
+ */
+static void qosvnic_irq_intx(QvFunc *f)
+{
+    PCIDevice *pci = f->pci;
+
+    if (f->fn == 0 && pci && !msix_enabled(pci)) {
+        pci_set_irq(pci, !!(f->int_cause & ~f->int_mask));
+    }
+}
+
 static void qosvnic_irq_send(QvFunc *f, unsigned vec, PCIDevice *pci,
                              int64_t now)
 {
@@ -26,9 +40,8 @@ static void qosvnic_irq_send(QvFunc *f, unsigned vec, PCIDevice *pci,
     trace_qosvnic_irq(f->fn, vec);
     if (msix_enabled(pci)) {
         msix_notify(pci, vec);
-    } else if (f->fn == 0) {
-        /* The PF also works with INTx, e.g. for a firmware driver. */
-        pci_set_irq(pci, !!(f->int_cause & ~f->int_mask));
+    } else {
+        qosvnic_irq_intx(f);
     }
 }
 
@@ -84,13 +97,34 @@ void qosvnic_irq_unmask(QvFunc *f, uint32_t causes)
             qosvnic_irq_vector(f, vec);
         }
     }
-    if (f->fn == 0) {
-        PCIDevice *pci = PCI_DEVICE(f->dev);
+    qosvnic_irq_intx(f);
+}
 
-        if (!msix_enabled(pci)) {
-            pci_set_irq(pci, !!(f->int_cause & ~f->int_mask));
-        }
+void qosvnic_irq_fn_reset(QvFunc *f)
+{
+    unsigned vec;
+
+    f->int_cause = 0;
+    f->int_mask = QV_INT_ALL;
+    f->misc_cause = 0;
+    for (vec = 0; vec < QV_NUM_VECTORS; vec++) {
+        f->itr_us[vec] = 0;
+        f->irq_last_ns[vec] = QV_IRQ_NEVER;
+        f->irq_deferred[vec] = false;
     }
+    qosvnic_irq_intx(f);
+}
+
+void qosvnic_irq_mask(QvFunc *f, uint32_t causes)
+{
+    f->int_mask |= causes;
+    qosvnic_irq_intx(f);
+}
+
+void qosvnic_irq_ack(QvFunc *f, uint32_t causes)
+{
+    f->int_cause &= ~causes;
+    qosvnic_irq_intx(f);
 }
 
 /*
@@ -129,6 +163,36 @@ void qosvnic_irq_timer_cb(void *opaque)
                 }
             } else {
                 next = MIN(next, due);
+            }
+        }
+    }
+    if (next != INT64_MAX) {
+        timer_mod_ns(s->irq_timer, next);
+    }
+}
+
+/*
+ * After migration: the timer is not migrated, but the moderation windows
+ * in progress are, and so are the messages they hold back (irq_deferred):
+ * re-arm the timer for the first of them, or they would never be sent. A
+ * send time in the future (the destination's clock may be behind the
+ * source's) becomes now, so that no window lasts longer than its ITR.
+ */
+void qosvnic_irq_post_load(QosvnicState *s)
+{
+    int64_t now = qemu_clock_get_ns(QEMU_CLOCK_VIRTUAL);
+    int64_t next = INT64_MAX;
+    uint32_t fn;
+    unsigned vec;
+
+    for (fn = 0; fn < s->num_funcs; fn++) {
+        QvFunc *f = &s->funcs[fn];
+
+        for (vec = 0; vec < QV_NUM_VECTORS; vec++) {
+            f->irq_last_ns[vec] = MIN(f->irq_last_ns[vec], now);
+            if (f->irq_deferred[vec]) {
+                next = MIN(next, f->irq_last_ns[vec] +
+                                 (int64_t)f->itr_us[vec] * SCALE_US);
             }
         }
     }

@@ -40,6 +40,7 @@
 
 #include "qemu/osdep.h"
 #include "qemu/log.h"
+#include "migration/vmstate.h"
 #include "qosvnic.h"
 #include "trace.h"
 
@@ -177,3 +178,44 @@ void qosvnic_mbx_reset(QvFunc *f)
         s->mbx_pending[vf / 32] &= ~(1u << (vf % 32));
     }
 }
+
+/* ------------------------------------------------------------ migration */
+
+/* The owner indexes qv_mbx_owner_name[]: the stream is not trusted. */
+static int qosvnic_mbx_post_load(void *opaque, int version_id)
+{
+    QosvnicState *s = opaque;
+
+    for (unsigned i = 0; i < QV_MAX_FUNCS; i++) {
+        if (s->funcs[i].mbx_owner > QV_MBX_OWNER_PF) {
+            return qv_load_reject("mailbox owner out of range");
+        }
+    }
+    return 0;
+}
+
+static const VMStateDescription vmstate_qosvnic_mbx_fn = {
+    .name = "qosvnic/mailbox-fn",
+    .version_id = 1,
+    .minimum_version_id = 1,
+    .fields = (const VMStateField[]) {
+        VMSTATE_UINT32_ARRAY(mbx_mem, QvFunc, QV_MBX_WORDS),
+        VMSTATE_UINT32(mbx_ctrl, QvFunc),
+        VMSTATE_UINT32(mbx_pf_ctrl, QvFunc),
+        VMSTATE_UINT8(mbx_owner, QvFunc),
+        VMSTATE_END_OF_LIST()
+    },
+};
+
+const VMStateDescription vmstate_qosvnic_mbx = {
+    .name = "qosvnic/mailbox",
+    .version_id = 1,
+    .minimum_version_id = 1,
+    .post_load = qosvnic_mbx_post_load,
+    .fields = (const VMStateField[]) {
+        VMSTATE_STRUCT_ARRAY(funcs, QosvnicState, QV_MAX_FUNCS, 1,
+                             vmstate_qosvnic_mbx_fn, QvFunc),
+        VMSTATE_UINT32_ARRAY(mbx_pending, QosvnicState, QV_DEV_MBX_WORDS),
+        VMSTATE_END_OF_LIST()
+    },
+};

@@ -21,146 +21,6 @@
 #include "qosvnic.h"
 #include "trace.h"
 
-QosvnicState *qosvnic_from_pci(PCIDevice *d)
-{
-    PCIDevice *pf = pci_is_vf(d) ? pcie_sriov_get_pf(d) : d;
-
-    return QOSVNIC(pf);
-}
-
-bool qosvnic_fn_link_up(QvFunc *f)
-{
-    NetClientState *nc = qemu_get_queue(f->dev->nic);
-
-    switch ((f->mg_flags & QV_MGF_LINK_MASK) >> QV_MGF_LINK_SHIFT) {
-    case QV_LINK_ENABLE:
-        return true;
-    case QV_LINK_DISABLE:
-        return false;
-    default:
-        return !nc->link_down;
-    }
-}
-
-/* MAC of VF n: the PF's with the last byte offset, so defaults are unique. */
-static void qosvnic_default_mac(QosvnicState *s, uint32_t fn, MACAddr *mac)
-{
-    *mac = s->conf.macaddr;
-    if (fn) {
-        mac->a[3] ^= 0x80;      /* keep VFs out of the PF's neighbourhood */
-        mac->a[4] = (s->conf.macaddr.a[4] + (fn >> 8)) & 0xff;
-        mac->a[5] = (s->conf.macaddr.a[5] + fn) & 0xff;
-    }
-}
-
-/* Default guaranteed partition: half the buffer split evenly. */
-static uint32_t qosvnic_default_reserve(QosvnicState *s)
-{
-    uint32_t cells = (s->buf_size / QV_CELL_SIZE) / 2 / s->num_funcs;
-
-    return cells * QV_CELL_SIZE;
-}
-
-/*
- * Management settings: what a function has before the PF driver or the
- * host changes anything. Survives FLR of the VF, like a real NIC's PF-owned
- * configuration; only a PF reset restores it.
- */
-static void qosvnic_fn_mgmt_defaults(QvFunc *f)
-{
-    QosvnicState *s = f->dev;
-    MACAddr old = f->mac;
-
-    qosvnic_default_mac(s, f->fn, &f->mac);
-    f->vlan = 0;
-    f->mg_flags = (f->fn && s->vf_spoofchk) ? QV_MGF_SPOOFCHK : 0;
-    f->mg_flags |= QV_LINK_AUTO << QV_MGF_LINK_SHIFT;
-    f->rx_rate_bps = f->fn ? s->vf_rx_rate_bps : 0;
-    f->rx_burst = f->fn ? s->vf_rx_burst : 0;
-    f->tx_max_mbps = 0;
-    f->tx_min_mbps = 0;
-    f->prio = f->fn ? s->vf_prio : 0;
-    f->weight = s->vf_weight;
-    f->part.alpha = s->vf_alpha;
-    qosvnic_mac_table_update(s, f, &old);
-    qosvnic_buf_set_reserve(s, f, qosvnic_default_reserve(s));
-    qosvnic_host_reapply(f);
-}
-
-/*
- * Return the function's guest-programmed state to reset values and release
- * every frame it holds in device memory. Management state (MAC, QoS) is
- * the PF's and is kept.
- */
-void qosvnic_fn_reset(QvFunc *f)
-{
-    QosvnicState *s = f->dev;
-    int64_t now = qemu_clock_get_ns(QEMU_CLOCK_VIRTUAL);
-    int i;
-
-    trace_qosvnic_fn_reset(f->fn);
-    qosvnic_sched_remove(s, f);
-    qosvnic_buf_flush(s, f);
-
-    f->ctrl = 0;
-    f->mtu = QV_MTU_DEFAULT;
-    f->offloads = 0;
-    f->rx_filter = QV_RXF_BCAST;
-    f->int_cause = 0;
-    f->int_mask = QV_INT_ALL;
-    f->misc_cause = 0;
-    for (i = 0; i < QV_NUM_VECTORS; i++) {
-        f->itr_us[i] = 0;
-        f->irq_last_ns[i] = QV_IRQ_NEVER;
-        f->irq_deferred[i] = false;
-    }
-    f->status_err = 0;
-    memset(f->mc, 0, sizeof(f->mc));
-    f->mc_valid = 0;
-    f->rx_base = f->tx_base = 0;
-    f->rx_size = f->rx_head = f->rx_tail = 0;
-    f->rx_buf_size = 2048;
-    f->tx_size = f->tx_head = f->tx_tail = 0;
-    f->stat_hi_latch = 0;
-    qosvnic_mbx_reset(f);
-    memset(f->stats, 0, sizeof(f->stats));
-    qosvnic_buf_clear_peak(f);
-
-    qosvnic_rx_tb_apply(f, now);
-    qosvnic_tx_fn_reset(f);
-    qosvnic_rx_filter_update(s);
-    qosvnic_update_peer_offloads(s);
-}
-
-/*
- * Let the tap give us 64 KiB GSO frames only while every receiving function
- * has asked for large frames; then no received frame ever needs to be
- * segmented in the device.
- */
-void qosvnic_update_peer_offloads(QosvnicState *s)
-{
-    NetClientState *nc = qemu_get_queue(s->nic);
-    bool lro = s->has_vnet_hdr;
-    bool any = false;
-    uint32_t fn;
-
-    for (fn = 0; fn < s->num_funcs && lro; fn++) {
-        QvFunc *f = &s->funcs[fn];
-
-        if ((f->ctrl & QV_CTRL_RX_EN) && qosvnic_fn_enabled(f)) {
-            any = true;
-            lro = (f->offloads & (QV_OFF_LRO | QV_OFF_RX_CSUM)) ==
-                  (QV_OFF_LRO | QV_OFF_RX_CSUM);
-        }
-    }
-    lro = lro && any;
-    if (s->has_vnet_hdr && lro != s->peer_lro) {
-        s->peer_lro = lro;
-        trace_qosvnic_peer_offloads(lro);
-        qemu_set_offload(nc->peer, lro, lro, lro, 0, 0, 0, 0);
-    }
-}
-
 static void qosvnic_set_link_status(NetClientState *nc)
 {
     QosvnicState *s = qemu_get_nic_opaque(nc);
@@ -198,6 +58,9 @@ static void qosvnic_init_net(QosvnicState *s)
     qemu_format_nic_info_str(nc, s->conf.macaddr.a);
 
     s->has_vnet_hdr = nc->peer && qemu_has_vnet_hdr(nc->peer);
+    s->offload_timer = timer_new_ns(QEMU_CLOCK_VIRTUAL,
+                                    qosvnic_offload_timer_cb, s);
+    s->offload_last_ns = QV_IRQ_NEVER;
     if (s->has_vnet_hdr) {
         qemu_set_vnet_hdr_len(nc->peer, sizeof(struct virtio_net_hdr));
         qemu_set_offload(nc->peer, 0, 0, 0, 0, 0, 0, 0);
@@ -246,6 +109,7 @@ static void qosvnic_release(QosvnicState *s)
     timer_free(s->dma_timer);
     timer_free(s->tx_timer);
     timer_free(s->irq_timer);
+    timer_free(s->offload_timer);
     qemu_bh_delete(s->rx_bh);
     qemu_bh_delete(s->tx_bh);
     qosvnic_tx_uninit(s);
@@ -256,17 +120,11 @@ static void qosvnic_release(QosvnicState *s)
     msix_uninit(pci, &s->msix, &s->msix);
 }
 
-static void qosvnic_realize(PCIDevice *pci, Error **errp)
+/* Config space: BARs, PCIe, MSI-X (its vectors in use), AER, ARI. */
+static bool qosvnic_init_pci(QosvnicState *s, Error **errp)
 {
-    QosvnicState *s = QOSVNIC(pci);
-    DeviceState *dev = DEVICE(pci);
-    uint32_t fn;
+    PCIDevice *pci = PCI_DEVICE(s);
     int i;
-
-    if (!qosvnic_check_props(s, errp)) {
-        return;
-    }
-    s->num_funcs = 1 + s->max_vfs;
 
     pci->config[PCI_INTERRUPT_PIN] = 1;
     memory_region_init_io(&s->mmio, OBJECT(s), &qosvnic_pf_mmio_ops, s,
@@ -279,50 +137,85 @@ static void qosvnic_realize(PCIDevice *pci, Error **errp)
 
     if (pcie_endpoint_cap_init(pci, QV_CAP_EXP_OFFSET) < 0) {
         error_setg(errp, "qosvnic: cannot add the PCIe capability");
-        return;
+        return false;
     }
     if (msix_init(pci, QV_NUM_VECTORS, &s->msix, QV_PF_BAR_MSIX,
                   QV_MSIX_TABLE_OFFSET, &s->msix, QV_PF_BAR_MSIX,
                   QV_MSIX_PBA_OFFSET, QV_CAP_MSIX_OFFSET, errp)) {
-        return;
+        return false;
     }
     for (i = 0; i < QV_NUM_VECTORS; i++) {
         msix_vector_use(pci, i);
     }
     if (pcie_aer_init(pci, PCI_ERR_VER, QV_EXTCAP_AER_OFFSET,
                       PCI_ERR_SIZEOF, errp) < 0) {
-        goto err_msix;
+        msix_unuse_all_vectors(pci);
+        msix_uninit(pci, &s->msix, &s->msix);
+        return false;
     }
     pcie_ari_init(pci, QV_EXTCAP_ARI_OFFSET);
+    return true;
+}
 
-    /* Function state must exist before the VFs realize and reset. */
+/*
+ * Every function's state, the backend and the device buffer, each
+ * function with its defaults and reset. This must exist before the VFs
+ * realize and reset.
+ */
+static void qosvnic_init_functions(QosvnicState *s)
+{
+    uint32_t fn;
+
     memset(s->mac_hash, 0xff, sizeof(s->mac_hash));
     for (fn = 0; fn < QV_MAX_FUNCS; fn++) {
         s->funcs[fn].dev = s;
         s->funcs[fn].fn = fn;
     }
-    s->funcs[0].pci = pci;
+    s->funcs[0].pci = PCI_DEVICE(s);
+    s->drop_hook = qosvnic_qmp_drop_hook;
     qosvnic_init_net(s);
     qosvnic_buf_init(s);
+    qosvnic_sched_reset(s);
+    qosvnic_mac_table_rebuild(s);
     for (fn = 0; fn < s->num_funcs; fn++) {
-        qosvnic_fn_mgmt_defaults(&s->funcs[fn]);
+        qosvnic_mgmt_defaults(&s->funcs[fn]);
         qosvnic_fn_reset(&s->funcs[fn]);
     }
+}
 
-    s->rx_bh = qemu_bh_new_guarded(qosvnic_sched_bh, s,
-                                   &dev->mem_reentrancy_guard);
-    s->tx_bh = qemu_bh_new_guarded(qosvnic_tx_bh, s,
-                                   &dev->mem_reentrancy_guard);
+/* The DMA scheduler and TX engine: their bottom halves and timers. */
+static void qosvnic_init_engines(QosvnicState *s)
+{
+    MemReentrancyGuard *guard = &DEVICE(s)->mem_reentrancy_guard;
+
+    s->rx_bh = qemu_bh_new_guarded(qosvnic_sched_bh, s, guard);
+    s->tx_bh = qemu_bh_new_guarded(qosvnic_tx_bh, s, guard);
     /* Timers only schedule the guarded bottom halves or send MSI-X. */
     s->dma_timer = timer_new_ns(QEMU_CLOCK_VIRTUAL, qosvnic_dma_timer_cb, s);
     s->tx_timer = timer_new_ns(QEMU_CLOCK_VIRTUAL, qosvnic_tx_timer_cb, s);
     s->irq_timer = timer_new_ns(QEMU_CLOCK_VIRTUAL, qosvnic_irq_timer_cb, s);
     qosvnic_tx_init(s);
+}
+
+static void qosvnic_realize(PCIDevice *pci, Error **errp)
+{
+    QosvnicState *s = QOSVNIC(pci);
+
+    if (!qosvnic_check_props(s, errp)) {
+        return;
+    }
+    s->num_funcs = 1 + s->max_vfs;
+    if (!qosvnic_init_pci(s, errp)) {
+        return;
+    }
+    qosvnic_init_functions(s);
+    qosvnic_init_engines(s);
 
     if (!pcie_sriov_pf_init(pci, QV_EXTCAP_SRIOV_OFFSET, TYPE_QOSVNIC_VF,
                             QV_PCI_DEVICE_ID_VF, s->max_vfs, s->max_vfs,
                             QV_SRIOV_VF_OFFSET, QV_SRIOV_VF_STRIDE, errp)) {
-        goto err_net;
+        qosvnic_release(s);
+        return;
     }
     pcie_sriov_pf_init_vf_bar(pci, QV_VF_BAR_REGS,
                               PCI_BASE_ADDRESS_MEM_TYPE_64 |
@@ -330,14 +223,6 @@ static void qosvnic_realize(PCIDevice *pci, Error **errp)
     pcie_sriov_pf_init_vf_bar(pci, QV_VF_BAR_MSIX,
                               PCI_BASE_ADDRESS_MEM_TYPE_64 |
                               PCI_BASE_ADDRESS_MEM_PREFETCH, QV_VF_BAR2_SIZE);
-    return;
-
-err_net:
-    qosvnic_release(s);
-    return;
-err_msix:
-    msix_unuse_all_vectors(pci);
-    msix_uninit(pci, &s->msix, &s->msix);
 }
 
 static void qosvnic_exit(PCIDevice *pci)
@@ -355,15 +240,18 @@ static void qosvnic_reset_hold(Object *obj, ResetType type)
     timer_del(s->dma_timer);
     timer_del(s->tx_timer);
     timer_del(s->irq_timer);
+    timer_del(s->offload_timer);
     memset(s->mbx_pending, 0, sizeof(s->mbx_pending));
     /*
      * All reserves back to defaults at once: one at a time could exceed
      * the buffer while others still hold guest-set sizes.
      */
     qosvnic_buf_reset(s);
+    qosvnic_sched_reset(s);
+    qosvnic_mac_table_rebuild(s);
     for (fn = 0; fn < s->num_funcs; fn++) {
         qosvnic_fn_reset(&s->funcs[fn]);
-        qosvnic_fn_mgmt_defaults(&s->funcs[fn]);
+        qosvnic_mgmt_defaults(&s->funcs[fn]);
     }
     qosvnic_tx_reset(s);
 }
@@ -381,8 +269,7 @@ static void qosvnic_write_config(PCIDevice *pci, uint32_t addr, uint32_t val,
     }
     if (range_covers_byte(addr, len, PCI_COMMAND) &&
         (pci->config[PCI_COMMAND] & PCI_COMMAND_MASTER)) {
-        qosvnic_sched_kick(s, NULL);
-        qosvnic_tx_kick(s);
+        qosvnic_fn_dma_resumed(s, NULL);
     }
 }
 
@@ -421,8 +308,6 @@ static const VMStateDescription vmstate_qosvnic_func = {
         VMSTATE_UINT32(tx_min_mbps, QvFunc),
         VMSTATE_UINT32(prio, QvFunc),
         VMSTATE_UINT32(weight, QvFunc),
-        VMSTATE_UINT32_ARRAY(mbx_mem, QvFunc, QV_MBX_WORDS),
-        VMSTATE_UINT32(mbx_ctrl, QvFunc),
         VMSTATE_UINT64_ARRAY(stats, QvFunc, QV_NUM_STATS),
         VMSTATE_INT64_ARRAY(irq_last_ns, QvFunc, QV_NUM_VECTORS),
         VMSTATE_BOOL_ARRAY(irq_deferred, QvFunc, QV_NUM_VECTORS),
@@ -430,6 +315,7 @@ static const VMStateDescription vmstate_qosvnic_func = {
     },
     .subsections = (const VMStateDescription * const []) {
         &vmstate_qosvnic_host_caps,
+        &vmstate_qosvnic_rate_stage,
         NULL
     }
 };
@@ -438,15 +324,27 @@ static int qosvnic_post_load(void *opaque, int version_id)
 {
     QosvnicState *s = opaque;
     uint32_t fn;
+    unsigned vec;
 
-    /* Rebuild what is derived from migrated state. */
-    memset(s->mac_hash, 0xff, sizeof(s->mac_hash));
-    for (fn = 0; fn < s->num_funcs; fn++) {
-        qosvnic_mac_table_update(s, &s->funcs[fn], NULL);
+    /* The stream is not trusted: registers the datapath relies on. */
+    for (fn = 0; fn < QV_MAX_FUNCS; fn++) {
+        for (vec = 0; vec < QV_NUM_VECTORS; vec++) {
+            if (s->funcs[fn].itr_us[vec] > QV_ITR_MAX_US) {
+                return qv_load_reject("ITR out of range");
+            }
+        }
     }
+
+    /*
+     * Rebuild what is derived from migrated state; the subsections have
+     * checked their parts (qosvnic-buf.c, qosvnic-tx-sched.c,
+     * qosvnic-mbx.c).
+     */
+    qosvnic_mac_table_rebuild(s);
     qosvnic_rx_filter_update(s);
+    qosvnic_sched_rebuild(s);
+    qosvnic_irq_post_load(s);
     qosvnic_update_peer_offloads(s);
-    qosvnic_sched_kick(s, NULL);
     qosvnic_tx_kick(s);
     return 0;
 }
@@ -510,10 +408,14 @@ static const VMStateDescription vmstate_qosvnic_vfs = {
     }
 };
 
+/*
+ * Version 2: the mailbox moved into its own subsection; a version 1
+ * stream is refused rather than misread.
+ */
 static const VMStateDescription vmstate_qosvnic = {
     .name = "qosvnic",
-    .version_id = 1,
-    .minimum_version_id = 1,
+    .version_id = 2,
+    .minimum_version_id = 2,
     .post_load = qosvnic_post_load,
     .fields = (const VMStateField[]) {
         VMSTATE_PCI_DEVICE(parent_obj, QosvnicState),
@@ -521,12 +423,12 @@ static const VMStateDescription vmstate_qosvnic = {
         VMSTATE_UINT16_EQUAL(num_funcs, QosvnicState, NULL),
         VMSTATE_STRUCT_ARRAY(funcs, QosvnicState, QV_MAX_FUNCS, 0,
                              vmstate_qosvnic_func, QvFunc),
-        VMSTATE_UINT32_ARRAY(mbx_pending, QosvnicState, QV_DEV_MBX_WORDS),
         VMSTATE_END_OF_LIST()
     },
     .subsections = (const VMStateDescription * const []) {
         &vmstate_qosvnic_buf,
         &vmstate_qosvnic_tx,
+        &vmstate_qosvnic_mbx,
         &vmstate_qosvnic_vfs,
         NULL
     }

@@ -4,7 +4,7 @@
  * QMP query-qosvnic (device totals, every function's settings, host
  * ceilings and statistics), qosvnic-set-vf (change a VF's QoS and link
  * settings) and the QOSVNIC_VF_DROPPING event. Settings are applied
- * through the register file's per-field setters (qosvnic-regs.c), so a
+ * through the per-field setters of qosvnic-mgmt.c, so a
  * host change has exactly the effects of the same guest register write;
  * QoS values the host sets become ceilings the guest's PF driver can
  * tighten but not loosen (docs/control-plane.md).
@@ -114,6 +114,8 @@ static QosvnicFuncStats *qosvnic_func_stats(QvFunc *f)
     st->buf_peak = qosvnic_stat_value(f, QV_STAT_BUF_PEAK);
     st->loopback_rx = qosvnic_stat_value(f, QV_STAT_LOOPBACK_RX);
     st->drop_no_owner = qosvnic_stat_value(f, QV_STAT_DROP_NO_OWNER);
+    st->tx_drop_link_down = qosvnic_stat_value(f,
+                                               QV_STAT_TX_DROP_LINK_DOWN);
     return st;
 }
 
@@ -284,32 +286,12 @@ static bool qosvnic_set_vf_check(QosvnicState *s, QvFunc *f,
     return true;
 }
 
-void qmp_qosvnic_set_vf(QosvnicSetVfArgs *a, Error **errp)
+/* Identity and link: MAC, port VLAN, trust, spoofchk, link state. */
+static void qosvnic_set_vf_identity(QvFunc *f, QosvnicSetVfArgs *a,
+                                    const MACAddr *mac)
 {
-    QosvnicState *s = qosvnic_find(a->id, errp);
-    bool limit = !a->has_limit || a->limit;
-    MACAddr mac;
-    QvFunc *f;
-    bool ok;
-
-    if (!s) {
-        return;
-    }
-    if (a->vf >= s->max_vfs) {
-        error_setg(errp, "vf: %" PRIu32 " is above the limit of %u (the "
-                   "device has %u VFs)", a->vf, s->max_vfs - 1, s->max_vfs);
-        return;
-    }
-    f = &s->funcs[a->vf + 1];
-
-    /* Everything is checked before anything is applied. */
-    if (!qosvnic_set_vf_check(s, f, a, &mac, errp)) {
-        return;
-    }
-    trace_qosvnic_qmp_set_vf(a->vf, limit);
-
     if (a->mac) {
-        qosvnic_mg_set_mac(f, &mac);
+        qosvnic_mg_set_mac(f, mac);
     }
     if (a->has_vlan || a->has_vlan_qos) {
         uint32_t vlan = f->vlan;
@@ -339,8 +321,13 @@ void qmp_qosvnic_set_vf(QosvnicSetVfArgs *a, Error **errp)
         }
         qosvnic_mg_set_flags(f, flags);
     }
+}
 
-    /* QoS: the value is in effect now, and (with @limit) the ceiling. */
+/* QoS: the value is in effect now, and (with @limit) the ceiling. */
+static void qosvnic_set_vf_qos(QvFunc *f, QosvnicSetVfArgs *a, bool limit)
+{
+    bool ok;
+
     if (a->has_rx_rate) {
         qosvnic_host_set_cap(f, QV_MG_RX_RATE_LO, a->rx_rate, limit);
         qosvnic_mg_set_rx_rate(f, a->rx_rate);
@@ -368,12 +355,38 @@ void qmp_qosvnic_set_vf(QosvnicSetVfArgs *a, Error **errp)
     if (a->has_buf_reserve) {
         qosvnic_host_set_cap(f, QV_MG_BUF_RESERVE, a->buf_reserve, limit);
         ok = qosvnic_mg_set_buf_reserve(f, a->buf_reserve);
-        assert(ok);             /* checked against the same sums above */
+        assert(ok);             /* checked against the same sums before */
     }
     if (a->has_buf_alpha) {
         qosvnic_host_set_cap(f, QV_MG_BUF_ALPHA, a->buf_alpha, limit);
         qosvnic_mg_set_buf_alpha(f, a->buf_alpha);
     }
+}
+
+void qmp_qosvnic_set_vf(QosvnicSetVfArgs *a, Error **errp)
+{
+    QosvnicState *s = qosvnic_find(a->id, errp);
+    bool limit = !a->has_limit || a->limit;
+    MACAddr mac;
+    QvFunc *f;
+
+    if (!s) {
+        return;
+    }
+    if (a->vf >= s->max_vfs) {
+        error_setg(errp, "vf: %" PRIu32 " is above the limit of %u (the "
+                   "device has %u VFs)", a->vf, s->max_vfs - 1, s->max_vfs);
+        return;
+    }
+    f = &s->funcs[a->vf + 1];
+
+    /* Everything is checked before anything is applied. */
+    if (!qosvnic_set_vf_check(s, f, a, &mac, errp)) {
+        return;
+    }
+    trace_qosvnic_qmp_set_vf(a->vf, limit);
+    qosvnic_set_vf_identity(f, a, &mac);
+    qosvnic_set_vf_qos(f, a, limit);
 }
 
 /* ---------------------------------------------------------------- event */
@@ -399,17 +412,21 @@ static int qosvnic_drop_reason(unsigned stat)
         return QOSVNIC_DROP_REASON_TX_BAD;
     case QV_STAT_DROP_NO_OWNER:
         return QOSVNIC_DROP_REASON_NO_OWNER;
+    case QV_STAT_TX_DROP_LINK_DOWN:
+        return QOSVNIC_DROP_REASON_TX_LINK_DOWN;
     }
     return -1;
 }
 
 /*
- * A VF "starts dropping" for a reason when it drops for it after at least
- * QV_DROP_QUIET_NS of virtual time without such a drop; only then is the
- * event sent. A flood therefore costs one event per VF and reason, and at
- * most one per second each however the drops come.
+ * The device's drop hook (QosvnicState.drop_hook, set at realize): the
+ * datapath counts a drop (qosvnic_stat_drop) and this decides on the
+ * event. A VF "starts dropping" for a reason when it drops for it after
+ * at least QV_DROP_QUIET_NS of virtual time without such a drop; only then
+ * is the event sent. A flood therefore costs one event per VF and reason,
+ * and at most one per second each however the drops come.
  */
-void qosvnic_note_drop(QvFunc *f, unsigned reason)
+void qosvnic_qmp_drop_hook(QvFunc *f, unsigned reason)
 {
     int64_t now = qemu_clock_get_ns(QEMU_CLOCK_VIRTUAL);
     bool start = !(f->drop_seen & BIT(reason)) ||
@@ -417,7 +434,6 @@ void qosvnic_note_drop(QvFunc *f, unsigned reason)
     int why = qosvnic_drop_reason(reason);
     g_autofree char *path = NULL;
 
-    assert(reason < QV_NUM_STATS);
     f->drop_seen |= BIT(reason);
     f->drop_last_ns[reason] = now;
     if (!start || !f->fn || why < 0) {

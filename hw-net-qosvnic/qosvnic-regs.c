@@ -26,18 +26,6 @@ static uint64_t qosvnic_mac_hi(const MACAddr *m)
     return lduw_le_p(m->a + 4);
 }
 
-uint64_t qosvnic_stat_value(QvFunc *f, unsigned idx)
-{
-    switch (idx) {
-    case QV_STAT_BUF_OCCUPANCY:
-        return qosvnic_buf_occupancy_bytes(f);
-    case QV_STAT_BUF_PEAK:
-        return qosvnic_buf_peak_bytes(f);
-    default:
-        return f->stats[idx];
-    }
-}
-
 /*
  * 64-bit counters: an 8-byte read returns the value; a 4-byte read of the
  * low word returns it and latches the high word for the next read, so a
@@ -80,6 +68,11 @@ uint64_t qosvnic_fn_read(QvFunc *f, hwaddr addr, unsigned size)
         v = qosvnic_stat_read(f, addr - QV_FN_STATS, size);
         trace_qosvnic_fn_read(f->fn, addr, v);
         return v;
+    }
+    if (size == 8) {
+        /* A register pair, low word first (the contract's convention). */
+        v = qosvnic_fn_read(f, addr, 4);
+        return v | qosvnic_fn_read(f, addr + 4, 4) << 32;
     }
     if (addr >= QV_FN_MC_LO(0) && addr < QV_FN_MC_LO(QV_MC_ENTRIES)) {
         unsigned i = (addr - QV_FN_MC_LO(0)) / 8;
@@ -196,35 +189,6 @@ uint64_t qosvnic_fn_read(QvFunc *f, hwaddr addr, unsigned size)
     return v;
 }
 
-static void qosvnic_write_ctrl(QvFunc *f, uint32_t val)
-{
-    QosvnicState *s = f->dev;
-    uint32_t old = f->ctrl;
-
-    if (val & QV_CTRL_RESET) {
-        qosvnic_fn_reset(f);
-        return;
-    }
-    f->ctrl = val & (QV_CTRL_RX_EN | QV_CTRL_TX_EN);
-    /* Enabling a ring again is how a driver recovers from a ring error. */
-    if ((f->ctrl & ~old) & QV_CTRL_RX_EN) {
-        f->status_err &= ~QV_STATUS_RX_RING_ERR;
-    }
-    if ((f->ctrl & ~old) & QV_CTRL_TX_EN) {
-        f->status_err &= ~QV_STATUS_TX_RING_ERR;
-    }
-    if ((f->ctrl ^ old) & QV_CTRL_RX_EN) {
-        qosvnic_update_peer_offloads(s);
-        if (!(f->ctrl & QV_CTRL_RX_EN)) {
-            /* A stopped receiver keeps no frames: they would go stale. */
-            qosvnic_sched_remove(s, f);
-            qosvnic_buf_flush(s, f);
-        }
-    }
-    qosvnic_sched_kick(s, f);
-    qosvnic_tx_kick(s);
-}
-
 static void qosvnic_write_mtu(QvFunc *f, uint32_t val)
 {
     if (val < QV_MTU_MIN || val > QV_MTU_MAX) {
@@ -288,7 +252,7 @@ void qosvnic_fn_write(QvFunc *f, hwaddr addr, uint64_t val, unsigned size)
 
     switch (addr) {
     case QV_FN_CTRL:
-        qosvnic_write_ctrl(f, val);
+        qosvnic_fn_write_ctrl(f, val);
         break;
     case QV_FN_MTU:
         qosvnic_write_mtu(f, val);
@@ -308,10 +272,10 @@ void qosvnic_fn_write(QvFunc *f, hwaddr addr, uint64_t val, unsigned size)
         qosvnic_rx_filter_update(s);
         break;
     case QV_FN_INT_CAUSE:
-        f->int_cause &= ~val;
+        qosvnic_irq_ack(f, val);
         break;
     case QV_FN_INT_MASK_SET:
-        f->int_mask |= val & QV_INT_ALL;
+        qosvnic_irq_mask(f, val & QV_INT_ALL);
         break;
     case QV_FN_INT_MASK_CLR:
         qosvnic_irq_unmask(f, val & QV_INT_ALL);
@@ -342,14 +306,17 @@ void qosvnic_fn_write(QvFunc *f, hwaddr addr, uint64_t val, unsigned size)
         break;
     case QV_FN_TX_BASE_LO:
         f->tx_base = deposit64(f->tx_base, 0, 32, val);
+        qosvnic_tx_ring_changed(f);
         break;
     case QV_FN_TX_BASE_HI:
         f->tx_base = deposit64(f->tx_base, 32, 32, val);
+        qosvnic_tx_ring_changed(f);
         break;
     case QV_FN_TX_SIZE:
         f->tx_size = val;
         f->tx_head = 0;
         f->tx_tail = 0;
+        qosvnic_tx_ring_changed(f);
         break;
     case QV_FN_TX_TAIL:
         f->tx_tail = val;
@@ -368,13 +335,6 @@ void qosvnic_fn_write(QvFunc *f, hwaddr addr, uint64_t val, unsigned size)
 
 /* ----------------------------------------------- management windows */
 
-/*
- * Management fields: one setter per field, shared by the guest's register
- * writes below and the host's QMP commands (qosvnic-qmp.c), so that both
- * have the same side effects. The caller has validated the value and, for
- * a guest write, clamped it to the host's ceiling.
- */
-
 static void qosvnic_set_mac(QvFunc *f, hwaddr reg, uint32_t val)
 {
     MACAddr mac = f->mac;
@@ -385,30 +345,6 @@ static void qosvnic_set_mac(QvFunc *f, hwaddr reg, uint32_t val)
         stw_le_p(mac.a + 4, val);
     }
     qosvnic_mg_set_mac(f, &mac);
-}
-
-void qosvnic_mg_set_mac(QvFunc *f, const MACAddr *mac)
-{
-    MACAddr old = f->mac;
-
-    f->mac = *mac;
-    qosvnic_mac_table_update(f->dev, f, &old);
-}
-
-void qosvnic_mg_set_vlan(QvFunc *f, uint32_t vlan)
-{
-    f->vlan = vlan & (QV_VLAN_VID_MASK | QV_VLAN_QOS_MASK);
-}
-
-void qosvnic_mg_set_flags(QvFunc *f, uint32_t flags)
-{
-    uint32_t old = f->mg_flags;
-
-    f->mg_flags = flags & (QV_MGF_TRUST | QV_MGF_SPOOFCHK | QV_MGF_LINK_MASK);
-    qosvnic_rx_filter_update(f->dev);
-    if ((old ^ f->mg_flags) & QV_MGF_LINK_MASK && qosvnic_fn_enabled(f)) {
-        qosvnic_irq_misc(f, QV_MISC_LINK);
-    }
 }
 
 static void qosvnic_set_flags(QvFunc *f, uint32_t val)
@@ -424,17 +360,6 @@ static void qosvnic_set_flags(QvFunc *f, uint32_t val)
     qosvnic_mg_set_flags(f, val);
 }
 
-static void qosvnic_apply_rx_bucket(QvFunc *f)
-{
-    qosvnic_rx_tb_apply(f, qemu_clock_get_ns(QEMU_CLOCK_VIRTUAL));
-}
-
-/* The TX engine sets its shaper up from tx_max_mbps when it next runs. */
-static void qosvnic_apply_tx_bucket(QvFunc *f)
-{
-    qosvnic_tx_kick(f->dev);
-}
-
 static bool qosvnic_check_range(QvFunc *f, const char *what, uint64_t val,
                                 uint64_t min, uint64_t max)
 {
@@ -445,189 +370,6 @@ static bool qosvnic_check_range(QvFunc *f, const char *what, uint64_t val,
         return false;
     }
     return true;
-}
-
-void qosvnic_mg_set_rx_rate(QvFunc *f, uint64_t bits_per_s)
-{
-    f->rx_rate_bps = bits_per_s;
-    qosvnic_apply_rx_bucket(f);
-}
-
-void qosvnic_mg_set_rx_burst(QvFunc *f, uint32_t bytes)
-{
-    f->rx_burst = bytes;
-    qosvnic_apply_rx_bucket(f);
-}
-
-void qosvnic_mg_set_tx_max(QvFunc *f, uint32_t mbps)
-{
-    f->tx_max_mbps = mbps;
-    qosvnic_apply_tx_bucket(f);
-}
-
-void qosvnic_mg_set_tx_min(QvFunc *f, uint32_t mbps)
-{
-    f->tx_min_mbps = mbps;
-    qosvnic_tx_kick(f->dev);
-}
-
-void qosvnic_mg_set_prio(QvFunc *f, uint32_t prio)
-{
-    qosvnic_sched_remove(f->dev, f);
-    f->prio = prio;
-    qosvnic_sched_kick(f->dev, f);
-}
-
-void qosvnic_mg_set_weight(QvFunc *f, uint32_t weight)
-{
-    f->weight = weight;
-}
-
-bool qosvnic_mg_set_buf_reserve(QvFunc *f, uint32_t bytes)
-{
-    return qosvnic_buf_set_reserve(f->dev, f, bytes);
-}
-
-void qosvnic_mg_set_buf_alpha(QvFunc *f, uint32_t alpha)
-{
-    qosvnic_buf_set_alpha(f, alpha);
-}
-
-/*
- * Host ceilings (docs/control-plane.md). The host caps a QoS field with
- * qosvnic_host_set_cap(); a guest write is then clamped to the ceiling
- * (and traced: it is the contract working, not a guest error), and
- * QV_MG_HOST_LIMITS bit reg / 4 tells the guest. Each field has a
- * direction: most are "lower is tighter", a rate of 0 means unlimited and
- * so is never below a ceiling, and a higher priority class number is
- * tighter.
- */
-enum {
-    QV_CAP_MAX = 1,         /* effective = min(value, ceiling) */
-    QV_CAP_MAX_0_IS_INF,    /* same, and 0 (unlimited) counts as infinite */
-    QV_CAP_MIN,             /* effective = max(value, ceiling) */
-};
-
-static const struct {
-    uint8_t kind;
-    uint64_t loosest;       /* a ceiling at this value caps nothing */
-} qv_caps[QV_HOST_CAP_FIELDS] = {
-    [QV_MG_RX_RATE_LO / 4] = { QV_CAP_MAX_0_IS_INF, 0 },
-    [QV_MG_RX_BURST / 4] = { QV_CAP_MAX_0_IS_INF, 0 },
-    [QV_MG_TX_MAX_RATE / 4] = { QV_CAP_MAX_0_IS_INF, 0 },
-    [QV_MG_TX_MIN_RATE / 4] = { QV_CAP_MAX, UINT64_MAX },
-    [QV_MG_PRIO / 4] = { QV_CAP_MIN, 0 },
-    [QV_MG_WEIGHT / 4] = { QV_CAP_MAX, QV_WEIGHT_MAX },
-    [QV_MG_BUF_RESERVE / 4] = { QV_CAP_MAX, UINT64_MAX },
-    [QV_MG_BUF_ALPHA / 4] = { QV_CAP_MAX, QV_ALPHA_MAX },
-};
-
-/* QV_MG_HOST_LIMITS bits of the field at @reg (the rate has two words). */
-static uint32_t qv_cap_bits(hwaddr reg)
-{
-    if (reg == QV_MG_RX_RATE_LO) {
-        return BIT(QV_MG_RX_RATE_LO / 4) | BIT(QV_MG_RX_RATE_HI / 4);
-    }
-    return BIT(reg / 4);
-}
-
-bool qosvnic_host_capped(QvFunc *f, hwaddr reg)
-{
-    return f->host_limits & BIT(reg / 4);
-}
-
-uint64_t qosvnic_host_clamp(QvFunc *f, hwaddr reg, uint64_t val)
-{
-    unsigned i = reg / 4;
-    uint64_t cap = f->host_cap[i];
-    uint64_t eff = val;
-
-    if (!qosvnic_host_capped(f, reg)) {
-        return val;
-    }
-    switch (qv_caps[i].kind) {
-    case QV_CAP_MAX_0_IS_INF:
-        eff = (val == 0 || val > cap) ? cap : val;
-        break;
-    case QV_CAP_MAX:
-        eff = MIN(val, cap);
-        break;
-    case QV_CAP_MIN:
-        eff = MAX(val, cap);
-        break;
-    }
-    if (eff != val) {
-        trace_qosvnic_host_clamp(f->fn, reg, val, eff);
-    }
-    return eff;
-}
-
-void qosvnic_host_set_cap(QvFunc *f, hwaddr reg, uint64_t val, bool limit)
-{
-    unsigned i = reg / 4;
-
-    assert(i < QV_HOST_CAP_FIELDS && qv_caps[i].kind);
-    if (limit && val != qv_caps[i].loosest) {
-        f->host_cap[i] = val;
-        f->host_limits |= qv_cap_bits(reg);
-    } else {
-        f->host_cap[i] = 0;
-        f->host_limits &= ~qv_cap_bits(reg);
-    }
-    trace_qosvnic_host_cap(f->fn, reg, val, f->host_limits);
-}
-
-/*
- * After a device reset the management fields are back at their defaults;
- * the host's settings are not the guest's to lose, so the capped fields
- * take the host's values again, as if the host had just set them.
- */
-static bool qosvnic_host_caps_needed(void *opaque)
-{
-    QvFunc *f = opaque;
-
-    return f->host_limits != 0;
-}
-
-/* A subsection of each function's VMState. */
-const VMStateDescription vmstate_qosvnic_host_caps = {
-    .name = "qosvnic-func/host-caps",
-    .version_id = 1,
-    .minimum_version_id = 1,
-    .needed = qosvnic_host_caps_needed,
-    .fields = (const VMStateField[]) {
-        VMSTATE_UINT32(host_limits, QvFunc),
-        VMSTATE_UINT64_ARRAY(host_cap, QvFunc, QV_HOST_CAP_FIELDS),
-        VMSTATE_END_OF_LIST()
-    }
-};
-
-void qosvnic_host_reapply(QvFunc *f)
-{
-    if (qosvnic_host_capped(f, QV_MG_RX_RATE_LO)) {
-        qosvnic_mg_set_rx_rate(f, f->host_cap[QV_MG_RX_RATE_LO / 4]);
-    }
-    if (qosvnic_host_capped(f, QV_MG_RX_BURST)) {
-        qosvnic_mg_set_rx_burst(f, f->host_cap[QV_MG_RX_BURST / 4]);
-    }
-    if (qosvnic_host_capped(f, QV_MG_TX_MAX_RATE)) {
-        qosvnic_mg_set_tx_max(f, f->host_cap[QV_MG_TX_MAX_RATE / 4]);
-    }
-    if (qosvnic_host_capped(f, QV_MG_TX_MIN_RATE)) {
-        qosvnic_mg_set_tx_min(f, f->host_cap[QV_MG_TX_MIN_RATE / 4]);
-    }
-    if (qosvnic_host_capped(f, QV_MG_PRIO)) {
-        qosvnic_mg_set_prio(f, f->host_cap[QV_MG_PRIO / 4]);
-    }
-    if (qosvnic_host_capped(f, QV_MG_WEIGHT)) {
-        qosvnic_mg_set_weight(f, f->host_cap[QV_MG_WEIGHT / 4]);
-    }
-    if (qosvnic_host_capped(f, QV_MG_BUF_RESERVE)) {
-        qosvnic_mg_set_buf_reserve(f, f->host_cap[QV_MG_BUF_RESERVE / 4]);
-    }
-    if (qosvnic_host_capped(f, QV_MG_BUF_ALPHA)) {
-        qosvnic_mg_set_buf_alpha(f, f->host_cap[QV_MG_BUF_ALPHA / 4]);
-    }
 }
 
 static uint64_t qosvnic_mgmt_read(QvFunc *f, hwaddr reg, unsigned size)
@@ -703,6 +445,8 @@ static void qosvnic_mgmt_write(QvFunc *f, hwaddr reg, uint32_t val)
     case QV_MG_RX_RATE_LO:
         qosvnic_mg_set_rx_rate(f, qosvnic_host_clamp(f, reg,
                                deposit64(val, 32, 32, f->rate_hi_stage)));
+        /* Committed: a later write of the low word alone means < 4 G. */
+        f->rate_hi_stage = 0;
         break;
     case QV_MG_RX_BURST:
         qosvnic_mg_set_rx_burst(f, qosvnic_host_clamp(f, reg, val));
@@ -816,6 +560,13 @@ static uint64_t qosvnic_pf_mmio_read(void *opaque, hwaddr addr,
 
     if (addr < QV_DEV_BASE) {
         return qosvnic_fn_read(&s->funcs[0], addr, size);
+    }
+    if (size == 8 && !(addr >= QV_MGMT_BASE &&
+                       (addr - QV_MGMT_BASE) % QV_MGMT_STRIDE >=
+                       QV_MG_STATS)) {
+        /* A register pair (RX_RATE, DMA_RATE), low word first. */
+        v = qosvnic_pf_mmio_read(s, addr, 4);
+        return v | qosvnic_pf_mmio_read(s, addr + 4, 4) << 32;
     }
     if (addr < QV_MGMT_BASE) {
         v = qosvnic_dev_read(s, addr);

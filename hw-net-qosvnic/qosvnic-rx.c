@@ -124,7 +124,7 @@ static void qv_mac_link(QosvnicState *s, QvFunc *f)
     f->mac_hash_bucket = b;
 }
 
-void qosvnic_mac_table_update(QosvnicState *s, QvFunc *f, const MACAddr *old)
+void qosvnic_mac_table_update(QosvnicState *s, QvFunc *f)
 {
     qv_mac_unlink(s, f);
     qv_mac_link(s, f);
@@ -291,10 +291,17 @@ static void qv_rx_apply_vnet(uint8_t *d, QvRxInfo *in,
 
 /* ---------------------------------------------------------------- admit */
 
+void qosvnic_rx_tb_apply(QvFunc *f, int64_t now_ns)
+{
+    uint64_t burst = f->rx_burst ? f->rx_burst
+                                 : qv_tb_default_burst(f->rx_rate_bps);
+
+    qv_tb_config_bits(&f->rx_tb, f->rx_rate_bps, burst, now_ns);
+}
+
 static void qv_rx_drop(QvFunc *f, const QvRxInfo *in, unsigned reason)
 {
-    f->stats[reason]++;
-    qosvnic_note_drop(f, reason);
+    qosvnic_stat_drop(f, reason, 1);
     trace_qosvnic_rx_drop(f->fn, in->len, qv_drop_name[reason]);
 }
 
@@ -304,21 +311,21 @@ static bool qv_may_promisc(QvFunc *f)
            (f->fn == 0 || (f->mg_flags & QV_MGF_TRUST));
 }
 
-static void qv_rx_admit(QosvnicState *s, QvFunc *f, uint8_t *d, QvRxInfo *in)
+/*
+ * The admission checks, in order (docs/rx-datapath.md): function state,
+ * port VLAN, length, ingress policer, ring state. Returns the reason to
+ * drop the frame for, or 0; sets *@strip if its tag comes off.
+ */
+static unsigned qv_rx_check(QvFunc *f, QvRxInfo *in, QvFrame *meta,
+                            bool *strip, int64_t now)
 {
     uint32_t pvid = f->vlan & QV_VLAN_VID_MASK;
     uint32_t mtu = f->mtu ? f->mtu : QV_MTU_DEFAULT;
-    QvFrame meta = { 0 };
-    struct iovec v[2];
-    size_t max, seg, store_len;
-    bool strip;
-    int64_t now;
-    int nv;
+    size_t max, seg;
 
     if (!qosvnic_fn_enabled(f) || !qosvnic_fn_link_up(f) ||
         !(f->ctrl & QV_CTRL_RX_EN)) {
-        qv_rx_drop(f, in, QV_STAT_DROP_LINK_DOWN);
-        return;
+        return QV_STAT_DROP_LINK_DOWN;
     }
 
     /*
@@ -328,15 +335,14 @@ static void qv_rx_admit(QosvnicState *s, QvFunc *f, uint8_t *d, QvRxInfo *in)
      */
     if (pvid) {
         if (!in->tagged || (in->tci & QV_VLAN_VID_MASK) != pvid) {
-            qv_rx_drop(f, in, QV_STAT_DROP_VLAN);
-            return;
+            return QV_STAT_DROP_VLAN;
         }
-        strip = true;
+        *strip = true;
     } else {
-        strip = in->tagged && (f->offloads & QV_OFF_VLAN_STRIP);
-        if (strip) {
-            meta.status |= QV_RXD_STA_VLAN;
-            meta.vlan = in->tci;
+        *strip = in->tagged && (f->offloads & QV_OFF_VLAN_STRIP);
+        if (*strip) {
+            meta->status |= QV_RXD_STA_VLAN;
+            meta->vlan = in->tci;
         }
     }
 
@@ -344,40 +350,60 @@ static void qv_rx_admit(QosvnicState *s, QvFunc *f, uint8_t *d, QvRxInfo *in)
     max = mtu + ETH_HLEN + (in->tagged ? QV_VLAN_HLEN : 0);
     seg = in->gso_size ? in->hdr_len + in->gso_size : in->len;
     if (in->oversize || in->len < ETH_HLEN || seg > max) {
-        qv_rx_drop(f, in, QV_STAT_DROP_LENGTH);
-        return;
+        return QV_STAT_DROP_LENGTH;
     }
 
-    now = qemu_clock_get_ns(QEMU_CLOCK_VIRTUAL);
     qosvnic_rx_tb_apply(f, now);
     if (!qv_tb_conform(&f->rx_tb, in->len, now)) {
-        qv_rx_drop(f, in, QV_STAT_DROP_RATE);
-        return;
+        return QV_STAT_DROP_RATE;
     }
 
     /* A stopped ring takes no frames: don't let it sit on shared cells. */
     if (f->status_err & QV_STATUS_RX_RING_ERR) {
-        qv_rx_drop(f, in, QV_STAT_DROP_RING_FULL);
-        return;
+        return QV_STAT_DROP_RING_FULL;
     }
+    return 0;
+}
 
+/* The first descriptor's status bits: checksum, GSO, loopback. */
+static void qv_rx_status(QvFunc *f, uint8_t *d, QvRxInfo *in, QvFrame *meta)
+{
     if (in->csum_valid) {
-        meta.status |= QV_RXD_STA_L4CSUM_OK;
+        meta->status |= QV_RXD_STA_L4CSUM_OK;
     } else if (f->offloads & QV_OFF_RX_CSUM) {
         if (in->csum == QV_CSUM_UNCHECKED) {
             in->csum = qv_rx_csum_check(d, in);
         }
         if (in->csum == QV_CSUM_GOOD) {
-            meta.status |= QV_RXD_STA_L4CSUM_OK;
+            meta->status |= QV_RXD_STA_L4CSUM_OK;
         }
     }
     if (in->gso_size) {
-        meta.status |= in->gso_status;
-        meta.gso_size = in->gso_size;
+        meta->status |= in->gso_status;
+        meta->gso_size = in->gso_size;
     }
     if (in->loopback) {
-        meta.status |= QV_RXD_STA_LOOPBACK;
+        meta->status |= QV_RXD_STA_LOOPBACK;
     }
+}
+
+/* Admit the frame in rx_buf for @f: check, then store in its partition. */
+static void qv_rx_admit(QosvnicState *s, QvFunc *f, uint8_t *d, QvRxInfo *in)
+{
+    QvFrame meta = { 0 };
+    struct iovec v[2];
+    size_t store_len;
+    bool strip = false;
+    unsigned why;
+    int nv;
+
+    why = qv_rx_check(f, in, &meta, &strip,
+                      qemu_clock_get_ns(QEMU_CLOCK_VIRTUAL));
+    if (why) {
+        qv_rx_drop(f, in, why);
+        return;
+    }
+    qv_rx_status(f, d, in, &meta);
 
     if (strip) {
         v[0] = (struct iovec) { .iov_base = d, .iov_len = 2 * ETH_ALEN };
@@ -546,21 +572,25 @@ ssize_t qosvnic_nc_receive_iov(NetClientState *nc, const struct iovec *iov,
     size_t size = iov_size(iov, iovcnt);
     struct virtio_net_hdr vh;
 
-    if (s->has_vnet_hdr) {
-        if (size < sizeof(vh)) {
-            trace_qosvnic_rx_bad_vnet("frame shorter than the vnet header");
-            return size;
-        }
+    if (!s->has_vnet_hdr) {
+        qv_rx_frame(s, iov, iovcnt, 0, NULL, false, 0);
+    } else if (size >= sizeof(vh)) {
         iov_to_buf(iov, iovcnt, 0, &vh, sizeof(vh));
         qv_rx_frame(s, iov, iovcnt, sizeof(vh), &vh, false, 0);
     } else {
-        qv_rx_frame(s, iov, iovcnt, 0, NULL, false, 0);
+        QvRxInfo in = { .len = size };
+
+        trace_qosvnic_rx_bad_vnet("frame shorter than the vnet header");
+        qv_rx_drop(&s->funcs[0], &in, QV_STAT_DROP_LENGTH);
     }
     /*
      * Always consumed: drops are the device's decision, never the net
      * layer's queue, so no VF can hold the backend up for the others.
+     * That includes a frame of no bytes at all (a socket backend passes
+     * one on), counted above as a runt: returning its size, 0, would
+     * mean "not now" and disable receive until the queue is flushed.
      */
-    return size;
+    return size ? size : -1;
 }
 
 bool qosvnic_nc_can_receive(NetClientState *nc)

@@ -151,43 +151,6 @@ void qosvnic_sched_kick(QosvnicState *s, QvFunc *f)
 
 /* ---------------------------------------------------------------- rings */
 
-static const char *qv_rx_ring_problem(QvFunc *f)
-{
-    uint32_t n;
-
-    if (f->rx_base % QV_RING_ALIGN) {
-        return "base not 16-byte aligned";
-    }
-    if (!f->rx_size) {
-        return "size is 0";
-    }
-    if (f->rx_size % QV_RXD_SIZE) {
-        return "size not a multiple of the descriptor size";
-    }
-    if (f->rx_size > QV_RING_MAX_BYTES) {
-        return "size above QV_RING_MAX_BYTES";
-    }
-    n = f->rx_size / QV_RXD_SIZE;
-    if (f->rx_head >= n || f->rx_tail >= n) {
-        return "head or tail beyond the ring";
-    }
-    if (f->rx_buf_size < QV_RX_BUF_MIN || f->rx_buf_size > QV_RX_BUF_MAX) {
-        return "buffer size out of range";
-    }
-    return NULL;
-}
-
-uint32_t qosvnic_rx_ring_avail(QvFunc *f)
-{
-    uint32_t n;
-
-    if ((f->status_err & QV_STATUS_RX_RING_ERR) || qv_rx_ring_problem(f)) {
-        return 0;
-    }
-    n = f->rx_size / QV_RXD_SIZE;
-    return (f->rx_tail + n - f->rx_head) % n;
-}
-
 /* Stop @f's ring: the guest gave us something we cannot use. */
 static void qv_rx_ring_error(QosvnicState *s, QvFunc *f, const char *why,
                              uint64_t addr)
@@ -202,10 +165,7 @@ static void qv_rx_ring_error(QosvnicState *s, QvFunc *f, const char *why,
     qosvnic_sched_remove(s, f);
     /* Held frames can no longer be delivered: free the cells for others. */
     dropped = qosvnic_buf_flush(s, f);
-    f->stats[QV_STAT_DROP_RING_FULL] += dropped;
-    if (dropped) {
-        qosvnic_note_drop(f, QV_STAT_DROP_RING_FULL);
-    }
+    qosvnic_stat_drop(f, QV_STAT_DROP_RING_FULL, dropped);
     qosvnic_irq_misc(f, QV_MISC_RING_ERR);
 }
 
@@ -225,12 +185,57 @@ static bool qv_rx_ready(QosvnicState *s, QvFunc *f)
         /* Held, not dropped: the kick on RX enable brings it back. */
         return false;
     }
-    why = qv_rx_ring_problem(f);
+    why = qosvnic_rx_ring_problem(f);
     if (why) {
         qv_rx_ring_error(s, f, why, f->rx_base);
         return false;
     }
     return true;
+}
+
+/*
+ * Copies the next @chunk bytes of the frame (@cur) into the guest buffer
+ * at @ba. False if the ring was stopped, or the function reset under us.
+ */
+static bool qv_rx_dma_chunk(QosvnicState *s, QvFunc *f, PCIDevice *pci,
+                            QvBufCursor *cur, uint64_t ba, uint32_t chunk,
+                            uint32_t gen)
+{
+    uint32_t done = 0;
+
+    while (done < chunk) {
+        const uint8_t *p;
+        size_t n = qosvnic_buf_cursor_next(s, cur, chunk - done, &p);
+
+        if (!n) {
+            break;
+        }
+        if (pci_dma_write(pci, ba + done, p, n) != MEMTX_OK) {
+            qv_rx_ring_error(s, f, "buffer write failed", ba + done);
+            return false;
+        }
+        if (gen != f->rx_gen) {
+            return false;
+        }
+        done += n;
+    }
+    return true;
+}
+
+/* The counters of a frame delivered to @f. */
+static void qv_rx_count(QvFunc *f, uint32_t len, const uint8_t *dst,
+                        uint16_t status)
+{
+    f->stats[QV_STAT_RX_PACKETS]++;
+    f->stats[QV_STAT_RX_BYTES] += len;
+    if (is_broadcast_ether_addr(dst)) {
+        f->stats[QV_STAT_RX_BCAST]++;
+    } else if (is_multicast_ether_addr(dst)) {
+        f->stats[QV_STAT_RX_MCAST]++;
+    }
+    if (status & QV_RXD_STA_LOOPBACK) {
+        f->stats[QV_STAT_LOOPBACK_RX]++;
+    }
 }
 
 /*
@@ -245,8 +250,6 @@ static bool qv_rx_dma_frame(QosvnicState *s, QvFunc *f, uint32_t nd)
     PCIDevice *pci = qosvnic_fn_pci(s, f->fn);
     QvFrame *fr = qosvnic_buf_peek(s, f);
     uint32_t ndesc = f->rx_size / QV_RXD_SIZE;
-    uint32_t bs = f->rx_buf_size;
-    uint64_t base = f->rx_base;
     uint32_t head = f->rx_head, gen = f->rx_gen;
     uint32_t len = fr->len, left = len;
     uint16_t status0 = fr->status, vlan = fr->vlan, gso = fr->gso_size;
@@ -257,35 +260,19 @@ static bool qv_rx_dma_frame(QosvnicState *s, QvFunc *f, uint32_t nd)
     qosvnic_buf_cursor_init(s, fr, &cur);
 
     for (uint32_t i = 0; i < nd; i++) {
-        uint64_t da = base + (uint64_t)head * QV_RXD_SIZE;
-        uint32_t chunk = MIN(bs, left), done = 0;
+        dma_addr_t da = qosvnic_ring_desc(f->rx_base, head, QV_RXD_SIZE);
+        uint32_t chunk = MIN(f->rx_buf_size, left);
         uint16_t status;
         uint64_t ba, wb;
 
         /* Only the buffer address is the driver's; the rest is ours. */
-        if (ldq_le_pci_dma(pci, da + QV_RXD_ADDR, &ba,
-                           MEMTXATTRS_UNSPECIFIED) != MEMTX_OK) {
+        if (!qosvnic_rxd_read_addr(pci, da, &ba)) {
             qv_rx_ring_error(s, f, "descriptor read failed", da);
             return false;
         }
-        if (gen != f->rx_gen) {
+        if (gen != f->rx_gen ||
+            !qv_rx_dma_chunk(s, f, pci, &cur, ba, chunk, gen)) {
             return false;
-        }
-        while (done < chunk) {
-            const uint8_t *p;
-            size_t n = qosvnic_buf_cursor_next(s, &cur, chunk - done, &p);
-
-            if (!n) {
-                break;
-            }
-            if (pci_dma_write(pci, ba + done, p, n) != MEMTX_OK) {
-                qv_rx_ring_error(s, f, "buffer write failed", ba + done);
-                return false;
-            }
-            if (gen != f->rx_gen) {
-                return false;
-            }
-            done += n;
         }
         left -= chunk;
 
@@ -300,8 +287,7 @@ static bool qv_rx_dma_frame(QosvnicState *s, QvFunc *f, uint32_t nd)
                           QV_RXD_VLAN != 12 || QV_RXD_GSO_SIZE != 14);
         wb = chunk | (uint64_t)status << 16 |
              (uint64_t)(i ? 0 : vlan) << 32 | (uint64_t)(i ? 0 : gso) << 48;
-        if (stq_le_pci_dma(pci, da + QV_RXD_LEN, wb,
-                           MEMTXATTRS_UNSPECIFIED) != MEMTX_OK) {
+        if (!qosvnic_rxd_write_back(pci, da, wb)) {
             qv_rx_ring_error(s, f, "descriptor write-back failed", da);
             return false;
         }
@@ -314,19 +300,132 @@ static bool qv_rx_dma_frame(QosvnicState *s, QvFunc *f, uint32_t nd)
     trace_qosvnic_sched_deliver(f->fn, len, nd, head);
     f->rx_head = head;
     qosvnic_buf_pop(s, f);
-    f->stats[QV_STAT_RX_PACKETS]++;
-    f->stats[QV_STAT_RX_BYTES] += len;
-    if (is_broadcast_ether_addr(dst)) {
-        f->stats[QV_STAT_RX_BCAST]++;
-    } else if (is_multicast_ether_addr(dst)) {
-        f->stats[QV_STAT_RX_MCAST]++;
-    }
-    if (status0 & QV_RXD_STA_LOOPBACK) {
-        f->stats[QV_STAT_LOOPBACK_RX]++;
-    }
+    qv_rx_count(f, len, dst, status0);
     return true;
 }
 
+/*
+ * DRR: a visit grants the function its quantum once; a frame larger than
+ * its deficit sends it to the back of its class (false), unless it is
+ * alone there and simply gets the quanta it needs.
+ */
+static bool qv_drr_turn(QosvnicState *s, uint32_t c, QvFunc *f, uint32_t len)
+{
+    if (!f->drr_turn) {
+        f->drr_deficit += qv_quantum(f);
+        f->drr_turn = true;
+    }
+    if (len <= f->drr_deficit) {
+        return true;
+    }
+    if (s->drr[c].head != s->drr[c].tail) {
+        qv_rotate(s, c);
+        return false;
+    }
+    /* Alone in its class: no one to yield to. */
+    f->drr_deficit += DIV_ROUND_UP(len - f->drr_deficit, qv_quantum(f)) *
+                      qv_quantum(f);
+    return true;
+}
+
+/*
+ * Descriptors for a frame of @len bytes in @f's ring, or 0: a frame the
+ * ring could never take is dropped; with too few free descriptors the
+ * function leaves the list and its frames wait for RX_TAIL to move.
+ */
+static uint32_t qv_ring_room(QosvnicState *s, uint32_t c, QvFunc *f,
+                             uint32_t len)
+{
+    uint32_t ndesc = f->rx_size / QV_RXD_SIZE;
+    uint32_t nd = DIV_ROUND_UP(len, f->rx_buf_size);
+    uint32_t avail;
+
+    if (nd >= ndesc) {
+        /* Could never fit: the ring is too small for the buffers. */
+        qemu_log_mask(LOG_GUEST_ERROR,
+                      "qosvnic: fn %u: %u-byte frame needs %u RX "
+                      "descriptors, ring has %u: dropped\n",
+                      f->fn, len, nd, ndesc);
+        qosvnic_buf_pop(s, f);
+        qosvnic_stat_drop(f, QV_STAT_DROP_RING_FULL, 1);
+        return 0;
+    }
+    /* qv_rx_ready() has just checked the ring: count its free slots. */
+    avail = (f->rx_tail + ndesc - f->rx_head) % ndesc;
+    if (avail < nd) {
+        trace_qosvnic_sched_blocked(f->fn, avail, nd);
+        qv_unlink_head(s, c);
+        return 0;
+    }
+    return nd;
+}
+
+/*
+ * The function at the head of class @c, if it sends its next frame (*@frp)
+ * now, in *@nd descriptors; else NULL, the lists updated on the way:
+ * moved to its new class, taken off (nothing to send, ring unusable or
+ * full), rotated (DRR).
+ */
+static QvFunc *qv_sched_pick(QosvnicState *s, uint32_t c, QvFrame **frp,
+                             uint32_t *nd)
+{
+    QvFunc *f = &s->funcs[s->drr[c].head];
+    QvFrame *fr;
+
+    if (qv_class(f) != c) {
+        /* QV_MG_PRIO changed while it waited: move it. */
+        qv_unlink_head(s, c);
+        qv_link(s, f);
+        return NULL;
+    }
+    fr = qosvnic_buf_peek(s, f);
+    if (!fr || !qv_rx_ready(s, f)) {
+        if (f->drr_active && s->drr[c].head == f->fn) {
+            qv_unlink_head(s, c);
+        }
+        return NULL;
+    }
+    if (!qv_drr_turn(s, c, f, fr->len)) {
+        return NULL;
+    }
+    *nd = qv_ring_room(s, c, f, fr->len);
+    *frp = fr;
+    return *nd ? f : NULL;
+}
+
+/* The modelled DMA bandwidth: false, with the timer armed, if it must wait. */
+static bool qv_dma_take(QosvnicState *s, uint32_t len, int64_t now)
+{
+    if (s->dma_rate_bps && !qv_tb_conform(&s->dma_tb, len, now)) {
+        uint64_t want = MIN(QV_DMA_BURST, MAX(len, QV_DMA_BATCH));
+        int64_t wait = qv_tb_wait_ns(&s->dma_tb, want, now);
+
+        trace_qosvnic_sched_dma_wait(wait);
+        timer_mod(s->dma_timer, now + wait);
+        return false;
+    }
+    qv_tb_consume(&s->dma_tb, len);
+    return true;
+}
+
+/* One RX interrupt per function that got frames in this run. */
+static void qv_sched_raise(QosvnicState *s, uint64_t *raise, unsigned words)
+{
+    for (unsigned i = 0; i < words; i++) {
+        while (raise[i]) {
+            unsigned b = ctz64(raise[i]);
+
+            raise[i] &= raise[i] - 1;
+            qosvnic_irq_raise(&s->funcs[i * 64 + b], QV_INT_RX);
+        }
+    }
+}
+
+/*
+ * The DMA engine: strict priority between classes, DRR inside one, at
+ * most QV_SCHED_BUDGET frames (and QV_SCHED_SPIN_MAX list operations) per
+ * run.
+ */
 void qosvnic_sched_bh(void *opaque)
 {
     QosvnicState *s = opaque;
@@ -343,75 +442,21 @@ void qosvnic_sched_bh(void *opaque)
     }
 
     while (s->prio_pending) {
-        uint32_t c = ctz32(s->prio_pending);
-        QvFunc *f = &s->funcs[s->drr[c].head];
-        uint32_t nd, avail, ndesc;
+        uint32_t c = ctz32(s->prio_pending), nd;
         QvFrame *fr;
+        QvFunc *f;
 
         if (!budget || ++spins > QV_SCHED_SPIN_MAX) {
             more = true;
             break;
         }
-        if (qv_class(f) != c) {
-            /* QV_MG_PRIO changed while it waited: move it. */
-            qv_unlink_head(s, c);
-            qv_link(s, f);
+        f = qv_sched_pick(s, c, &fr, &nd);
+        if (!f) {
             continue;
         }
-        fr = qosvnic_buf_peek(s, f);
-        if (!fr || !qv_rx_ready(s, f)) {
-            if (f->drr_active && s->drr[c].head == f->fn) {
-                qv_unlink_head(s, c);
-            }
-            continue;
-        }
-
-        if (!f->drr_turn) {
-            f->drr_deficit += qv_quantum(f);
-            f->drr_turn = true;
-        }
-        if (fr->len > f->drr_deficit) {
-            if (s->drr[c].head == s->drr[c].tail) {
-                /* Alone in its class: no one to yield to. */
-                f->drr_deficit += DIV_ROUND_UP(fr->len - f->drr_deficit,
-                                               qv_quantum(f)) * qv_quantum(f);
-            } else {
-                qv_rotate(s, c);
-                continue;
-            }
-        }
-
-        ndesc = f->rx_size / QV_RXD_SIZE;
-        nd = DIV_ROUND_UP(fr->len, f->rx_buf_size);
-        if (nd >= ndesc) {
-            /* Could never fit: the ring is too small for the buffers. */
-            qemu_log_mask(LOG_GUEST_ERROR,
-                          "qosvnic: fn %u: %u-byte frame needs %u RX "
-                          "descriptors, ring has %u: dropped\n",
-                          f->fn, fr->len, nd, ndesc);
-            qosvnic_buf_pop(s, f);
-            f->stats[QV_STAT_DROP_RING_FULL]++;
-            qosvnic_note_drop(f, QV_STAT_DROP_RING_FULL);
-            continue;
-        }
-        avail = qosvnic_rx_ring_avail(f);
-        if (avail < nd) {
-            /* Ring full: wait in the partition for RX_TAIL to move. */
-            trace_qosvnic_sched_blocked(f->fn, avail, nd);
-            qv_unlink_head(s, c);
-            continue;
-        }
-        if (s->dma_rate_bps &&
-            !qv_tb_conform(&s->dma_tb, fr->len, now)) {
-            uint64_t want = MIN(QV_DMA_BURST, MAX(fr->len, QV_DMA_BATCH));
-            int64_t wait = qv_tb_wait_ns(&s->dma_tb, want, now);
-
-            trace_qosvnic_sched_dma_wait(wait);
-            timer_mod(s->dma_timer, now + wait);
+        if (!qv_dma_take(s, fr->len, now)) {
             break;
         }
-
-        qv_tb_consume(&s->dma_tb, fr->len);
         f->drr_deficit -= fr->len;
         if (!qv_rx_dma_frame(s, f, nd)) {
             continue;
@@ -423,14 +468,7 @@ void qosvnic_sched_bh(void *opaque)
         }
     }
 
-    for (unsigned i = 0; i < ARRAY_SIZE(raise); i++) {
-        while (raise[i]) {
-            unsigned b = ctz64(raise[i]);
-
-            raise[i] &= raise[i] - 1;
-            qosvnic_irq_raise(&s->funcs[i * 64 + b], QV_INT_RX);
-        }
-    }
+    qv_sched_raise(s, raise, ARRAY_SIZE(raise));
     if (more) {
         qemu_bh_schedule(s->rx_bh);
     }
@@ -456,6 +494,15 @@ static void qv_sched_lists_init(QosvnicState *s)
         s->funcs[i].drr_deficit = 0;
         s->funcs[i].drr_next = QV_FN_NONE;
     }
+}
+
+void qosvnic_sched_rebuild(QosvnicState *s)
+{
+    qv_sched_lists_init(s);
+    for (unsigned i = 0; i < QV_MAX_FUNCS; i++) {
+        s->funcs[i].rx_gen++;
+    }
+    qosvnic_sched_kick(s, NULL);
 }
 
 void qosvnic_sched_reset(QosvnicState *s)

@@ -14,6 +14,9 @@
  * product rate * elapsed_ns is formed in 128 bits, so that a qtest stepping
  * virtual time by T sees exactly floor(B + R * T / 8) bytes of credit
  * however the interval was cut into refills.
+ *
+ * A primitive: it knows buckets, not functions; the receive path and the
+ * TX engine configure their buckets from the function's settings.
  */
 
 #include "qemu/osdep.h"
@@ -35,14 +38,6 @@ uint64_t qv_tb_default_burst(uint64_t rate_bits_per_s)
                QV_TB_DEFAULT_BURST_MIN);
 }
 
-void qosvnic_rx_tb_apply(QvFunc *f, int64_t now_ns)
-{
-    uint64_t burst = f->rx_burst ? f->rx_burst
-                                 : qv_tb_default_burst(f->rx_rate_bps);
-
-    qv_tb_config_bits(&f->rx_tb, f->rx_rate_bps, burst, now_ns);
-}
-
 static void qv_tb_refill(QvTokenBucket *tb, int64_t now_ns)
 {
     uint64_t lo, hi, rem;
@@ -57,7 +52,7 @@ static void qv_tb_refill(QvTokenBucket *tb, int64_t now_ns)
         return;
     }
     tb->last_ns = now_ns;
-    if (tb->tokens >= tb->burst) {
+    if (tb->tokens >= (int64_t)tb->burst) {
         tb->tokens = tb->burst;
         tb->frac = 0;
         return;
@@ -69,7 +64,7 @@ static void qv_tb_refill(QvTokenBucket *tb, int64_t now_ns)
         hi++;
     }
     rem = divu128(&lo, &hi, QV_TB_FRAC_UNIT);
-    if (hi || lo >= tb->burst - tb->tokens) {
+    if (hi || lo >= (uint64_t)((int64_t)tb->burst - tb->tokens)) {
         tb->tokens = tb->burst;
         tb->frac = 0;
     } else {
@@ -91,16 +86,20 @@ void qv_tb_config_bits(QvTokenBucket *tb, uint64_t rate_bits_per_s,
     /* An unlimited or zero-depth bucket had nothing: start full. */
     bool start_full = !tb->rate_bits || !tb->burst;
 
+    burst_bytes = MIN(burst_bytes, QV_TB_LIMIT);
     if (tb->rate_bits == rate_bits_per_s && tb->burst == burst_bytes) {
         return;
     }
-    /* Credit earned under the old rate is kept (up to the new depth). */
+    /*
+     * Credit earned (or debt owed) under the old rate is kept, up to the
+     * new depth: re-applying a limit does not refill the bucket.
+     */
     qv_tb_refill(tb, now_ns);
     tb->rate_bits = rate_bits_per_s;
     tb->burst = burst_bytes;
     if (start_full) {
         qv_tb_reset(tb, now_ns);
-    } else if (tb->tokens >= tb->burst) {
+    } else if (tb->tokens >= (int64_t)tb->burst) {
         tb->tokens = tb->burst;
         tb->frac = 0;
     }
@@ -122,7 +121,7 @@ bool qv_tb_conform(QvTokenBucket *tb, uint64_t bytes, int64_t now_ns)
         return true;
     }
     qv_tb_refill(tb, now_ns);
-    return tb->tokens >= bytes;
+    return bytes <= QV_TB_LIMIT && tb->tokens >= (int64_t)bytes;
 }
 
 void qv_tb_consume(QvTokenBucket *tb, uint64_t bytes)
@@ -130,7 +129,17 @@ void qv_tb_consume(QvTokenBucket *tb, uint64_t bytes)
     if (!tb->rate_bits) {
         return;
     }
-    tb->tokens = tb->tokens > bytes ? tb->tokens - bytes : 0;
+    tb->tokens = tb->tokens > (int64_t)MIN(bytes, QV_TB_LIMIT) ?
+                 tb->tokens - (int64_t)bytes : 0;
+}
+
+void qv_tb_charge(QvTokenBucket *tb, uint64_t bytes)
+{
+    if (!tb->rate_bits) {
+        return;
+    }
+    tb->tokens = MAX(tb->tokens - (int64_t)MIN(bytes, QV_TB_LIMIT),
+                     -QV_TB_LIMIT);
 }
 
 bool qv_tb_take(QvTokenBucket *tb, uint64_t bytes, int64_t now_ns)
@@ -152,8 +161,12 @@ int64_t qv_tb_wait_ns(QvTokenBucket *tb, uint64_t bytes, int64_t now_ns)
     if (bytes > tb->burst) {
         return INT64_MAX;
     }
-    /* need = (bytes - tokens) * FRAC_UNIT - frac, then / rate, rounded up */
-    mulu64(&lo, &hi, bytes - tb->tokens, QV_TB_FRAC_UNIT);
+    /*
+     * need = (bytes - tokens) * FRAC_UNIT - frac, then / rate, rounded up;
+     * bytes <= burst, so a debt only adds to what must be refilled.
+     */
+    mulu64(&lo, &hi, (uint64_t)((int64_t)bytes - tb->tokens),
+           QV_TB_FRAC_UNIT);
     if (lo < tb->frac) {
         hi--;
     }
@@ -169,6 +182,16 @@ int64_t qv_tb_wait_ns(QvTokenBucket *tb, uint64_t bytes, int64_t now_ns)
     return lo;
 }
 
+bool qv_tb_post_load(QvTokenBucket *tb, int64_t now_ns)
+{
+    if (tb->burst > QV_TB_LIMIT || tb->tokens > (int64_t)tb->burst ||
+        tb->tokens < -QV_TB_LIMIT || tb->frac >= QV_TB_FRAC_UNIT) {
+        return false;
+    }
+    tb->last_ns = MIN(tb->last_ns, now_ns);
+    return true;
+}
+
 const VMStateDescription vmstate_qv_token_bucket = {
     .name = "qosvnic/token-bucket",
     .version_id = 1,
@@ -176,7 +199,7 @@ const VMStateDescription vmstate_qv_token_bucket = {
     .fields = (const VMStateField[]) {
         VMSTATE_UINT64(rate_bits, QvTokenBucket),
         VMSTATE_UINT64(burst, QvTokenBucket),
-        VMSTATE_UINT64(tokens, QvTokenBucket),
+        VMSTATE_INT64(tokens, QvTokenBucket),
         VMSTATE_UINT64(frac, QvTokenBucket),
         VMSTATE_INT64(last_ns, QvTokenBucket),
         VMSTATE_END_OF_LIST()

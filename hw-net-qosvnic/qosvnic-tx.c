@@ -1,95 +1,67 @@
 /*
- * qosvnic: transmit path.
+ * qosvnic: transmit path, one frame.
  *
  * Copyright (c) 2026 qosvnic developers
  * SPDX-License-Identifier: GPL-2.0-or-later
  *
  * Every function (PF and VFs) has one TX descriptor ring in its owner's
- * memory. A TX_TAIL write only schedules the TX engine (a bottom half
- * guarded by the PF's reentrancy guard); the engine then serves the
- * functions one frame at a time, at most QV_TX_BUDGET frames per run, and
- * reschedules itself if work is left.
- *
- * Per frame, in this order:
+ * memory. The TX engine (qosvnic-tx-sched.c) picks a function and calls
+ * qosvnic_tx_frame() for the frame at the head of its ring, which takes
+ * it through these stages, one function each:
  *   fetch    descriptors from the head until QV_TXD_EOP, data copied into
  *            s->tx_frame (one checked pci_dma_read per descriptor, as the
  *            function: its requester ID and bus-master bit apply)
- *   check    length, then anti-spoofing (source MAC, port VLAN)
+ *   validate length, MTU, link, then anti-spoofing (source MAC, port VLAN)
  *   offload  port VLAN / descriptor VLAN insert, L4 checksum, TSO, through
- *            QEMU's NetTxPkt
- *   shape    the function's egress token bucket (QvFunc.tx_tb), then the
- *            modelled line rate for frames that go to the wire
+ *            QEMU's NetTxPkt; gives the bytes and frames it puts on the wire
  *   switch   the internal switch (VEB): to another function through its
  *            receive admission, and/or to the wire
+ *   shape    the function's egress token bucket (QvFunc.tx_tb), then the
+ *            modelled line rate for frames that go to the wire
+ *   emit     to the switch and/or the backend
  *   complete status byte of every descriptor of the frame (DD, plus ERR if
- *            the frame was dropped), head advanced, TX interrupt
+ *            the frame was dropped), head advanced
+ * A stage that drops the frame says why (QvTxFrame.why) and the frame is
+ * completed with ERR.
  *
- * Scheduling among functions (documented in docs/):
- *   - Round robin, one frame per turn, starting after the function served
- *     last (s->tx_rr_next).
- *   - Minimum share: a function with QV_MG_TX_MIN_RATE set has a meter that
- *     earns credit at that rate (capped at QV_TX_MIN_CREDIT_MAX bytes) and
- *     is charged the wire bytes it sends. While its credit is positive it
- *     is below its guarantee and is served before every function that is
- *     not; among those, round robin again.
- *   - Maximum rate: a function whose bucket lacks the tokens for the frame
- *     at its head is skipped (the frame stays in its ring, counted once per
- *     stop in TX_THROTTLED) until tokens return.
- *   - Line rate: if the wire bucket lacks the tokens for a frame bound to
- *     the wire, the whole engine stops: the device has one egress port.
- *   One timer (tx_timer) wakes the engine at the earliest time a stopped
- *   function, or the wire, can go on. It runs the engine itself under the
- *   PF's reentrancy guard, so frames leave at the exact virtual time their
- *   tokens return (qtest's clock_step runs timers, not bottom halves).
- *
- * Byte accounting (shaper, line rate, TX_BYTES) counts what goes on the
- * wire: every TSO segment with its own headers, inserted VLAN tags
- * included, without FCS or padding.
+ * Byte accounting (shaper, line rate, min-share meter, TX_BYTES) counts
+ * what goes on the wire: every TSO segment with its own headers, inserted
+ * VLAN tags included, without FCS or padding.
  */
 
 #include "qemu/osdep.h"
 #include "qemu/log.h"
 #include "qemu/iov.h"
-#include "qemu/main-loop.h"
 #include "hw/pci/pci_device.h"
-#include "migration/vmstate.h"
 #include "standard-headers/linux/virtio_net.h"
 #include "hw/net/net_tx_pkt.h"
 #include "qosvnic.h"
 #include "trace.h"
 
-/* Frames served per engine run, over all functions. */
-#define QV_TX_BUDGET            64
 /*
- * Egress bucket depth: two maximal frames, so that a function at its rate
- * can always send a full TSO frame and keep the next one ready.
+ * The frame in flight, filled in stage by stage (qosvnic_tx_frame); its
+ * bytes are in s->tx_frame.
  */
-#define QV_TX_BURST             (2 * QV_TX_MAX_FRAME)
-/* Most credit a function below its minimum share can bank. */
-#define QV_TX_MIN_CREDIT_MAX    (64 * KiB)
-#define QV_MBPS_TO_BYTES(m)     ((uint64_t)(m) * 1000000 / 8)
-
-typedef enum QvTxResult {
-    QV_TX_IDLE,         /* nothing to do: empty ring or incomplete frame */
-    QV_TX_DONE,         /* one frame consumed (sent or dropped) */
-    QV_TX_THROTTLED,    /* the function is over its rate */
-    QV_TX_WIRE_BUSY,    /* line rate reached: all TX waits */
-    QV_TX_STOPPED,      /* the ring was stopped on an error */
-} QvTxResult;
-
-/* Where the frame in flight goes. */
-typedef struct QvTxSend {
-    QosvnicState *s;
+typedef struct QvTxFrame {
     QvFunc *f;
-    bool to_loop;
+    PCIDevice *pci;         /* DMA as this function */
+    uint32_t ndesc;         /* descriptors it spans, completed together */
+    uint64_t len;           /* bytes fetched */
+    uint8_t cmd;            /* QV_TXD_* of the first descriptor */
+    uint16_t mss;
+    uint16_t desc_vlan;
+    int tci;                /* tag the device inserts, -1 = none */
+    uint16_t vid;           /* VLAN it leaves on, 0 = none */
+    bool parsed;            /* NetTxPkt understood its headers */
+    uint32_t nsegs;         /* frames it becomes on the wire */
+    uint64_t wire;          /* bytes of those frames */
+    bool to_loop;           /* to other functions (internal switch) */
     bool to_wire;
-    bool vnet;          /* the wire copy carries a virtio-net header */
-} QvTxSend;
-
-static inline uint32_t qv_tx_ring_count(QvFunc *f)
-{
-    return f->tx_size / QV_TXD_SIZE;
-}
+    bool vnet;              /* the wire copy carries a virtio-net header */
+    bool bad_chain;         /* descriptors fill the ring without EOP */
+    unsigned drop_stat;     /* QV_STAT_* it is dropped under ... */
+    const char *why;        /* ... and why (NULL: not dropped) */
+} QvTxFrame;
 
 static void qosvnic_tx_ring_error(QvFunc *f, const char *why)
 {
@@ -105,47 +77,19 @@ static void qosvnic_tx_ring_error(QvFunc *f, const char *why)
 /* Checks the ring as programmed; stops it with an error if it is bad. */
 static bool qosvnic_tx_ring_valid(QvFunc *f)
 {
-    uint32_t n = qv_tx_ring_count(f);
+    const char *why = qosvnic_tx_ring_problem(f);
 
-    if (f->tx_base & (QV_RING_ALIGN - 1)) {
-        qosvnic_tx_ring_error(f, "base not 16-byte aligned");
-    } else if (f->tx_size == 0 || f->tx_size % QV_TXD_SIZE ||
-               f->tx_size > QV_RING_MAX_BYTES) {
-        qosvnic_tx_ring_error(f, "bad ring size");
-    } else if (f->tx_tail >= n) {
-        qosvnic_tx_ring_error(f, "tail out of range");
-    } else if (f->tx_head >= n) {
-        qosvnic_tx_ring_error(f, "head out of range");
-    } else {
-        return true;
+    if (why) {
+        qosvnic_tx_ring_error(f, why);
     }
-    return false;
+    return !why;
 }
 
-/* Keeps the function's shaper and min-share meter in step with QV_MG_*. */
-static void qosvnic_tx_sync_rates(QvFunc *f, int64_t now)
-{
-    /*
-     * A new ceiling starts with a full bucket, whatever configured it
-     * before (the shaper's depth is this file's business).
-     */
-    if (f->tx.max_mbps != f->tx_max_mbps ||
-        (f->tx_max_mbps && f->tx_tb.burst != QV_TX_BURST)) {
-        f->tx.max_mbps = f->tx_max_mbps;
-        qv_tb_config(&f->tx_tb, QV_MBPS_TO_BYTES(f->tx_max_mbps),
-                     QV_TX_BURST, now);
-        qv_tb_reset(&f->tx_tb, now);
-        f->tx.throttled = false;
-        trace_qosvnic_tx_rate(f->fn, f->tx_max_mbps, f->tx_min_mbps);
-    }
-    if (f->tx.min_mbps != f->tx_min_mbps) {
-        f->tx.min_mbps = f->tx_min_mbps;
-        f->tx.min_credit = 0;
-        f->tx.min_last_ns = now;
-        trace_qosvnic_tx_rate(f->fn, f->tx_max_mbps, f->tx_min_mbps);
-    }
-}
-
+/*
+ * Minimum-share meter (QV_MG_TX_MIN_RATE): credit earned at the guaranteed
+ * rate, charged by the shape stage with the wire bytes sent; the engine
+ * serves functions with positive credit first (qosvnic_tx_below_min).
+ */
 static void qosvnic_tx_min_refill(QvFunc *f, int64_t now)
 {
     const int64_t cap = (int64_t)QV_TX_MIN_CREDIT_MAX * NANOSECONDS_PER_SECOND;
@@ -165,7 +109,7 @@ static void qosvnic_tx_min_refill(QvFunc *f, int64_t now)
 }
 
 /* True while the function has sent less than its minimum share. */
-static bool qosvnic_tx_below_min(QvFunc *f, int64_t now)
+bool qosvnic_tx_below_min(QvFunc *f, int64_t now)
 {
     if (!f->tx.min_mbps) {
         return false;
@@ -187,26 +131,6 @@ static void qosvnic_tx_min_charge(QvFunc *f, uint64_t bytes, int64_t now)
                            (int64_t)bytes * NANOSECONDS_PER_SECOND);
 }
 
-/* Could the engine serve this function now? */
-static bool qosvnic_tx_ready(QosvnicState *s, QvFunc *f, int64_t now)
-{
-    PCIDevice *d;
-
-    if (!(f->ctrl & QV_CTRL_TX_EN) || (f->status_err & QV_STATUS_TX_RING_ERR)
-        || f->tx_head == f->tx_tail || !qosvnic_fn_enabled(f)) {
-        return false;
-    }
-    d = qosvnic_fn_pci(s, f->fn);
-    if (!d || !(pci_get_word(d->config + PCI_COMMAND) & PCI_COMMAND_MASTER)) {
-        return false;
-    }
-    qosvnic_tx_sync_rates(f, now);
-    if (f->tx.throttled && qv_tb_wait_ns(&f->tx_tb, f->tx.need, now) > 0) {
-        return false;
-    }
-    return true;
-}
-
 static void qosvnic_tx_frag_noop(void *ctx, void *base, size_t len)
 {
     /* s->tx_frame is ours: nothing was mapped. */
@@ -220,16 +144,15 @@ static void qosvnic_tx_frag_noop(void *ctx, void *base, size_t len)
 static void qosvnic_tx_complete(QvFunc *f, PCIDevice *d, uint32_t ndesc,
                                 bool err)
 {
-    uint32_t n = qv_tx_ring_count(f);
+    uint32_t n = f->tx_size / QV_TXD_SIZE;
     uint8_t sta = QV_TXD_STA_DD | (err ? QV_TXD_STA_ERR : 0);
     bool dma_err = false;
     uint32_t i, idx;
 
     for (i = 0, idx = f->tx_head; i < ndesc; i++, idx = (idx + 1) % n) {
-        dma_addr_t a = f->tx_base + (dma_addr_t)idx * QV_TXD_SIZE +
-                       QV_TXD_STATUS;
+        dma_addr_t a = qosvnic_ring_desc(f->tx_base, idx, QV_TXD_SIZE);
 
-        if (pci_dma_write(d, a, &sta, 1) != MEMTX_OK) {
+        if (!qosvnic_txd_set_status(d, a, sta)) {
             trace_qosvnic_tx_dma_error(f->fn, "status write-back", a);
             dma_err = true;
         }
@@ -241,37 +164,13 @@ static void qosvnic_tx_complete(QvFunc *f, PCIDevice *d, uint32_t ndesc,
     }
 }
 
-static void qosvnic_tx_drop(QvFunc *f, PCIDevice *d, uint32_t ndesc,
-                            unsigned stat, const char *why)
+static void qosvnic_tx_drop(QvTxFrame *fr)
 {
-    f->stats[stat]++;
-    qosvnic_note_drop(f, stat);
-    trace_qosvnic_tx_drop(f->fn, why);
-    qosvnic_tx_complete(f, d, ndesc, true);
-}
+    QvFunc *f = fr->f;
 
-/* NetTxPkt output: one frame, or one segment of a TSO frame. */
-static void qosvnic_tx_out(void *opaque, const struct iovec *iov, int iovcnt,
-                           const struct iovec *virt_iov, int virt_iovcnt)
-{
-    QvTxSend *o = opaque;
-
-    if (o->to_loop) {
-        /*
-         * The receive side stores the frame in device memory and schedules
-         * its own DMA; it never calls back into the TX engine.
-         */
-        qosvnic_rx_frame(o->s, iov, iovcnt, true, o->f->fn);
-    }
-    if (o->to_wire) {
-        NetClientState *nc = qemu_get_queue(o->s->nic);
-
-        if (o->vnet) {
-            qemu_sendv_packet(nc, virt_iov, virt_iovcnt);
-        } else {
-            qemu_sendv_packet(nc, iov, iovcnt);
-        }
-    }
+    qosvnic_stat_drop(f, fr->drop_stat, 1);
+    trace_qosvnic_tx_drop(f->fn, fr->why);
+    qosvnic_tx_complete(f, fr->pci, fr->ndesc, true);
 }
 
 /*
@@ -305,195 +204,300 @@ static size_t qosvnic_tx_unpadded_len(const uint8_t *frame, size_t len)
 }
 
 /*
- * Anti-spoofing and port VLAN. Returns false if the frame must be dropped
- * as spoofed; sets *@tci to the tag to insert (-1 for none).
+ * Port VLAN. Returns false if the frame must be dropped as spoofed; sets
+ * fr->tci to the tag to insert (-1 for none) and fr->vid to the VLAN the
+ * frame leaves on (0 for none).
+ *
+ * The port VLAN is forced whatever spoofchk and trust say, as on real
+ * NICs: those relax the source MAC check, never the tenant's VLAN. A
+ * frame the VF tagged itself must carry the port VLAN, and its tag is
+ * rewritten to the port's (priority included).
  */
-static bool qosvnic_tx_check_vlan(QvFunc *f, const uint8_t *frame,
-                                  uint8_t cmd, uint16_t desc_vlan,
-                                  bool checked, int *tci)
+static bool qosvnic_tx_check_vlan(QvFunc *f, uint8_t *frame, QvTxFrame *fr)
 {
     uint16_t port_vid = f->vlan & QV_VLAN_VID_MASK;
-    bool tagged = lduw_be_p(frame + 12) == ETH_P_VLAN;
+    uint16_t port_tci = port_vid | (((f->vlan & QV_VLAN_QOS_MASK) >>
+                                     QV_VLAN_QOS_SHIFT) << 13);
+    bool tagged = lduw_be_p(frame + 12) == ETH_P_VLAN && fr->len >= 18;
+    uint16_t vid = tagged ? lduw_be_p(frame + 14) & QV_VLAN_VID_MASK : 0;
 
-    *tci = -1;
+    fr->tci = -1;
     if (port_vid) {
-        /* The port VLAN is forced: the VF cannot choose another tag. */
-        if (tagged) {
-            uint16_t vid = lduw_be_p(frame + 14) & QV_VLAN_VID_MASK;
-
-            return !checked || vid == port_vid;
+        if (tagged && vid != port_vid) {
+            return false;
         }
-        *tci = port_vid | (((f->vlan & QV_VLAN_QOS_MASK) >>
-                            QV_VLAN_QOS_SHIFT) << 13);
+        if (tagged) {
+            stw_be_p(frame + 14, port_tci);
+        } else {
+            fr->tci = port_tci;
+        }
+        fr->vid = port_vid;
         return true;
     }
-    if (cmd & QV_TXD_VLAN_INS) {
-        *tci = desc_vlan;
+    if (fr->cmd & QV_TXD_VLAN_INS) {
+        fr->tci = fr->desc_vlan;
+        fr->vid = fr->desc_vlan & QV_VLAN_VID_MASK;
+    } else {
+        fr->vid = vid;
+    }
+    return true;
+}
+
+/* Marks the frame as dropped under @stat; it is completed with ERR. */
+static bool qv_tx_reject(QvTxFrame *fr, unsigned stat, const char *why)
+{
+    fr->drop_stat = stat;
+    fr->why = why;
+    return false;
+}
+
+/* Notes the first thing wrong with the frame's descriptors or data. */
+static void qv_tx_malformed(QvTxFrame *fr, const char *why)
+{
+    if (!fr->why) {
+        fr->why = why;
+    }
+}
+
+/*
+ * Reads descriptor @idx of @fr's ring and appends its data to s->tx_frame.
+ * Returns false (the ring is stopped) if the descriptor itself cannot be
+ * read; a bad buffer only makes the frame malformed.
+ */
+static bool qv_tx_fetch_desc(QosvnicState *s, QvTxFrame *fr, uint32_t idx,
+                             bool *eop)
+{
+    QvFunc *f = fr->f;
+    dma_addr_t da = qosvnic_ring_desc(f->tx_base, idx, QV_TXD_SIZE);
+    uint8_t desc[QV_TXD_SIZE];
+    uint64_t addr;
+    uint16_t dlen;
+
+    if (!qosvnic_txd_fetch(fr->pci, da, desc)) {
+        trace_qosvnic_tx_dma_error(f->fn, "descriptor fetch", da);
+        qosvnic_tx_ring_error(f, "descriptor fetch failed");
+        return false;
+    }
+    addr = ldq_le_p(desc + QV_TXD_ADDR);
+    dlen = lduw_le_p(desc + QV_TXD_LEN);
+    trace_qosvnic_tx_desc(f->fn, idx, dlen, desc[QV_TXD_CMD]);
+    if (fr->ndesc++ == 0) {
+        fr->cmd = desc[QV_TXD_CMD];
+        fr->mss = lduw_le_p(desc + QV_TXD_MSS);
+        fr->desc_vlan = lduw_le_p(desc + QV_TXD_VLAN);
+    }
+    *eop = desc[QV_TXD_CMD] & QV_TXD_EOP;
+
+    if (!dlen) {
+        /* The contract makes a zero length invalid. */
+        qv_tx_malformed(fr, "zero-length descriptor");
+    } else if (fr->why) {
+        /* Already malformed: only the descriptors are still counted. */
+    } else if (fr->len + dlen > QV_TX_MAX_FRAME) {
+        qv_tx_malformed(fr, "longer than 64 KiB");
+    } else if (pci_dma_read(fr->pci, addr, s->tx_frame + fr->len, dlen)
+               != MEMTX_OK) {
+        trace_qosvnic_tx_dma_error(f->fn, "buffer read", addr);
+        qv_tx_malformed(fr, "buffer not readable");
+    } else {
+        fr->len += dlen;
     }
     return true;
 }
 
 /*
- * Serves the frame at the head of @f's ring. The frame is consumed (sent or
- * dropped) only on QV_TX_DONE; otherwise it stays in the ring.
+ * Fetch: the descriptors from the head up to the first EOP. QV_TX_IDLE if
+ * the driver has not posted the whole frame yet, QV_TX_STOPPED if the ring
+ * was stopped; else QV_TX_CONTINUE with the frame (perhaps malformed, see
+ * fr->why) spanning fr->ndesc descriptors.
  */
-static QvTxResult qosvnic_tx_one(QosvnicState *s, QvFunc *f, int64_t now)
+static QvTxResult qv_tx_fetch(QosvnicState *s, QvTxFrame *fr)
 {
-    PCIDevice *d = qosvnic_fn_pci(s, f->fn);
-    struct NetTxPkt *pkt = s->tx_pkt;
-    uint32_t n, avail, ndesc = 0, idx, i;
-    uint64_t len = 0;
-    uint8_t cmd = 0;
-    uint16_t mss = 0, desc_vlan = 0;
-    bool eop = false, oversize = false, dma_err = false, zero = false;
-    bool checked, parsed;
-    int tci;
-    QvFunc *dst;
-    uint64_t wire, need;
-    uint32_t nsegs = 1;
-    QvTxSend out = { .s = s, .f = f };
+    QvFunc *f = fr->f;
+    uint32_t n, avail, i, idx;
+    bool eop = false;
 
     if (!qosvnic_tx_ring_valid(f)) {
         return QV_TX_STOPPED;
     }
-    n = qv_tx_ring_count(f);
+    n = f->tx_size / QV_TXD_SIZE;
     avail = (f->tx_tail + n - f->tx_head) % n;
-
-    /* Fetch: the frame spans descriptors up to the first EOP. */
     for (i = 0, idx = f->tx_head; i < avail && !eop; i++, idx = (idx + 1) % n) {
-        uint8_t desc[QV_TXD_SIZE];
-        dma_addr_t da = f->tx_base + (dma_addr_t)idx * QV_TXD_SIZE;
-        uint64_t addr;
-        uint16_t dlen;
-
-        if (pci_dma_read(d, da, desc, sizeof(desc)) != MEMTX_OK) {
-            trace_qosvnic_tx_dma_error(f->fn, "descriptor fetch", da);
-            qosvnic_tx_ring_error(f, "descriptor fetch failed");
+        if (!qv_tx_fetch_desc(s, fr, idx, &eop)) {
             return QV_TX_STOPPED;
         }
-        addr = ldq_le_p(desc + QV_TXD_ADDR);
-        dlen = lduw_le_p(desc + QV_TXD_LEN);
-        if (i == 0) {
-            cmd = desc[QV_TXD_CMD];
-            mss = lduw_le_p(desc + QV_TXD_MSS);
-            desc_vlan = lduw_le_p(desc + QV_TXD_VLAN);
-        }
-        eop = desc[QV_TXD_CMD] & QV_TXD_EOP;
-        ndesc++;
-        if (!dlen) {
-            /* The contract makes a zero length invalid. */
-            zero = true;
-        }
-        if (oversize || dma_err || zero) {
-            continue;
-        }
-        if (len + dlen > QV_TX_MAX_FRAME) {
-            oversize = true;
-            continue;
-        }
-        if (pci_dma_read(d, addr, s->tx_frame + len, dlen) != MEMTX_OK) {
-            trace_qosvnic_tx_dma_error(f->fn, "buffer read", addr);
-            dma_err = true;
-            continue;
-        }
-        len += dlen;
     }
-
     if (!eop) {
         if (avail < n - 1) {
-            /* The driver has not posted the rest of the frame yet. */
+            /*
+             * The driver has not posted the rest of the frame yet: wait
+             * for the tail to move rather than fetch all this again on
+             * every run of the engine.
+             */
+            f->tx.incomplete = true;
+            f->tx.incomplete_tail = f->tx_tail;
             return QV_TX_IDLE;
         }
         qemu_log_mask(LOG_GUEST_ERROR, "qosvnic: fn %u: TX descriptor chain "
                       "fills the ring without EOP\n", f->fn);
-        qosvnic_tx_drop(f, d, ndesc, QV_STAT_TX_DROP_BAD, "no EOP in ring");
-        return QV_TX_DONE;
+        qv_tx_reject(fr, QV_STAT_TX_DROP_BAD, "no EOP in ring");
+        fr->bad_chain = true;
+        return QV_TX_CONTINUE;
     }
-    trace_qosvnic_tx_frame(f->fn, ndesc, len, cmd, mss);
-    if (oversize || dma_err || zero || len < ETH_HLEN) {
-        const char *why = oversize ? "longer than 64 KiB" :
-                          dma_err ? "buffer not readable" :
-                          zero ? "zero-length descriptor" : "shorter than 14";
+    trace_qosvnic_tx_frame(f->fn, fr->ndesc, fr->len, fr->cmd, fr->mss);
+    return QV_TX_CONTINUE;
+}
 
+/*
+ * Longest frame @f may send without TSO: its MTU (QV_FN_MTU) plus the
+ * Ethernet header and the tag the driver put in, if any.
+ */
+static uint64_t qv_tx_max_len(QvFunc *f, const uint8_t *frame)
+{
+    uint32_t mtu = f->mtu ? f->mtu : QV_MTU_DEFAULT;
+
+    return mtu + ETH_HLEN + (lduw_be_p(frame + 12) == ETH_P_VLAN ? 4 : 0);
+}
+
+/* Validate: well-formed, within the MTU, link up, not spoofed. */
+static bool qv_tx_validate(QosvnicState *s, QvTxFrame *fr)
+{
+    QvFunc *f = fr->f;
+    bool checked;
+
+    if (!fr->why && fr->len < ETH_HLEN) {
+        fr->why = "shorter than 14";
+    }
+    if (fr->why) {
         qemu_log_mask(LOG_GUEST_ERROR, "qosvnic: fn %u: TX frame dropped: "
-                      "%s\n", f->fn, why);
-        qosvnic_tx_drop(f, d, ndesc, QV_STAT_TX_DROP_BAD, why);
-        return QV_TX_DONE;
+                      "%s\n", f->fn, fr->why);
+        return qv_tx_reject(fr, QV_STAT_TX_DROP_BAD, fr->why);
+    }
+    if (!(fr->cmd & QV_TXD_TSO) && fr->len > qv_tx_max_len(f, s->tx_frame)) {
+        qemu_log_mask(LOG_GUEST_ERROR, "qosvnic: fn %u: TX frame of %" PRIu64
+                      " bytes above MTU %u: dropped\n", f->fn, fr->len,
+                      f->mtu);
+        return qv_tx_reject(fr, QV_STAT_TX_DROP_BAD, "longer than the MTU");
     }
     if (!qosvnic_fn_link_up(f)) {
-        qosvnic_tx_drop(f, d, ndesc, QV_STAT_DROP_LINK_DOWN, "link down");
-        return QV_TX_DONE;
+        return qv_tx_reject(fr, QV_STAT_TX_DROP_LINK_DOWN, "link down");
     }
 
-    /* Anti-spoofing: the source MAC, and the VLAN if a port VLAN is set. */
+    /* Anti-spoofing: the source MAC (spoofchk), the port VLAN (always). */
     checked = (f->mg_flags & QV_MGF_SPOOFCHK) && !(f->mg_flags & QV_MGF_TRUST);
     if (checked && memcmp(s->tx_frame + ETH_ALEN, f->mac.a, ETH_ALEN)) {
-        qosvnic_tx_drop(f, d, ndesc, QV_STAT_TX_DROP_SPOOF, "source MAC");
-        return QV_TX_DONE;
+        return qv_tx_reject(fr, QV_STAT_TX_DROP_SPOOF, "source MAC");
     }
-    if (!qosvnic_tx_check_vlan(f, s->tx_frame, cmd, desc_vlan, checked,
-                               &tci)) {
-        qosvnic_tx_drop(f, d, ndesc, QV_STAT_TX_DROP_SPOOF, "VLAN");
-        return QV_TX_DONE;
+    if (!qosvnic_tx_check_vlan(f, s->tx_frame, fr)) {
+        return qv_tx_reject(fr, QV_STAT_TX_DROP_SPOOF, "VLAN");
     }
+    return true;
+}
 
-    /* Offloads, in NetTxPkt over the copied frame. */
-    if (cmd & (QV_TXD_CSUM | QV_TXD_TSO)) {
-        len = qosvnic_tx_unpadded_len(s->tx_frame, len);
+/* TSO: the segments' count and wire bytes, checksums of the headers. */
+static bool qv_tx_tso(QosvnicState *s, QvTxFrame *fr)
+{
+    struct NetTxPkt *pkt = s->tx_pkt;
+    struct virtio_net_hdr *vh = net_tx_pkt_get_vhdr(pkt);
+    uint64_t hdr, total, payload;
+    uint8_t gso;
+
+    if (fr->mss < QV_TSO_MSS_MIN) {
+        /* A tiny mss would turn one descriptor into ~64 K frames. */
+        qemu_log_mask(LOG_GUEST_ERROR, "qosvnic: fn %u: TSO mss %u below "
+                      "%u: frame dropped\n", fr->f->fn, fr->mss,
+                      QV_TSO_MSS_MIN);
+        return qv_tx_reject(fr, QV_STAT_TX_DROP_BAD, "TSO mss too small");
+    }
+    if (!net_tx_pkt_build_vheader(pkt, true, true, fr->mss)) {
+        return qv_tx_reject(fr, QV_STAT_TX_DROP_BAD, "bad TSO");
+    }
+    gso = vh->gso_type & ~VIRTIO_NET_HDR_GSO_ECN;
+    hdr = vh->hdr_len;
+    total = net_tx_pkt_get_total_len(pkt);
+    payload = total - MIN(hdr, total);
+    if ((gso != VIRTIO_NET_HDR_GSO_TCPV4 &&
+         gso != VIRTIO_NET_HDR_GSO_TCPV6) || !payload) {
+        qemu_log_mask(LOG_GUEST_ERROR, "qosvnic: fn %u: TSO requested on a "
+                      "frame that is not TCP with payload\n", fr->f->fn);
+        return qv_tx_reject(fr, QV_STAT_TX_DROP_BAD, "TSO not TCP");
+    }
+    net_tx_pkt_update_ip_checksums(pkt);
+    fr->nsegs = DIV_ROUND_UP(payload, fr->mss);
+    fr->wire = payload + (uint64_t)fr->nsegs * hdr;
+    return true;
+}
+
+/*
+ * Offload: the frame goes into NetTxPkt (VLAN insert, checksum, TSO);
+ * fr->wire and fr->nsegs say what it becomes on the wire.
+ */
+static bool qv_tx_offload(QosvnicState *s, QvTxFrame *fr)
+{
+    struct NetTxPkt *pkt = s->tx_pkt;
+
+    if (fr->cmd & (QV_TXD_CSUM | QV_TXD_TSO)) {
+        fr->len = qosvnic_tx_unpadded_len(s->tx_frame, fr->len);
     }
     net_tx_pkt_reset(pkt, qosvnic_tx_frag_noop, NULL);
-    net_tx_pkt_add_raw_fragment(pkt, s->tx_frame, len);
-    parsed = net_tx_pkt_parse(pkt);
-    if (!parsed && ((cmd & (QV_TXD_CSUM | QV_TXD_TSO)) || tci >= 0)) {
-        qosvnic_tx_drop(f, d, ndesc, QV_STAT_TX_DROP_BAD, "unparsable");
-        return QV_TX_DONE;
+    net_tx_pkt_add_raw_fragment(pkt, s->tx_frame, fr->len);
+    fr->parsed = net_tx_pkt_parse(pkt);
+    if (!fr->parsed && ((fr->cmd & (QV_TXD_CSUM | QV_TXD_TSO)) ||
+                        fr->tci >= 0)) {
+        return qv_tx_reject(fr, QV_STAT_TX_DROP_BAD, "unparsable");
     }
-    if (tci >= 0) {
-        net_tx_pkt_setup_vlan_header(pkt, tci);
+    if (fr->tci >= 0) {
+        net_tx_pkt_setup_vlan_header(pkt, fr->tci);
     }
-    if (cmd & QV_TXD_TSO) {
-        struct virtio_net_hdr *vh = net_tx_pkt_get_vhdr(pkt);
-        uint8_t gso;
-        uint64_t hdr, payload;
+    if (fr->cmd & QV_TXD_TSO) {
+        return qv_tx_tso(s, fr);
+    }
+    if ((fr->cmd & QV_TXD_CSUM) &&
+        !net_tx_pkt_build_vheader(pkt, false, true, 0)) {
+        return qv_tx_reject(fr, QV_STAT_TX_DROP_BAD, "bad csum");
+    }
+    fr->nsegs = 1;
+    fr->wire = fr->parsed ? net_tx_pkt_get_total_len(pkt) : fr->len;
+    return true;
+}
 
-        if (!mss || !net_tx_pkt_build_vheader(pkt, true, true, mss)) {
-            qosvnic_tx_drop(f, d, ndesc, QV_STAT_TX_DROP_BAD, "bad TSO");
-            return QV_TX_DONE;
-        }
-        gso = vh->gso_type & ~VIRTIO_NET_HDR_GSO_ECN;
-        hdr = vh->hdr_len;
-        payload = net_tx_pkt_get_total_len(pkt) - MIN(hdr,
-                  net_tx_pkt_get_total_len(pkt));
-        if ((gso != VIRTIO_NET_HDR_GSO_TCPV4 &&
-             gso != VIRTIO_NET_HDR_GSO_TCPV6) || !payload) {
-            qemu_log_mask(LOG_GUEST_ERROR, "qosvnic: fn %u: TSO requested "
-                          "on a frame that is not TCP with payload\n", f->fn);
-            qosvnic_tx_drop(f, d, ndesc, QV_STAT_TX_DROP_BAD, "TSO not TCP");
-            return QV_TX_DONE;
-        }
-        net_tx_pkt_update_ip_checksums(pkt);
-        nsegs = DIV_ROUND_UP(payload, mss);
-        wire = payload + (uint64_t)nsegs * hdr;
-    } else {
-        if ((cmd & QV_TXD_CSUM) &&
-            !net_tx_pkt_build_vheader(pkt, false, true, 0)) {
-            qosvnic_tx_drop(f, d, ndesc, QV_STAT_TX_DROP_BAD, "bad csum");
-            return QV_TX_DONE;
-        }
-        wire = parsed ? net_tx_pkt_get_total_len(pkt) : len;
-    }
+/*
+ * Switch: a frame for another function stays inside the device (VEB).
+ * The lookup is by MAC and VLAN, as in a real VEB: a function on a port
+ * VLAN only owns frames of that VLAN, so a frame for its MAC on another
+ * VLAN goes to the wire instead of being swallowed (and counted as that
+ * function's drop).
+ */
+static void qv_tx_switch(QosvnicState *s, QvTxFrame *fr)
+{
+    QvFunc *dst;
+    uint16_t dst_vid;
 
-    /* Internal switch: another function's MAC stays inside the device. */
     if (is_multicast_ether_addr(s->tx_frame)) {
-        out.to_loop = out.to_wire = true;
-    } else {
-        dst = qosvnic_mac_lookup(s, s->tx_frame);
-        out.to_loop = dst && dst != f;
-        out.to_wire = !out.to_loop;
+        fr->to_loop = fr->to_wire = true;
+        return;
     }
+    dst = qosvnic_mac_lookup(s, s->tx_frame);
+    dst_vid = dst ? dst->vlan & QV_VLAN_VID_MASK : 0;
+    fr->to_loop = dst && dst != fr->f && (!dst_vid || dst_vid == fr->vid);
+    fr->to_wire = !fr->to_loop;
+}
 
-    /* Egress shaping: the frame waits in the ring until tokens return. */
-    need = MIN(wire, QV_TX_BURST);
+/*
+ * Shape: the function's egress bucket, then the line rate for a frame
+ * that goes to the wire. A frame that must wait stays in the ring.
+ *
+ * A frame waits for the tokens of its wire bytes, or for a full bucket if
+ * it is larger (a TSO frame with small segments can be), and is then
+ * charged all its wire bytes: the bucket goes into debt, and what
+ * follows waits until the debt is paid. So the ceiling holds for every
+ * frame size, not only for frames smaller than the bucket.
+ */
+static QvTxResult qv_tx_shape(QosvnicState *s, QvTxFrame *fr, int64_t now)
+{
+    QvFunc *f = fr->f;
+    uint64_t need = MIN(fr->wire, QV_TX_BURST);
+
     if (qv_tb_wait_ns(&f->tx_tb, need, now) > 0) {
         if (!f->tx.throttled) {
             f->tx.throttled = true;
@@ -503,205 +507,110 @@ static QvTxResult qosvnic_tx_one(QosvnicState *s, QvFunc *f, int64_t now)
         f->tx.need = need;
         return QV_TX_THROTTLED;
     }
-    if (out.to_wire && s->wire_mbps &&
+    if (fr->to_wire && s->wire_mbps &&
         qv_tb_wait_ns(&s->wire_tb, need, now) > 0) {
         s->wire_need = need;
         trace_qosvnic_tx_wire_busy(f->fn, need);
         return QV_TX_WIRE_BUSY;
     }
-    qv_tb_take(&f->tx_tb, need, now);
-    if (out.to_wire && s->wire_mbps) {
-        qv_tb_take(&s->wire_tb, need, now);
+    qv_tb_charge(&f->tx_tb, fr->wire);
+    if (fr->to_wire && s->wire_mbps) {
+        qv_tb_charge(&s->wire_tb, fr->wire);
     }
     f->tx.throttled = false;
-    qosvnic_tx_min_charge(f, wire, now);
+    qosvnic_tx_min_charge(f, fr->wire, now);
+    return QV_TX_CONTINUE;
+}
 
-    /*
-     * Frames that loop back are finished (checksums, segments) here, since
-     * the receive side takes plain frames; a wire-only frame keeps its
-     * offloads for a peer that takes virtio-net headers.
-     */
-    out.vnet = s->has_vnet_hdr;
-    trace_qosvnic_tx_send(f->fn, wire, nsegs, out.to_loop, out.to_wire);
-    if (!parsed) {
-        struct iovec iov = { .iov_base = s->tx_frame, .iov_len = len };
+/* NetTxPkt output: one frame, or one segment of a TSO frame. */
+static void qosvnic_tx_out(void *opaque, const struct iovec *iov, int iovcnt,
+                           const struct iovec *virt_iov, int virt_iovcnt)
+{
+    QvTxFrame *fr = opaque;
+    QosvnicState *s = fr->f->dev;
+
+    if (fr->to_loop) {
+        /*
+         * The receive side stores the frame in device memory and schedules
+         * its own DMA; it never calls back into the TX engine.
+         */
+        qosvnic_rx_frame(s, iov, iovcnt, true, fr->f->fn);
+    }
+    if (fr->to_wire) {
+        NetClientState *nc = qemu_get_queue(s->nic);
+
+        if (fr->vnet) {
+            qemu_sendv_packet(nc, virt_iov, virt_iovcnt);
+        } else {
+            qemu_sendv_packet(nc, iov, iovcnt);
+        }
+    }
+}
+
+/*
+ * Emit: to the internal switch and/or the wire. Frames that loop back are
+ * finished (checksums, segments) here, since the receive side takes plain
+ * frames; a wire-only frame keeps its offloads for a peer that takes
+ * virtio-net headers.
+ */
+static bool qv_tx_emit(QosvnicState *s, QvTxFrame *fr)
+{
+    fr->vnet = s->has_vnet_hdr;
+    trace_qosvnic_tx_send(fr->f->fn, fr->wire, fr->nsegs, fr->to_loop,
+                          fr->to_wire);
+    if (!fr->parsed) {
+        struct iovec iov = { .iov_base = s->tx_frame, .iov_len = fr->len };
         struct virtio_net_hdr vh = { 0 };
         struct iovec viov[2] = {
             { .iov_base = &vh, .iov_len = sizeof(vh) },
-            { .iov_base = s->tx_frame, .iov_len = len },
+            { .iov_base = s->tx_frame, .iov_len = fr->len },
         };
 
-        qosvnic_tx_out(&out, &iov, 1, viov, 2);
-    } else if (!net_tx_pkt_send_custom(pkt, out.vnet && !out.to_loop,
-                                       qosvnic_tx_out, &out)) {
-        qosvnic_tx_drop(f, d, ndesc, QV_STAT_TX_DROP_BAD, "send failed");
+        qosvnic_tx_out(fr, &iov, 1, viov, 2);
+        return true;
+    }
+    if (!net_tx_pkt_send_custom(s->tx_pkt, fr->vnet && !fr->to_loop,
+                                qosvnic_tx_out, fr)) {
+        return qv_tx_reject(fr, QV_STAT_TX_DROP_BAD, "send failed");
+    }
+    return true;
+}
+
+/*
+ * Serves the frame at the head of @f's ring:
+ * fetch -> validate -> offload -> switch -> shape -> emit -> complete.
+ * The frame is consumed (sent or dropped) only on QV_TX_DONE; otherwise it
+ * stays in the ring.
+ */
+QvTxResult qosvnic_tx_frame(QosvnicState *s, QvFunc *f, int64_t now,
+                            uint32_t *segs)
+{
+    QvTxFrame fr = { .f = f, .pci = qosvnic_fn_pci(s, f->fn), .tci = -1 };
+    QvTxResult r = qv_tx_fetch(s, &fr);
+
+    if (r != QV_TX_CONTINUE) {
+        /* The frame the shaper held back is gone or not whole any more. */
+        f->tx.throttled = false;
+        return r;
+    }
+    if (fr.bad_chain || !qv_tx_validate(s, &fr) || !qv_tx_offload(s, &fr)) {
+        qosvnic_tx_drop(&fr);
         return QV_TX_DONE;
     }
-
-    f->stats[QV_STAT_TX_PACKETS] += nsegs;
-    f->stats[QV_STAT_TX_BYTES] += wire;
-    qosvnic_tx_complete(f, d, ndesc, false);
+    qv_tx_switch(s, &fr);
+    r = qv_tx_shape(s, &fr, now);
+    if (r != QV_TX_CONTINUE) {
+        return r;
+    }
+    if (!qv_tx_emit(s, &fr)) {
+        qosvnic_tx_drop(&fr);
+        return QV_TX_DONE;
+    }
+    *segs = fr.nsegs;
+    f->stats[QV_STAT_TX_PACKETS] += fr.nsegs;
+    f->stats[QV_STAT_TX_BYTES] += fr.wire;
+    qosvnic_tx_complete(f, fr.pci, fr.ndesc, false);
     return QV_TX_DONE;
-}
-
-/*
- * Picks the next function to serve: round robin from s->tx_rr_next, first
- * among the functions below their minimum share, then among all.
- */
-static int qosvnic_tx_pick(QosvnicState *s, int64_t now,
-                           const unsigned long *skip)
-{
-    int pass, i;
-
-    for (pass = 0; pass < 2; pass++) {
-        for (i = 0; i < s->num_funcs; i++) {
-            uint32_t fn = (s->tx_rr_next + i) % s->num_funcs;
-            QvFunc *f = &s->funcs[fn];
-
-            if (test_bit(fn, skip) || !qosvnic_tx_ready(s, f, now)) {
-                continue;
-            }
-            if (pass == 0 && !qosvnic_tx_below_min(f, now)) {
-                continue;
-            }
-            return fn;
-        }
-    }
-    return -1;
-}
-
-/*
- * Arms tx_timer for the earliest time a stopped function or the wire can
- * go on, or stops it if nothing waits.
- */
-static void qosvnic_tx_arm_timer(QosvnicState *s, int64_t now)
-{
-    int64_t wait = INT64_MAX;
-    int fn;
-
-    if (s->wire_need) {
-        wait = qv_tb_wait_ns(&s->wire_tb, s->wire_need, now);
-    } else {
-        for (fn = 0; fn < s->num_funcs; fn++) {
-            QvFunc *f = &s->funcs[fn];
-
-            if (f->tx.throttled && (f->ctrl & QV_CTRL_TX_EN) &&
-                f->tx_head != f->tx_tail) {
-                wait = MIN(wait, qv_tb_wait_ns(&f->tx_tb, f->tx.need, now));
-            }
-        }
-    }
-    if (wait == INT64_MAX) {
-        timer_del(s->tx_timer);
-    } else {
-        timer_mod(s->tx_timer, now + MAX(wait, 1));
-        trace_qosvnic_tx_timer(wait);
-    }
-}
-
-/* The TX engine. Runs with the PF's reentrancy guard engaged. */
-static void qosvnic_tx_run(QosvnicState *s)
-{
-    int64_t now = qemu_clock_get_ns(QEMU_CLOCK_VIRTUAL);
-    unsigned long skip[BITS_TO_LONGS(QV_MAX_FUNCS)] = { 0 };
-    unsigned long done[BITS_TO_LONGS(QV_MAX_FUNCS)] = { 0 };
-    int budget = QV_TX_BUDGET;
-    int fn;
-
-    if (s->wire_mbps != s->line_rate_mbps) {
-        s->wire_mbps = s->line_rate_mbps;
-        qv_tb_config(&s->wire_tb, QV_MBPS_TO_BYTES(s->wire_mbps),
-                     QV_TX_BURST, now);
-        qv_tb_reset(&s->wire_tb, now);
-        s->wire_need = 0;
-    }
-    if (s->wire_need) {
-        if (qv_tb_wait_ns(&s->wire_tb, s->wire_need, now) > 0) {
-            qosvnic_tx_arm_timer(s, now);
-            return;
-        }
-        s->wire_need = 0;
-    }
-
-    while (budget > 0 && (fn = qosvnic_tx_pick(s, now, skip)) >= 0) {
-        QvFunc *f = &s->funcs[fn];
-
-        switch (qosvnic_tx_one(s, f, now)) {
-        case QV_TX_DONE:
-            budget--;
-            set_bit(fn, done);
-            s->tx_rr_next = (fn + 1) % s->num_funcs;
-            break;
-        case QV_TX_WIRE_BUSY:
-            budget = 0;
-            break;
-        default:
-            set_bit(fn, skip);
-            break;
-        }
-    }
-
-    for (fn = 0; fn < s->num_funcs; fn++) {
-        if (test_bit(fn, done)) {
-            qosvnic_irq_raise(&s->funcs[fn], QV_INT_TX);
-        }
-    }
-    if (budget == 0 && !s->wire_need) {
-        /* Out of budget with work left: yield to the main loop. */
-        qemu_bh_schedule(s->tx_bh);
-    }
-    qosvnic_tx_arm_timer(s, now);
-}
-
-void qosvnic_tx_bh(void *opaque)
-{
-    qosvnic_tx_run(opaque);
-}
-
-/*
- * Timer callbacks are not covered by a reentrancy guard, so this one
- * engages the PF's guard itself (as a guarded BH would) before it runs the
- * engine, which DMAs.
- */
-void qosvnic_tx_timer_cb(void *opaque)
-{
-    QosvnicState *s = opaque;
-    MemReentrancyGuard *guard = &DEVICE(s)->mem_reentrancy_guard;
-
-    if (guard->engaged_in_io) {
-        qemu_bh_schedule(s->tx_bh);
-        return;
-    }
-    guard->engaged_in_io = true;
-    qosvnic_tx_run(s);
-    guard->engaged_in_io = false;
-}
-
-void qosvnic_tx_kick(QosvnicState *s)
-{
-    trace_qosvnic_tx_kick();
-    qemu_bh_schedule(s->tx_bh);
-}
-
-void qosvnic_tx_fn_reset(QvFunc *f)
-{
-    /* The shaper is set up again from QV_MG_TX_* on the next use. */
-    memset(&f->tx, 0, sizeof(f->tx));
-    memset(&f->tx_tb, 0, sizeof(f->tx_tb));
-}
-
-void qosvnic_tx_reset(QosvnicState *s)
-{
-    int fn;
-
-    timer_del(s->tx_timer);
-    for (fn = 0; fn < s->num_funcs; fn++) {
-        qosvnic_tx_fn_reset(&s->funcs[fn]);
-    }
-    s->tx_rr_next = 0;
-    s->wire_mbps = 0;
-    s->wire_need = 0;
-    memset(&s->wire_tb, 0, sizeof(s->wire_tb));
 }
 
 /* The BH and tx_timer are created with the PF's other ones. */
@@ -719,54 +628,3 @@ void qosvnic_tx_uninit(QosvnicState *s)
     g_free(s->tx_frame);
     s->tx_frame = NULL;
 }
-
-/* ---------------------------------------------------------- migration */
-
-/*
- * The shapers are not migrated (their layout belongs to qosvnic-tb.c):
- * the destination sets them up again from QV_MG_TX_* with full buckets,
- * which lets a throttled function send one burst early. The timer is not
- * migrated either; the engine re-arms it.
- */
-static int qosvnic_tx_post_load(void *opaque, int version_id)
-{
-    QosvnicState *s = opaque;
-    uint32_t fn;
-
-    for (fn = 0; fn < s->num_funcs; fn++) {
-        s->funcs[fn].tx.max_mbps = 0;
-        s->funcs[fn].tx.throttled = false;
-        memset(&s->funcs[fn].tx_tb, 0, sizeof(s->funcs[fn].tx_tb));
-    }
-    s->wire_mbps = 0;
-    s->wire_need = 0;
-    qemu_bh_schedule(s->tx_bh);
-    return 0;
-}
-
-static const VMStateDescription vmstate_qosvnic_tx_fn = {
-    .name = "qosvnic/tx-fn",
-    .version_id = 1,
-    .minimum_version_id = 1,
-    .fields = (const VMStateField[]) {
-        VMSTATE_UINT32(tx.min_mbps, QvFunc),
-        VMSTATE_INT64(tx.min_credit, QvFunc),
-        VMSTATE_INT64(tx.min_last_ns, QvFunc),
-        VMSTATE_UINT32(mbx_pf_ctrl, QvFunc),
-        VMSTATE_UINT8(mbx_owner, QvFunc),
-        VMSTATE_END_OF_LIST()
-    },
-};
-
-const VMStateDescription vmstate_qosvnic_tx = {
-    .name = "qosvnic/tx",
-    .version_id = 1,
-    .minimum_version_id = 1,
-    .post_load = qosvnic_tx_post_load,
-    .fields = (const VMStateField[]) {
-        VMSTATE_STRUCT_ARRAY(funcs, QosvnicState, QV_MAX_FUNCS, 1,
-                             vmstate_qosvnic_tx_fn, QvFunc),
-        VMSTATE_UINT32(tx_rr_next, QosvnicState),
-        VMSTATE_END_OF_LIST()
-    },
-};

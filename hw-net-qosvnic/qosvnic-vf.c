@@ -56,10 +56,7 @@ static void qosvnic_vf_write_config(PCIDevice *vf, uint32_t addr,
     pcie_cap_flr_write_config(vf, addr, val, len);
     if (range_covers_byte(addr, len, PCI_COMMAND) &&
         (vf->config[PCI_COMMAND] & PCI_COMMAND_MASTER)) {
-        QosvnicState *s = qosvnic_from_pci(vf);
-
-        qosvnic_sched_kick(s, qosvnic_vf_func(vf));
-        qosvnic_tx_kick(s);
+        qosvnic_fn_dma_resumed(qosvnic_from_pci(vf), qosvnic_vf_func(vf));
     }
 }
 

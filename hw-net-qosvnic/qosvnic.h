@@ -5,21 +5,30 @@
  * Copyright (c) 2026 qosvnic developers
  * SPDX-License-Identifier: GPL-2.0-or-later
  *
- * Files and their one job each:
- *   qosvnic-pf.c      PF QOM type: PCI/PCIe/SR-IOV setup, properties, reset,
- *                     netdev backend glue, migration
- *   qosvnic-vf.c      VF QOM type: BARs, MSI-X, FLR; forwards to the PF
- *   qosvnic-regs.c    register file: per-function block, management
- *                     windows, device-wide registers
- *   qosvnic-irq.c     interrupt causes, masks, MSI-X moderation
- *   qosvnic-tb.c      token buckets against QEMU_CLOCK_VIRTUAL
- *   qosvnic-buf.c     device buffer memory: cells, partitions, Dynamic
- *                     Threshold admission
- *   qosvnic-rx.c      receive: classify, admit, store
- *   qosvnic-sched.c   DMA scheduler: strict priority + DRR into RX rings
- *   qosvnic-tx.c      transmit: TX rings, offloads, anti-spoofing, egress
- *                     shaping, internal switch (VEB)
- *   qosvnic-mbx.c     PF<->VF mailbox
+ * Files, one job each, from the bottom layer up; a file calls only files
+ * of lower layers (docs/design.md has the rule and follows a frame
+ * through them):
+ *   qosvnic-tb.c        token buckets against QEMU_CLOCK_VIRTUAL
+ *   qosvnic-stats.c     counters, and the drop hook for the control plane
+ *   qosvnic-irq.c       interrupt causes, masks, MSI-X moderation, INTx
+ *   qosvnic-ring.c      descriptor ring validator (accessors: below)
+ *   qosvnic-buf.c       device buffer memory: cells, partitions, Dynamic
+ *                       Threshold admission
+ *   qosvnic-mbx.c       PF<->VF mailbox
+ *   qosvnic-sched.c     RX DMA scheduler: strict priority + DRR into RX
+ *                       rings
+ *   qosvnic-rx.c        receive: classify, admit, store, enqueue
+ *   qosvnic-tx.c        transmit, one frame: fetch, validate, offload,
+ *                       switch (VEB), shape, emit, complete
+ *   qosvnic-tx-sched.c  the TX engine: which function sends next, when
+ *   qosvnic-mgmt.c      the PF's per-function settings, host ceilings
+ *   qosvnic-fn.c        function lifecycle: reset, CTRL, backend offloads
+ *   qosvnic-regs.c      register decode (function block, device
+ *                       registers, management windows)
+ *   qosvnic-qmp.c       host control plane (QMP, the drop event)
+ *   qosvnic-vf.c        VF QOM type: BARs, MSI-X, FLR
+ *   qosvnic-pf.c        PF QOM type: PCI/PCIe/SR-IOV, properties, backend
+ *                       glue, device reset, migration
  *
  * Every function (PF = fn 0, VF n = fn n + 1) is a QvFunc inside the PF's
  * QosvnicState; the VF PCI devices hold no state of their own, so that the
@@ -30,9 +39,11 @@
 #define HW_NET_QOSVNIC_H
 
 #include "hw/pci/pci_device.h"
+#include "hw/pci/pcie_sriov.h"
 #include "net/net.h"
 #include "net/eth.h"
 #include "qemu/timer.h"
+#include "qemu/error-report.h"
 #include "qemu/units.h"
 #include "migration/vmstate.h"
 #include "qosvnic_hw.h"
@@ -58,25 +69,32 @@ OBJECT_DECLARE_SIMPLE_TYPE(QosvnicVfState, QOSVNIC_VF)
 /* Management window fields the host can cap: offsets below HOST_LIMITS. */
 #define QV_HOST_CAP_FIELDS      (QV_MG_HOST_LIMITS / 4)
 
+/* Shortest interval between two offload changes of the backend (tap). */
+#define QV_OFFLOAD_HOLDOFF_NS   (10 * SCALE_MS)
+
 /* Largest frame the backend can hand us (GSO super-frame + vnet header). */
 #define QV_MAX_FRAME            (64 * KiB + 256)
 
 /*
- * Token bucket, policing semantics of Linux `tc police`: a frame that does
- * not find enough tokens is not admitted, nothing is borrowed.  Tokens are
+ * Token bucket. Policing semantics of Linux `tc police` for admission
+ * (conform/consume: a frame that does not find enough tokens is not
+ * admitted, nothing is borrowed); a shaper instead charges what it sent
+ * and may go into debt (charge).  Tokens are
  * kept as whole bytes plus a remainder in units of 1 / (8 * 10^9) byte, so
  * that a rate in bits/s refilled per nanosecond loses nothing to rounding:
  * over any interval T exactly floor(rate * T / 8) bytes are added.
  */
 typedef struct QvTokenBucket {
     uint64_t rate_bits;     /* bits per second, 0 = unlimited */
-    uint64_t burst;         /* bucket depth, bytes */
-    uint64_t tokens;        /* whole bytes in the bucket */
+    uint64_t burst;         /* bucket depth, bytes, <= QV_TB_LIMIT */
+    int64_t tokens;         /* whole bytes; < 0: debt (qv_tb_charge) */
     uint64_t frac;          /* remainder, 1 / QV_TB_FRAC_UNIT byte */
     int64_t last_ns;        /* QEMU_CLOCK_VIRTUAL time of last refill */
 } QvTokenBucket;
 
 #define QV_TB_FRAC_UNIT         (8ULL * NANOSECONDS_PER_SECOND)
+/* Bound of depth and debt: burst - tokens never overflows. */
+#define QV_TB_LIMIT             (INT64_MAX / 4)
 
 /* A frame held in device memory: a chain of cells. */
 typedef struct QvFrame {
@@ -100,7 +118,8 @@ typedef struct QvPartition {
 } QvPartition;
 
 /*
- * Transmit state of one function beyond its ring registers (qosvnic-tx.c).
+ * Transmit state of one function beyond its ring registers
+ * (qosvnic-tx-sched.c, the min-share meter qosvnic-tx.c).
  * The egress shaper itself is QvFunc.tx_tb.
  */
 typedef struct QvTxFn {
@@ -108,6 +127,12 @@ typedef struct QvTxFn {
     uint32_t min_mbps;      /* tx_min_mbps the min-share meter runs at */
     uint32_t need;          /* tokens the frame at the head waits for */
     bool throttled;         /* stopped by the shaper until tokens return */
+    /*
+     * The frame at the head has no EOP in the descriptors up to this
+     * tail: they are not fetched again until the tail moves.
+     */
+    bool incomplete;
+    uint32_t incomplete_tail;
     int64_t min_credit;     /* min-share meter, bytes * 1e9, may go < 0 */
     int64_t min_last_ns;
 } QvTxFn;
@@ -154,7 +179,7 @@ typedef struct QvFunc {
 
     /*
      * Host (QMP) ceilings on management fields: QV_MG_HOST_LIMITS, and the
-     * ceiling of the field at offset 4 * i in host_cap[i] (qosvnic-regs.c).
+     * ceiling of the field at offset 4 * i in host_cap[i] (qosvnic-mgmt.c).
      */
     uint32_t host_limits;
     uint64_t host_cap[QV_HOST_CAP_FIELDS];
@@ -192,11 +217,21 @@ typedef struct QvFunc {
 
 #define QV_FN_NONE              UINT32_MAX
 
+/* For post_load: refuse a migration stream, saying what is wrong in it. */
+static inline int qv_load_reject(const char *what)
+{
+    error_report("qosvnic: migration stream refused: %s", what);
+    return -EINVAL;
+}
+
 typedef struct QvDrrClass {
     uint32_t head, tail;    /* fn indices, UINT32_MAX = empty */
 } QvDrrClass;
 
 #define QV_MAC_HASH_SIZE        256     /* > QV_MAX_FUNCS, power of 2 */
+
+/* Told of every drop a function counts; see qosvnic-stats.c. */
+typedef void QvDropHook(QvFunc *f, unsigned reason);
 
 struct QosvnicState {
     PCIDevice parent_obj;
@@ -205,6 +240,8 @@ struct QosvnicState {
     NICConf conf;
     bool has_vnet_hdr;         /* peer passes virtio-net headers */
     bool peer_lro;             /* peer may send us GSO frames */
+    QEMUTimer *offload_timer;   /* peer_lro turned on after a hold-off */
+    int64_t offload_last_ns;    /* when peer_lro last changed */
     bool any_promisc;          /* see qosvnic_rx_filter_update() */
     MemoryRegion mmio;
     MemoryRegion msix;
@@ -223,6 +260,7 @@ struct QosvnicState {
 
     QvFunc funcs[QV_MAX_FUNCS];
     uint16_t num_funcs;         /* 1 + max_vfs */
+    QvDropHook *drop_hook;      /* the control plane's, or NULL */
 
     /* Device buffer: cell storage and the frame descriptors using it. */
     uint8_t *cells;             /* buf_size bytes */
@@ -261,7 +299,6 @@ struct QosvnicState {
     QEMUTimer *irq_timer;       /* deferred moderated interrupts */
 
     uint32_t mbx_pending[QV_DEV_MBX_WORDS];
-    uint8_t frame_buf[QV_MAX_FRAME]; /* scratch for TX/loopback frames */
 };
 
 struct QosvnicVfState {
@@ -271,7 +308,12 @@ struct QosvnicVfState {
 };
 
 /* qosvnic-pf.c */
-QosvnicState *qosvnic_from_pci(PCIDevice *d);
+/* The PF's state, from the PF or any of its VFs. */
+static inline QosvnicState *qosvnic_from_pci(PCIDevice *d)
+{
+    return QOSVNIC(pci_is_vf(d) ? pcie_sriov_get_pf(d) : d);
+}
+
 /*
  * The PCI device of a function, or NULL while the VF is not enabled
  * (cached in QvFunc.pci: looked up several times per frame).
@@ -285,10 +327,33 @@ static inline bool qosvnic_fn_enabled(QvFunc *f)
 {
     return f->pci != NULL;
 }
-bool qosvnic_fn_link_up(QvFunc *f);
+
+/* The function's effective link: its QV_MG_FLAGS state, or the backend's. */
+static inline bool qosvnic_fn_link_up(QvFunc *f)
+{
+    switch ((f->mg_flags & QV_MGF_LINK_MASK) >> QV_MGF_LINK_SHIFT) {
+    case QV_LINK_ENABLE:
+        return true;
+    case QV_LINK_DISABLE:
+        return false;
+    default:
+        return !qemu_get_queue(f->dev->nic)->link_down;
+    }
+}
+
+/* qosvnic-fn.c */
+/*
+ * Return the function's guest-programmed state to reset values and drop
+ * every frame it holds; its management settings (the PF's) are kept.
+ */
 void qosvnic_fn_reset(QvFunc *f);
+/* A write of QV_FN_CTRL: reset, RX/TX enable and their consequences. */
+void qosvnic_fn_write_ctrl(QvFunc *f, uint32_t val);
+/* Bus mastering on again for @f (NULL: the PF, so every function). */
+void qosvnic_fn_dma_resumed(QosvnicState *s, QvFunc *f);
 /* Offer GSO to the backend iff every receiving function takes it. */
 void qosvnic_update_peer_offloads(QosvnicState *s);
+void qosvnic_offload_timer_cb(void *opaque);
 
 /* qosvnic-vf.c */
 extern const VMStateDescription vmstate_qosvnic_vf;
@@ -297,6 +362,10 @@ extern const VMStateDescription vmstate_qosvnic_vf;
 uint64_t qosvnic_fn_read(QvFunc *f, hwaddr addr, unsigned size);
 void qosvnic_fn_write(QvFunc *f, hwaddr addr, uint64_t val, unsigned size);
 extern const MemoryRegionOps qosvnic_pf_mmio_ops;
+
+/* qosvnic-mgmt.c */
+/* Defaults (device reset), with the host's values re-applied over them. */
+void qosvnic_mgmt_defaults(QvFunc *f);
 /*
  * Management fields, one setter each with the field's side effects; used
  * by register writes and by QMP. Values are validated by the caller.
@@ -321,18 +390,35 @@ void qosvnic_host_set_cap(QvFunc *f, hwaddr reg, uint64_t val, bool limit);
 bool qosvnic_host_capped(QvFunc *f, hwaddr reg);
 uint64_t qosvnic_host_clamp(QvFunc *f, hwaddr reg, uint64_t val);
 void qosvnic_host_reapply(QvFunc *f);
+/* Subsections of each function's VMState. */
 extern const VMStateDescription vmstate_qosvnic_host_caps;
+extern const VMStateDescription vmstate_qosvnic_rate_stage;
+
+/* qosvnic-stats.c */
+/* A counter as the registers show it. */
+uint64_t qosvnic_stat_value(QvFunc *f, unsigned idx);
+/*
+ * Count @frames dropped for @reason (QV_STAT_DROP_*, TX_DROP_*) by @f, and
+ * tell the device's drop hook.
+ */
+void qosvnic_stat_drop(QvFunc *f, unsigned reason, uint32_t frames);
 
 /* qosvnic-qmp.c */
-/* Call after counting a drop (QV_STAT_DROP_*, TX_DROP_*) for @f. */
-void qosvnic_note_drop(QvFunc *f, unsigned reason);
-uint64_t qosvnic_stat_value(QvFunc *f, unsigned idx);
+/* The drop hook that sends QOSVNIC_VF_DROPPING (see qosvnic-stats.c). */
+void qosvnic_qmp_drop_hook(QvFunc *f, unsigned reason);
 
 /* qosvnic-irq.c */
 void qosvnic_irq_raise(QvFunc *f, uint32_t cause);
 void qosvnic_irq_misc(QvFunc *f, uint32_t misc_cause);
+/* QV_FN_INT_MASK_CLR, QV_FN_INT_MASK_SET, QV_FN_INT_CAUSE (RW1C). */
 void qosvnic_irq_unmask(QvFunc *f, uint32_t causes);
+void qosvnic_irq_mask(QvFunc *f, uint32_t causes);
+void qosvnic_irq_ack(QvFunc *f, uint32_t causes);
+/* Causes, masks and moderation back to their reset state. */
+void qosvnic_irq_fn_reset(QvFunc *f);
 void qosvnic_irq_timer_cb(void *opaque);
+/* Re-arm moderation after migration (the PF's post_load). */
+void qosvnic_irq_post_load(QosvnicState *s);
 
 /* qosvnic-tb.c */
 /* Rate in bytes/s (kept for the egress shaper); see qv_tb_config_bits. */
@@ -349,35 +435,38 @@ void qv_tb_reset(QvTokenBucket *tb, int64_t now_ns);
 bool qv_tb_conform(QvTokenBucket *tb, uint64_t bytes, int64_t now_ns);
 /* Take @bytes; only after qv_tb_conform() said yes at the same time. */
 void qv_tb_consume(QvTokenBucket *tb, uint64_t bytes);
+/*
+ * Charge @bytes, going into debt if the bucket holds fewer: a shaper
+ * charges what was really sent, and the debt delays what follows.
+ */
+void qv_tb_charge(QvTokenBucket *tb, uint64_t bytes);
 bool qv_tb_take(QvTokenBucket *tb, uint64_t bytes, int64_t now_ns);
 /*
  * Nanoseconds until @bytes tokens will be available (0 = now,
  * INT64_MAX = never: @bytes exceeds the burst).
  */
 int64_t qv_tb_wait_ns(QvTokenBucket *tb, uint64_t bytes, int64_t now_ns);
+/*
+ * For a bucket loaded from a migration stream: false if its fields are
+ * out of range; a refill time in the future (the destination's clock may
+ * be behind the source's) becomes @now.
+ */
+bool qv_tb_post_load(QvTokenBucket *tb, int64_t now_ns);
 /* Ingress burst used when QV_MG_RX_BURST is 0. */
 uint64_t qv_tb_default_burst(uint64_t rate_bits_per_s);
-/*
- * Apply f->rx_rate_bps / f->rx_burst to f->rx_tb (management writes,
- * reset); the RX path also does this lazily per frame.
- */
-void qosvnic_rx_tb_apply(QvFunc *f, int64_t now_ns);
 extern const VMStateDescription vmstate_qv_token_bucket;
 
 /* qosvnic-buf.c */
 /*
- * Allocate the cells (realize) and apply the default partitioning; also
- * empties the MAC table and the scheduler lists (call before setting
- * MACs with qosvnic_mac_table_update/rebuild). Needs num_funcs, buf_size
- * and vf_alpha set.
+ * Allocate the cells (realize) and apply the default partitioning. Needs
+ * num_funcs, buf_size and vf_alpha set.
  */
 void qosvnic_buf_init(QosvnicState *s);
 void qosvnic_buf_free(QosvnicState *s);
-/*
- * Device reset: drop every held frame, default reserves and alphas, empty
- * scheduler; rebuilds the MAC table from funcs[].mac as they are now.
- */
+/* Device reset: drop every held frame, default reserves and alphas. */
 void qosvnic_buf_reset(QosvnicState *s);
+/* A function's default reserve, bytes: half the buffer split evenly. */
+uint32_t qosvnic_buf_default_reserve(QosvnicState *s);
 /*
  * Guest/host write of QV_MG_BUF_RESERVE; false (and value unchanged) if
  * the sum of reserves would exceed the buffer.
@@ -389,8 +478,15 @@ uint32_t qosvnic_buf_reserve_limit(QosvnicState *s, QvFunc *f);
 void qosvnic_buf_set_alpha(QvFunc *f, uint32_t alpha);
 uint32_t qosvnic_buf_shared_free_bytes(QosvnicState *s);
 /* QV_STAT_BUF_OCCUPANCY / QV_STAT_BUF_PEAK, bytes; writing PEAK clears. */
-uint64_t qosvnic_buf_occupancy_bytes(QvFunc *f);
-uint64_t qosvnic_buf_peak_bytes(QvFunc *f);
+static inline uint64_t qosvnic_buf_occupancy_bytes(QvFunc *f)
+{
+    return (uint64_t)f->part.used_cells * QV_CELL_SIZE;
+}
+
+static inline uint64_t qosvnic_buf_peak_bytes(QvFunc *f)
+{
+    return (uint64_t)f->part.peak_cells * QV_CELL_SIZE;
+}
 void qosvnic_buf_clear_peak(QvFunc *f);
 /* Store a frame in @f's partition if admitted; false = no room. */
 bool qosvnic_buf_store(QosvnicState *s, QvFunc *f, const struct iovec *iov,
@@ -418,21 +514,23 @@ void qosvnic_buf_pop(QosvnicState *s, QvFunc *f);
 uint32_t qosvnic_buf_flush(QosvnicState *s, QvFunc *f);
 /*
  * Cells, frame chains, partitions, token buckets; a subsection of the
- * PF's VMState. Its post_load also rebuilds the MAC table and the DMA
- * scheduler lists.
+ * PF's VMState. Its post_load checks them; the PF's post_load rebuilds
+ * what depends on them (MAC table, scheduler lists).
  */
 extern const VMStateDescription vmstate_qosvnic_buf;
 
 /* qosvnic-rx.c */
-/*
- * (Re)insert f->mac into the classifier. @old is not needed (@f remembers
- * the chain it is on) and may be NULL.
- */
-void qosvnic_mac_table_update(QosvnicState *s, QvFunc *f, const MACAddr *old);
+/* (Re)insert f->mac into the classifier (@f remembers its chain). */
+void qosvnic_mac_table_update(QosvnicState *s, QvFunc *f);
 /* Call after a change to any function's RX filter, trust or reset. */
 void qosvnic_rx_filter_update(QosvnicState *s);
 void qosvnic_mac_table_rebuild(QosvnicState *s);
 QvFunc *qosvnic_mac_lookup(QosvnicState *s, const uint8_t *mac);
+/*
+ * Apply f->rx_rate_bps / f->rx_burst to f->rx_tb (management writes,
+ * reset); admission also does this lazily per frame.
+ */
+void qosvnic_rx_tb_apply(QvFunc *f, int64_t now_ns);
 /* Deliver a frame (from the wire or the internal switch) to its owners. */
 void qosvnic_rx_frame(QosvnicState *s, const struct iovec *iov, int iovcnt,
                       bool from_loopback, uint32_t src_fn);
@@ -451,6 +549,8 @@ bool qosvnic_nc_can_receive(NetClientState *nc);
 /* qosvnic-sched.c */
 /* Empty the DRR lists, stop the DMA timer (device reset). */
 void qosvnic_sched_reset(QosvnicState *s);
+/* After migration: the DRR lists again from the partitions' frames. */
+void qosvnic_sched_rebuild(QosvnicState *s);
 /*
  * @f has new frames or new RX descriptors (RX_TAIL write, RX enable);
  * NULL = re-examine every function (bus master / VF enable, post_load).
@@ -460,19 +560,90 @@ void qosvnic_sched_bh(void *opaque);
 void qosvnic_sched_remove(QosvnicState *s, QvFunc *f);
 /* The DMA pacing timer: only schedules the guarded BH. */
 void qosvnic_dma_timer_cb(void *opaque);
+
+/* qosvnic-ring.c */
+/* What is wrong with @f's RX (TX) ring as programmed; NULL if usable. */
+const char *qosvnic_rx_ring_problem(QvFunc *f);
+const char *qosvnic_tx_ring_problem(QvFunc *f);
 /* Free RX descriptors the device may fill now (0 if the ring is unusable). */
 uint32_t qosvnic_rx_ring_avail(QvFunc *f);
+/*
+ * Descriptor I/O, as the function @pci (its requester ID, its bus master
+ * bit); false if the DMA failed. Inline: they run per descriptor.
+ */
+static inline dma_addr_t qosvnic_ring_desc(uint64_t base, uint32_t idx,
+                                           uint32_t desc_size)
+{
+    return base + (dma_addr_t)idx * desc_size;
+}
 
-/* qosvnic-tx.c */
+static inline bool qosvnic_rxd_read_addr(PCIDevice *pci, dma_addr_t desc,
+                                         uint64_t *addr)
+{
+    return ldq_le_pci_dma(pci, desc + QV_RXD_ADDR, addr,
+                          MEMTXATTRS_UNSPECIFIED) == MEMTX_OK;
+}
+
+/* Bytes 8..15 (len, status, vlan, gso_size) in one aligned store. */
+static inline bool qosvnic_rxd_write_back(PCIDevice *pci, dma_addr_t desc,
+                                          uint64_t wb)
+{
+    return stq_le_pci_dma(pci, desc + QV_RXD_LEN, wb,
+                          MEMTXATTRS_UNSPECIFIED) == MEMTX_OK;
+}
+
+static inline bool qosvnic_txd_fetch(PCIDevice *pci, dma_addr_t desc,
+                                     uint8_t buf[QV_TXD_SIZE])
+{
+    return pci_dma_read(pci, desc, buf, QV_TXD_SIZE) == MEMTX_OK;
+}
+
+static inline bool qosvnic_txd_set_status(PCIDevice *pci, dma_addr_t desc,
+                                          uint8_t status)
+{
+    return pci_dma_write(pci, desc + QV_TXD_STATUS, &status, 1) == MEMTX_OK;
+}
+
+/* qosvnic-tx.c: one frame, and qosvnic-tx-sched.c: the TX engine */
+/*
+ * Egress bucket depth: two maximal frames, so that a function at its rate
+ * can always send a full TSO frame and keep the next one ready.
+ */
+#define QV_TX_BURST             (2 * QV_TX_MAX_FRAME)
+/* Most credit a function below its minimum share can bank. */
+#define QV_TX_MIN_CREDIT_MAX    (64 * KiB)
+#define QV_MBPS_TO_BYTES(m)     ((uint64_t)(m) * 1000000 / 8)
+
+typedef enum QvTxResult {
+    QV_TX_IDLE,         /* nothing to do: empty ring or incomplete frame */
+    QV_TX_DONE,         /* one frame consumed (sent or dropped) */
+    QV_TX_THROTTLED,    /* the function is over its rate */
+    QV_TX_WIRE_BUSY,    /* line rate reached: all TX waits */
+    QV_TX_STOPPED,      /* the ring was stopped on an error */
+    QV_TX_CONTINUE,     /* (between stages) the frame goes on */
+} QvTxResult;
+
 void qosvnic_tx_init(QosvnicState *s);      /* realize: frame buffers */
 void qosvnic_tx_uninit(QosvnicState *s);    /* exit */
+/*
+ * Serves the frame at the head of @f's ring; it is consumed (sent or
+ * dropped) only on QV_TX_DONE, then *@segs says how many frames it became
+ * on the wire. Runs under the PF's reentrancy guard.
+ */
+QvTxResult qosvnic_tx_frame(QosvnicState *s, QvFunc *f, int64_t now,
+                            uint32_t *segs);
+/* True while the function has sent less than its minimum share. */
+bool qosvnic_tx_below_min(QvFunc *f, int64_t now);
+
 void qosvnic_tx_reset(QosvnicState *s);     /* device reset, after fn resets */
 void qosvnic_tx_fn_reset(QvFunc *f);        /* function reset / FLR */
 /* TX_TAIL written or TX enabled: schedule the TX engine (never runs it). */
 void qosvnic_tx_kick(QosvnicState *s);
+/* The ring was re-programmed (base, size) or TX enabled: look at it anew. */
+void qosvnic_tx_ring_changed(QvFunc *f);
 void qosvnic_tx_bh(void *opaque);
 void qosvnic_tx_timer_cb(void *opaque);
-/* TX and mailbox state beyond the registers; a subsection of the PF. */
+/* TX state beyond the registers; a subsection of the PF. */
 extern const VMStateDescription vmstate_qosvnic_tx;
 
 /* qosvnic-mbx.c */
@@ -486,5 +657,7 @@ uint32_t qosvnic_mbx_pf_ctrl(QvFunc *f);
 void qosvnic_mbx_mem_write(QvFunc *f, bool from_pf, unsigned idx,
                            uint32_t val);
 void qosvnic_mbx_reset(QvFunc *f);
+/* Every function's mailbox and the pending bitmap; a subsection. */
+extern const VMStateDescription vmstate_qosvnic_mbx;
 
 #endif

@@ -206,7 +206,8 @@
 #define QV_STAT_BUF_PEAK        17      /* max bytes held; write clears */
 #define QV_STAT_LOOPBACK_RX     18      /* frames from the internal switch */
 #define QV_STAT_DROP_NO_OWNER   19      /* PF only: device-wide */
-#define QV_NUM_STATS            20
+#define QV_STAT_TX_DROP_LINK_DOWN 20    /* sent while the link was down */
+#define QV_NUM_STATS            21
 
 /*
  * Device buffer memory is allocated in cells of this size; occupancy,
@@ -325,6 +326,12 @@
 /* CSUM/TSO checksum by the IP length: Ethernet padding is dropped. */
 #define QV_TXD_CSUM             (1u << 1)       /* fill in L4 checksum */
 #define QV_TXD_TSO              (1u << 2)       /* segment at mss */
+/*
+ * Smallest mss for QV_TXD_TSO, as on other NICs (i40e, ice): a frame with
+ * a smaller mss is dropped (QV_STAT_TX_DROP_BAD); drivers segment such
+ * frames in software. Linux never asks for less than 88 bytes.
+ */
+#define QV_TSO_MSS_MIN          64
 #define QV_TXD_VLAN_INS         (1u << 3)       /* insert vlan tag */
 /* len: 1..65535 bytes per descriptor; 0 is invalid (frame dropped). */
 #define QV_TXD_STA_DD           (1u << 0)

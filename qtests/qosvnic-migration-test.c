@@ -9,6 +9,7 @@
 #include "qemu/osdep.h"
 #include "libqtest.h"
 #include "qobject/qdict.h"
+#include "qemu/bswap.h"
 #include "qosvnic-qtest-lib.h"
 
 #define NFRAMES 3
@@ -112,10 +113,241 @@ static void test_frames_held_across_migration(void)
     unlink(path);
 }
 
+/*
+ * A message held back by interrupt moderation is sent after migration:
+ * the first frame's message goes at once, the second one's waits for the
+ * end of the 100 us window, and the migration happens inside it. Before,
+ * the destination never re-armed its moderation timer, so that message
+ * was lost (and with it the guest's only notice of the frame).
+ */
+static void test_moderated_irq_across_migration(void)
+{
+    QvDev *a = qv_start("max-vfs=2", NULL);
+    QvDev *b;
+    QvRing rx;
+    uint8_t mac[6], src[6] = { 0x02, 0, 0, 0, 0, 0x99 }, frame[100];
+    int i;
+
+    qv_enable_vfs(a, 1);
+    qv_fn_mac(a, 1, mac);
+    qv_rx_setup(a, 1, &rx, 16, 2048, true);
+    qv_fn_start(a, 1);
+    qv_wr(a, 1, QV_FN_ITR(QV_VEC_RX), 100);
+    qv_frame(frame, mac, src, 0x88b5, sizeof(frame));
+    for (i = 1; i <= 2; i++) {
+        qv_inject(a, frame, sizeof(frame));
+        qv_wait_stat_sum(a, (int[]){ 1 }, 1,
+                         (unsigned[]){ QV_STAT_RX_PACKETS }, 1, i);
+        g_assert_cmpint(qv_irq_fired(a, 1, QV_VEC_RX), ==, i == 1);
+    }
+
+    b = qv_migrate(a, "max-vfs=2");
+    qv_stop(a);
+    qv_step(b, 100 * 1000);
+    qv_sync(b);
+    g_assert_true(qv_irq_fired(b, 1, QV_VEC_RX));
+    g_assert_cmphex(qv_rd(b, 1, QV_FN_INT_CAUSE), ==, QV_INT_RX);
+    qv_stop(b);
+}
+
+/* ------------------------------------------- corrupted migration streams */
+
+/*
+ * The device's part of a migration stream is not trusted: a stream whose
+ * device state is inconsistent must fail the load with an error, never be
+ * accepted (and crash or corrupt memory later). The source below is saved
+ * to a file once; each case patches one field and loads the result into a
+ * new QEMU, which must refuse it and stay alive.
+ *
+ * Fields are found by the stream's layout: a subsection is 0x05, the
+ * length and bytes of its name, its version (be32), then its fields in
+ * order, big-endian. The layout is checked against known values first.
+ */
+#define CS_OPTS         "max-vfs=2,buffer-size=65536"
+#define CS_NCELLS       256                     /* 64 KiB / 256 */
+#define CS_FRAME_SIZE   22                      /* vmstate_qv_frame */
+#define CS_FUNC_SIZE    112                     /* vmstate_qv_func_buf */
+#define CS_TB_TOKENS    16                      /* in a token bucket */
+#define CS_TX_FN_SIZE   20                      /* vmstate_qosvnic_tx_fn */
+#define CS_MBX_FN_SIZE  73                      /* ..._mbx_fn: 16 words, */
+#define CS_MBX_OWNER    72                      /* 2 controls, owner */
+
+typedef struct CsStream {
+    uint8_t *data;
+    size_t len;
+    size_t buf;             /* fields of qosvnic/buffer */
+    size_t tx;              /* fields of qosvnic/tx */
+    size_t mbx;             /* fields of qosvnic/mailbox */
+} CsStream;
+
+static size_t cs_find(const CsStream *st, const char *name, uint32_t version)
+{
+    size_t n = strlen(name), i;
+
+    for (i = 0; i + 2 + n + 4 <= st->len; i++) {
+        if (st->data[i] == 0x05 && st->data[i + 1] == n &&
+            !memcmp(st->data + i + 2, name, n) &&
+            ldl_be_p(st->data + i + 2 + n) == version) {
+            return i + 2 + n + 4;
+        }
+    }
+    g_assert_not_reached();
+}
+
+/* Offset of function @fn's partition and buckets in qosvnic/buffer. */
+static size_t cs_func(const CsStream *st, int fn)
+{
+    return st->buf + 16 + 65536 + CS_NCELLS * (4 + CS_FRAME_SIZE) +
+           fn * CS_FUNC_SIZE;
+}
+
+/* A source with frames held in VF 0's partition, saved to a file. */
+static void cs_save(CsStream *st, const char *uri, const char *path)
+{
+    QvDev *a = qv_start(CS_OPTS, NULL);
+    uint8_t mac[6], src[6] = { 0x02, 0, 0, 0, 0, 0x99 }, frame[600];
+    QvRing rx;
+    uint32_t reserve;
+    int i;
+
+    qv_enable_vfs(a, 2);
+    qv_fn_mac(a, 1, mac);
+    qv_rx_setup(a, 1, &rx, 16, 2048, false);
+    qv_fn_start(a, 1);
+    qv_set_rx_rate(a, 1, 1000 * 1000 * 1000, 0);
+    qv_wr(a, 1, QV_FN_MBX_MEM(0), 0xcafe1234);
+    qv_frame(frame, mac, src, 0x88b5, sizeof(frame));
+    for (i = 0; i < 3; i++) {
+        qv_inject(a, frame, sizeof(frame));
+    }
+    qv_wait_stat_sum(a, (int[]){ 1 }, 1,
+                     (unsigned[]){ QV_STAT_BUF_OCCUPANCY }, 1,
+                     3 * 3 * QV_BUF_CELL_SIZE);
+    reserve = qv_mg_rd(a, 1, QV_MG_BUF_RESERVE) / QV_BUF_CELL_SIZE;
+    qtest_qmp_assert_success(a->qts, "{ 'execute': 'migrate', "
+                             "'arguments': { 'uri': %s } }", uri);
+    wait_migration(a->qts);
+    qv_stop(a);
+
+    g_assert_true(g_file_get_contents(path, (char **)&st->data, &st->len,
+                                      NULL));
+    st->buf = cs_find(st, "qosvnic/buffer", 1);
+    st->tx = cs_find(st, "qosvnic/tx", 2);
+    st->mbx = cs_find(st, "qosvnic/mailbox", 1);
+    /* The layout is what the offsets assume. */
+    g_assert_cmpuint(ldl_be_p(st->data + st->buf), ==, CS_NCELLS);
+    g_assert_cmpuint(ldl_be_p(st->data + cs_func(st, 1)), ==, reserve);
+    g_assert_cmpuint(ldl_be_p(st->data + cs_func(st, 1) + 8), ==, 9);
+    g_assert_cmpuint(ldl_be_p(st->data + cs_func(st, 1) + 24), ==, 3);
+    g_assert_cmpuint(ldq_be_p(st->data + cs_func(st, 1) + 28), ==,
+                     1000 * 1000 * 1000);
+    /* qosvnic/tx: the functions' meters, tx_rr_next; then the mailbox. */
+    g_assert_cmpuint(st->tx + QV_MAX_FUNCS * CS_TX_FN_SIZE + 4, ==,
+                     st->mbx - 2 - strlen("qosvnic/mailbox") - 4);
+    g_assert_cmphex((uint32_t)ldl_be_p(st->data + st->mbx + CS_MBX_FN_SIZE), ==,
+                    0xcafe1234);
+    g_assert_cmpuint(st->data[st->mbx + CS_MBX_FN_SIZE + CS_MBX_OWNER], ==,
+                     1);                         /* the VF */
+}
+
+/* Load @st into a new QEMU; true if the load completed. */
+static bool cs_load(const CsStream *st, const char *path, const char *uri)
+{
+    g_autofree char *args = g_strdup_printf(
+        "-M q35 -nodefaults -m 512M -device pcie-root-port,id=rp0,bus=pcie.0,"
+        "chassis=1,addr=1.0 -device qosvnic,bus=rp0,addr=0.0,netdev=hs0,"
+        CS_OPTS " -netdev user,id=hs0 -incoming defer");
+    gint64 deadline = g_get_monotonic_time() + 30 * G_USEC_PER_SEC;
+    QTestState *qts;
+    const char *status;
+    bool ok;
+
+    g_assert_true(g_file_set_contents(path, (char *)st->data, st->len,
+                                      NULL));
+    qts = qtest_init(args);
+    qtest_qmp_assert_success(qts, "{ 'execute': 'migrate-incoming', "
+                             "'arguments': { 'uri': %s, "
+                             "'exit-on-error': false } }", uri);
+    for (;;) {
+        QDict *rsp = qtest_qmp(qts, "{ 'execute': 'query-migrate' }");
+
+        status = qdict_get_try_str(qdict_get_qdict(rsp, "return"), "status");
+        ok = status && !strcmp(status, "completed");
+        if (ok || (status && !strcmp(status, "failed"))) {
+            qobject_unref(rsp);
+            break;
+        }
+        qobject_unref(rsp);
+        g_assert_cmpint(g_get_monotonic_time(), <, deadline);
+        g_usleep(10000);
+    }
+    /* Refused or not, QEMU is still there and answers. */
+    qtest_qmp_assert_success(qts, "{ 'execute': 'query-status' }");
+    qtest_quit(qts);
+    return ok;
+}
+
+static void cs_put32(CsStream *st, size_t off, uint32_t v)
+{
+    stl_be_p(st->data + off, v);
+}
+
+static void test_corrupted_streams(void)
+{
+    g_autofree char *path = g_strdup_printf("%s/qosvnic-cs-%d",
+                                            g_get_tmp_dir(), getpid());
+    g_autofree char *uri = g_strdup_printf("file:%s", path);
+    g_autofree uint8_t *good = NULL;
+    CsStream st;
+    size_t fn1;
+    uint32_t others;
+
+    cs_save(&st, uri, path);
+    good = g_memdup2(st.data, st.len);
+    fn1 = cs_func(&st, 1);
+
+    /* As saved, the stream loads. */
+    g_assert_true(cs_load(&st, path, uri));
+
+    /* No free frame while cells are free: a store would index past. */
+    cs_put32(&st, st.buf + 12, UINT32_MAX);
+    g_assert_false(cs_load(&st, path, uri));
+    memcpy(st.data, good, st.len);
+
+    /* Reserves that fit the buffer only modulo 2^32. */
+    others = ldl_be_p(st.data + cs_func(&st, 0)) +
+             ldl_be_p(st.data + cs_func(&st, 2));
+    cs_put32(&st, fn1, (uint32_t)(0x100000000ULL - others + 8));
+    g_assert_false(cs_load(&st, path, uri));
+    memcpy(st.data, good, st.len);
+
+    /* A token bucket holding more than its depth. */
+    stq_be_p(st.data + fn1 + 28 + CS_TB_TOKENS,
+             ldq_be_p(st.data + fn1 + 28 + 8) + 1);
+    g_assert_false(cs_load(&st, path, uri));
+    memcpy(st.data, good, st.len);
+
+    /* A mailbox owner that does not exist (it indexes a name table). */
+    st.data[st.mbx + CS_MBX_FN_SIZE + CS_MBX_OWNER] = 9;
+    g_assert_false(cs_load(&st, path, uri));
+    memcpy(st.data, good, st.len);
+
+    /* A minimum-share credit that overflows when it is refilled. */
+    stq_be_p(st.data + st.tx + CS_TX_FN_SIZE + 4, INT64_MIN);
+    g_assert_false(cs_load(&st, path, uri));
+
+    g_free(st.data);
+    unlink(path);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
     qtest_add_func("/qosvnic/migration/frames-held",
                    test_frames_held_across_migration);
+    qtest_add_func("/qosvnic/migration/moderated-irq",
+                   test_moderated_irq_across_migration);
+    qtest_add_func("/qosvnic/migration/corrupted-streams",
+                   test_corrupted_streams);
     return g_test_run();
 }

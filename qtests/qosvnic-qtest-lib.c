@@ -610,3 +610,34 @@ void qv_step(QvDev *d, int64_t ns)
 {
     qtest_clock_step(d->qts, ns);
 }
+
+char *qv_trace_args(const char *pattern, char **path)
+{
+    int fd;
+
+    *path = g_strdup_printf("%s/qosvnic-trace-XXXXXX", g_get_tmp_dir());
+    fd = g_mkstemp(*path);
+    g_assert_cmpint(fd, >=, 0);
+    close(fd);
+    return g_strdup_printf("-trace enable=%s,file=%s", pattern, *path);
+}
+
+GPtrArray *qv_trace_lines(const char *path, const char *name)
+{
+    GPtrArray *lines = g_ptr_array_new_with_free_func(g_free);
+    g_autofree char *text = NULL;
+    g_auto(GStrv) all = NULL;
+    g_autofree char *key = g_strdup_printf("%s ", name);
+
+    g_assert_true(g_file_get_contents(path, &text, NULL, NULL));
+    all = g_strsplit(text, "\n", -1);
+    for (char **l = all; *l; l++) {
+        /* "[pid@time:]name args": the log backend's line format. */
+        const char *p = strstr(*l, key);
+
+        if (p && (p == *l || p[-1] == ':')) {
+            g_ptr_array_add(lines, g_strdup(p + strlen(key)));
+        }
+    }
+    return lines;
+}

@@ -67,8 +67,8 @@ void qv_stop(QvDev *d);
 /*
  * Migrate @src (through a file) into a new QEMU started with the same
  * @device_opts and its own socket netdev; returns it running. @src is
- * left paused for the caller to stop. VF config space has no VMState
- * yet, so only the PF's own datapath survives this.
+ * left paused for the caller to stop. The VFs' config space and MSI-X
+ * tables travel with the PF.
  */
 QvDev *qv_migrate(QvDev *src, const char *device_opts);
 
@@ -153,6 +153,15 @@ void qv_wait_stat_sum(QvDev *d, const int *fns, int nfn, const unsigned *idx,
                       int nidx, uint64_t want);
 /* Advance virtual time. */
 void qv_step(QvDev *d, int64_t ns);
+
+/*
+ * Trace events as a test observable: qv_trace_args() returns "-trace"
+ * arguments that log the events matching @pattern to a new temporary
+ * file (its path in *@path, for the caller to unlink), and
+ * qv_trace_lines() the arguments of every line event @name logged so far.
+ */
+char *qv_trace_args(const char *pattern, char **path);
+GPtrArray *qv_trace_lines(const char *path, const char *name);
 
 /*
  * Internet checksum: qv_csum_add sums 16-bit big-endian words (an odd last

@@ -7,13 +7,27 @@
 # rebuilds only that file. Binaries are copied to out/qemu/{bin,qtests};
 # the path of out/qemu is printed last.
 #
-# Usage: build-qemu.sh [--print-build-dir] [ninja targets...]
+#
+# --sanitize builds the same tree in a second build directory (build-san)
+# with clang, ASan+UBSan and libFuzzer: one configuration gives the
+# sanitized qemu-system-x86_64 and qtests (scripts/test.sh --suite
+# sanitizers) and qemu-fuzz-x86_64 (scripts/fuzz.sh); they go to
+# out/qemu-san/{bin,qtests}.
+#
+# Usage: build-qemu.sh [--sanitize] [--print-build-dir] [ninja targets...]
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/lib.sh"
 
-print_only=0
-if [ "${1:-}" = --print-build-dir ]; then print_only=1; shift; fi
+print_only=0 sanitize=0
+while [ $# -gt 0 ]; do
+    case "$1" in
+        --print-build-dir) print_only=1 ;;
+        --sanitize) sanitize=1 ;;
+        *) break ;;
+    esac
+    shift
+done
 
 mkdir -p "$QOSVNIC_CACHE"
 # One build at a time per cache: concurrent ninja runs in one tree corrupt it.
@@ -34,6 +48,7 @@ patch_hash=$(cat /dev/null "${series[@]}" | sha256sum | cut -c1-12)
 top=$QOSVNIC_CACHE/qemu-$upver
 src=$top/src
 build=$src/build
+[ "$sanitize" = 0 ] || build=$src/build-san
 
 if [ "$print_only" = 1 ]; then echo "$build"; exit 0; fi
 
@@ -68,7 +83,7 @@ if [ "$(cat "$src/.qosvnic-patches" 2>/dev/null)" != "$patch_hash" ]; then
     git_q reset -q --hard qosvnic-base
     # Remove what a previous series added, but keep the build directory
     # and the synced device/test sources.
-    git_q clean -q -fdx -e /build -e /hw/net/qosvnic -e '/tests/qtest/qosvnic*'
+    git_q clean -q -fdx -e /build -e /build-san -e /hw/net/qosvnic -e '/tests/qtest/qosvnic*'
     [ ${#series[@]} = 0 ] || git_q am -q --3way "${series[@]}" ||
         die "patches/ do not apply to qemu $pkgver (see git am output above)"
     echo "$patch_hash" > "$src/.qosvnic-patches"
@@ -95,13 +110,26 @@ config_args=(--python=/usr/bin/python3 --target-list=x86_64-softmmu
     --enable-attr --enable-virtfs --enable-vhost-net --enable-vhost-kernel
     --disable-docs --disable-install-blobs --disable-werror
     --enable-trace-backends=log)
+if [ "$sanitize" = 1 ]; then
+    # Only what the qtests and the fuzzer need: a smaller, faster build.
+    # --enable-fuzzing instruments device code for libFuzzer and links
+    # everything else with -fsanitize=fuzzer-no-link, so the system
+    # emulator and the qtests come from the same build as the fuzzer.
+    command -v clang >/dev/null || die "clang missing: apt-get install clang (Debian's ships libFuzzer and the sanitizer runtimes)"
+    config_args=(--python=/usr/bin/python3 --target-list=x86_64-softmmu
+        --cc=clang --cxx=clang++ --host-cc=clang
+        --without-default-features --enable-tcg --enable-slirp
+        --enable-fuzzing --enable-asan --enable-ubsan
+        --disable-docs --disable-install-blobs --disable-werror
+        --enable-trace-backends=log)
+fi
 config_key=$(printf '%s\n' "${config_args[@]}" | sha256sum | cut -c1-12)
 if [ -f "$build/build.ninja" ] && [ "$(cat "$build/.qosvnic-config" 2>/dev/null)" != "$config_key" ]; then
     step "QEMU configure options changed: reconfiguring from scratch"
     rm -rf "$build"
 fi
 if [ ! -f "$build/build.ninja" ]; then
-    step "configuring QEMU $upver (x86_64-softmmu, KVM+TCG, slirp, 9p)"
+    step "configuring QEMU $upver in $(basename "$build") (x86_64-softmmu)"
     mkdir -p "$build"
     (cd "$build" && ../configure "${config_args[@]}" >&2) || die "QEMU configure failed (see output above)"
     echo "$config_key" > "$build/.qosvnic-config"
@@ -121,6 +149,7 @@ done
 targets=("$@")
 if [ ${#targets[@]} = 0 ]; then
     targets=(qemu-system-x86_64)
+    [ "$sanitize" = 0 ] || targets+=(qemu-fuzz-x86_64)
     for t in $(sed -n "s/^ *'\\(qosvnic-[a-z0-9-]*-test\\)',\$/\\1/p" "$QOSVNIC_ROOT/qtests/meson.build"); do
         targets+=("tests/qtest/$t")
     done
@@ -138,10 +167,11 @@ fi
 # Publish into this clone's out/ so that several clones (or worktrees)
 # sharing the cache each keep the binaries they built.
 out=$QOSVNIC_ROOT/out/qemu
+[ "$sanitize" = 0 ] || out=$QOSVNIC_ROOT/out/qemu-san
 mkdir -p "$out/bin" "$out/share" "$out/qtests"
 for t in "${targets[@]}"; do
     case "$t" in
-        qemu-system-*) cp -f "$build/$t" "$out/bin/" ;;
+        qemu-system-*|qemu-fuzz-*) cp -f "$build/$t" "$out/bin/" ;;
         tests/qtest/*) cp -f "$build/$t" "$out/qtests/" ;;
     esac
 done

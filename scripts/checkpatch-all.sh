@@ -45,6 +45,8 @@ done
 
 # The register reference must still be what the contract header says.
 python3 "$QOSVNIC_ROOT/scripts/gen-register-doc.py" --check || status=1
+# The device's files call only down their layers (docs/design.md).
+python3 "$QOSVNIC_ROOT/scripts/check-device-layers.py" || status=1
 
 # Make sure the kernel's checkpatch is extracted, then check file by file.
 "$QOSVNIC_ROOT/guest-driver/checkpatch.sh" >/dev/null 2>&1

@@ -58,6 +58,9 @@ host_pkgs=(
     gnuplot-nox fonts-liberation
     # style gate: the kernel's checkpatch.pl ships in this tarball
     linux-source-6.1
+    # sanitizer qtests and fuzzing (build-qemu.sh --sanitize): clang with
+    # its ASan/UBSan/libFuzzer runtimes, llvm-symbolizer for reports
+    clang libclang-rt-14-dev llvm
 )
 
 missing=()

@@ -7,10 +7,15 @@
 #   style      QEMU checkpatch on the device and qtest sources, kernel
 #              checkpatch --strict on the driver, and a W=1 build of the
 #              driver against bookworm's and bookworm-backports' kernels
+#   sanitizers every qtest again against QEMU built with clang, ASan and
+#              UBSan (scripts/build-qemu.sh --sanitize, cached); any
+#              sanitizer report fails (scripts/san-qtest.sh); then a fuzz
+#              smoke of the device (scripts/fuzz.sh, 2 minutes, kept
+#              corpus)
 #   guest      scripts/tests/*.sh, which boot guests (TCG unless hardware KVM)
 #              and print "PASS: name" / "FAIL: name" / "SKIP: name" lines
 #
-# Usage: scripts/test.sh [--no-setup] [--suite qtest|style|guest]...
+# Usage: scripts/test.sh [--no-setup] [--suite qtest|style|sanitizers|guest]...
 #                        [--only REGEX]     (guest test scripts by name)
 # Needs root (apt, network namespaces); builds what is missing (cached).
 set -uo pipefail
@@ -29,7 +34,7 @@ while [ $# -gt 0 ]; do
     esac
     shift
 done
-[ ${#suites[@]} -gt 0 ] || suites=(qtest style guest)
+[ ${#suites[@]} -gt 0 ] || suites=(qtest style sanitizers guest)
 want() { local s; for s in "${suites[@]}"; do [ "$s" = "$1" ] && return 0; done; return 1; }
 
 passed=0 failed=0 skipped=0
@@ -80,6 +85,17 @@ if want style; then
     run_counted checkpatch "$here/checkpatch-all.sh"
     step "style: the driver builds against both kernels"
     run_counted build-driver "$here/build-driver.sh" --check
+fi
+
+if want sanitizers; then
+    step "building QEMU with ASan+UBSan and libFuzzer (cached)"
+    san=$("$here/build-qemu.sh" --sanitize | tail -n 1) || die "sanitizer build failed"
+    for t in $(sed -n "s/^ *'\(qosvnic-[a-z0-9-]*-test\)',\$/\1/p" "$QOSVNIC_ROOT/qtests/meson.build"); do
+        step "qtest $t (ASan+UBSan)"
+        run_counted "$t (ASan+UBSan)" "$here/san-qtest.sh" "$san" "$t"
+    done
+    step "fuzz smoke: generic-fuzz-qosvnic"
+    run_counted fuzz "$here/fuzz.sh" --no-build --seconds 120
 fi
 
 if want guest; then

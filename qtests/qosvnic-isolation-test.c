@@ -1,0 +1,573 @@
+/*
+ * qosvnic qtest: tenant isolation against a hostile guest (issue 9).
+ * Each case is the regression test of one way around a VF's share that
+ * was found and fixed: it fails on the device before the fix.
+ *
+ * Copyright (c) 2026 qosvnic developers
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+
+#include "qemu/osdep.h"
+#include "libqtest.h"
+#include "qemu/bswap.h"
+#include "qemu/units.h"
+#include "standard-headers/linux/pci_regs.h"
+#include "qosvnic-qtest-lib.h"
+
+#define ONE_SECOND_NS   (1000 * 1000 * 1000LL)
+
+static const uint8_t ext_mac[6] = { 0x52, 0x54, 0x00, 0xaa, 0xbb, 0xcc };
+
+/* A PF with @nvfs VFs, each started with a TX ring of @ndesc. */
+static QvDev *iso_start(const char *opts, const char *extra, unsigned nvfs,
+                        QvRing *tx, uint32_t ndesc)
+{
+    QvDev *d = qv_start(opts, extra);
+    unsigned fn;
+
+    qv_enable_vfs(d, nvfs);
+    for (fn = 1; fn <= nvfs; fn++) {
+        qv_tx_setup(d, fn, &tx[fn], ndesc);
+        qv_fn_start(d, fn);
+    }
+    return d;
+}
+
+/*
+ * Ethernet + IPv4 (20) + TCP (20 + @opts bytes of options) frame with
+ * @plen payload bytes, for TSO; returns its length.
+ */
+static size_t tcp4_frame(uint8_t *buf, const uint8_t dst[6],
+                         const uint8_t src[6], size_t opts, size_t plen)
+{
+    uint8_t *ip = buf + 14, *tcp = ip + 20;
+    size_t thl = 20 + opts, i;
+
+    g_assert_cmpuint(opts % 4, ==, 0);
+    memcpy(buf, dst, 6);
+    memcpy(buf + 6, src, 6);
+    stw_be_p(buf + 12, 0x0800);
+    memset(ip, 0, 20);
+    ip[0] = 0x45;
+    stw_be_p(ip + 2, 20 + thl + plen);
+    ip[8] = 64;
+    ip[9] = 6;
+    stl_be_p(ip + 12, 0x0a000001);
+    stl_be_p(ip + 16, 0x0a000002);
+    stw_be_p(ip + 10, ~qv_csum_fold(qv_csum_add(0, ip, 20)) & 0xffff);
+    memset(tcp, 0, thl);
+    stw_be_p(tcp, 40000);
+    stw_be_p(tcp + 2, 80);
+    tcp[12] = (thl / 4) << 4;
+    tcp[13] = 0x10;                             /* ACK */
+    memset(tcp + 20, 1, opts);                  /* NOP options */
+    for (i = 0; i < plen; i++) {
+        tcp[thl + i] = i & 0xff;
+    }
+    return 14 + 20 + thl + plen;
+}
+
+static uint64_t tx_pkts(QvDev *d, int fn)
+{
+    return qv_stat(d, fn, QV_STAT_TX_PACKETS);
+}
+
+/* ------------------------------------------------- 1. TSO amplification */
+
+/*
+ * An mss below QV_TSO_MSS_MIN is refused like a malformed frame: before,
+ * mss 1 turned one descriptor into a segment per payload byte.
+ */
+static void test_tso_min_mss(void)
+{
+    QvRing tx[2];
+    QvDev *d = iso_start(NULL, NULL, 1, tx, 16);
+    uint8_t mac[6], frame[1100];
+    size_t len;
+
+    qv_fn_mac(d, 1, mac);
+    len = tcp4_frame(frame, ext_mac, mac, 0, 1000);
+    qv_tx_send(d, &tx[1], frame, len, QV_TXD_TSO | QV_TXD_CSUM, 1, 0);
+    qv_tx_send(d, &tx[1], frame, len, QV_TXD_TSO | QV_TXD_CSUM,
+               QV_TSO_MSS_MIN - 1, 0);
+    qv_tx_send(d, &tx[1], frame, len, QV_TXD_TSO | QV_TXD_CSUM,
+               QV_TSO_MSS_MIN, 0);
+    qv_wait_stat_sum(d, (int[]){ 1 }, 1, (unsigned[]){ QV_STAT_TX_PACKETS },
+                     1, DIV_ROUND_UP(1000, QV_TSO_MSS_MIN));
+    g_assert_cmpuint(qv_stat(d, 1, QV_STAT_TX_DROP_BAD), ==, 2);
+    g_assert_cmphex(qv_tx_status(d, &tx[1], 0), ==,
+                    QV_TXD_STA_DD | QV_TXD_STA_ERR);
+    g_assert_cmphex(qv_tx_status(d, &tx[1], 1), ==,
+                    QV_TXD_STA_DD | QV_TXD_STA_ERR);
+    g_assert_cmphex(qv_tx_status(d, &tx[1], 2), ==, QV_TXD_STA_DD);
+    qv_stop(d);
+}
+
+/*
+ * The shaper charges a frame all the bytes it puts on the wire, even when
+ * they exceed the bucket (128 KiB): 64 KiB of TSO payload in 64-byte
+ * segments with 94 bytes of headers each is 161602 wire bytes. At 100
+ * Mbit/s (a byte per 80 ns) such a frame leaves every 161602 * 80 ns =
+ * 12.93 ms: 8 by 100 ms. Charged only the bucket, 10 left.
+ * The frames go to VF 2 through the internal switch (VF 2 does not
+ * receive: they are dropped there), so nothing floods the socket.
+ */
+#define DEBT_OPTS       40
+#define DEBT_LEN        65534           /* a descriptor takes < 64 KiB */
+#define DEBT_PLEN       (DEBT_LEN - 14 - 20 - 20 - DEBT_OPTS)
+#define DEBT_SEGS       DIV_ROUND_UP(DEBT_PLEN, QV_TSO_MSS_MIN)
+#define DEBT_WIRE       (DEBT_PLEN + DEBT_SEGS * (14 + 20 + 20 + DEBT_OPTS))
+
+static void test_tso_shaper_debt(void)
+{
+    QvRing tx[3];
+    QvDev *d = iso_start(NULL, NULL, 2, tx, 32);
+    g_autofree uint8_t *frame = g_malloc(QV_TX_MAX_FRAME);
+    uint8_t mac1[6], mac2[6];
+    size_t len;
+    int i;
+
+    g_assert_cmpuint(DEBT_WIRE, ==, 161602);
+    qv_wr(d, 2, QV_FN_CTRL, 0);
+    qv_fn_mac(d, 1, mac1);
+    qv_fn_mac(d, 2, mac2);
+    qv_mg_wr(d, 1, QV_MG_TX_MAX_RATE, 100);
+    len = tcp4_frame(frame, mac2, mac1, DEBT_OPTS, DEBT_PLEN);
+    g_assert_cmpuint(len, ==, DEBT_LEN);
+    for (i = 0; i < 20; i++) {
+        qv_tx_send(d, &tx[1], frame, len, QV_TXD_TSO | QV_TXD_CSUM,
+                   QV_TSO_MSS_MIN, 0);
+    }
+    qv_sync(d);
+    g_assert_cmpuint(tx_pkts(d, 1), ==, DEBT_SEGS);
+    /*
+     * 1 ms steps: a frame this large is a whole run of the engine, and
+     * the run after it is a bottom half (clock_step runs only timers).
+     */
+    for (i = 0; i < 100; i++) {
+        qv_step(d, 1000 * 1000);
+        qv_sync(d);
+    }
+    g_assert_cmpuint(tx_pkts(d, 1), ==, 8 * DEBT_SEGS);
+    g_assert_cmpuint(qv_stat(d, 1, QV_STAT_TX_BYTES), ==, 8 * DEBT_WIRE);
+    g_assert_cmpuint(qv_rd(d, 1, QV_FN_TX_HEAD), ==, 8);
+    g_assert_cmpuint(qv_stat(d, 2, QV_STAT_DROP_LINK_DOWN), ==,
+                     8 * DEBT_SEGS);
+    qv_stop(d);
+}
+
+/*
+ * The engine's budget per run counts segments, not frames: a broadcast
+ * TSO frame of 256 segments (flooded to every function and the wire) is
+ * one run's work. Before, one run served 64 such frames.
+ */
+#define BUDGET_SEGS     256
+
+static void test_tx_budget_segments(void)
+{
+    g_autofree char *trace = NULL;
+    g_autofree char *args = qv_trace_args("qosvnic_tx_run", &trace);
+    g_autoptr(GPtrArray) runs = NULL;
+    QvRing tx[4];
+    QvDev *d = iso_start(NULL, args, 3, tx, 16);
+    g_autofree uint8_t *frame = g_malloc(QV_TX_MAX_FRAME);
+    uint8_t mac[6];
+    unsigned total = 0, i;
+    size_t len;
+
+    qv_fn_mac(d, 1, mac);
+    len = tcp4_frame(frame, qv_bcast, mac, 0, BUDGET_SEGS * QV_TSO_MSS_MIN);
+    for (i = 0; i < 8; i++) {
+        /* Ring the doorbell once, for all 8 frames. */
+        uint64_t buf = qv_alloc(d, len, 64);
+        uint64_t desc = tx[1].base + i * QV_TXD_SIZE;
+
+        qtest_memwrite(d->qts, buf, frame, len);
+        qtest_writeq(d->qts, desc + QV_TXD_ADDR, buf);
+        qtest_writew(d->qts, desc + QV_TXD_LEN, len);
+        qtest_writeb(d->qts, desc + QV_TXD_CMD,
+                     QV_TXD_EOP | QV_TXD_TSO | QV_TXD_CSUM);
+        qtest_writew(d->qts, desc + QV_TXD_MSS, QV_TSO_MSS_MIN);
+    }
+    qv_wr(d, 1, QV_FN_TX_TAIL, 8);
+    qv_wait_stat_sum(d, (int[]){ 1 }, 1, (unsigned[]){ QV_STAT_TX_PACKETS },
+                     1, 8 * BUDGET_SEGS);
+    qv_stop(d);
+
+    runs = qv_trace_lines(trace, "qosvnic_tx_run");
+    for (i = 0; i < runs->len; i++) {
+        unsigned frames, segs;
+
+        g_assert_cmpint(sscanf(g_ptr_array_index(runs, i),
+                               "served %u frames, %u segments",
+                               &frames, &segs), ==, 2);
+        g_assert_cmpuint(frames, <=, 1);
+        total += frames;
+    }
+    g_assert_cmpuint(total, ==, 8);
+    unlink(trace);
+}
+
+/* ------------------------------------- 2. egress ceiling across resets */
+
+/* Queue @n frames of 1000 bytes on @r and let the engine run. */
+static void queue_frames(QvDev *d, QvRing *r, const uint8_t *frame, int n)
+{
+    int i;
+
+    for (i = 0; i < n; i++) {
+        qv_tx_send(d, r, frame, 1000, 0, 0, 0);
+    }
+    qv_sync(d);
+}
+
+/*
+ * 10 Mbit/s with a 128 KiB bucket: 131 frames of 1000 bytes leave at
+ * once, 72 bytes of tokens are left. Neither function resets (CTRL_RESET,
+ * FLR) nor re-applying the ceiling (toggled by one) may refill the bucket
+ * while time stands still; then the ceiling goes on exactly: 8 ms later
+ * 72 + 10000 bytes, 10 frames.
+ */
+static void test_ceiling_across_resets(void)
+{
+    QvRing tx[2];
+    QvDev *d = iso_start(NULL, NULL, 1, tx, 512);
+    uint8_t devfn = qv_fn_devfn(1);
+    uint8_t mac[6], frame[1000];
+    int i;
+
+    qv_fn_mac(d, 1, mac);
+    qv_frame(frame, ext_mac, mac, 0x88b5, sizeof(frame));
+    qv_mg_wr(d, 1, QV_MG_TX_MAX_RATE, 10);
+    queue_frames(d, &tx[1], frame, 200);
+    g_assert_cmpuint(tx_pkts(d, 1), ==, 131);
+
+    for (i = 0; i < 3; i++) {
+        qv_wr(d, 1, QV_FN_CTRL, QV_CTRL_RESET);
+        qv_tx_setup(d, 1, &tx[1], 512);
+        qv_fn_start(d, 1);
+        queue_frames(d, &tx[1], frame, 20);
+        g_assert_cmpuint(tx_pkts(d, 1), ==, 0);
+    }
+    for (i = 0; i < 3; i++) {
+        qv_cfg_writew(d, QV_T_PF_BUS, devfn,
+                      QV_CAP_EXP_OFFSET + PCI_EXP_DEVCTL,
+                      PCI_EXP_DEVCTL_BCR_FLR);
+        qv_cfg_writew(d, QV_T_PF_BUS, devfn, PCI_COMMAND,
+                      PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER);
+        qv_msix_setup(d, 1);
+        qv_tx_setup(d, 1, &tx[1], 512);
+        qv_fn_start(d, 1);
+        queue_frames(d, &tx[1], frame, 20);
+        g_assert_cmpuint(tx_pkts(d, 1), ==, 0);
+    }
+    for (i = 0; i < 3; i++) {
+        qv_mg_wr(d, 1, QV_MG_TX_MAX_RATE, 9);
+        qv_sync(d);
+        qv_mg_wr(d, 1, QV_MG_TX_MAX_RATE, 10);
+        qv_sync(d);
+        g_assert_cmpuint(tx_pkts(d, 1), ==, 0);
+    }
+    qv_step(d, 8 * 1000 * 1000);
+    qv_sync(d);
+    g_assert_cmpuint(tx_pkts(d, 1), ==, 10);
+    qv_stop(d);
+}
+
+/* --------------------------------------------------- 3. TX timer livelock */
+
+/*
+ * A function throttled by its shaper that then cannot make progress must
+ * not keep the TX timer firing: before, it was re-armed 1 ns ahead for
+ * ever, so QEMU's main loop spun and qtest's clock_step never returned.
+ * A watchdog turns such a hang into a failure.
+ */
+static void livelock_watchdog(int sig)
+{
+    g_assert_not_reached();
+}
+
+/*
+ * VF 1 at @mbps Mbit/s with frames waiting for tokens; under qtest's
+ * clock (@extra NULL), exactly as above.
+ */
+static QvDev *throttled_start(const char *extra, QvRing *tx, uint32_t mbps)
+{
+    QvDev *d = iso_start(NULL, extra, 1, tx, 512);
+    uint8_t mac[6], frame[1000];
+
+    qv_fn_mac(d, 1, mac);
+    qv_frame(frame, ext_mac, mac, 0x88b5, sizeof(frame));
+    qv_mg_wr(d, 1, QV_MG_TX_MAX_RATE, mbps);
+    queue_frames(d, &tx[1], frame, 200);
+    g_assert_cmpuint(qv_stat(d, 1, QV_STAT_TX_THROTTLED), >=, 1);
+    if (!extra) {
+        g_assert_cmpuint(qv_stat(d, 1, QV_STAT_TX_THROTTLED), ==, 1);
+        g_assert_cmpuint(tx_pkts(d, 1), ==, 131);
+    }
+    return d;
+}
+
+static void test_tx_timer_clock_step(void)
+{
+    QvRing tx[2];
+    QvDev *d;
+    uint8_t devfn = qv_fn_devfn(1);
+    uint64_t desc;
+    struct sigaction sa = { .sa_handler = livelock_watchdog };
+
+    sigaction(SIGALRM, &sa, NULL);
+    alarm(120);
+
+    /* Bus mastering off: the frames wait, the timer must not. */
+    d = throttled_start(NULL, tx, 10);
+    qv_cfg_writew(d, QV_T_PF_BUS, devfn, PCI_COMMAND, PCI_COMMAND_MEMORY);
+    qv_step(d, ONE_SECOND_NS);
+    g_assert_cmpuint(tx_pkts(d, 1), ==, 131);
+    /* Back on, the rest goes at the rate (1 s: 1250 frames' worth). */
+    qv_cfg_writew(d, QV_T_PF_BUS, devfn, PCI_COMMAND,
+                  PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER);
+    qv_sync(d);
+    g_assert_cmpuint(tx_pkts(d, 1), ==, 200);
+    qv_stop(d);
+
+    /* The ring stopped on an error (tail beyond the ring). */
+    d = throttled_start(NULL, tx, 10);
+    qv_wr(d, 1, QV_FN_TX_TAIL, 4096);
+    qv_step(d, ONE_SECOND_NS);
+    g_assert_true(qv_rd(d, 1, QV_FN_STATUS) & QV_STATUS_TX_RING_ERR);
+    g_assert_cmpuint(tx_pkts(d, 1), ==, 131);
+    qv_stop(d);
+
+    /* The ring re-programmed with a frame still missing its EOP. */
+    d = throttled_start(NULL, tx, 10);
+    qv_wr(d, 1, QV_FN_TX_SIZE, 16 * QV_TXD_SIZE);
+    desc = tx[1].base;
+    qtest_writeq(d->qts, desc + QV_TXD_ADDR, qv_alloc(d, 1000, 64));
+    qtest_writew(d->qts, desc + QV_TXD_LEN, 1000);
+    qtest_writeb(d->qts, desc + QV_TXD_CMD, 0);
+    qv_wr(d, 1, QV_FN_TX_TAIL, 1);
+    qv_step(d, ONE_SECOND_NS);
+    g_assert_cmpuint(tx_pkts(d, 1), ==, 131);
+    g_assert_cmpuint(qv_rd(d, 1, QV_FN_TX_HEAD), ==, 0);
+    qv_stop(d);
+
+    alarm(0);
+}
+
+/* Main thread CPU time of process @pid, in seconds. */
+static double main_thread_cpu(pid_t pid)
+{
+    g_autofree char *path = g_strdup_printf("/proc/%d/task/%d/stat", pid,
+                                            pid);
+    g_autofree char *stat = NULL;
+    unsigned long utime, stime;
+    const char *p;
+
+    g_assert_true(g_file_get_contents(path, &stat, NULL, NULL));
+    p = strrchr(stat, ')');
+    g_assert_nonnull(p);
+    /* Fields 14 and 15 (utime, stime); field 3 follows ") ". */
+    g_assert_cmpint(sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u "
+                           "%*u %lu %lu", &utime, &stime), ==, 2);
+    return (double)(utime + stime) / sysconf(_SC_CLK_TCK);
+}
+
+/*
+ * The same under a real clock: TCG with a BIOS that only halts, so that
+ * virtual time follows the host's while nothing else runs. With a
+ * throttled function whose bus mastering is off, QEMU's main thread must
+ * stay idle; a spinning timer would use all the CPU it can get. The bound
+ * is generous (a third of the time), not a timing.
+ */
+static void test_tx_timer_idle_cpu(void)
+{
+    g_autofree char *bios = g_strdup_printf("%s/qosvnic-hlt-XXXXXX",
+                                            g_get_tmp_dir());
+    g_autofree char *extra = NULL;
+    g_autofree uint8_t *hlt = g_malloc(64 * KiB);
+    QvRing tx[2];
+    QvDev *d;
+    double cpu;
+    int fd;
+
+    fd = g_mkstemp_full(bios, O_RDWR, 0600);
+    g_assert_cmpint(fd, >=, 0);
+    memset(hlt, 0xf4, 64 * KiB);                /* hlt, from the reset vector */
+    g_assert_cmpint(write(fd, hlt, 64 * KiB), ==, 64 * KiB);
+    close(fd);
+    extra = g_strdup_printf("-accel tcg -bios %s", bios);
+
+    /* 1 Mbit/s: a frame's tokens come back every 8 ms. */
+    d = throttled_start(extra, tx, 1);
+    qv_cfg_writew(d, QV_T_PF_BUS, qv_fn_devfn(1), PCI_COMMAND,
+                  PCI_COMMAND_MEMORY);
+    g_usleep(100 * 1000);
+    cpu = main_thread_cpu(qtest_pid(d->qts));
+    g_usleep(3 * G_USEC_PER_SEC);
+    cpu = main_thread_cpu(qtest_pid(d->qts)) - cpu;
+    g_test_message("QEMU main thread: %.2f s of CPU in 3 s", cpu);
+    g_assert_cmpfloat(cpu, <, 1.0);
+    qv_stop(d);
+    unlink(bios);
+}
+
+/* ------------------------------------------------ 4. port VLAN escape */
+
+/* A frame of @len bytes from @src to @dst tagged with VLAN @vid. */
+static void tagged_frame(uint8_t *buf, const uint8_t *dst, const uint8_t *src,
+                         uint16_t vid, size_t len)
+{
+    qv_frame(buf, dst, src, 0x8100, len);
+    stw_be_p(buf + 14, vid);
+    stw_be_p(buf + 16, 0x88b5);
+}
+
+/* Frame @i of @r done with ERR, counted as spoofed, not on the wire. */
+static void assert_spoof_drop(QvDev *d, QvRing *r, int i, uint64_t drops)
+{
+    uint8_t got[2048];
+
+    qv_sync(d);
+    g_assert_cmphex(qv_tx_status(d, r, i), ==,
+                    QV_TXD_STA_DD | QV_TXD_STA_ERR);
+    g_assert_cmpuint(qv_stat(d, r->fn, QV_STAT_TX_DROP_SPOOF), ==, drops);
+    g_assert_cmpint(qv_wire_recv(d, got, sizeof(got), 100), ==, -1);
+}
+
+/*
+ * A VF on port VLAN 10 cannot send on VLAN 20 by tagging frames itself,
+ * whatever spoofchk and trust say: not to the wire, not to a VF on VLAN
+ * 20. Its own tag is forced to the port's (priority included).
+ */
+static void test_port_vlan_escape(void)
+{
+    QvRing tx[3], rx[3];
+    QvDev *d = iso_start(NULL, NULL, 2, tx, 16);
+    uint8_t mac1[6], mac2[6], frame[100], got[2048];
+    static const uint32_t flags[] = {
+        0, QV_MGF_TRUST, QV_MGF_SPOOFCHK | QV_MGF_TRUST,
+    };
+    uint64_t drops = 0;
+    unsigned i, n = 0;
+
+    qv_fn_mac(d, 1, mac1);
+    qv_fn_mac(d, 2, mac2);
+    qv_rx_setup(d, 2, &rx[2], 16, 2048, true);
+    qv_mg_wr(d, 1, QV_MG_VLAN, 10 | (3 << QV_VLAN_QOS_SHIFT));
+    qv_mg_wr(d, 2, QV_MG_VLAN, 20);
+    for (i = 0; i < ARRAY_SIZE(flags); i++) {
+        qv_mg_wr(d, 1, QV_MG_FLAGS, flags[i]);
+        tagged_frame(frame, ext_mac, mac1, 20, sizeof(frame));
+        qv_tx_send(d, &tx[1], frame, sizeof(frame), 0, 0, 0);
+        assert_spoof_drop(d, &tx[1], n++, ++drops);
+        tagged_frame(frame, mac2, mac1, 20, sizeof(frame));
+        qv_tx_send(d, &tx[1], frame, sizeof(frame), 0, 0, 0);
+        assert_spoof_drop(d, &tx[1], n++, ++drops);
+    }
+    g_assert_cmpuint(qv_stat(d, 2, QV_STAT_RX_PACKETS), ==, 0);
+    g_assert_cmpint(qv_rx_take(d, &rx[2], got, sizeof(got), NULL, NULL,
+                               NULL), ==, -1);
+
+    /* Its own VLAN goes, with the port's priority. */
+    tagged_frame(frame, ext_mac, mac1, 10, sizeof(frame));
+    qv_tx_send(d, &tx[1], frame, sizeof(frame), 0, 0, 0);
+    g_assert_cmpint(qv_wire_recv(d, got, sizeof(got), 5000), ==,
+                    sizeof(frame));
+    g_assert_cmphex(lduw_be_p(got + 14), ==, (3 << 13) | 10);
+    g_assert_cmpmem(got + 16, sizeof(frame) - 16, frame + 16,
+                    sizeof(frame) - 16);
+    qv_stop(d);
+}
+
+/*
+ * The internal switch looks up MAC and VLAN: VF 1 (port VLAN 10) sending
+ * to VF 2's MAC while VF 2 is on VLAN 20 reaches the wire on VLAN 10,
+ * and VF 2 neither receives it nor counts it as its drop. On VLAN 10 VF 2
+ * gets it through the switch.
+ */
+static void test_veb_vlan_aware(void)
+{
+    QvRing tx[3], rx[3];
+    QvDev *d = iso_start(NULL, NULL, 2, tx, 16);
+    uint8_t mac1[6], mac2[6], frame[100], got[2048];
+
+    qv_fn_mac(d, 1, mac1);
+    qv_fn_mac(d, 2, mac2);
+    qv_rx_setup(d, 2, &rx[2], 16, 2048, true);
+    qv_mg_wr(d, 1, QV_MG_VLAN, 10);
+    qv_mg_wr(d, 2, QV_MG_VLAN, 20);
+
+    qv_frame(frame, mac2, mac1, 0x88b5, sizeof(frame));
+    qv_tx_send(d, &tx[1], frame, sizeof(frame), 0, 0, 0);
+    g_assert_cmpint(qv_wire_recv(d, got, sizeof(got), 5000), ==,
+                    sizeof(frame) + 4);
+    g_assert_cmpmem(got, 12, frame, 12);
+    g_assert_cmphex(lduw_be_p(got + 14), ==, 10);
+    qv_sync(d);
+    g_assert_cmpuint(qv_stat(d, 2, QV_STAT_DROP_VLAN), ==, 0);
+    g_assert_cmpuint(qv_stat(d, 2, QV_STAT_RX_PACKETS), ==, 0);
+
+    qv_mg_wr(d, 2, QV_MG_VLAN, 10);
+    qv_tx_send(d, &tx[1], frame, sizeof(frame), 0, 0, 0);
+    qv_wait_stat_sum(d, (int[]){ 2 }, 1, (unsigned[]){ QV_STAT_RX_PACKETS },
+                     1, 1);
+    g_assert_cmpint(qv_rx_take(d, &rx[2], got, sizeof(got), NULL, NULL,
+                               NULL), ==, sizeof(frame));
+    g_assert_cmpmem(got, sizeof(frame), frame, sizeof(frame));
+    g_assert_cmpint(qv_wire_recv(d, got, sizeof(got), 100), ==, -1);
+    qv_stop(d);
+}
+
+/* ----------------------------------------- 5. zero-length backend frame */
+
+/*
+ * A frame of no bytes from the backend is consumed and counted as a runt
+ * (on the PF: it has no destination). Before, the device returned 0 for
+ * it, which the net layer takes as "not now": receive stayed disabled
+ * and no frame ever came in again.
+ */
+static void test_zero_length_frame(void)
+{
+    QvDev *d = qv_start(NULL, NULL);
+    QvRing rx;
+    uint8_t mac[6], frame[200], got[2048];
+
+    qv_enable_vfs(d, 1);
+    qv_fn_mac(d, 1, mac);
+    qv_rx_setup(d, 1, &rx, 16, 2048, true);
+    qv_fn_start(d, 1);
+
+    qv_inject(d, frame, 0);
+    qv_frame(frame, mac, ext_mac, 0x88b5, sizeof(frame));
+    qv_inject(d, frame, sizeof(frame));
+    qv_wait_stat_sum(d, (int[]){ 1 }, 1, (unsigned[]){ QV_STAT_RX_PACKETS },
+                     1, 1);
+    g_assert_cmpint(qv_rx_take(d, &rx, got, sizeof(got), NULL, NULL, NULL),
+                    ==, sizeof(frame));
+    g_assert_cmpmem(got, sizeof(frame), frame, sizeof(frame));
+    g_assert_cmpuint(qv_mg_stat(d, 0, QV_STAT_DROP_LENGTH), ==, 1);
+    qv_stop(d);
+}
+
+int main(int argc, char **argv)
+{
+    g_test_init(&argc, &argv, NULL);
+    qtest_add_func("/qosvnic/isolation/tso-min-mss", test_tso_min_mss);
+    qtest_add_func("/qosvnic/isolation/tso-shaper-debt",
+                   test_tso_shaper_debt);
+    qtest_add_func("/qosvnic/isolation/tx-budget-segments",
+                   test_tx_budget_segments);
+    qtest_add_func("/qosvnic/isolation/ceiling-across-resets",
+                   test_ceiling_across_resets);
+    qtest_add_func("/qosvnic/isolation/tx-timer-clock-step",
+                   test_tx_timer_clock_step);
+    qtest_add_func("/qosvnic/isolation/tx-timer-idle-cpu",
+                   test_tx_timer_idle_cpu);
+    qtest_add_func("/qosvnic/isolation/port-vlan-escape",
+                   test_port_vlan_escape);
+    qtest_add_func("/qosvnic/isolation/veb-vlan-aware", test_veb_vlan_aware);
+    qtest_add_func("/qosvnic/isolation/zero-length-frame",
+                   test_zero_length_frame);
+    return g_test_run();
+}
