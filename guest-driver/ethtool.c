@@ -31,6 +31,7 @@ static const struct qv_hw_stat_desc qv_hw_stats[] = {
 	{ "rx_csum_err", QV_STAT_RX_CSUM_ERR },
 	{ "tx_drop_spoof", QV_STAT_TX_DROP_SPOOF },
 	{ "tx_drop_bad", QV_STAT_TX_DROP_BAD },
+	{ "tx_drop_link_down", QV_STAT_TX_DROP_LINK_DOWN },
 	{ "tx_throttled", QV_STAT_TX_THROTTLED },
 	{ "buf_occupancy_bytes", QV_STAT_BUF_OCCUPANCY },
 	{ "buf_peak_bytes", QV_STAT_BUF_PEAK },

@@ -511,7 +511,8 @@ static void qv_get_stats64(struct net_device *netdev,
 	/* Admission policy drops: policer, length, VLAN. */
 	s->rx_dropped = st[QV_STAT_DROP_RATE] + st[QV_STAT_DROP_LENGTH] +
 			st[QV_STAT_DROP_VLAN];
-	s->tx_dropped = st[QV_STAT_TX_DROP_SPOOF] + st[QV_STAT_TX_DROP_BAD];
+	s->tx_dropped = st[QV_STAT_TX_DROP_SPOOF] + st[QV_STAT_TX_DROP_BAD] +
+			st[QV_STAT_TX_DROP_LINK_DOWN];
 
 	do {
 		start = u64_stats_fetch_begin(&ad->rx.syncp);

@@ -407,6 +407,7 @@ int qv_get_vf_stats(struct net_device *dev, int vf,
 			 qv_rd64(mg, QV_MG_STAT(QV_STAT_DROP_VLAN)) +
 			 qv_rd64(mg, QV_MG_STAT(QV_STAT_DROP_LINK_DOWN));
 	st->tx_dropped = qv_rd64(mg, QV_MG_STAT(QV_STAT_TX_DROP_SPOOF)) +
-			 qv_rd64(mg, QV_MG_STAT(QV_STAT_TX_DROP_BAD));
+			 qv_rd64(mg, QV_MG_STAT(QV_STAT_TX_DROP_BAD)) +
+			 qv_rd64(mg, QV_MG_STAT(QV_STAT_TX_DROP_LINK_DOWN));
 	return 0;
 }
