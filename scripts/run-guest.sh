@@ -206,8 +206,15 @@ if [ -n "$hostcmd" ]; then
         note "guest stopped before QVN-READY: host command not run"
         hrc=1
     fi
-    # Without a test the guest only powers off when told to.
-    [ -n "$test" ] || kill "$qpid" 2>/dev/null || true
+    # Without a test the guest only powers off when told to. With one, a
+    # guest whose host side failed may never finish (its control channel
+    # may be what broke): give it a minute to power off, then stop it.
+    if [ -z "$test" ]; then
+        kill "$qpid" 2>/dev/null || true
+    elif [ "$hrc" != 0 ]; then
+        for _ in $(seq 300); do kill -0 "$qpid" 2>/dev/null || break; sleep 0.2; done
+        kill "$qpid" 2>/dev/null && note "stopped the guest: its host side failed"
+    fi
 fi
 if [ -n "$qpid" ]; then
     wait "$qpid" || qrc=$?
