@@ -175,6 +175,7 @@ static void qosvnic_init_functions(QosvnicState *s)
     s->drop_hook = qosvnic_qmp_drop_hook;
     qosvnic_init_net(s);
     qosvnic_buf_init(s);
+    qosvnic_esw_reset(s);
     qosvnic_sched_reset(s);
     qosvnic_mac_table_rebuild(s);
     for (fn = 0; fn < s->num_funcs; fn++) {
@@ -247,6 +248,7 @@ static void qosvnic_reset_hold(Object *obj, ResetType type)
      * the buffer while others still hold guest-set sizes.
      */
     qosvnic_buf_reset(s);
+    qosvnic_esw_reset(s);
     qosvnic_sched_reset(s);
     qosvnic_mac_table_rebuild(s);
     for (fn = 0; fn < s->num_funcs; fn++) {
@@ -427,6 +429,7 @@ static const VMStateDescription vmstate_qosvnic = {
     },
     .subsections = (const VMStateDescription * const []) {
         &vmstate_qosvnic_buf,
+        &vmstate_qosvnic_esw,   /* after the buffer: frames' source ports */
         &vmstate_qosvnic_tx,
         &vmstate_qosvnic_mbx,
         &vmstate_qosvnic_vfs,
