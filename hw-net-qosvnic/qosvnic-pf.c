@@ -139,6 +139,8 @@ static bool qosvnic_init_pci(QosvnicState *s, Error **errp)
         error_setg(errp, "qosvnic: cannot add the PCIe capability");
         return false;
     }
+    /* The OS enables error reporting (AER) in Device Control. */
+    pcie_cap_deverr_init(pci);
     if (msix_init(pci, QV_NUM_VECTORS, &s->msix, QV_PF_BAR_MSIX,
                   QV_MSIX_TABLE_OFFSET, &s->msix, QV_PF_BAR_MSIX,
                   QV_MSIX_PBA_OFFSET, QV_CAP_MSIX_OFFSET, errp)) {

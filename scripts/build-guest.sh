@@ -43,6 +43,7 @@ flock 8
 guest_modules=(
     pci-pf-stub
     sch_tbf sch_htb sch_ingress sch_sfq sch_fq_codel sch_prio sch_netem sch_fq
+    sch_mqprio
     cls_u32 cls_fw cls_matchall cls_flower act_police act_mirred act_gact
     act_vlan act_skbedit act_pedit
     ifb veth bridge 8021q

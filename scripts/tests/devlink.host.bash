@@ -62,7 +62,7 @@ check "the host reaches VF 0 at its new MAC" ping -c 3 -w 15 "$(vfip 0)"
 # ---- devlink rate
 out=$(gx "devlink port function rate show")
 printf '%s\n' "$out" | sed 's/^/    | /'
-check "a devlink rate leaf per VF" eval 'grep -q "pci/$PF/1 type leaf" <<< "$out" && grep -q "pci/$PF/2 type leaf" <<< "$out"'
+check "a devlink rate leaf per VF" eval 'grep -q "pci/$PF/1: type leaf" <<< "$out" && grep -q "pci/$PF/2: type leaf" <<< "$out"'
 check "devlink port function rate set pci/$PF/1 tx_max 40mbit tx_share 10mbit" \
     gx "devlink port function rate set pci/$PF/1 tx_max 40mbit tx_share 10mbit"
 info "device: tx-max-rate $(vfcfg 0 tx-max-rate) tx-min-rate $(vfcfg 0 tx-min-rate); ip link: $(gx "ip link show $PFDEV" | grep 'vf 0' | grep -o 'max_tx_rate [0-9]*Mbps, min_tx_rate [0-9]*Mbps')"
@@ -73,7 +73,7 @@ info "TCP from VF 0 with tx_max 40mbit: $(mbit "${bps:-0}") Mbit/s (TCP goodput 
 check "VF 0 transmits at its tx_max (TCP goodput 30..41 Mbit/s)" \
     test "${bps:-0}" -gt 30000000 -a "${bps:-0}" -lt 41000000
 check "a rate that is not whole Mbit/s is refused with a message" \
-    fails_msg "whole Mbit/s" gx "devlink port function rate set pci/$PF/1 tx_max 1500kbit"
+    fails_msg "whole Mbit/s" gx "devlink port function rate set pci/$PF/1 tx_share 0 tx_max 1500kbit"
 gx "ip link set $PFDEV vf 1 max_tx_rate 30"
 sleep 0.5
 out=$(gx "devlink port function rate show pci/$PF/2")
@@ -97,10 +97,11 @@ check "mqprio other than channel/bw_rlimit is refused" \
 gx "ip link set $PFDEV vf 1 max_tx_rate 0"
 
 # ---- devlink health
-out=$(gx "devlink health show pci/$PF")
+out=$(gx "devlink health show")
 printf '%s\n' "$out" | sed 's/^/    | /'
-check "health reporters tx_timeout, ring_error, mailbox on the PF" \
-    eval 'grep -q "reporter tx_timeout" <<< "$out" && grep -q "reporter ring_error" <<< "$out" && grep -q "reporter mailbox" <<< "$out"'
+check "health reporters tx_timeout, ring_error, mailbox on the PF and the VFs" \
+    eval 'test "$(grep -c "reporter tx_timeout" <<< "$out")" = 3 && test "$(grep -c "reporter ring_error" <<< "$out")" = 3 &&
+          test "$(grep -c "reporter mailbox" <<< "$out")" = 3'
 r0=$(pstat function_resets)
 gx "devlink health test pci/$PF reporter tx_timeout"
 check "PF tx_timeout test event: counted and recovered (error 1 recover 1)" \
@@ -110,7 +111,7 @@ info "PF function_resets $r0 -> $r1"
 check "the recovery is a function reset" test "$r1" -gt "$r0"
 d=$(gx "devlink health dump show pci/$PF reporter tx_timeout")
 printf '%s\n' "$d" | head -n 12 | sed 's/^/    | /'
-check "tx_timeout dump: the rings at the event" eval 'grep -q "test true" <<< "$d" && grep -q "next_to_clean" <<< "$d"'
+check "tx_timeout dump: the rings at the event" eval 'grep -q "test: true" <<< "$d" && grep -q "next_to_clean" <<< "$d"'
 v0=$(gstat vf1 "$dev1" function_resets)
 gx "devlink health test pci/$VFPCI1 reporter ring_error"
 check "VF 1 ring_error test event on the VF's own devlink: recovered" \
@@ -122,7 +123,7 @@ gx "devlink health test pci/$VFPCI0 reporter mailbox"
 check "VF 0 mailbox test event counted (no recovery: the driver retries)" \
     wait_hcount "pci/$VFPCI0" mailbox "1 0"
 check "mailbox dump says which side" \
-    eval 'gx "devlink health dump show pci/$VFPCI0 reporter mailbox" | grep -q "side VF"'
+    eval 'gx "devlink health dump show pci/$VFPCI0 reporter mailbox" | grep -q "side: VF"'
 check "devlink health diagnose" gx "devlink health diagnose pci/$PF reporter ring_error | grep -q running"
 
 # ---- ethtool -t
