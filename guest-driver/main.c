@@ -481,6 +481,8 @@ static int qv_revive(struct qv_adapter *ad)
 	qv_stats_thaw(ad);
 	qv_function_reset(ad);
 	qv_function_restore(ad);
+	if (ad->pf)
+		qv_tc_replay(ad->pf);
 	if (netif_running(netdev)) {
 		err = qv_open(netdev);
 		if (err) {

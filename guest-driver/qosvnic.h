@@ -273,6 +273,8 @@ struct qv_tc_flow {
 	unsigned long cookie;
 	u16 rule;		/* index in the device's rule table */
 	u16 port;		/* ingress port (the netdev it is on) */
+	u16 prio;
+	u32 regs[QV_RULE_STRIDE / 4];	/* as written, for a replay */
 	s16 policer;		/* -1: none */
 	u64 pkts, bytes;	/* device counters reported so far */
 	u64 drops;		/* policer drops reported so far */
@@ -493,5 +495,6 @@ int qv_tc_setup_block(struct net_device *netdev, struct qv_pf *pf,
 void qv_tc_flush(struct qv_pf *pf);
 void qv_tc_init(struct qv_pf *pf);
 bool qv_tc_uplink_rules(struct qv_pf *pf);
+void qv_tc_replay(struct qv_pf *pf);
 
 #endif /* QOSVNIC_H */

@@ -432,6 +432,8 @@ static int qv_flower_add(struct qv_tc_ctx *ctx, struct flow_cls_offload *f)
 	flow->cookie = f->cookie;
 	flow->rule = idx;
 	flow->port = ctx->port;
+	flow->prio = f->common.prio;
+	memcpy(flow->regs, r, sizeof(flow->regs));
 	flow->policer = policer;
 	if (policer >= 0)
 		flow->drops = qv_rd64(pf->hw, QV_POLICER(policer) +
@@ -744,6 +746,37 @@ void qv_tc_flush(struct qv_pf *pf)
 		pf->policers[i].users = 0;
 	}
 	bitmap_zero(pf->rules_used, QV_ESW_NUM_RULES);
+}
+
+/*
+ * After a reset of the whole device (AER slot reset, resume from a power
+ * loss) the eswitch is back in legacy mode with no rules: program it as
+ * the driver has it. rtnl held.
+ */
+void qv_tc_replay(struct qv_pf *pf)
+{
+	struct qv_tc_flow *flow;
+	int j;
+
+	if (pf->esw_mode != DEVLINK_ESWITCH_MODE_SWITCHDEV ||
+	    qv_rd32(pf->hw, QV_DEV_ESW_MODE) == QV_ESW_SWITCHDEV)
+		return;
+	dev_warn(&pf->pdev->dev, "the device was reset: eswitch and rules again\n");
+	for (j = 0; j < QV_ESW_NUM_POLICERS; j++) {
+		if (!pf->policers[j].users)
+			continue;
+		qv_wr32(pf->hw, QV_POLICER(j) + QV_PL_BURST,
+			pf->policers[j].burst);
+		qv_wr64(pf->hw, QV_POLICER(j) + QV_PL_RATE_LO,
+			pf->policers[j].rate * 8);
+	}
+	list_for_each_entry(flow, &pf->flows, list) {
+		qv_rule_write(pf, flow->rule, flow->regs, flow->prio);
+		flow->pkts = 0;
+		flow->bytes = 0;
+		flow->drops = 0;
+	}
+	qv_wr32(pf->hw, QV_DEV_ESW_MODE, QV_ESW_SWITCHDEV);
 }
 
 /* Rules on the uplink (the PF netdev) outlive representors: count them. */
