@@ -1021,6 +1021,48 @@ static void test_esw_hairpin(void)
     esw_stop(e);
 }
 
+/*
+ * A VF's TSO frame in switchdev mode: the rule counts and polices each
+ * segment that leaves, not the frame the driver queued.
+ */
+static void test_esw_tso_segments(void)
+{
+    Esw *e = esw_start(NULL, true);
+    QvDev *d = e->d;
+    uint8_t frame[54 + 3000], seg[2048];
+    uint8_t *ip = frame + 14, *tcp = ip + 20;
+    uint16_t sta;
+    int n;
+
+    qv_frame(frame, e->mac[2], e->mac[1], 0x0800, sizeof(frame));
+    memset(ip, 0, 40);
+    ip[0] = 0x45;
+    stw_be_p(ip + 2, sizeof(frame) - 14);
+    ip[8] = 64;
+    ip[9] = 6;
+    stw_be_p(tcp, 40000);
+    stw_be_p(tcp + 2, 80);
+    tcp[12] = 5 << 4;
+    tcp[13] = 0x10;
+    qv_wr(d, 1, QV_FN_OFFLOADS, QV_OFF_TSO | QV_OFF_TX_CSUM);
+    g_assert_true(rule_set(d, 0, (uint32_t[RL_REGS]) {
+        MATCH(QV_RLM_IN_PORT | QV_RLM_IP_PROTO), [QV_RL_KEY / 4] = 1,
+        [QV_RL_PROTO / 4] = 6 << QV_RL_IP_PROTO_SHIFT,
+        ACTION(QV_RLA_REDIRECT), [QV_RL_ACT_ARG / 4] = 2 }, 0));
+    qv_tx_send(d, &e->tx[1], frame, sizeof(frame),
+               QV_TXD_TSO | QV_TXD_CSUM, 1000, 0);
+    qv_wait_stat_sum(d, (int[]){ 2 }, 1,
+                     (unsigned[]){ QV_STAT_RX_PACKETS }, 1, 3);
+    for (n = 0; n < 3; n++) {
+        g_assert_cmpint(take(e, 2, seg, &sta), ==, 54 + 1000);
+        g_assert_cmpmem(seg + 54, 1000, frame + 54 + n * 1000, 1000);
+    }
+    g_assert_cmpuint(rule_stat(d, 0, QV_RLS_PACKETS), ==, 3);
+    g_assert_cmpuint(rule_stat(d, 0, QV_RLS_BYTES), ==, 3 * (54 + 1000));
+    g_assert_cmpuint(qv_stat(d, 1, QV_STAT_TX_PACKETS), ==, 3);
+    esw_stop(e);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -1039,5 +1081,6 @@ int main(int argc, char **argv)
                    test_esw_mode_change_held);
     qtest_add_func("/qosvnic/esw/migration", test_esw_migration);
     qtest_add_func("/qosvnic/esw/hairpin", test_esw_hairpin);
+    qtest_add_func("/qosvnic/esw/tso-segments", test_esw_tso_segments);
     return g_test_run();
 }
