@@ -255,9 +255,15 @@ static int qv_get_sset_count(struct net_device *netdev, int sset)
 {
 	struct qv_adapter *ad = netdev_priv(netdev);
 
-	if (sset != ETH_SS_STATS)
+	switch (sset) {
+	case ETH_SS_STATS:
+		return qv_n_hw_stats(ad) + QV_SW_NUM;
+	case ETH_SS_TEST:
+		/* The loopback test is the PF's (the hairpin is set there). */
+		return ad->pf ? QV_TEST_NUM : QV_TEST_LOOP;
+	default:
 		return -EOPNOTSUPP;
-	return qv_n_hw_stats(ad) + QV_SW_NUM;
+	}
 }
 
 static void qv_get_strings(struct net_device *netdev, u32 sset, u8 *data)
@@ -265,6 +271,11 @@ static void qv_get_strings(struct net_device *netdev, u32 sset, u8 *data)
 	struct qv_adapter *ad = netdev_priv(netdev);
 	unsigned int i;
 
+	if (sset == ETH_SS_TEST) {
+		memcpy(data, qv_test_names,
+		       qv_get_sset_count(netdev, sset) * ETH_GSTRING_LEN);
+		return;
+	}
 	if (sset != ETH_SS_STATS)
 		return;
 	for (i = 0; i < qv_n_hw_stats(ad); i++) {
@@ -369,6 +380,7 @@ static const struct ethtool_ops qv_ethtool_ops = {
 	.get_msglevel = qv_get_msglevel,
 	.set_msglevel = qv_set_msglevel,
 	.reset = qv_reset,
+	.self_test = qv_self_test,
 };
 
 void qv_set_ethtool_ops(struct net_device *netdev)

@@ -13,14 +13,6 @@ static int debug = -1;
 module_param(debug, int, 0444);
 MODULE_PARM_DESC(debug, "Debug level (0=none,...,16=all)");
 
-static unsigned int qos_min, qos_def, qos_max;
-module_param(qos_min, uint, 0444);
-MODULE_PARM_DESC(qos_min, "VF: minimum egress bandwidth to request from the PF, Mbit/s");
-module_param(qos_def, uint, 0444);
-MODULE_PARM_DESC(qos_def, "VF: default egress bandwidth to request from the PF, Mbit/s");
-module_param(qos_max, uint, 0444);
-MODULE_PARM_DESC(qos_max, "VF: maximum egress bandwidth to request from the PF, Mbit/s (0 = no request)");
-
 #define QV_DEFAULT_MSG (NETIF_MSG_DRV | NETIF_MSG_PROBE | NETIF_MSG_LINK)
 
 static const struct pci_device_id qv_pci_tbl[] = {
@@ -113,30 +105,32 @@ static int qv_vf_set_random_mac(struct qv_adapter *ad)
 }
 
 /*
- * VF: ask the PF for the (min, default, max) tuple given at load time; after
- * every reset too, since the PF forgets a grant when we reset.
+ * VF: ask the PF for the (min, default, max) egress tuple in Mbit/s (tc
+ * mqprio channel mode, netdev.c); all 0 gives back what was granted.
+ * On success or refusal @grant (3 words, may be NULL) gets what the PF
+ * granted, or the most it would grant.
  */
-void qv_vf_qos_request(struct qv_adapter *ad)
+int qv_vf_qos_request(struct qv_adapter *ad, u32 min, u32 def, u32 max,
+		      u32 *grant)
 {
-	u32 msg[4] = { QV_MSG_QOS_REQ, qos_min, qos_def, qos_max };
+	u32 msg[4] = { QV_MSG_QOS_REQ, min, def, max };
 	u32 reply[4] = { };
 	int err;
 
-	if (!qos_max || !ad->pf_answers)
-		return;
 	err = qv_vf_mbx_xfer(ad, msg, 4, reply, 4);
+	if (grant && (!err || err == -EACCES))
+		memcpy(grant, &reply[1], 3 * sizeof(u32));
 	if (!err)
-		dev_info(&ad->pdev->dev,
-			 "PF granted bandwidth min %u default %u max %u Mbit/s\n",
-			 reply[1], reply[2], reply[3]);
+		netif_info(ad, drv, ad->netdev,
+			   "PF granted bandwidth min %u default %u max %u Mbit/s\n",
+			   reply[1], reply[2], reply[3]);
 	else if (err == -EACCES)
-		dev_warn(&ad->pdev->dev,
-			 "PF refused bandwidth %u/%u/%u Mbit/s; grantable: min %u default %u max %u\n",
-			 qos_min, qos_def, qos_max, reply[1], reply[2],
-			 reply[3]);
+		netdev_warn(ad->netdev,
+			    "PF refused bandwidth %u/%u/%u Mbit/s; grantable: min %u default %u max %u\n",
+			    min, def, max, reply[1], reply[2], reply[3]);
 	else
-		dev_warn(&ad->pdev->dev, "bandwidth request failed: %d\n",
-			 err);
+		netdev_warn(ad->netdev, "bandwidth request failed: %d\n", err);
+	return err;
 }
 
 static int qv_probe(struct pci_dev *pdev, const struct pci_device_id *ent)
@@ -195,9 +189,16 @@ static int qv_probe(struct pci_dev *pdev, const struct pci_device_id *ent)
 		}
 		pf->hw = hw;
 		INIT_WORK(&pf->mbx_work, qv_pf_mbx_work);
+		/* Whatever an earlier driver left: legacy, no rules. */
+		qv_tc_flush(pf);
 	}
 
-	netdev = alloc_etherdev(sizeof(*ad));
+	/*
+	 * One queue pair per function, but a multiqueue netdev: tc mqprio
+	 * (the VF's QoS request) refuses single-queue devices. The second
+	 * TX queue is never used (real_num_tx_queues is 1).
+	 */
+	netdev = alloc_etherdev_mqs(sizeof(*ad), QV_TXQ_ALLOC, 1);
 	if (!netdev) {
 		dev_err(&pdev->dev, "alloc_etherdev failed\n");
 		err = -ENOMEM;
@@ -218,6 +219,7 @@ static int qv_probe(struct pci_dev *pdev, const struct pci_device_id *ent)
 	set_bit(QV_S_DOWN, &ad->state);
 	mutex_init(&ad->mbx_lock);
 	spin_lock_init(&ad->stats_lock);
+	spin_lock_init(&ad->tx_lock);
 	INIT_DELAYED_WORK(&ad->service, qv_service_task);
 	if (pf)
 		pf->adapter = ad;
@@ -239,6 +241,9 @@ static int qv_probe(struct pci_dev *pdev, const struct pci_device_id *ent)
 	qv_irq_enable(ad, QV_INT_MISC);
 
 	qv_netdev_setup(ad);
+	err = netif_set_real_num_tx_queues(netdev, 1);
+	if (err)
+		goto err_napi;
 	if (pf) {
 		qv_regs_to_mac(qv_rd32(hw, QV_FN_MAC_LO),
 			       qv_rd32(hw, QV_FN_MAC_HI), mac);
@@ -262,7 +267,6 @@ static int qv_probe(struct pci_dev *pdev, const struct pci_device_id *ent)
 					 "PF refused the random MAC (%d), VF will not receive unicast\n",
 					 err);
 		}
-		qv_vf_qos_request(ad);
 	}
 
 	if (pf) {
@@ -286,24 +290,24 @@ static int qv_probe(struct pci_dev *pdev, const struct pci_device_id *ent)
 
 	if (pf) {
 		qv_devlink_netdev_attach(pf, netdev);
-		err = qv_qos_sysfs_init(pf);
-		if (err) {
-			dev_err(&pdev->dev, "sysfs qos directory failed: %d\n",
-				err);
-			goto err_unregister;
-		}
 		qv_devlink_register(pf);
+		ad->devlink = pf->devlink;
+	} else {
+		/* A VF's own instance: devlink dev info, health reporters. */
+		ad->devlink = qv_vf_devlink_alloc(ad);
+		if (!ad->devlink)
+			dev_warn(&pdev->dev, "no devlink instance for the VF\n");
 	}
+	qv_health_create(ad);
+	pci_save_state(pdev);	/* for the AER slot reset */
 
 	/* A reset request consumed during probe: we just asked anyway. */
 	clear_bit(QV_S_PF_RESET, &ad->state);
+	clear_bit(QV_S_MBX_TIMEOUT, &ad->state);
 	netif_info(ad, probe, netdev, "qosvnic %s %s, MAC %pM\n",
 		   pf ? "PF" : "VF", pci_name(pdev), netdev->dev_addr);
 	return 0;
 
-err_unregister:
-	qv_devlink_netdev_detach(pf);
-	unregister_netdev(netdev);
 err_devlink:
 	if (pf)
 		qv_devlink_fini(pf);
@@ -342,10 +346,18 @@ static void qv_remove(struct pci_dev *pdev)
 	set_bit(QV_S_REMOVING, &ad->state);
 	cancel_delayed_work_sync(&ad->service);
 
+	qv_health_destroy(ad);
 	if (pf) {
 		qv_devlink_unregister(pf);
 		qv_sriov_disable(pf);
-		qv_qos_sysfs_fini(pf);
+		cancel_work_sync(&pf->rate_sync_work);
+		/* The next driver finds the VEB, with no rules. */
+		rtnl_lock();
+		qv_tc_flush(pf);
+		rtnl_unlock();
+	} else {
+		qv_vf_devlink_free(ad->devlink);
+		ad->devlink = NULL;
 	}
 
 	/* No more misc events: the mailbox stays idle. */
@@ -443,10 +455,156 @@ static void qv_reset_done(struct pci_dev *pdev)
 	qv_service_kick(ad);
 }
 
+/* ------------------------------------------------ AER, suspend, resume */
+/* Quiesce: no DMA, no interrupts, counters kept in software. */
+static void qv_quiesce(struct qv_adapter *ad)
+{
+	struct net_device *netdev = ad->netdev;
+
+	rtnl_lock();
+	netif_device_detach(netdev);
+	if (netif_running(netdev))
+		qv_stop(netdev);
+	qv_irq_disable(ad, QV_INT_MISC);
+	synchronize_irq(pci_irq_vector(ad->pdev, QV_VEC_MISC));
+	qv_stats_freeze(ad);
+	rtnl_unlock();
+}
+
+/* Bring the function back after a reset the device may have had. */
+static int qv_revive(struct qv_adapter *ad)
+{
+	struct net_device *netdev = ad->netdev;
+	int err = 0;
+
+	rtnl_lock();
+	qv_stats_thaw(ad);
+	qv_function_reset(ad);
+	qv_function_restore(ad);
+	if (ad->pf)
+		qv_tc_replay(ad->pf);
+	if (netif_running(netdev)) {
+		err = qv_open(netdev);
+		if (err) {
+			netdev_err(netdev, "reopen failed: %d\n", err);
+			dev_close(netdev);
+		}
+	}
+	netif_device_attach(netdev);
+	rtnl_unlock();
+	qv_service_kick(ad);
+	return err;
+}
+
+static struct qv_adapter *qv_pdev_adapter(struct pci_dev *pdev)
+{
+	struct net_device *netdev = pci_get_drvdata(pdev);
+
+	return netdev ? netdev_priv(netdev) : NULL;
+}
+
+/*
+ * AER: an uncorrectable error on the link. A non-fatal one leaves the
+ * device reachable (CAN_RECOVER: quiesce, then resume); a fatal one needs
+ * the link reset (slot_reset); a permanent failure ends the device.
+ */
+static pci_ers_result_t qv_io_error_detected(struct pci_dev *pdev,
+					     pci_channel_state_t state)
+{
+	struct qv_adapter *ad = qv_pdev_adapter(pdev);
+
+	dev_warn(&pdev->dev, "PCI error detected (channel state %d)\n", state);
+	if (!ad)
+		return PCI_ERS_RESULT_DISCONNECT;
+	set_bit(QV_S_FLR, &ad->state);	/* keeps the service task off */
+	cancel_delayed_work_sync(&ad->service);
+	if (ad->pf)
+		cancel_work_sync(&ad->pf->mbx_work);
+	qv_quiesce(ad);
+	if (state == pci_channel_io_perm_failure)
+		return PCI_ERS_RESULT_DISCONNECT;
+	if (state == pci_channel_io_normal)
+		return PCI_ERS_RESULT_CAN_RECOVER;
+	pci_disable_device(pdev);
+	return PCI_ERS_RESULT_NEED_RESET;
+}
+
+static pci_ers_result_t qv_io_mmio_enabled(struct pci_dev *pdev)
+{
+	return PCI_ERS_RESULT_RECOVERED;
+}
+
+static pci_ers_result_t qv_io_slot_reset(struct pci_dev *pdev)
+{
+	struct qv_adapter *ad = qv_pdev_adapter(pdev);
+
+	if (pci_enable_device_mem(pdev)) {
+		dev_err(&pdev->dev, "cannot re-enable the device after reset\n");
+		return PCI_ERS_RESULT_DISCONNECT;
+	}
+	pci_set_master(pdev);
+	pci_restore_state(pdev);
+	pci_save_state(pdev);
+	if (ad && qv_rd32(ad->hw, QV_FN_ID) != QV_ID_MAGIC) {
+		dev_err(&pdev->dev, "device does not answer after reset\n");
+		return PCI_ERS_RESULT_DISCONNECT;
+	}
+	dev_info(&pdev->dev, "PCI slot reset: device back\n");
+	return PCI_ERS_RESULT_RECOVERED;
+}
+
+static void qv_io_resume(struct pci_dev *pdev)
+{
+	struct qv_adapter *ad = qv_pdev_adapter(pdev);
+
+	if (!ad)
+		return;
+	clear_bit(QV_S_FLR, &ad->state);
+	if (!qv_revive(ad))
+		dev_info(&pdev->dev, "recovered from the PCI error\n");
+}
+
 static const struct pci_error_handlers qv_err_handler = {
+	.error_detected = qv_io_error_detected,
+	.mmio_enabled = qv_io_mmio_enabled,
+	.slot_reset = qv_io_slot_reset,
+	.resume = qv_io_resume,
 	.reset_prepare = qv_reset_prepare,
 	.reset_done = qv_reset_done,
 };
+
+/*
+ * System sleep: the function is quiesced before and brought back after,
+ * as after a reset (the device may have lost power).
+ */
+static int qv_suspend(struct device *dev)
+{
+	struct qv_adapter *ad = qv_pdev_adapter(to_pci_dev(dev));
+
+	if (!ad)
+		return 0;
+	set_bit(QV_S_FLR, &ad->state);
+	cancel_delayed_work_sync(&ad->service);
+	if (ad->pf)
+		cancel_work_sync(&ad->pf->mbx_work);
+	qv_quiesce(ad);
+	dev_info(dev, "suspended\n");
+	return 0;
+}
+
+static int qv_resume(struct device *dev)
+{
+	struct qv_adapter *ad = qv_pdev_adapter(to_pci_dev(dev));
+
+	if (!ad)
+		return 0;
+	pci_set_master(to_pci_dev(dev));
+	clear_bit(QV_S_FLR, &ad->state);
+	dev_info(dev, "resuming\n");
+	return qv_revive(ad);
+}
+
+static DEFINE_SIMPLE_DEV_PM_OPS(qv_pm_ops, qv_suspend, qv_resume);
 
 static struct pci_driver qv_driver = {
 	.name = QV_DRV_NAME,
@@ -456,6 +614,7 @@ static struct pci_driver qv_driver = {
 	.shutdown = qv_shutdown,
 	.sriov_configure = qv_sriov_configure,
 	.err_handler = &qv_err_handler,
+	.driver.pm = pm_sleep_ptr(&qv_pm_ops),
 };
 
 module_pci_driver(qv_driver);

@@ -15,12 +15,25 @@
 #include "qosvnic.h"
 
 /*
- * PF -> VF messages other than replies carry status 0 in word 0:
- * QV_MSG_LINK_CHANGE, and QV_MSG_RESET, with which the PF asks the VF to
- * reset and fetch its configuration again because the administrator
- * changed it (as ice does with VIRTCHNL_EVENT_RESET_IMPENDING).
+ * PF -> VF messages other than replies carry status 0 in word 0
+ * (qosvnic_hw.h): QV_MSG_LINK_CHANGE, and QV_MSG_RESET, with which the PF
+ * asks the VF to reset and fetch its configuration again because the
+ * administrator changed it (as ice does with
+ * VIRTCHNL_EVENT_RESET_IMPENDING).
+ *
+ * The words are shared by both directions; each side reads the owner
+ * (QV_MBX_OWNER_*, in its control register) before it writes them, and
+ * reads back a word where the other side may have taken them between the
+ * two.
  */
 #define QV_MBX_RETRIES	3
+/* A PF message the VF has not acknowledged after this is reported. */
+#define QV_PF_MSG_TIMEOUT	(2 * HZ)
+
+static u32 qv_mbx_owner(u32 ctrl)
+{
+	return (ctrl & QV_MBX_OWNER_MASK) >> QV_MBX_OWNER_SHIFT;
+}
 
 /* ------------------------------------------------------------ VF side */
 static void qv_vf_pf_msg(struct qv_adapter *ad, u32 w0)
@@ -58,7 +71,7 @@ int qv_vf_mbx_xfer(struct qv_adapter *ad, u32 *msg, unsigned int len,
 {
 	u32 type = msg[0] & QV_MSG_TYPE_MASK;
 	unsigned int i, tries = 0;
-	unsigned long timeout;
+	unsigned long timeout, busy_until;
 	u32 ctrl, w0, status;
 	int err;
 
@@ -68,10 +81,23 @@ int qv_vf_mbx_xfer(struct qv_adapter *ad, u32 *msg, unsigned int len,
 		return -EBUSY;
 
 	mutex_lock(&ad->mbx_lock);
+	busy_until = jiffies + msecs_to_jiffies(QV_MBX_TIMEOUT_MS);
 again:
 	/* A notification the service task has not consumed yet. */
-	if (qv_rd32(ad->hw, QV_FN_MBX_CTRL) & QV_MBX_PF_MSG)
+	ctrl = qv_rd32(ad->hw, QV_FN_MBX_CTRL);
+	if (ctrl & QV_MBX_PF_MSG) {
 		qv_vf_take_pf_msg(ad);
+		ctrl = qv_rd32(ad->hw, QV_FN_MBX_CTRL);
+	}
+	if (qv_mbx_owner(ctrl) == QV_MBX_OWNER_PF) {
+		/* The PF is composing a message: wait for it. */
+		if (time_after(jiffies, busy_until)) {
+			err = -EBUSY;
+			goto out;
+		}
+		usleep_range(200, 500);
+		goto again;
+	}
 
 	for (i = 0; i < len; i++)
 		qv_wr32(ad->hw, QV_FN_MBX_MEM(i), msg[i]);
@@ -95,6 +121,10 @@ again:
 			break;
 		if (time_after(jiffies, timeout)) {
 			err = -ETIMEDOUT;
+			/* For the mailbox health reporter (service task). */
+			ad->mbx_snap.mbx_type = type;
+			ad->mbx_snap.mbx_ctrl = ctrl;
+			set_bit(QV_S_MBX_TIMEOUT, &ad->state);
 			goto out;
 		}
 		usleep_range(200, 500);
@@ -125,10 +155,20 @@ retry:
 		goto again;
 out:
 	mutex_unlock(&ad->mbx_lock);
+	if (!err || err == -EACCES)
+		qv_health_mbx_ok(ad);
 	if (err && err != -EACCES)
 		netif_dbg(ad, drv, ad->netdev,
 			  "mailbox message %#x failed: %d\n", type, err);
 	return err;
+}
+
+/* ethtool -t: a mailbox round trip, which raises our misc interrupt. */
+int qv_vf_mbx_ping(struct qv_adapter *ad)
+{
+	u32 msg[1] = { QV_MSG_PING };
+
+	return qv_vf_mbx_xfer(ad, msg, 1, NULL, 0);
 }
 
 /* Service task: an unsolicited message from the PF. */
@@ -151,6 +191,8 @@ static void qv_pf_reply(struct qv_vf *vf, void __iomem *mg, const u32 *reply,
 		qv_wr32(mg, QV_MG_MBX_MEM(i), reply[i]);
 	qv_wr32(mg, QV_MG_MBX_CTRL, QV_PFMBX_ACK | QV_PFMBX_SEND);
 	vf->msg_outstanding = true;
+	vf->msg_sent = jiffies;
+	vf->mbx_timed_out = false;
 }
 
 /*
@@ -174,6 +216,17 @@ static bool qv_pf_qos_req(struct qv_pf *pf, struct qv_vf *vf,
 	u32 cap_min, cap_max;
 	bool trusted = qv_rd32(mg, QV_MG_FLAGS) & QV_MGF_TRUST;
 
+	if (!min && !def && !max) {
+		/* The VF gives back what it was granted (tc qdisc del). */
+		vf->req_min_tx = 0;
+		vf->req_max_tx = 0;
+		qv_vf_program_rates(pf, vf, vf->admin_min_tx, vf->admin_max_tx,
+				    NULL, NULL);
+		reply[1] = 0;
+		reply[2] = 0;
+		reply[3] = 0;
+		return true;
+	}
 	line = qv_rd32(pf->hw, QV_DEV_LINE_RATE);
 	if (line)
 		ceiling = line;
@@ -296,6 +349,9 @@ static void qv_pf_handle_req(struct qv_pf *pf, struct qv_vf *vf)
 		ok = qv_pf_qos_req(pf, vf, msg, reply);
 		n = 4;
 		break;
+	case QV_MSG_PING:
+		ok = true;
+		break;
 	default:
 		dev_dbg(dev, "VF %u: unknown mailbox message %#x\n", vf->id,
 			type);
@@ -316,6 +372,8 @@ static void qv_pf_send_notify(struct qv_pf *pf, struct qv_vf *vf)
 {
 	void __iomem *mg = qv_mgmt(pf, vf->id + 1);
 
+	if (qv_mbx_owner(qv_rd32(mg, QV_MG_MBX_CTRL)) == QV_MBX_OWNER_VF)
+		return;		/* the VF is writing a request */
 	qv_wr32(mg, QV_MG_MBX_MEM(0), QV_MSG_RESET);
 	qv_wr32(mg, QV_MG_MBX_MEM(1), 0);
 	if (qv_rd32(mg, QV_MG_MBX_MEM(0)) != QV_MSG_RESET)
@@ -324,11 +382,49 @@ static void qv_pf_send_notify(struct qv_pf *pf, struct qv_vf *vf)
 		qv_wr32(mg, QV_MG_MBX_MEM(0), QV_MSG_NACK);
 		qv_wr32(mg, QV_MG_MBX_CTRL, QV_PFMBX_ACK | QV_PFMBX_SEND);
 		vf->msg_outstanding = true;
+		vf->msg_sent = jiffies;
 		return;
 	}
 	qv_wr32(mg, QV_MG_MBX_CTRL, QV_PFMBX_SEND);
 	vf->msg_outstanding = true;
+	vf->msg_sent = jiffies;
+	vf->mbx_timed_out = false;
 	vf->notify_pending = false;
+}
+
+/*
+ * PF service task: a message a VF has not acknowledged for
+ * QV_PF_MSG_TIMEOUT goes to the mailbox health reporter, once per message.
+ */
+void qv_pf_mbx_check_timeouts(struct qv_pf *pf)
+{
+	struct qv_adapter *ad = pf->adapter;
+	bool report = false;
+	int i;
+
+	mutex_lock(&pf->cfg_lock);
+	for (i = 0; i < pf->num_vfs; i++) {
+		struct qv_vf *vf = &pf->vfs[i];
+
+		if (!vf->msg_outstanding || vf->mbx_timed_out ||
+		    !time_after(jiffies, vf->msg_sent + QV_PF_MSG_TIMEOUT))
+			continue;
+		/* Acknowledged meanwhile, and the work has not run yet? */
+		if (qv_rd32(qv_mgmt(pf, i + 1), QV_MG_MBX_CTRL) &
+		    QV_PFMBX_VF_ACK)
+			continue;
+		vf->mbx_timed_out = true;
+		ad->mbx_snap.vf = i;
+		ad->mbx_snap.mbx_ctrl = qv_rd32(qv_mgmt(pf, i + 1),
+						QV_MG_MBX_CTRL);
+		ad->mbx_snap.mbx_type = qv_rd32(qv_mgmt(pf, i + 1),
+						QV_MG_MBX_MEM(0));
+		report = true;
+		break;
+	}
+	mutex_unlock(&pf->cfg_lock);
+	if (report)
+		qv_health_report_mbx(ad, "a VF did not acknowledge a PF message");
 }
 
 /* Called with cfg_lock held. */
@@ -337,8 +433,10 @@ static void qv_pf_service_vf(struct qv_pf *pf, struct qv_vf *vf)
 	u32 ctrl = qv_rd32(qv_mgmt(pf, vf->id + 1), QV_MG_MBX_CTRL);
 
 	/* VF_ACK stays set until our next SEND: nothing unread is left. */
-	if (ctrl & QV_PFMBX_VF_ACK)
+	if (ctrl & QV_PFMBX_VF_ACK) {
 		vf->msg_outstanding = false;
+		qv_health_mbx_ok(pf->adapter);
+	}
 	if (ctrl & QV_PFMBX_VF_REQ) {
 		/* The device takes a request only with no message unread. */
 		vf->msg_outstanding = false;

@@ -5,6 +5,8 @@
  */
 #include <linux/netdevice.h>
 #include <linux/rtnetlink.h>
+#include <net/pkt_cls.h>
+#include <net/pkt_sched.h>
 
 #include "qosvnic.h"
 
@@ -142,7 +144,10 @@ static void qv_vf_refresh_config(struct qv_adapter *ad)
 		eth_hw_addr_set(netdev, mac);
 		call_netdevice_notifiers(NETDEV_CHANGEADDR, netdev);
 	}
-	qv_vf_qos_request(ad);
+	/* The PF forgets a grant when we reset: ask again (tc mqprio). */
+	if (ad->qos_max || ad->qos_min)
+		qv_vf_qos_request(ad, ad->qos_min, ad->qos_def, ad->qos_max,
+				  NULL);
 }
 
 /*
@@ -195,6 +200,7 @@ irqreturn_t qv_msix_misc(int irq, void *data)
 	struct qv_adapter *ad = data;
 	u32 cause;
 
+	atomic_inc(&ad->test_irqs);	/* ethtool -t */
 	cause = qv_rd32(ad->hw, QV_FN_MISC_CAUSE);
 	qv_wr32(ad->hw, QV_FN_MISC_CAUSE, cause);
 	qv_wr32(ad->hw, QV_FN_INT_CAUSE, QV_INT_MISC);
@@ -204,7 +210,7 @@ irqreturn_t qv_msix_misc(int irq, void *data)
 	if (cause & QV_MISC_RING_ERR) {
 		netdev_err(ad->netdev, "ring error (status %#x)\n",
 			   qv_rd32(ad->hw, QV_FN_STATUS));
-		set_bit(QV_S_RESET_REQ, &ad->state);
+		qv_request_reset(ad, QV_RR_RING_ERR);
 	}
 	if ((cause & QV_MISC_MBX) && !ad->pf)
 		set_bit(QV_S_PF_MSG, &ad->state);
@@ -429,22 +435,42 @@ void qv_reinit_locked(struct qv_adapter *ad)
 	}
 }
 
-static void qv_reset_subtask(struct qv_adapter *ad, bool failed)
+/* The state of the rings now, for a health reporter's dump. */
+void qv_health_snapshot(struct qv_adapter *ad, struct qv_health_snap *s)
 {
-	if (failed)
-		netdev_warn(ad->netdev, "resetting function (status %#x)\n",
-			    qv_rd32(ad->hw, QV_FN_STATUS));
-	else
-		netif_info(ad, drv, ad->netdev,
-			   "resetting: the PF changed our configuration\n");
-	qv_reinit_locked(ad);
+	memset(s, 0, sizeof(*s));
+	s->status = qv_rd32(ad->hw, QV_FN_STATUS);
+	s->misc_cause = qv_rd32(ad->hw, QV_FN_MISC_CAUSE);
+	s->tx_head = qv_rd32(ad->hw, QV_FN_TX_HEAD);
+	s->tx_tail = qv_rd32(ad->hw, QV_FN_TX_TAIL);
+	s->rx_head = qv_rd32(ad->hw, QV_FN_RX_HEAD);
+	s->rx_tail = qv_rd32(ad->hw, QV_FN_RX_TAIL);
+	s->tx_ntc = READ_ONCE(ad->tx.next_to_clean);
+	s->tx_ntu = READ_ONCE(ad->tx.next_to_use);
+	s->rx_ntc = READ_ONCE(ad->rx.next_to_clean);
+	s->rx_ntu = READ_ONCE(ad->rx.next_to_use);
+	s->mbx_ctrl = ad->pf ? 0 : qv_rd32(ad->hw, QV_FN_MBX_CTRL);
+}
+
+/*
+ * A TX timeout or a ring error: remember the state and let the service
+ * task report it (devlink health), which recovers with a function reset.
+ * Any context.
+ */
+void qv_request_reset(struct qv_adapter *ad, enum qv_reset_reason why)
+{
+	if (!test_and_set_bit(QV_S_RESET_REQ, &ad->state)) {
+		ad->reset_reason = why;
+		qv_health_snapshot(ad, &ad->snap);
+	}
+	qv_service_kick(ad);
 }
 
 void qv_service_task(struct work_struct *work)
 {
 	struct qv_adapter *ad = container_of(to_delayed_work(work),
 					     struct qv_adapter, service);
-	bool asked, failed;
+	bool asked;
 
 	if (test_bit(QV_S_REMOVING, &ad->state) ||
 	    test_bit(QV_S_FLR, &ad->state))
@@ -452,14 +478,31 @@ void qv_service_task(struct work_struct *work)
 
 	if (!ad->pf && test_and_clear_bit(QV_S_PF_MSG, &ad->state))
 		qv_vf_mbx_poll(ad);
+	if (test_and_clear_bit(QV_S_MBX_TIMEOUT, &ad->state)) {
+		ad->mbx_snap.test = false;
+		qv_health_report_mbx(ad, "the PF did not answer a request");
+	}
+	if (test_and_clear_bit(QV_S_MBX_TEST, &ad->state))
+		qv_health_report_mbx(ad, "test event (devlink health test)");
+	if (ad->pf)
+		qv_pf_mbx_check_timeouts(ad->pf);
+
+	/*
+	 * Errors go to their devlink health reporter, whose recovery is the
+	 * function reset (health.c); it takes rtnl itself.
+	 */
+	if (test_and_clear_bit(QV_S_RESET_REQ, &ad->state))
+		qv_health_report_reset(ad);
 
 	rtnl_lock();
 	/* FLR may have begun while we waited for rtnl. */
 	if (!test_bit(QV_S_FLR, &ad->state)) {
 		asked = test_and_clear_bit(QV_S_PF_RESET, &ad->state);
-		failed = test_and_clear_bit(QV_S_RESET_REQ, &ad->state);
-		if (asked || failed)
-			qv_reset_subtask(ad, failed);
+		if (asked) {
+			netif_info(ad, drv, ad->netdev,
+				   "resetting: the PF changed our configuration\n");
+			qv_reinit_locked(ad);
+		}
 		clear_bit(QV_S_LINK_CHECK, &ad->state);
 		qv_update_link(ad);
 	}
@@ -486,8 +529,7 @@ static void qv_tx_timeout(struct net_device *netdev, unsigned int txqueue)
 		   txqueue, qv_rd32(ad->hw, QV_FN_TX_HEAD),
 		   qv_rd32(ad->hw, QV_FN_TX_TAIL), ad->tx.next_to_clean,
 		   ad->tx.next_to_use);
-	set_bit(QV_S_RESET_REQ, &ad->state);
-	qv_service_kick(ad);
+	qv_request_reset(ad, QV_RR_TX_TIMEOUT);
 }
 
 static void qv_get_stats64(struct net_device *netdev,
@@ -576,6 +618,114 @@ static int qv_set_features(struct net_device *netdev,
 	return 0;
 }
 
+/* tc mqprio rates are bytes/s; the mailbox tuple is whole Mbit/s. */
+static int qv_mqprio_mbps(u64 rate, u32 *mbps, struct netlink_ext_ack *extack)
+{
+	u64 r = rate;
+
+	if (do_div(r, 125000) || r > U32_MAX) {
+		NL_SET_ERR_MSG_MOD(extack,
+				   "min_rate/max_rate must be whole Mbit/s");
+		return -EINVAL;
+	}
+	*mbps = r;
+	return 0;
+}
+
+/*
+ * A VF's QoS request, the standard way (as iavf): "tc qdisc add dev VF
+ * root mqprio num_tc 1 map 0 queues 1@0 hw 1 mode channel shaper
+ * bw_rlimit min_rate MIN max_rate MAX" sends the papers' resource tuple
+ * (min, default = max or min, max) over the mailbox; the PF grants it
+ * within what the administrator and the host allow, or refuses it (the
+ * qdisc is then not created). Deleting the qdisc gives the grant back.
+ */
+static int qv_setup_mqprio(struct qv_adapter *ad,
+			   struct tc_mqprio_qopt_offload *m)
+{
+	struct netlink_ext_ack *extack = QV_MQPRIO_EXTACK(m);
+	struct net_device *netdev = ad->netdev;
+	u32 min = 0, max = 0, grant[3];
+	int err;
+
+	if (!m->qopt.num_tc) {
+		netdev_reset_tc(netdev);
+		if (ad->qos_min || ad->qos_max)
+			qv_vf_qos_request(ad, 0, 0, 0, NULL);
+		ad->qos_min = 0;
+		ad->qos_def = 0;
+		ad->qos_max = 0;
+		return 0;
+	}
+	if (m->mode != TC_MQPRIO_MODE_CHANNEL ||
+	    m->shaper != TC_MQPRIO_SHAPER_BW_RATE ||
+	    !(m->flags & (TC_MQPRIO_F_MIN_RATE | TC_MQPRIO_F_MAX_RATE))) {
+		NL_SET_ERR_MSG_MOD(extack,
+				   "only mode channel with shaper bw_rlimit and rates");
+		netdev_err(netdev, "mqprio: only mode channel with shaper bw_rlimit and min_rate/max_rate\n");
+		return -EOPNOTSUPP;
+	}
+	if (m->qopt.num_tc != 1 || m->qopt.count[0] != 1 ||
+	    m->qopt.offset[0] != 0) {
+		NL_SET_ERR_MSG_MOD(extack,
+				   "one traffic class on the one queue: num_tc 1 queues 1@0");
+		netdev_err(netdev, "mqprio: one traffic class on the one queue (num_tc 1 queues 1@0)\n");
+		return -EINVAL;
+	}
+	if (m->flags & TC_MQPRIO_F_MIN_RATE) {
+		err = qv_mqprio_mbps(m->min_rate[0], &min, extack);
+		if (err)
+			return err;
+	}
+	if (m->flags & TC_MQPRIO_F_MAX_RATE) {
+		err = qv_mqprio_mbps(m->max_rate[0], &max, extack);
+		if (err)
+			return err;
+	}
+	if (!ad->pf_answers) {
+		NL_SET_ERR_MSG_MOD(extack, "the PF does not answer the mailbox");
+		return -EOPNOTSUPP;
+	}
+	err = qv_vf_qos_request(ad, min, max ? max : min, max, grant);
+	if (err == -EACCES) {
+		NL_SET_ERR_MSG_MOD(extack,
+				   "the PF refused the rates (the kernel log says what it grants)");
+		return -EPERM;
+	}
+	if (err) {
+		NL_SET_ERR_MSG_MOD(extack, "the PF did not answer");
+		return err;
+	}
+	ad->qos_min = min;
+	ad->qos_def = max ? max : min;
+	ad->qos_max = max;
+	err = netdev_set_num_tc(netdev, 1);
+	if (!err)
+		err = netdev_set_tc_queue(netdev, 0, 1, 0);
+	return err;
+}
+
+int qv_setup_tc(struct net_device *netdev, enum tc_setup_type type,
+		void *type_data)
+{
+	struct qv_adapter *ad = netdev_priv(netdev);
+
+	switch (type) {
+	case TC_SETUP_QDISC_MQPRIO:
+		if (ad->pf)
+			return -EOPNOTSUPP;
+		return qv_setup_mqprio(ad, type_data);
+	case TC_SETUP_BLOCK:
+		/* The PF is the uplink's representor in switchdev mode. */
+		if (!ad->pf)
+			return -EOPNOTSUPP;
+		return qv_tc_setup_block(netdev, ad->pf, QV_PORT_UPLINK,
+					 type_data);
+	default:
+		return -EOPNOTSUPP;
+	}
+}
+
 #ifndef QV_HAVE_NETDEV_DEVLINK_PORT
 static struct devlink_port *qv_get_devlink_port(struct net_device *netdev)
 {
@@ -597,6 +747,7 @@ const struct net_device_ops qv_vf_netdev_ops = {
 	.ndo_change_mtu = qv_change_mtu,
 	.ndo_tx_timeout = qv_tx_timeout,
 	.ndo_set_features = qv_set_features,
+	.ndo_setup_tc = qv_setup_tc,
 };
 
 const struct net_device_ops qv_pf_netdev_ops = {
@@ -619,6 +770,7 @@ const struct net_device_ops qv_pf_netdev_ops = {
 	.ndo_set_vf_link_state = qv_set_vf_link_state,
 	.ndo_get_vf_config = qv_get_vf_config,
 	.ndo_get_vf_stats = qv_get_vf_stats,
+	.ndo_setup_tc = qv_setup_tc,
 #ifndef QV_HAVE_NETDEV_DEVLINK_PORT
 	.ndo_get_devlink_port = qv_get_devlink_port,
 #endif
@@ -650,6 +802,12 @@ void qv_netdev_setup(struct qv_adapter *ad)
 	if (f & QV_OFF_VLAN_INSERT)
 		hw |= NETIF_F_HW_VLAN_CTAG_TX;
 
+	/*
+	 * tc offload: the VF's mqprio channel shaper (its QoS request to
+	 * the PF); the PF's tc rules in switchdev mode (it is the uplink
+	 * representor).
+	 */
+	hw |= NETIF_F_HW_TC;
 	netdev->hw_features = hw;
 	netdev->features = hw | NETIF_F_HIGHDMA;
 	netdev->vlan_features = hw & (NETIF_F_SG | NETIF_F_IP_CSUM |

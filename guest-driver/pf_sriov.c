@@ -60,22 +60,15 @@ static int qv_sriov_enable(struct qv_pf *pf, int num_vfs)
 		dev_err(&pdev->dev, "devlink VF ports failed: %d\n", err);
 		goto err_free;
 	}
-	err = qv_qos_sysfs_vfs_add(pf);
-	if (err) {
-		dev_err(&pdev->dev, "VF qos sysfs failed: %d\n", err);
-		goto err_ports;
-	}
 	err = pci_enable_sriov(pdev, num_vfs);
 	if (err) {
 		dev_err(&pdev->dev, "pci_enable_sriov(%d) failed: %d\n",
 			num_vfs, err);
-		goto err_sysfs;
+		goto err_ports;
 	}
 	dev_info(&pdev->dev, "enabled %d VFs\n", num_vfs);
 	return num_vfs;
 
-err_sysfs:
-	qv_qos_sysfs_vfs_del(pf);
 err_ports:
 	qv_devlink_vf_ports_del(pf);
 err_free:
@@ -94,16 +87,19 @@ void qv_sriov_disable(struct qv_pf *pf)
 
 	if (!pf->num_vfs)
 		return;
+	/* Representors first: they send through the PF to the VFs. */
+	qv_devlink_vf_ports_del(pf);
 	/* Removes the VF pci_devs (and their drivers) synchronously. */
 	pci_disable_sriov(pf->pdev);
-	qv_qos_sysfs_vfs_del(pf);
-	qv_devlink_vf_ports_del(pf);
+	cancel_work_sync(&pf->rate_sync_work);
 
 	mutex_lock(&pf->cfg_lock);
 	vfs = pf->vfs;
-	pf->vfs = NULL;
-	pf->num_vfs = 0;
+	WRITE_ONCE(pf->num_vfs, 0);
+	WRITE_ONCE(pf->vfs, NULL);
 	mutex_unlock(&pf->cfg_lock);
+	/* The PF's RX path may be looking at a VF (switchdev): let it end. */
+	synchronize_net();
 	kfree(vfs);
 	dev_info(&pf->pdev->dev, "disabled VFs\n");
 }
@@ -144,13 +140,23 @@ static struct qv_pf *qv_vf_pf(struct net_device *dev, int vf)
 int qv_set_vf_mac(struct net_device *dev, int vf, u8 *mac)
 {
 	struct qv_pf *pf = qv_vf_pf(dev, vf);
-	void __iomem *mg;
-	u32 lo, hi;
 
 	if (!pf)
 		return -EINVAL;
 	if (!is_valid_ether_addr(mac) && !is_zero_ether_addr(mac))
 		return -EINVAL;
+	return qv_vf_set_admin_mac(pf, vf, mac);
+}
+
+/*
+ * The administrator's MAC for VF @vf: "ip link set PF vf N mac" and
+ * "devlink port function set pci/PF/N hw_addr"; 0 clears it.
+ */
+int qv_vf_set_admin_mac(struct qv_pf *pf, int vf, const u8 *mac)
+{
+	void __iomem *mg;
+	u32 lo, hi;
+
 	mg = qv_mgmt(pf, vf + 1);
 	qv_mac_to_regs(mac, &lo, &hi);
 	mutex_lock(&pf->cfg_lock);
@@ -241,30 +247,33 @@ int qv_vf_program_rates(struct qv_pf *pf, struct qv_vf *vf, u32 min, u32 max,
 	return -EPERM;
 }
 
-int qv_set_vf_rate(struct net_device *dev, int vf, int min, int max)
+/*
+ * The administrator's egress rates of VF @vf, in Mbit/s: "ip link set PF
+ * vf N min_tx_rate/max_tx_rate" and devlink rate tx_share/tx_max alike.
+ */
+int qv_vf_set_admin_rates(struct qv_pf *pf, int vf, u32 min, u32 max,
+			  struct netlink_ext_ack *extack)
 {
-	struct qv_pf *pf = qv_vf_pf(dev, vf);
+	struct device *dev = &pf->pdev->dev;
 	struct qv_vf *v;
 	u32 line, others;
 	int err;
 
-	if (!pf)
-		return -EINVAL;
-	if (min < 0 || max < 0)
-		return -EINVAL;
 	if (max && min > max) {
-		netdev_err(dev, "VF %d min_tx_rate %d above max_tx_rate %d\n",
-			   vf, min, max);
+		NL_SET_ERR_MSG_MOD(extack, "tx_share above tx_max");
+		dev_err(dev, "VF %d min_tx_rate %u above max_tx_rate %u\n",
+			vf, min, max);
 		return -EINVAL;
 	}
 	line = qv_rd32(pf->hw, QV_DEV_LINE_RATE);
-	if (line && ((u32)max > line || (u32)min > line)) {
-		netdev_err(dev, "VF %d rate above the line rate %u Mbit/s\n",
-			   vf, line);
+	if (line && (max > line || min > line)) {
+		NL_SET_ERR_MSG_MOD(extack, "rate above the line rate");
+		dev_err(dev, "VF %d rate above the line rate %u Mbit/s\n",
+			vf, line);
 		return -EINVAL;
 	}
 	mutex_lock(&pf->cfg_lock);
-	if (vf >= pf->num_vfs) {
+	if (vf < 0 || vf >= pf->num_vfs) {
 		mutex_unlock(&pf->cfg_lock);
 		return -EINVAL;
 	}
@@ -273,9 +282,11 @@ int qv_set_vf_rate(struct net_device *dev, int vf, int min, int max)
 	others = qv_vf_min_sum(pf, v);
 	if (line && min && others + min > line) {
 		mutex_unlock(&pf->cfg_lock);
-		netdev_err(dev,
-			   "VF %d min_tx_rate %d: the other VFs are guaranteed %u of the %u Mbit/s line rate\n",
-			   vf, min, others, line);
+		NL_SET_ERR_MSG_MOD(extack,
+				   "the guarantees of all VFs must fit in the line rate");
+		dev_err(dev,
+			"VF %d min_tx_rate %u: the other VFs are guaranteed %u of the %u Mbit/s line rate\n",
+			vf, min, others, line);
 		return -EINVAL;
 	}
 	err = qv_vf_program_rates(pf, v, min, max, NULL, NULL);
@@ -287,14 +298,32 @@ int qv_set_vf_rate(struct net_device *dev, int vf, int min, int max)
 		v->req_max_tx = 0;
 	}
 	mutex_unlock(&pf->cfg_lock);
-	if (err)
-		netdev_err(dev,
-			   "VF %d rate min %d max %d refused: the host caps %s%s\n",
-			   vf, min, max,
-			   qv_host_capped(pf, vf + 1, QV_MG_TX_MIN_RATE) ?
-			   "min_tx_rate " : "",
-			   qv_host_capped(pf, vf + 1, QV_MG_TX_MAX_RATE) ?
-			   "max_tx_rate" : "");
+	if (err) {
+		NL_SET_ERR_MSG_MOD(extack, "the host (QMP) caps this VF's rates");
+		dev_err(dev,
+			"VF %d rate min %u max %u refused: the host caps %s%s\n",
+			vf, min, max,
+			qv_host_capped(pf, vf + 1, QV_MG_TX_MIN_RATE) ?
+			"min_tx_rate " : "",
+			qv_host_capped(pf, vf + 1, QV_MG_TX_MAX_RATE) ?
+			"max_tx_rate" : "");
+	}
+	return err;
+}
+
+/* The legacy alias of devlink rate (same registers, same checks). */
+int qv_set_vf_rate(struct net_device *dev, int vf, int min, int max)
+{
+	struct qv_pf *pf = qv_vf_pf(dev, vf);
+	int err;
+
+	if (!pf)
+		return -EINVAL;
+	if (min < 0 || max < 0)
+		return -EINVAL;
+	err = qv_vf_set_admin_rates(pf, vf, min, max, NULL);
+	if (!err)
+		queue_work(system_wq, &pf->rate_sync_work);
 	return err;
 }
 

@@ -12,16 +12,17 @@
 
 #include <linux/bitops.h>
 #include <linux/etherdevice.h>
+#include <linux/ethtool.h>
 #include <linux/io.h>
 #include <linux/io-64-nonatomic-hi-lo.h>
 #include <linux/io-64-nonatomic-lo-hi.h>
-#include <linux/kobject.h>
 #include <linux/mutex.h>
 #include <linux/netdevice.h>
 #include <linux/pci.h>
 #include <linux/u64_stats_sync.h>
 #include <linux/workqueue.h>
 #include <net/devlink.h>
+#include <net/flow_offload.h>
 
 #include "qosvnic_hw.h"
 #include "compat.h"
@@ -52,6 +53,7 @@ struct qv_rx_desc {
 	__le16 gso_size;
 };
 
+#define QV_TXQ_ALLOC		2	/* netdev TX queues (one used) */
 #define QV_RING_DEFAULT		512
 #define QV_RING_MIN		128
 #define QV_RING_MAX		(QV_RING_MAX_BYTES / QV_TXD_SIZE)
@@ -112,6 +114,7 @@ struct qv_rx_first {
 	u16 status;
 	u16 vlan;
 	u16 gso_size;
+	u16 src_port;		/* with QV_RXD_STA_SRC_PORT */
 	bool discard;
 };
 
@@ -145,6 +148,28 @@ enum qv_state_bits {
 	QV_S_PF_MSG,
 	QV_S_PF_RESET,		/* VF: the PF asked us to reset (config changed) */
 	QV_S_FLR,		/* between reset_prepare and reset_done */
+	QV_S_MBX_TIMEOUT,	/* a mailbox transaction timed out: report it */
+	QV_S_MBX_TEST,		/* devlink health test of the mailbox */
+	QV_S_SELFTEST,		/* ethtool -t owns the rings */
+};
+
+/* Why a function reset was asked for: the devlink health reporter. */
+enum qv_reset_reason {
+	QV_RR_NONE,
+	QV_RR_TX_TIMEOUT,
+	QV_RR_RING_ERR,
+};
+
+/* Ring state when an error was seen; a health reporter's dump. */
+struct qv_health_snap {
+	u32 status;
+	u32 misc_cause;
+	u32 tx_head, tx_tail, tx_ntc, tx_ntu;
+	u32 rx_head, rx_tail, rx_ntc, rx_ntu;
+	u32 mbx_ctrl;
+	u32 mbx_type;		/* mailbox: the message that timed out */
+	u32 vf;			/* PF mailbox: the VF that did not answer */
+	bool test;		/* devlink health test */
 };
 
 struct qv_pf;
@@ -167,6 +192,8 @@ struct qv_adapter {
 	bool pf_answers;	/* VF: the PF answered QV_MSG_RESET */
 
 	struct delayed_work service;
+	/* the TX ring's producers: the netdev, and representors (PF) */
+	spinlock_t tx_lock;
 	/* serialises VF mailbox transactions */
 	struct mutex mbx_lock;
 	/*
@@ -179,6 +206,44 @@ struct qv_adapter {
 	u64 tx_timeouts;
 	u64 resets;
 	char irq_name[QV_NUM_VECTORS][IFNAMSIZ + 8];
+
+	/* devlink: the PF's instance, or the VF's own (info, health) */
+	struct devlink *devlink;
+	struct devlink_health_reporter *rep_tx;
+	struct devlink_health_reporter *rep_ring;
+	struct devlink_health_reporter *rep_mbx;
+	enum qv_reset_reason reset_reason;
+	struct qv_health_snap snap;	/* at the error, for the dump */
+	struct qv_health_snap mbx_snap;
+	bool mbx_unhealthy;		/* reported, not answered since */
+
+	/* VF: the QoS tuple asked for with tc mqprio (Mbit/s; max 0 = none) */
+	u32 qos_min;
+	u32 qos_def;
+	u32 qos_max;
+
+	atomic_t test_irqs;		/* ethtool -t: interrupts seen */
+};
+
+/* The VF's own devlink instance (info and health reporters). */
+struct qv_vf_devlink {
+	struct qv_adapter *ad;
+};
+
+/* A VF's representor (switchdev mode): its traffic goes through the PF. */
+struct qv_repr {
+	struct net_device *netdev;
+	struct qv_pf *pf;
+	struct qv_vf *vf;
+	struct u64_stats_sync syncp;
+	u64 rx_packets, rx_bytes;	/* what the VF sent (slow path) */
+	u64 tx_packets, tx_bytes;	/* what we sent to the VF */
+	u64 tx_dropped;
+	/* matchall police on egress = the VF's ingress policer */
+	unsigned long police_cookie;
+	u64 police_drops;		/* QV_STAT_DROP_RATE reported so far */
+	u64 police_pkts;
+	u64 police_bytes;
 };
 
 /* Per-VF PF-side state; the device registers are the source of truth. */
@@ -195,8 +260,32 @@ struct qv_vf {
 	u32 mc_count;		/* last SET_MC count */
 	u32 occ_cur;		/* devlink-sb occupancy snapshot */
 	u32 occ_max;
+	unsigned long msg_sent;	/* jiffies of the message in flight */
+	bool mbx_timed_out;	/* reported; not again for this message */
+	bool rate_leaf;		/* devlink rate leaf created */
 	struct devlink_port dl_port;
-	struct kobject *kobj;
+	struct qv_repr *repr;	/* switchdev mode */
+};
+
+/* An offloaded tc rule (flower) and the device rule that carries it. */
+struct qv_tc_flow {
+	struct list_head list;
+	unsigned long cookie;
+	u16 rule;		/* index in the device's rule table */
+	u16 port;		/* ingress port (the netdev it is on) */
+	u16 prio;
+	u32 regs[QV_RULE_STRIDE / 4];	/* as written, for a replay */
+	s16 policer;		/* -1: none */
+	u64 pkts, bytes;	/* device counters reported so far */
+	u64 drops;		/* policer drops reported so far */
+};
+
+/* A device policer shared by flows with the same tc police index. */
+struct qv_tc_policer {
+	u32 index;		/* tc action index */
+	u32 users;
+	u64 rate;		/* bytes/s */
+	u32 burst;
 };
 
 struct qv_pf {
@@ -213,8 +302,17 @@ struct qv_pf {
 	struct qv_vf *vfs;
 	int num_vfs;
 	struct work_struct mbx_work;
-	struct kobject *qos_kobj;
-	struct kobject *pf_qos_kobj;
+	/* ip link vf rates changed: refresh devlink rate's view (devl_lock) */
+	struct work_struct rate_sync_work;
+
+	/* eswitch (esw.c, tc.c); mode changes under devl_lock, rules rtnl */
+	u16 esw_mode;		/* DEVLINK_ESWITCH_MODE_* */
+	struct netdev_phys_item_id switch_id;
+	struct list_head flows;	/* struct qv_tc_flow, under rtnl */
+	DECLARE_BITMAP(rules_used, QV_ESW_NUM_RULES);
+	struct qv_tc_policer policers[QV_ESW_NUM_POLICERS];
+	u64 clock_ns;		/* QV_DEV_CLOCK and jiffies read together */
+	unsigned long clock_jiffies;
 };
 
 /* ---------------------------------------------------- register access */
@@ -273,7 +371,8 @@ static inline void qv_irq_disable(struct qv_adapter *ad, u32 causes)
 
 /* main.c */
 int qv_vf_get_config(struct qv_adapter *ad, u8 *mac, u32 *mtu);
-void qv_vf_qos_request(struct qv_adapter *ad);
+int qv_vf_qos_request(struct qv_adapter *ad, u32 min, u32 def, u32 max,
+		      u32 *grant);
 
 /* netdev.c */
 extern const struct net_device_ops qv_vf_netdev_ops;
@@ -292,6 +391,10 @@ void qv_stats_freeze(struct qv_adapter *ad);
 void qv_stats_thaw(struct qv_adapter *ad);
 void qv_update_link(struct qv_adapter *ad);
 irqreturn_t qv_msix_misc(int irq, void *data);
+void qv_health_snapshot(struct qv_adapter *ad, struct qv_health_snap *s);
+void qv_request_reset(struct qv_adapter *ad, enum qv_reset_reason why);
+int qv_setup_tc(struct net_device *netdev, enum tc_setup_type type,
+		void *type_data);
 
 /* rings.c */
 int qv_rings_alloc(struct qv_adapter *ad);
@@ -300,6 +403,10 @@ void qv_rings_hw_setup(struct qv_adapter *ad);
 void qv_rings_clean(struct qv_adapter *ad);
 int qv_poll(struct napi_struct *napi, int budget);
 netdev_tx_t qv_xmit(struct sk_buff *skb, struct net_device *netdev);
+/* A representor's frame on the PF's ring, to @port; PF txq lock held. */
+netdev_tx_t qv_xmit_port(struct qv_adapter *ad, struct sk_buff *skb,
+			 u16 port);
+netdev_tx_t qv_xmit_test(struct qv_adapter *ad, struct sk_buff *skb);
 netdev_features_t qv_features_check(struct sk_buff *skb,
 				    struct net_device *dev,
 				    netdev_features_t features);
@@ -308,12 +415,23 @@ irqreturn_t qv_msix_ring(int irq, void *data);
 /* ethtool.c */
 void qv_set_ethtool_ops(struct net_device *netdev);
 
+/* selftest.c: ethtool -t */
+#define QV_TEST_REG	0
+#define QV_TEST_IRQ	1
+#define QV_TEST_LOOP	2
+#define QV_TEST_NUM	3
+extern const char qv_test_names[QV_TEST_NUM][ETH_GSTRING_LEN];
+void qv_self_test(struct net_device *netdev, struct ethtool_test *eth_test,
+		  u64 *data);
+
 /* mbx.c */
 int qv_vf_mbx_xfer(struct qv_adapter *ad, u32 *msg, unsigned int len,
 		   u32 *reply, unsigned int rlen);
 void qv_vf_mbx_poll(struct qv_adapter *ad);
 void qv_pf_mbx_work(struct work_struct *work);
 void qv_pf_notify_vf(struct qv_pf *pf, struct qv_vf *vf);
+void qv_pf_mbx_check_timeouts(struct qv_pf *pf);
+int qv_vf_mbx_ping(struct qv_adapter *ad);
 
 /* pf_sriov.c */
 int qv_sriov_configure(struct pci_dev *pdev, int num_vfs);
@@ -333,6 +451,9 @@ u32 qv_host_capped(struct qv_pf *pf, unsigned int fn, u32 reg);
 int qv_vf_program_rates(struct qv_pf *pf, struct qv_vf *vf, u32 min, u32 max,
 			u32 *cap_min, u32 *cap_max);
 u32 qv_vf_min_sum(struct qv_pf *pf, struct qv_vf *except);
+int qv_vf_set_admin_rates(struct qv_pf *pf, int vf, u32 min, u32 max,
+			  struct netlink_ext_ack *extack);
+int qv_vf_set_admin_mac(struct qv_pf *pf, int vf, const u8 *mac);
 
 /* devlink.c */
 struct qv_pf *qv_devlink_alloc(struct pci_dev *pdev);
@@ -345,11 +466,35 @@ void qv_devlink_netdev_attach(struct qv_pf *pf, struct net_device *netdev);
 void qv_devlink_netdev_detach(struct qv_pf *pf);
 int qv_devlink_vf_ports_add(struct qv_pf *pf);
 void qv_devlink_vf_ports_del(struct qv_pf *pf);
+void qv_devlink_rate_sync(struct work_struct *work);
+struct devlink *qv_vf_devlink_alloc(struct qv_adapter *ad);
+void qv_vf_devlink_free(struct devlink *devlink);
 
-/* qos_sysfs.c */
-int qv_qos_sysfs_init(struct qv_pf *pf);
-void qv_qos_sysfs_fini(struct qv_pf *pf);
-int qv_qos_sysfs_vfs_add(struct qv_pf *pf);
-void qv_qos_sysfs_vfs_del(struct qv_pf *pf);
+/* health.c: devlink health reporters tx_timeout, ring_error, mailbox */
+void qv_health_create(struct qv_adapter *ad);
+void qv_health_destroy(struct qv_adapter *ad);
+/* Report @ad->reset_reason (and recover: the reset). No rtnl held. */
+void qv_health_report_reset(struct qv_adapter *ad);
+void qv_health_report_mbx(struct qv_adapter *ad, const char *msg);
+void qv_health_mbx_ok(struct qv_adapter *ad);
+
+/* esw.c: eswitch mode, representors */
+int qv_esw_mode_get(struct devlink *devlink, u16 *mode);
+int qv_esw_mode_set(struct devlink *devlink, u16 mode,
+		    struct netlink_ext_ack *extack);
+int qv_esw_reprs_add(struct qv_pf *pf);	/* devl_lock held */
+void qv_esw_reprs_del(struct qv_pf *pf);	/* devl_lock held */
+/* The PF received a frame from @port: the netdev it belongs to. */
+struct net_device *qv_esw_rx_netdev(struct qv_adapter *ad, u16 port,
+				    unsigned int len);
+bool qv_is_repr(const struct net_device *netdev);
+
+/* tc.c: flower and matchall offload on representors and the uplink */
+int qv_tc_setup_block(struct net_device *netdev, struct qv_pf *pf,
+		      u16 port, struct flow_block_offload *f);
+void qv_tc_flush(struct qv_pf *pf);
+void qv_tc_init(struct qv_pf *pf);
+bool qv_tc_uplink_rules(struct qv_pf *pf);
+void qv_tc_replay(struct qv_pf *pf);
 
 #endif /* QOSVNIC_H */

@@ -339,13 +339,40 @@ static u32 qv_tx_map_one(struct qv_tx_ring *tx, u32 i, dma_addr_t dma,
 	return qv_next(*last, tx->count);
 }
 
-netdev_tx_t qv_xmit(struct sk_buff *skb, struct net_device *netdev)
+/*
+ * A context descriptor naming the port a PF frame goes to (switchdev: a
+ * representor's frame for its VF). It takes a slot of its own with no
+ * mapping; the frame's skb and eop are kept on it, the first slot.
+ */
+static u32 qv_tx_ctx(struct qv_tx_ring *tx, u32 i, u16 port)
 {
-	struct qv_adapter *ad = netdev_priv(netdev);
-	struct netdev_queue *txq = netdev_get_tx_queue(netdev, 0);
+	struct qv_tx_desc *desc = &tx->desc[i];
+	struct qv_tx_buf *b = &tx->buf[i];
+
+	dma_unmap_len_set(b, len, 0);
+	b->page = false;
+	desc->addr = cpu_to_le64(port);
+	desc->len = 0;
+	desc->cmd = QV_TXD_CTX_DPORT;
+	desc->status = 0;
+	desc->mss = 0;
+	desc->vlan = 0;
+	return qv_next(i, tx->count);
+}
+
+/*
+ * Queue @skb on the ring (to @port if >= 0); tx_lock held. Frames of
+ * representors share the PF's ring and its BQL accounting with the PF's
+ * own; they always ring the doorbell.
+ */
+static netdev_tx_t qv_xmit_ring(struct qv_adapter *ad, struct sk_buff *skb,
+				int port)
+{
+	struct netdev_queue *txq = netdev_get_tx_queue(ad->netdev, 0);
 	struct device *dev = &ad->pdev->dev;
 	struct qv_tx_ring *tx = &ad->tx;
 	u32 first, i, last = 0, ndesc;
+	bool more = port < 0 && netdev_xmit_more();
 	struct qv_tx_buf *b;
 	bool is_first = true;
 	u16 mss = 0, vlan = 0;
@@ -360,8 +387,13 @@ netdev_tx_t qv_xmit(struct sk_buff *skb, struct net_device *netdev)
 	if (skb_put_padto(skb, ETH_ZLEN))
 		goto drop;
 
-	ndesc = qv_tx_desc_count(skb);
+	ndesc = qv_tx_desc_count(skb) + (port >= 0);
 	if (unlikely(qv_tx_unused(tx) < ndesc)) {
+		if (port >= 0) {
+			/* A representor's frame: the PF's queue is full. */
+			dev_kfree_skb_any(skb);
+			goto drop;
+		}
 		/* Cannot happen: the queue is stopped in advance. */
 		netif_tx_stop_queue(txq);
 		u64_stats_update_begin(&tx->syncp);
@@ -384,6 +416,8 @@ netdev_tx_t qv_xmit(struct sk_buff *skb, struct net_device *netdev)
 
 	first = tx->next_to_use;
 	i = first;
+	if (port >= 0)
+		i = qv_tx_ctx(tx, i, port);
 	/* The linear part may be empty: then the first fragment leads. */
 	len = skb_headlen(skb);
 	if (len) {
@@ -407,7 +441,7 @@ netdev_tx_t qv_xmit(struct sk_buff *skb, struct net_device *netdev)
 				  cmd, mss, vlan);
 	}
 	/* skb_put_padto() left at least ETH_ZLEN bytes somewhere */
-	if (WARN_ON_ONCE(i == first))
+	if (WARN_ON_ONCE(is_first))
 		goto dma_err;
 	tx->desc[last].cmd |= QV_TXD_EOP;
 
@@ -432,12 +466,12 @@ netdev_tx_t qv_xmit(struct sk_buff *skb, struct net_device *netdev)
 	WRITE_ONCE(tx->next_to_use, i);
 
 	qv_maybe_stop_tx(tx, txq, QV_TX_DESC_NEEDED);
-	if (netif_xmit_stopped(txq) || !netdev_xmit_more())
+	if (netif_xmit_stopped(txq) || !more)
 		qv_wr32(ad->hw, QV_FN_TX_TAIL, i);	/* writel orders */
 	return NETDEV_TX_OK;
 
 dma_err:
-	netdev_err_once(netdev, "TX DMA mapping failed\n");
+	netdev_err_once(ad->netdev, "TX DMA mapping failed\n");
 	for (last = first; last != i; last = qv_next(last, tx->count))
 		qv_tx_unmap(dev, &tx->buf[last]);
 	dev_kfree_skb_any(skb);
@@ -447,7 +481,52 @@ drop:
 	u64_stats_update_end(&tx->syncp);
 	/* Earlier frames of this batch may have deferred the doorbell. */
 	qv_tx_flush(ad, txq);
-	return NETDEV_TX_OK;
+	return port >= 0 ? NETDEV_TX_BUSY : NETDEV_TX_OK;
+}
+
+netdev_tx_t qv_xmit(struct sk_buff *skb, struct net_device *netdev)
+{
+	struct qv_adapter *ad = netdev_priv(netdev);
+	netdev_tx_t ret;
+
+	/* The PF's ring is shared with the representors (switchdev). */
+	spin_lock(&ad->tx_lock);
+	ret = qv_xmit_ring(ad, skb, -1);
+	spin_unlock(&ad->tx_lock);
+	return ret;
+}
+
+/* ethtool -t: a frame on the ring of a function that is down. */
+netdev_tx_t qv_xmit_test(struct qv_adapter *ad, struct sk_buff *skb)
+{
+	netdev_tx_t ret;
+
+	spin_lock_bh(&ad->tx_lock);
+	ret = qv_xmit_ring(ad, skb, -1);
+	spin_unlock_bh(&ad->tx_lock);
+	if (ret != NETDEV_TX_OK)
+		kfree_skb(skb);
+	return ret;
+}
+
+/*
+ * A representor's frame, for its VF: NETDEV_TX_OK if queued, else the
+ * skb was freed (ring full, mapping failure) and NETDEV_TX_BUSY tells the
+ * representor to count a drop.
+ */
+netdev_tx_t qv_xmit_port(struct qv_adapter *ad, struct sk_buff *skb, u16 port)
+{
+	netdev_tx_t ret;
+
+	spin_lock(&ad->tx_lock);
+	if (test_bit(QV_S_DOWN, &ad->state)) {
+		spin_unlock(&ad->tx_lock);
+		dev_kfree_skb_any(skb);
+		return NETDEV_TX_BUSY;
+	}
+	ret = qv_xmit_ring(ad, skb, port);
+	spin_unlock(&ad->tx_lock);
+	return ret;
 }
 
 /* Returns true when all completed work was cleaned. */
@@ -566,11 +645,23 @@ static void qv_rx_gso(struct qv_rx_ring *rx, struct sk_buff *skb,
 }
 
 static void qv_rx_deliver(struct qv_adapter *ad, struct sk_buff *skb,
-			  u16 status, u16 vlan, u16 gso_size)
+			  const struct qv_rx_first *fst)
 {
 	struct net_device *netdev = ad->netdev;
 	struct qv_rx_ring *rx = &ad->rx;
+	u16 status = fst->status, vlan = fst->vlan, gso_size = fst->gso_size;
 
+	/* Switchdev: a frame from a VF belongs to its representor. */
+	if (ad->pf && (status & QV_RXD_STA_SRC_PORT)) {
+		netdev = qv_esw_rx_netdev(ad, fst->src_port, skb->len);
+		if (!netdev) {
+			napi_consume_skb(skb, 1);
+			u64_stats_update_begin(&rx->syncp);
+			rx->dropped++;
+			u64_stats_update_end(&rx->syncp);
+			return;
+		}
+	}
 	skb->protocol = eth_type_trans(skb, netdev);
 	skb_record_rx_queue(skb, 0);
 	u64_stats_update_begin(&rx->syncp);
@@ -646,6 +737,8 @@ static int qv_clean_rx(struct qv_adapter *ad, int budget, bool *starved)
 			fst->status = status;
 			fst->vlan = le16_to_cpu(desc->vlan);
 			fst->gso_size = le16_to_cpu(desc->gso_size);
+			/* Written back over the buffer address (switchdev). */
+			fst->src_port = (le64_to_cpu(desc->addr) >> 32) & 0xffff;
 			net_prefetch(va + QV_RX_HEADROOM);
 			skb = napi_build_skb(va, QV_RX_TRUESIZE);
 			if (unlikely(!skb)) {
@@ -684,7 +777,7 @@ static int qv_clean_rx(struct qv_adapter *ad, int budget, bool *starved)
 			skb = NULL;
 			continue;
 		}
-		qv_rx_deliver(ad, skb, fst->status, fst->vlan, fst->gso_size);
+		qv_rx_deliver(ad, skb, fst);
 		skb = NULL;
 		done++;
 	}

@@ -22,7 +22,8 @@
  *              -> PF: QV_PFMBX_VF_ACK, pending bit, QV_MISC_VF_MBX.
  *
  * Both directions share the one buffer, so the device keeps an owner for
- * it (QvFunc.mbx_owner) and drops word writes from the side that does not
+ * it (QvFunc.mbx_owner, readable by both sides as QV_MBX_OWNER_* in their
+ * control register) and drops word writes from the side that does not
  * own it, with a guest error:
  *
  *   NONE  free; the first side to write a word owns it.
@@ -141,9 +142,15 @@ void qosvnic_mbx_pf_write(QvFunc *f, uint32_t val)
     }
 }
 
+/* Both sides read the owner of the words with their control bits. */
+uint32_t qosvnic_mbx_vf_ctrl(QvFunc *f)
+{
+    return f->mbx_ctrl | (uint32_t)f->mbx_owner << QV_MBX_OWNER_SHIFT;
+}
+
 uint32_t qosvnic_mbx_pf_ctrl(QvFunc *f)
 {
-    return f->mbx_pf_ctrl;
+    return f->mbx_pf_ctrl | (uint32_t)f->mbx_owner << QV_MBX_OWNER_SHIFT;
 }
 
 void qosvnic_mbx_mem_write(QvFunc *f, bool from_pf, unsigned idx,

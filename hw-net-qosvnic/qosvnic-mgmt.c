@@ -38,7 +38,8 @@ void qosvnic_mg_set_flags(QvFunc *f, uint32_t flags)
 {
     uint32_t old = f->mg_flags;
 
-    f->mg_flags = flags & (QV_MGF_TRUST | QV_MGF_SPOOFCHK | QV_MGF_LINK_MASK);
+    f->mg_flags = flags & (QV_MGF_TRUST | QV_MGF_SPOOFCHK | QV_MGF_LINK_MASK |
+                           QV_MGF_LOOPBACK);
     qosvnic_rx_filter_update(f->dev);
     if ((old ^ f->mg_flags) & QV_MGF_LINK_MASK && qosvnic_fn_enabled(f)) {
         qosvnic_irq_misc(f, QV_MISC_LINK);

@@ -139,6 +139,8 @@ static bool qosvnic_init_pci(QosvnicState *s, Error **errp)
         error_setg(errp, "qosvnic: cannot add the PCIe capability");
         return false;
     }
+    /* The OS enables error reporting (AER) in Device Control. */
+    pcie_cap_deverr_init(pci);
     if (msix_init(pci, QV_NUM_VECTORS, &s->msix, QV_PF_BAR_MSIX,
                   QV_MSIX_TABLE_OFFSET, &s->msix, QV_PF_BAR_MSIX,
                   QV_MSIX_PBA_OFFSET, QV_CAP_MSIX_OFFSET, errp)) {
@@ -175,6 +177,7 @@ static void qosvnic_init_functions(QosvnicState *s)
     s->drop_hook = qosvnic_qmp_drop_hook;
     qosvnic_init_net(s);
     qosvnic_buf_init(s);
+    qosvnic_esw_reset(s);
     qosvnic_sched_reset(s);
     qosvnic_mac_table_rebuild(s);
     for (fn = 0; fn < s->num_funcs; fn++) {
@@ -247,6 +250,7 @@ static void qosvnic_reset_hold(Object *obj, ResetType type)
      * the buffer while others still hold guest-set sizes.
      */
     qosvnic_buf_reset(s);
+    qosvnic_esw_reset(s);
     qosvnic_sched_reset(s);
     qosvnic_mac_table_rebuild(s);
     for (fn = 0; fn < s->num_funcs; fn++) {
@@ -427,6 +431,7 @@ static const VMStateDescription vmstate_qosvnic = {
     },
     .subsections = (const VMStateDescription * const []) {
         &vmstate_qosvnic_buf,
+        &vmstate_qosvnic_esw,   /* after the buffer: frames' source ports */
         &vmstate_qosvnic_tx,
         &vmstate_qosvnic_mbx,
         &vmstate_qosvnic_vfs,

@@ -178,7 +178,7 @@ uint64_t qosvnic_fn_read(QvFunc *f, hwaddr addr, unsigned size)
         v = f->tx_tail;
         break;
     case QV_FN_MBX_CTRL:
-        v = f->mbx_ctrl;
+        v = f->fn ? qosvnic_mbx_vf_ctrl(f) : 0;
         break;
     default:
         qemu_log_mask(LOG_GUEST_ERROR, "qosvnic: fn %u: read of unknown "
@@ -498,9 +498,12 @@ static uint64_t qosvnic_dev_read(QosvnicState *s, hwaddr addr)
         addr < QV_DEV_MBX_PENDING(QV_DEV_MBX_WORDS)) {
         return s->mbx_pending[(addr - QV_DEV_MBX_PENDING(0)) / 4];
     }
+    if (addr >= QV_DEV_ESW_MODE && addr <= QV_DEV_ESW_MISS_HI) {
+        return qosvnic_esw_dev_read(s, addr);
+    }
     switch (addr) {
     case QV_DEV_CAPS:
-        return 0;
+        return QV_CAPS_SWITCHDEV | QV_CAPS_MBX_OWNER | QV_CAPS_LOOPBACK;
     case QV_DEV_MAX_VFS:
         return s->max_vfs;
     case QV_DEV_NUM_VFS:
@@ -530,6 +533,10 @@ static void qosvnic_dev_write(QosvnicState *s, hwaddr addr, uint32_t val)
         s->mbx_pending[(addr - QV_DEV_MBX_PENDING(0)) / 4] &= ~val;
         return;
     }
+    if (addr >= QV_DEV_ESW_MODE && addr <= QV_DEV_ESW_MISS_HI) {
+        qosvnic_esw_dev_write(s, addr, val);
+        return;
+    }
     qemu_log_mask(LOG_GUEST_ERROR, "qosvnic: write 0x%x to read-only or "
                   "unknown device register 0x%" HWADDR_PRIx "\n", val, addr);
 }
@@ -550,6 +557,13 @@ static QvFunc *qosvnic_mgmt_func(QosvnicState *s, hwaddr addr, hwaddr *reg)
     return &s->funcs[fn];
 }
 
+/* A management window's statistics: 64-bit registers of their own. */
+static bool qosvnic_mgmt_is_stat(hwaddr addr)
+{
+    return addr >= QV_MGMT_BASE && addr < QV_MGMT(QV_MAX_FUNCS) &&
+           (addr - QV_MGMT_BASE) % QV_MGMT_STRIDE >= QV_MG_STATS;
+}
+
 static uint64_t qosvnic_pf_mmio_read(void *opaque, hwaddr addr,
                                      unsigned size)
 {
@@ -561,15 +575,15 @@ static uint64_t qosvnic_pf_mmio_read(void *opaque, hwaddr addr,
     if (addr < QV_DEV_BASE) {
         return qosvnic_fn_read(&s->funcs[0], addr, size);
     }
-    if (size == 8 && !(addr >= QV_MGMT_BASE &&
-                       (addr - QV_MGMT_BASE) % QV_MGMT_STRIDE >=
-                       QV_MG_STATS)) {
-        /* A register pair (RX_RATE, DMA_RATE), low word first. */
+    if (size == 8 && !qosvnic_mgmt_is_stat(addr)) {
+        /* A register pair (RX_RATE, DMA_RATE, counters), low word first. */
         v = qosvnic_pf_mmio_read(s, addr, 4);
         return v | qosvnic_pf_mmio_read(s, addr + 4, 4) << 32;
     }
     if (addr < QV_MGMT_BASE) {
         v = qosvnic_dev_read(s, addr);
+    } else if (addr >= QV_RULE_BASE) {
+        v = qosvnic_esw_read(s, addr);
     } else {
         f = qosvnic_mgmt_func(s, addr, &reg);
         v = f ? qosvnic_mgmt_read(f, reg, size) : 0;
@@ -590,19 +604,18 @@ static void qosvnic_pf_mmio_write(void *opaque, hwaddr addr, uint64_t val,
         return;
     }
     trace_qosvnic_pf_write(addr, val);
-    if (size == 8) {
-        bool stat = addr >= QV_MGMT_BASE &&
-                    (addr - QV_MGMT_BASE) % QV_MGMT_STRIDE >= QV_MG_STATS;
-
-        if (!stat) {
-            /* High word first: it stages the 64-bit rate registers. */
-            qosvnic_pf_mmio_write(s, addr + 4, val >> 32, 4);
-            qosvnic_pf_mmio_write(s, addr, (uint32_t)val, 4);
-            return;
-        }
+    if (size == 8 && !qosvnic_mgmt_is_stat(addr)) {
+        /* High word first: it stages the 64-bit rate registers. */
+        qosvnic_pf_mmio_write(s, addr + 4, val >> 32, 4);
+        qosvnic_pf_mmio_write(s, addr, (uint32_t)val, 4);
+        return;
     }
     if (addr < QV_MGMT_BASE) {
         qosvnic_dev_write(s, addr, val);
+        return;
+    }
+    if (addr >= QV_RULE_BASE) {
+        qosvnic_esw_write(s, addr, val);
         return;
     }
     f = qosvnic_mgmt_func(s, addr, &reg);

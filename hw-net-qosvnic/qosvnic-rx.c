@@ -65,6 +65,8 @@ typedef struct QvRxInfo {
     int csum;               /* QV_CSUM_*, computed lazily */
     bool loopback;
     uint32_t src_fn;
+    bool tag_src;           /* switchdev: the PF gets the source port */
+    uint16_t src_port;
 } QvRxInfo;
 
 static const char *const qv_drop_name[QV_NUM_STATS] = {
@@ -385,6 +387,10 @@ static void qv_rx_status(QvFunc *f, uint8_t *d, QvRxInfo *in, QvFrame *meta)
     if (in->loopback) {
         meta->status |= QV_RXD_STA_LOOPBACK;
     }
+    if (in->tag_src && f->fn == 0) {
+        meta->status |= QV_RXD_STA_SRC_PORT;
+        meta->src_port = in->src_port;
+    }
 }
 
 /* Admit the frame in rx_buf for @f: check, then store in its partition. */
@@ -504,6 +510,66 @@ static void qv_rx_flood(QosvnicState *s, uint8_t *d, QvRxInfo *in)
     }
 }
 
+/*
+ * The frame in rx_buf had its VLAN tag pushed or popped: parse it again,
+ * keeping what the backend's vnet header said about it.
+ */
+static void qv_rx_reparse(uint8_t *d, QvRxInfo *in, size_t len)
+{
+    QvRxInfo old = *in;
+
+    *in = (QvRxInfo) {
+        .len = len,
+        .csum = old.csum,
+        .csum_valid = old.csum_valid,
+        .gso_size = old.gso_size,
+        .gso_status = old.gso_status,
+        .loopback = old.loopback,
+        .src_fn = old.src_fn,
+        .tag_src = old.tag_src,
+        .src_port = old.src_port,
+    };
+    qv_rx_parse(d, in);
+    if (in->gso_size && (!in->hdr_len || in->l4proto != IP_PROTO_TCP)) {
+        in->hdr_len = old.hdr_len + len - old.len;
+    }
+}
+
+/*
+ * Switchdev mode: a frame from the uplink goes where the rule table says,
+ * through the receive admission of the function it goes to; with no rule,
+ * to the PF (the uplink's representor), which learns where it came from.
+ */
+static void qv_rx_esw(QosvnicState *s, uint8_t *d, QvRxInfo *in)
+{
+    int64_t now = qemu_clock_get_ns(QEMU_CLOCK_VIRTUAL);
+    QvEswVerdict v;
+    QvEswKey k;
+    size_t len;
+
+    qosvnic_esw_key(d, in->oversize ? 0 : in->len, -1, QV_PORT_UPLINK, &k);
+    qosvnic_esw_lookup(s, &k, &v);
+    if (!qosvnic_esw_pass(s, &v, in->len, now) || v.drop) {
+        return;
+    }
+    if (v.port == QV_PORT_UPLINK) {
+        /* Out of the port it came in on: a loop, never done. */
+        trace_qosvnic_rx_drop(0, in->len, "eswitch hairpin to the uplink");
+        return;
+    }
+    in->tag_src = true;
+    in->src_port = QV_PORT_UPLINK;
+    if (!in->oversize && (v.pop || v.push)) {
+        len = qosvnic_esw_edit_buf(&v, d, in->len, sizeof(s->rx_buf));
+        if (!len) {
+            qv_rx_drop(&s->funcs[v.port], in, QV_STAT_DROP_LENGTH);
+            return;
+        }
+        qv_rx_reparse(d, in, len);
+    }
+    qv_rx_admit(s, &s->funcs[v.port], d, in);
+}
+
 static void qv_rx_frame(QosvnicState *s, const struct iovec *iov, int iovcnt,
                         size_t offset, const struct virtio_net_hdr *vh,
                         bool from_loopback, uint32_t src_fn)
@@ -540,6 +606,10 @@ static void qv_rx_frame(QosvnicState *s, const struct iovec *iov, int iovcnt,
         qv_rx_apply_vnet(d, &in, vh);
     }
 
+    if (!from_loopback && qosvnic_esw_switchdev(s)) {
+        qv_rx_esw(s, d, &in);
+        return;
+    }
     if (is_multicast_ether_addr(d)) {
         qv_rx_flood(s, d, &in);
         return;
@@ -550,6 +620,34 @@ static void qv_rx_frame(QosvnicState *s, const struct iovec *iov, int iovcnt,
     } else {
         qv_rx_flood(s, d, &in);
     }
+}
+
+void qosvnic_rx_to_port(QosvnicState *s, uint32_t fn,
+                        const struct iovec *iov, int iovcnt,
+                        uint16_t src_port)
+{
+    size_t size = iov_size(iov, iovcnt);
+    uint8_t *d = s->rx_buf;
+    QvRxInfo in = {
+        .len = size,
+        .oversize = size > sizeof(s->rx_buf),
+        .csum = QV_CSUM_UNCHECKED,
+        .loopback = true,
+        .src_fn = src_port,
+        .tag_src = qosvnic_esw_switchdev(s),
+        .src_port = src_port,
+    };
+
+    if (!s->cells || fn >= s->num_funcs) {
+        return;
+    }
+    iov_to_buf(iov, iovcnt, 0, d, MIN(size, sizeof(s->rx_buf)));
+    if (size < ETH_HLEN) {
+        qv_rx_drop(&s->funcs[fn], &in, QV_STAT_DROP_LENGTH);
+        return;
+    }
+    qv_rx_parse(d, &in);
+    qv_rx_admit(s, &s->funcs[fn], d, &in);
 }
 
 void qosvnic_rx_frame_vnet(QosvnicState *s, const struct iovec *iov,

@@ -253,6 +253,7 @@ static bool qv_rx_dma_frame(QosvnicState *s, QvFunc *f, uint32_t nd)
     uint32_t head = f->rx_head, gen = f->rx_gen;
     uint32_t len = fr->len, left = len;
     uint16_t status0 = fr->status, vlan = fr->vlan, gso = fr->gso_size;
+    uint16_t src_port = fr->src_port;
     uint8_t dst[ETH_ALEN];
     QvBufCursor cur;
 
@@ -287,6 +288,11 @@ static bool qv_rx_dma_frame(QosvnicState *s, QvFunc *f, uint32_t nd)
                           QV_RXD_VLAN != 12 || QV_RXD_GSO_SIZE != 14);
         wb = chunk | (uint64_t)status << 16 |
              (uint64_t)(i ? 0 : vlan) << 32 | (uint64_t)(i ? 0 : gso) << 48;
+        if (!i && (status0 & QV_RXD_STA_SRC_PORT) &&
+            !qosvnic_rxd_write_src_port(pci, da, src_port)) {
+            qv_rx_ring_error(s, f, "descriptor write-back failed", da);
+            return false;
+        }
         if (!qosvnic_rxd_write_back(pci, da, wb)) {
             qv_rx_ring_error(s, f, "descriptor write-back failed", da);
             return false;

@@ -14,8 +14,10 @@
  *   validate length, MTU, link, then anti-spoofing (source MAC, port VLAN)
  *   offload  port VLAN / descriptor VLAN insert, L4 checksum, TSO, through
  *            QEMU's NetTxPkt; gives the bytes and frames it puts on the wire
- *   switch   the internal switch (VEB): to another function through its
- *            receive admission, and/or to the wire
+ *   switch   the internal switch: in legacy mode the VEB, to another
+ *            function through its receive admission and/or to the wire;
+ *            in switchdev mode the rule table (qosvnic-esw.c) for a VF's
+ *            frame, the context descriptor's port for the PF's
  *   shape    the function's egress token bucket (QvFunc.tx_tb), then the
  *            modelled line rate for frames that go to the wire
  *   emit     to the switch and/or the backend
@@ -59,6 +61,11 @@ typedef struct QvTxFrame {
     bool to_wire;
     bool vnet;              /* the wire copy carries a virtio-net header */
     bool bad_chain;         /* descriptors fill the ring without EOP */
+    bool has_dport;         /* led by a QV_TXD_CTX_DPORT descriptor */
+    uint16_t dport;
+    bool esw;               /* switchdev: goes where esw says */
+    QvEswVerdict v;         /* ... and this is where */
+    int64_t now;
     unsigned drop_stat;     /* QV_STAT_* it is dropped under ... */
     const char *why;        /* ... and why (NULL: not dropped) */
 } QvTxFrame;
@@ -281,12 +288,21 @@ static bool qv_tx_fetch_desc(QosvnicState *s, QvTxFrame *fr, uint32_t idx,
     addr = ldq_le_p(desc + QV_TXD_ADDR);
     dlen = lduw_le_p(desc + QV_TXD_LEN);
     trace_qosvnic_tx_desc(f->fn, idx, dlen, desc[QV_TXD_CMD]);
-    if (fr->ndesc++ == 0) {
+    *eop = desc[QV_TXD_CMD] & QV_TXD_EOP;
+    if (desc[QV_TXD_CMD] & QV_TXD_CTX_DPORT) {
+        /* A context descriptor: no data, the port of the frame after it. */
+        if (fr->ndesc++ || desc[QV_TXD_CMD] != QV_TXD_CTX_DPORT) {
+            qv_tx_malformed(fr, "misplaced context descriptor");
+        }
+        fr->has_dport = true;
+        fr->dport = addr & 0xffff;
+        return true;
+    }
+    if (fr->ndesc++ == fr->has_dport) {
         fr->cmd = desc[QV_TXD_CMD];
         fr->mss = lduw_le_p(desc + QV_TXD_MSS);
         fr->desc_vlan = lduw_le_p(desc + QV_TXD_VLAN);
     }
-    *eop = desc[QV_TXD_CMD] & QV_TXD_EOP;
 
     if (!dlen) {
         /* The contract makes a zero length invalid. */
@@ -367,6 +383,13 @@ static bool qv_tx_validate(QosvnicState *s, QvTxFrame *fr)
 
     if (!fr->why && fr->len < ETH_HLEN) {
         fr->why = "shorter than 14";
+    }
+    if (!fr->why && fr->has_dport) {
+        if (f->fn || !qosvnic_esw_switchdev(s)) {
+            fr->why = "context descriptor outside the PF's switchdev mode";
+        } else if (!fr->dport || !qosvnic_esw_port_valid(s, fr->dport)) {
+            fr->why = "context descriptor names no port";
+        }
     }
     if (fr->why) {
         qemu_log_mask(LOG_GUEST_ERROR, "qosvnic: fn %u: TX frame dropped: "
@@ -462,6 +485,30 @@ static bool qv_tx_offload(QosvnicState *s, QvTxFrame *fr)
 }
 
 /*
+ * Switchdev mode: the PF's frame goes to the port its context descriptor
+ * names, or to the wire; a VF's frame goes where the rule table says, or
+ * to the PF (its representor) if no rule matches.
+ */
+static void qv_tx_switchdev(QosvnicState *s, QvTxFrame *fr)
+{
+    QvFunc *f = fr->f;
+    QvEswKey k;
+
+    fr->esw = true;
+    if (f->fn == 0) {
+        memset(&fr->v, 0, sizeof(fr->v));
+        fr->v.rule = -2;        /* no rule applies, nothing to count */
+        fr->v.policer = -1;
+        fr->v.port = fr->has_dport ? fr->dport : QV_PORT_UPLINK;
+    } else {
+        qosvnic_esw_key(s->tx_frame, fr->len, fr->tci, f->fn, &k);
+        qosvnic_esw_lookup(s, &k, &fr->v);
+    }
+    fr->to_wire = !fr->v.drop && fr->v.port == QV_PORT_UPLINK;
+    fr->to_loop = !fr->v.drop && !fr->to_wire;
+}
+
+/*
  * Switch: a frame for another function stays inside the device (VEB).
  * The lookup is by MAC and VLAN, as in a real VEB: a function on a port
  * VLAN only owns frames of that VLAN, so a frame for its MAC on another
@@ -473,13 +520,20 @@ static void qv_tx_switch(QosvnicState *s, QvTxFrame *fr)
     QvFunc *dst;
     uint16_t dst_vid;
 
+    if (qosvnic_esw_switchdev(s)) {
+        qv_tx_switchdev(s, fr);
+        return;
+    }
     if (is_multicast_ether_addr(s->tx_frame)) {
         fr->to_loop = fr->to_wire = true;
         return;
     }
     dst = qosvnic_mac_lookup(s, s->tx_frame);
     dst_vid = dst ? dst->vlan & QV_VLAN_VID_MASK : 0;
-    fr->to_loop = dst && dst != fr->f && (!dst_vid || dst_vid == fr->vid);
+    /* To its own MAC: only the hairpin (QV_MGF_LOOPBACK) sends it back. */
+    fr->to_loop = dst && (dst != fr->f ||
+                          (fr->f->mg_flags & QV_MGF_LOOPBACK)) &&
+                  (!dst_vid || dst_vid == fr->vid);
     fr->to_wire = !fr->to_loop;
 }
 
@@ -522,6 +576,48 @@ static QvTxResult qv_tx_shape(QosvnicState *s, QvTxFrame *fr, int64_t now)
     return QV_TX_CONTINUE;
 }
 
+/* Pieces of a frame NetTxPkt hands over, and one for a pushed tag. */
+#define QV_TX_ESW_IOV           16
+
+/*
+ * Switchdev: one frame (a TSO frame's segment) goes where fr->v says: it
+ * is counted on its rule and policed, its VLAN edited, and sent to the
+ * wire or through the receive admission of the function it goes to.
+ */
+static void qv_tx_out_esw(QvTxFrame *fr, const struct iovec *iov, int iovcnt,
+                          const struct iovec *virt_iov, int virt_iovcnt)
+{
+    QosvnicState *s = fr->f->dev;
+    struct iovec ed[QV_TX_ESW_IOV + 1];
+    uint8_t tag[4];
+    int n;
+
+    if ((fr->v.rule != -2 &&
+         !qosvnic_esw_pass(s, &fr->v, iov_size(iov, iovcnt), fr->now)) ||
+        fr->v.drop) {
+        return;
+    }
+    n = qosvnic_esw_edit_iov(&fr->v, iov, iovcnt, ed + 1, QV_TX_ESW_IOV,
+                             tag);
+    if (n == 0) {
+        trace_qosvnic_tx_drop(fr->f->fn, "eswitch VLAN edit does not fit");
+        return;
+    }
+    if (n > 0) {
+        ed[0] = virt_iov[0];    /* the vnet header, all zero: no offloads */
+        iov = ed + 1;
+        iovcnt = n;
+        virt_iov = ed;
+        virt_iovcnt = n + 1;
+    }
+    if (fr->to_wire) {
+        qemu_sendv_packet(qemu_get_queue(s->nic), fr->vnet ? virt_iov : iov,
+                          fr->vnet ? virt_iovcnt : iovcnt);
+    } else {
+        qosvnic_rx_to_port(s, fr->v.port, iov, iovcnt, fr->f->fn);
+    }
+}
+
 /* NetTxPkt output: one frame, or one segment of a TSO frame. */
 static void qosvnic_tx_out(void *opaque, const struct iovec *iov, int iovcnt,
                            const struct iovec *virt_iov, int virt_iovcnt)
@@ -529,6 +625,10 @@ static void qosvnic_tx_out(void *opaque, const struct iovec *iov, int iovcnt,
     QvTxFrame *fr = opaque;
     QosvnicState *s = fr->f->dev;
 
+    if (fr->esw) {
+        qv_tx_out_esw(fr, iov, iovcnt, virt_iov, virt_iovcnt);
+        return;
+    }
     if (fr->to_loop) {
         /*
          * The receive side stores the frame in device memory and schedules
@@ -555,6 +655,14 @@ static void qosvnic_tx_out(void *opaque, const struct iovec *iov, int iovcnt,
  */
 static bool qv_tx_emit(QosvnicState *s, QvTxFrame *fr)
 {
+    /*
+     * The wire gets a GSO frame whole only if nothing has to be done per
+     * segment: an eswitch rule's policer or VLAN edit has.
+     */
+    bool offload = fr->to_wire && !fr->to_loop &&
+                   !(fr->esw && (fr->v.pop || fr->v.push ||
+                                 fr->v.policer >= 0));
+
     fr->vnet = s->has_vnet_hdr;
     trace_qosvnic_tx_send(fr->f->fn, fr->wire, fr->nsegs, fr->to_loop,
                           fr->to_wire);
@@ -569,7 +677,7 @@ static bool qv_tx_emit(QosvnicState *s, QvTxFrame *fr)
         qosvnic_tx_out(fr, &iov, 1, viov, 2);
         return true;
     }
-    if (!net_tx_pkt_send_custom(s->tx_pkt, fr->vnet && !fr->to_loop,
+    if (!net_tx_pkt_send_custom(s->tx_pkt, fr->vnet && offload,
                                 qosvnic_tx_out, fr)) {
         return qv_tx_reject(fr, QV_STAT_TX_DROP_BAD, "send failed");
     }
@@ -585,7 +693,9 @@ static bool qv_tx_emit(QosvnicState *s, QvTxFrame *fr)
 QvTxResult qosvnic_tx_frame(QosvnicState *s, QvFunc *f, int64_t now,
                             uint32_t *segs)
 {
-    QvTxFrame fr = { .f = f, .pci = qosvnic_fn_pci(s, f->fn), .tci = -1 };
+    QvTxFrame fr = {
+        .f = f, .pci = qosvnic_fn_pci(s, f->fn), .tci = -1, .now = now,
+    };
     QvTxResult r = qv_tx_fetch(s, &fr);
 
     if (r != QV_TX_CONTINUE) {

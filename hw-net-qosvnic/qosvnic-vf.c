@@ -93,6 +93,7 @@ static void qosvnic_vf_realize(PCIDevice *vf, Error **errp)
         goto err_msix;
     }
     pcie_cap_flr_init(vf);
+    pcie_cap_deverr_init(vf);
     if (pcie_aer_init(vf, PCI_ERR_VER, QV_EXTCAP_AER_OFFSET,
                       PCI_ERR_SIZEOF, errp) < 0) {
         goto err_msix;

@@ -15,6 +15,8 @@
  *   qosvnic-buf.c       device buffer memory: cells, partitions, Dynamic
  *                       Threshold admission
  *   qosvnic-mbx.c       PF<->VF mailbox
+ *   qosvnic-esw.c       embedded switch: mode, rule table, lookup,
+ *                       policers, rule counters
  *   qosvnic-sched.c     RX DMA scheduler: strict priority + DRR into RX
  *                       rings
  *   qosvnic-rx.c        receive: classify, admit, store, enqueue
@@ -104,6 +106,7 @@ typedef struct QvFrame {
     uint16_t vlan;          /* stripped tag, if QV_RXD_STA_VLAN */
     uint16_t gso_size;
     uint16_t status;        /* QV_RXD_STA_* bits for the first desc */
+    uint16_t src_port;      /* with QV_RXD_STA_SRC_PORT (qosvnic-esw.c) */
     uint32_t next;          /* index of next frame in the partition FIFO */
 } QvFrame;
 
@@ -136,13 +139,6 @@ typedef struct QvTxFn {
     int64_t min_credit;     /* min-share meter, bytes * 1e9, may go < 0 */
     int64_t min_last_ns;
 } QvTxFn;
-
-/* Who may write a function's mailbox memory (qosvnic-mbx.c). */
-enum {
-    QV_MBX_OWNER_NONE = 0,
-    QV_MBX_OWNER_VF,
-    QV_MBX_OWNER_PF,
-};
 
 typedef struct QvFunc {
     struct QosvnicState *dev;
@@ -188,7 +184,7 @@ typedef struct QvFunc {
     uint32_t mbx_mem[QV_MBX_WORDS];
     uint32_t mbx_ctrl;      /* QV_MBX_* bits as the VF sees them */
     uint32_t mbx_pf_ctrl;   /* QV_PFMBX_VF_* bits as the PF sees them */
-    uint8_t mbx_owner;      /* QV_MBX_OWNER_*: who may write mbx_mem */
+    uint8_t mbx_owner;      /* QV_MBX_OWNER_* (qosvnic_hw.h) */
 
     /* Statistics, QV_STAT_* (occupancy/peak are derived from part). */
     uint64_t stats[QV_NUM_STATS];
@@ -229,6 +225,63 @@ typedef struct QvDrrClass {
 } QvDrrClass;
 
 #define QV_MAC_HASH_SIZE        256     /* > QV_MAX_FUNCS, power of 2 */
+
+/* ------------------------------------------- embedded switch (esw.c) */
+#define QV_RL_REGS              (QV_RULE_STRIDE / 4)
+
+/* One rule as the PF wrote it (QV_RL_*), and its counters. */
+typedef struct QvEswRule {
+    uint32_t regs[QV_RL_REGS];
+    uint64_t packets;
+    uint64_t bytes;
+    int64_t last_use_ns;    /* 0 = never */
+} QvEswRule;
+
+/* A rule's match, decoded when it is committed (not migrated). */
+typedef struct QvEswMatch {
+    uint32_t fields;        /* QV_RLM_* */
+    uint16_t in_port;
+    uint16_t vid;
+    uint16_t etype;
+    uint8_t proto;
+    bool frag;
+    uint8_t dmac[ETH_ALEN], dmask[ETH_ALEN];
+    uint8_t smac[ETH_ALEN], smask[ETH_ALEN];
+    uint16_t sport, sport_mask, dport, dport_mask;
+} QvEswMatch;
+
+typedef struct QvPolicer {
+    uint64_t rate_bits;     /* 0 = lets everything through */
+    uint32_t burst;         /* 0 = qv_tb_default_burst() */
+    uint32_t rate_hi_stage;
+    uint64_t drops;
+    QvTokenBucket tb;
+} QvPolicer;
+
+/* A frame as the rule table sees it (qosvnic_esw_key()). */
+typedef struct QvEswKey {
+    uint16_t in_port;
+    uint8_t dst[ETH_ALEN], src[ETH_ALEN];
+    bool tagged;
+    uint16_t vid;
+    uint16_t etype;         /* after the outer tag */
+    bool ip;                /* IPv4 or IPv6 header present */
+    uint8_t proto;
+    bool frag;
+    bool l4;                /* sport/dport valid */
+    uint16_t sport, dport;
+} QvEswKey;
+
+/* What the eswitch does with a frame (qosvnic_esw_lookup()). */
+typedef struct QvEswVerdict {
+    int rule;               /* matching rule, -1 = none (slow path) */
+    uint16_t port;          /* where it goes unless dropped */
+    bool drop;
+    bool pop;
+    bool push;
+    uint16_t tci;           /* pushed */
+    int policer;            /* -1 = none */
+} QvEswVerdict;
 
 /* Told of every drop a function counts; see qosvnic-stats.c. */
 typedef void QvDropHook(QvFunc *f, unsigned reason);
@@ -299,6 +352,16 @@ struct QosvnicState {
     QEMUTimer *irq_timer;       /* deferred moderated interrupts */
 
     uint32_t mbx_pending[QV_DEV_MBX_WORDS];
+
+    /* Embedded switch (qosvnic-esw.c). */
+    uint32_t esw_mode;          /* QV_ESW_* */
+    QvEswRule esw_rules[QV_ESW_NUM_RULES];
+    QvEswMatch esw_match[QV_ESW_NUM_RULES];    /* decoded valid rules */
+    uint16_t esw_order[QV_ESW_NUM_RULES];      /* valid rules, lookup order */
+    uint32_t esw_nvalid;
+    QvPolicer esw_pol[QV_ESW_NUM_POLICERS];
+    uint64_t esw_miss;
+    uint32_t esw_latch;         /* high word of a 64-bit read */
 };
 
 struct QosvnicVfState {
@@ -535,6 +598,14 @@ void qosvnic_rx_tb_apply(QvFunc *f, int64_t now_ns);
 void qosvnic_rx_frame(QosvnicState *s, const struct iovec *iov, int iovcnt,
                       bool from_loopback, uint32_t src_fn);
 /*
+ * A frame for function @fn alone, through its receive admission without
+ * classification (switchdev, or a PF's context descriptor); @src_port is
+ * the port it came from, which the PF gets in switchdev mode.
+ */
+void qosvnic_rx_to_port(QosvnicState *s, uint32_t fn,
+                        const struct iovec *iov, int iovcnt,
+                        uint16_t src_port);
+/*
  * Same, with a virtio-net header describing GSO/checksum state (may be
  * NULL); for the internal switch to hand over TSO frames unsegmented.
  */
@@ -592,6 +663,17 @@ static inline bool qosvnic_rxd_write_back(PCIDevice *pci, dma_addr_t desc,
                           MEMTXATTRS_UNSPECIFIED) == MEMTX_OK;
 }
 
+/*
+ * The source port (QV_RXD_STA_SRC_PORT), over bytes 4..5 of the buffer
+ * address; written before the write-back that sets DD.
+ */
+static inline bool qosvnic_rxd_write_src_port(PCIDevice *pci, dma_addr_t desc,
+                                              uint16_t port)
+{
+    return stw_le_pci_dma(pci, desc + QV_RXD_SRC_PORT, port,
+                          MEMTXATTRS_UNSPECIFIED) == MEMTX_OK;
+}
+
 static inline bool qosvnic_txd_fetch(PCIDevice *pci, dma_addr_t desc,
                                      uint8_t buf[QV_TXD_SIZE])
 {
@@ -646,9 +728,55 @@ void qosvnic_tx_timer_cb(void *opaque);
 /* TX state beyond the registers; a subsection of the PF. */
 extern const VMStateDescription vmstate_qosvnic_tx;
 
+/* qosvnic-esw.c */
+/* Realize and device reset: legacy mode, no rules, policers off, counters 0. */
+void qosvnic_esw_reset(QosvnicState *s);
+static inline bool qosvnic_esw_switchdev(QosvnicState *s)
+{
+    return s->esw_mode == QV_ESW_SWITCHDEV;
+}
+/* Is @port a port of this device (a function or the uplink)? */
+bool qosvnic_esw_port_valid(QosvnicState *s, uint32_t port);
+/* QV_DEV_ESW_* and QV_DEV_CLOCK_* reads and writes. */
+uint64_t qosvnic_esw_dev_read(QosvnicState *s, hwaddr addr);
+void qosvnic_esw_dev_write(QosvnicState *s, hwaddr addr, uint32_t val);
+/* The rule, rule counter and policer windows (QV_RULE_BASE..QV_ESW_END). */
+uint64_t qosvnic_esw_read(QosvnicState *s, hwaddr addr);
+void qosvnic_esw_write(QosvnicState *s, hwaddr addr, uint32_t val);
+/*
+ * @len bytes of frame at @d entering the switch at @in_port; @tci >= 0 is
+ * an 802.1Q tag the device inserts in front of any tag the frame has.
+ */
+void qosvnic_esw_key(const uint8_t *d, size_t len, int tci, uint16_t in_port,
+                     QvEswKey *k);
+/* The first matching rule's verdict, or the slow path to the PF. */
+void qosvnic_esw_lookup(QosvnicState *s, const QvEswKey *k, QvEswVerdict *v);
+/*
+ * A frame of @len bytes took @v: count it on its rule (or as a miss) and
+ * pass it through the rule's policer; false if the policer refused it.
+ */
+bool qosvnic_esw_pass(QosvnicState *s, const QvEswVerdict *v, size_t len,
+                      int64_t now);
+/*
+ * @v's VLAN pop (of a tag the frame has) and push. On an iovec: @out gets
+ * the edited frame (pointing into @iov and @tag) in at most @max entries;
+ * returns their count, -1 if nothing changes, 0 if it does not fit. In
+ * place in a buffer of @cap bytes: returns the new length, 0 if it would
+ * not fit.
+ */
+int qosvnic_esw_edit_iov(const QvEswVerdict *v, const struct iovec *iov,
+                         int iovcnt, struct iovec *out, int max,
+                         uint8_t tag[4]);
+size_t qosvnic_esw_edit_buf(const QvEswVerdict *v, uint8_t *d, size_t len,
+                            size_t cap);
+/* Mode, rules, policers, counters, frames' source ports; a subsection. */
+extern const VMStateDescription vmstate_qosvnic_esw;
+
 /* qosvnic-mbx.c */
 void qosvnic_mbx_vf_write(QvFunc *f, uint32_t val);     /* QV_FN_MBX_CTRL */
 void qosvnic_mbx_pf_write(QvFunc *f, uint32_t val);     /* QV_MG_MBX_CTRL */
+/* QV_FN_MBX_CTRL and QV_MG_MBX_CTRL as read, the owner included. */
+uint32_t qosvnic_mbx_vf_ctrl(QvFunc *f);
 uint32_t qosvnic_mbx_pf_ctrl(QvFunc *f);
 /*
  * A write to mbx_mem[idx] from the VF (QV_FN_MBX_MEM) or the PF

@@ -180,6 +180,19 @@
 #define QV_MBX_PF_ACK           (1u << 1)       /* PF consumed VF msg (RO) */
 #define QV_MBX_PF_MSG           (1u << 2)       /* PF wrote a message (RO) */
 #define QV_MBX_VF_ACK           (1u << 3)       /* VF: consumed PF msg (WO) */
+/*
+ * RO, in QV_FN_MBX_CTRL and QV_MG_MBX_CTRL alike: who may write the shared
+ * words now. NONE: free, the first side to write a word takes them; VF: the
+ * VF composes a request or has a PF message to read; PF: the PF composes a
+ * message or has a request to answer. Word writes from the other side are
+ * dropped (a guest error), so a side reads the owner before it writes, and
+ * reads a word back if it may have raced with the other side.
+ */
+#define QV_MBX_OWNER_SHIFT      8
+#define QV_MBX_OWNER_MASK       (0x3u << QV_MBX_OWNER_SHIFT)
+#define QV_MBX_OWNER_NONE       0
+#define QV_MBX_OWNER_VF         1
+#define QV_MBX_OWNER_PF         2
 #define QV_FN_MBX_MEM(i)        (0x1c0 + (i) * 4)
 #define QV_MBX_WORDS            16
 
@@ -218,6 +231,9 @@
 /* --------------------------------- PF BAR0: device-wide management */
 #define QV_DEV_BASE             0x1000
 #define QV_DEV_CAPS             0x1000  /* RO */
+#define QV_CAPS_SWITCHDEV       (1u << 0)       /* QV_DEV_ESW_*, rule table */
+#define QV_CAPS_MBX_OWNER       (1u << 1)       /* QV_MBX_OWNER_* readable */
+#define QV_CAPS_LOOPBACK        (1u << 2)       /* QV_MGF_LOOPBACK */
 #define QV_DEV_MAX_VFS          0x1004  /* RO: max-vfs property */
 #define QV_DEV_NUM_VFS          0x1008  /* RO: VFs currently enabled */
 #define QV_DEV_BUF_TOTAL        0x100c  /* RO: device buffer, bytes */
@@ -229,6 +245,146 @@
 /* RW1C bitmap of the VFs with a mailbox message for the PF. */
 #define QV_DEV_MBX_PENDING(i)   (0x1040 + (i) * 4)
 #define QV_DEV_MBX_WORDS        (QV_MAX_VFS / 32)
+
+/* ------------------------------- PF BAR0: embedded switch (eswitch) */
+/*
+ * Ports of the embedded switch: port n is function n (0 = the PF, vf + 1 =
+ * VF vf), QV_PORT_UPLINK is the wire.
+ *
+ * Legacy mode (QV_ESW_LEGACY, after reset) is the VEB: frames are switched
+ * by destination MAC (and port VLAN) to functions or the wire; the rule
+ * table is not used.
+ *
+ * Switchdev mode (QV_ESW_SWITCHDEV): frames from the uplink and frames a VF
+ * transmits are looked up in the rule table (valid rules, lowest
+ * QV_RL_CTRL priority first, then lowest index). The first match's actions
+ * apply; a frame that matches no rule goes to the PF's receive queue (the
+ * slow path to the port's representor), with QV_RXD_STA_SRC_PORT and its
+ * ingress port in the RX descriptor. The PF transmits to a port with a
+ * QV_TXD_CTX_DPORT context descriptor: to a VF through that VF's receive
+ * admission (link, port VLAN, length, ingress policer, buffer), or to the
+ * uplink; rules do not apply to those frames. A PF frame without one goes
+ * to the wire. Every frame the PF receives in switchdev mode carries its
+ * source port (QV_PORT_UPLINK for the wire).
+ *
+ * Frames already admitted into a function's buffer partition when the mode
+ * changes are delivered as they were classified; the mode applies to what
+ * arrives after the write. Rules and counters are kept across mode changes
+ * and cleared by a device reset.
+ */
+#define QV_PORT_UPLINK          0x0fff  /* the wire */
+#define QV_DEV_ESW_MODE         0x1100  /* RW */
+#define QV_ESW_LEGACY           0
+#define QV_ESW_SWITCHDEV        1
+#define QV_DEV_ESW_RULES        0x1104  /* RO: rule table entries */
+#define QV_DEV_ESW_POLICERS     0x1108  /* RO: policer table entries */
+/*
+ * RO 64: the device clock (QEMU_CLOCK_VIRTUAL) in nanoseconds; rule last
+ * use times are on it.
+ */
+#define QV_DEV_CLOCK_LO         0x1110
+#define QV_DEV_CLOCK_HI         0x1114
+/* RO 64: frames the eswitch sent to the PF because no rule matched. */
+#define QV_DEV_ESW_MISS_LO      0x1118
+#define QV_DEV_ESW_MISS_HI      0x111c
+
+/*
+ * Rule table, PF BAR0 only, above the management windows of 129 functions
+ * (which end at 0x303ff). Rule i has QV_RL_* registers at QV_RULE(i).
+ * A rule's fields can be written only while QV_RL_VALID is clear; writing
+ * QV_RL_CTRL with QV_RL_VALID checks the whole rule and commits it (its
+ * counters start from 0), or leaves QV_RL_VALID clear if it is not valid (a
+ * guest error: a port or policer that does not exist, no forwarding
+ * action, an unknown bit). Reading QV_RL_CTRL back tells which.
+ */
+#define QV_ESW_NUM_RULES        256
+#define QV_RULE_BASE            0x34000
+#define QV_RULE_STRIDE          0x40
+#define QV_RULE(i)              (QV_RULE_BASE + (i) * QV_RULE_STRIDE)
+#define QV_RL_CTRL              0x00
+#define QV_RL_VALID             (1u << 0)
+#define QV_RL_PRIO_SHIFT        16      /* 16 bits, lower first */
+#define QV_RL_PRIO_MASK         (0xffffu << QV_RL_PRIO_SHIFT)
+/* Which fields the rule matches on (all of those set must match). */
+#define QV_RL_MATCH             0x04
+#define QV_RLM_IN_PORT          (1u << 0)
+#define QV_RLM_DST_MAC          (1u << 1)       /* under QV_RL_DMAC_MASK_* */
+#define QV_RLM_SRC_MAC          (1u << 2)       /* under QV_RL_SMAC_MASK_* */
+#define QV_RLM_VLAN             (1u << 3)       /* 802.1Q tag, this VID */
+#define QV_RLM_UNTAGGED         (1u << 4)       /* no 802.1Q tag */
+#define QV_RLM_ETYPE            (1u << 5)       /* ethertype after any tag */
+#define QV_RLM_IP_PROTO         (1u << 6)       /* IPv4 proto / IPv6 next */
+#define QV_RLM_L4_SRC           (1u << 7)       /* under QV_RL_L4_MASK */
+#define QV_RLM_L4_DST           (1u << 8)
+#define QV_RLM_FRAG             (1u << 9)       /* IP fragment, or not */
+#define QV_RLM_ALL              0x3ffu
+/* bits 15:0 ingress port; 27:16 VID; bit 31: is a fragment (QV_RLM_FRAG) */
+#define QV_RL_KEY               0x08
+#define QV_RL_VID_SHIFT         16
+#define QV_RL_FRAG_YES          (1u << 31)
+/* bits 15:0 ethertype, 23:16 IP protocol */
+#define QV_RL_PROTO             0x0c
+#define QV_RL_IP_PROTO_SHIFT    16
+#define QV_RL_DMAC_LO           0x10    /* MAC bytes 0..3 */
+#define QV_RL_DMAC_HI           0x14    /* MAC bytes 4..5 */
+#define QV_RL_DMAC_MASK_LO      0x18
+#define QV_RL_DMAC_MASK_HI      0x1c
+#define QV_RL_SMAC_LO           0x20
+#define QV_RL_SMAC_HI           0x24
+#define QV_RL_SMAC_MASK_LO      0x28
+#define QV_RL_SMAC_MASK_HI      0x2c
+/*
+ * TCP, UDP or SCTP ports over IPv4 (not of a non-first fragment) or IPv6
+ * (L4 header right after the IPv6 header): 15:0 source, 31:16 destination.
+ */
+#define QV_RL_L4                0x30
+#define QV_RL_L4_MASK           0x34
+/*
+ * Actions, applied in this order: police (a frame the policer refuses is
+ * dropped), VLAN pop (of the outer 802.1Q tag, if any), VLAN push, then
+ * exactly one of redirect and drop.
+ */
+#define QV_RL_ACTION            0x38
+#define QV_RLA_REDIRECT         (1u << 0)       /* to QV_RL_ACT_ARG port */
+#define QV_RLA_DROP             (1u << 1)
+#define QV_RLA_VLAN_POP         (1u << 2)
+#define QV_RLA_VLAN_PUSH        (1u << 3)       /* 802.1Q, TCI below */
+#define QV_RLA_POLICE           (1u << 4)       /* through policer below */
+#define QV_RLA_ALL              0x1fu
+#define QV_RLA_POLICER_SHIFT    16      /* 8 bits: policer index */
+/* bits 15:0 redirect port, 31:16 TCI to push */
+#define QV_RL_ACT_ARG           0x3c
+#define QV_RL_TCI_SHIFT         16
+
+/*
+ * Rule counters, 64 bit (low word first, as QV_STAT_*): frames and bytes
+ * that matched (before the policer), and the QV_DEV_CLOCK time of the last
+ * match (0 = never). Reset when the rule is committed.
+ */
+#define QV_RULE_STATS_BASE      0x38000
+#define QV_RLS_STRIDE           0x20
+#define QV_RULE_STATS(i)        (QV_RULE_STATS_BASE + (i) * QV_RLS_STRIDE)
+#define QV_RLS_PACKETS          0x00
+#define QV_RLS_BYTES            0x08
+#define QV_RLS_LASTUSE          0x10
+
+/*
+ * Policers for QV_RLA_POLICE: token buckets with `tc police` semantics
+ * (rate in bits/s, burst in bytes; RATE_HI is staged until RATE_LO is
+ * written, as QV_MG_RX_RATE). Rate 0 lets everything through. Several
+ * rules may share one policer. DROPS (RO 64) counts the frames it refused;
+ * any write to DROPS_LO clears it.
+ */
+#define QV_ESW_NUM_POLICERS     64
+#define QV_POLICER_BASE         0x3a000
+#define QV_POLICER_STRIDE       0x20
+#define QV_POLICER(j)           (QV_POLICER_BASE + (j) * QV_POLICER_STRIDE)
+#define QV_PL_RATE_LO           0x00
+#define QV_PL_RATE_HI           0x04
+#define QV_PL_BURST             0x08
+#define QV_PL_DROPS_LO          0x10
+#define QV_PL_DROPS_HI          0x14
+#define QV_ESW_END              0x3b000
 
 /* --------------------------- PF BAR0: per-function management window */
 /* fn = 0 for the PF itself, vf + 1 for VF vf. */
@@ -250,6 +406,12 @@
 #define QV_LINK_AUTO            0       /* follow the physical link */
 #define QV_LINK_ENABLE          1
 #define QV_LINK_DISABLE         2
+/*
+ * Hairpin: a frame the function sends to its own MAC comes back to it
+ * through the VEB (legacy mode), as from another function. For the PF
+ * driver's loopback self-test of a function (ethtool -t).
+ */
+#define QV_MGF_LOOPBACK         (1u << 4)
 /*
  * Writing RX_RATE_HI only stages the high word; the write of RX_RATE_LO (or
  * one 8-byte write at RX_RATE_LO) commits the 64-bit rate, so the bucket
@@ -280,6 +442,7 @@
 #define QV_PFMBX_ACK            (1u << 1)       /* PF: consumed VF msg (WO) */
 #define QV_PFMBX_VF_REQ         (1u << 2)       /* VF message waiting (RO) */
 #define QV_PFMBX_VF_ACK         (1u << 3)       /* VF consumed PF msg (RO) */
+/* Bits 9:8 (RO): the mailbox owner, QV_MBX_OWNER_* as in QV_FN_MBX_CTRL. */
 #define QV_MG_MBX_MEM(i)        (0x140 + (i) * 4)
 /* That function's statistics, same indices as QV_FN_STAT. */
 #define QV_MG_STATS             0x200
@@ -302,9 +465,21 @@
 /*
  * The papers' resource tuple: w1 = min, w2 = default, w3 = max bandwidth in
  * Mbit/s; reply w1-3 = the granted tuple. Suggested policy: min ->
- * TX_MIN_RATE, max -> TX_MAX_RATE; the PF driver decides.
+ * TX_MIN_RATE, max -> TX_MAX_RATE; the PF driver decides. All three 0:
+ * the VF gives back what it was granted.
  */
 #define QV_MSG_QOS_REQ          0x0004
+/*
+ * No payload; the PF answers ACK. A VF's self-test of its mailbox and its
+ * misc interrupt (ethtool -t).
+ */
+#define QV_MSG_PING             0x0005
+/*
+ * PF -> VF messages that are not replies carry status 0 in word 0 (no ACK or
+ * NACK bit): QV_MSG_LINK_CHANGE (the link may have changed), and
+ * QV_MSG_RESET, with which the PF asks the VF to reset and send QV_MSG_RESET
+ * as a request, because the administrator changed its MAC or port VLAN.
+ */
 #define QV_MSG_LINK_CHANGE      0x0010  /* PF -> VF notification */
 
 /* ------------------------------------------------------ descriptors */
@@ -314,6 +489,12 @@
  * A frame spans one or more descriptors; the last has QV_TXD_EOP. cmd, mss
  * and vlan are taken from the first descriptor of a frame. The device sets
  * QV_TXD_STA_DD in status when it has consumed the descriptor.
+ *
+ * A context descriptor (cmd QV_TXD_CTX_DPORT, nothing else in cmd) may
+ * precede a frame's first descriptor: it carries no data (len is ignored),
+ * and bytes 0..1 of its addr field (le16, QV_TXD_DPORT) name the port the
+ * frame goes to. Only the PF, in switchdev mode, may send one (see the
+ * eswitch section); the device completes it with the frame.
  */
 #define QV_TXD_SIZE             16
 #define QV_TXD_ADDR             0
@@ -333,6 +514,8 @@
  */
 #define QV_TSO_MSS_MIN          64
 #define QV_TXD_VLAN_INS         (1u << 3)       /* insert vlan tag */
+#define QV_TXD_CTX_DPORT        (1u << 4)       /* context: destination port */
+#define QV_TXD_DPORT            0
 /* len: 1..65535 bytes per descriptor; 0 is invalid (frame dropped). */
 #define QV_TXD_STA_DD           (1u << 0)
 #define QV_TXD_STA_ERR          (1u << 1)       /* frame dropped */
@@ -360,5 +543,14 @@
 #define QV_RXD_STA_GSO_TCPV4    (1u << 4)       /* large frame, mss gso_size */
 #define QV_RXD_STA_GSO_TCPV6    (1u << 5)
 #define QV_RXD_STA_LOOPBACK     (1u << 6)       /* from the internal switch */
+/*
+ * Switchdev mode, PF only: the frame's source port (QV_PORT_UPLINK or a
+ * function) is in bytes 4..5 of the first descriptor (le16), written back
+ * over the buffer address. Bytes 0..3 and 6..7 of that field are not this
+ * bit's; a driver writes the buffer address again before it reposts the
+ * descriptor.
+ */
+#define QV_RXD_STA_SRC_PORT     (1u << 7)
+#define QV_RXD_SRC_PORT         4
 
 #endif /* QOSVNIC_HW_H */

@@ -10,6 +10,11 @@
 #include "libqtest.h"
 #include "qosvnic-qtest-lib.h"
 
+/* The owner of the shared words, as both control registers show it. */
+#define OWN(o)  ((o) << QV_MBX_OWNER_SHIFT)
+#define OWN_VF  OWN(QV_MBX_OWNER_VF)
+#define OWN_PF  OWN(QV_MBX_OWNER_PF)
+
 static QvDev *mbx_start(unsigned nvfs)
 {
     QvDev *d = qv_start(NULL, NULL);
@@ -68,13 +73,14 @@ static void test_mbx_vf_request(void)
 
     assert_pf_notified(d, fn);
     g_assert_false(qv_irq_fired(d, 1, QV_VEC_MISC));
-    g_assert_cmphex(qv_mg_rd(d, fn, QV_MG_MBX_CTRL), ==, QV_PFMBX_VF_REQ);
+    g_assert_cmphex(qv_mg_rd(d, fn, QV_MG_MBX_CTRL), ==,
+                    QV_PFMBX_VF_REQ | OWN_PF);
     g_assert_cmphex(qv_mg_rd(d, 1, QV_MG_MBX_CTRL), ==, 0);
     g_assert_cmphex(qv_mg_rd(d, fn, QV_MG_MBX_MEM(0)), ==, QV_MSG_QOS_REQ);
     g_assert_cmpuint(qv_mg_rd(d, fn, QV_MG_MBX_MEM(1)), ==, 100);
     g_assert_cmpuint(qv_mg_rd(d, fn, QV_MG_MBX_MEM(2)), ==, 500);
     g_assert_cmpuint(qv_mg_rd(d, fn, QV_MG_MBX_MEM(3)), ==, 1000);
-    g_assert_cmphex(qv_rd(d, fn, QV_FN_MBX_CTRL), ==, 0);
+    g_assert_cmphex(qv_rd(d, fn, QV_FN_MBX_CTRL), ==, OWN_PF);
 
     /* The PF grants (100, 400, 800) and replies. */
     qv_mg_wr(d, fn, QV_MG_MBX_MEM(0), QV_MSG_QOS_REQ | QV_MSG_ACK);
@@ -85,8 +91,8 @@ static void test_mbx_vf_request(void)
     assert_vf_notified(d, fn);
     g_assert_false(qv_irq_fired(d, 0, QV_VEC_MISC));
     g_assert_cmphex(qv_rd(d, fn, QV_FN_MBX_CTRL), ==,
-                    QV_MBX_PF_ACK | QV_MBX_PF_MSG);
-    g_assert_cmphex(qv_mg_rd(d, fn, QV_MG_MBX_CTRL), ==, 0);
+                    QV_MBX_PF_ACK | QV_MBX_PF_MSG | OWN_VF);
+    g_assert_cmphex(qv_mg_rd(d, fn, QV_MG_MBX_CTRL), ==, OWN_VF);
     g_assert_cmphex(qv_rd(d, fn, QV_FN_MBX_MEM(0)), ==,
                     QV_MSG_QOS_REQ | QV_MSG_ACK);
     g_assert_cmpuint(qv_rd(d, fn, QV_FN_MBX_MEM(1)), ==, 100);
@@ -103,7 +109,7 @@ static void test_mbx_vf_request(void)
     qv_wr(d, fn, QV_FN_MBX_MEM(0), QV_MSG_SET_MC);
     qv_wr(d, fn, QV_FN_MBX_CTRL, QV_MBX_REQ);
     assert_pf_notified(d, fn);
-    g_assert_cmphex(qv_rd(d, fn, QV_FN_MBX_CTRL), ==, 0);
+    g_assert_cmphex(qv_rd(d, fn, QV_FN_MBX_CTRL), ==, OWN_PF);
     qv_mg_wr(d, fn, QV_MG_MBX_CTRL, QV_PFMBX_ACK);
     assert_vf_notified(d, fn);
     g_assert_cmphex(qv_rd(d, fn, QV_FN_MBX_CTRL), ==, QV_MBX_PF_ACK);
@@ -126,10 +132,10 @@ static void test_mbx_pf_message(void)
     qv_mg_wr(d, 1, QV_MG_MBX_CTRL, QV_PFMBX_SEND);
 
     assert_vf_notified(d, 1);
-    g_assert_cmphex(qv_rd(d, 1, QV_FN_MBX_CTRL), ==, QV_MBX_PF_MSG);
+    g_assert_cmphex(qv_rd(d, 1, QV_FN_MBX_CTRL), ==, QV_MBX_PF_MSG | OWN_VF);
     g_assert_cmphex(qv_rd(d, 1, QV_FN_MBX_MEM(0)), ==, QV_MSG_LINK_CHANGE);
     g_assert_cmpuint(qv_rd(d, 1, QV_FN_MBX_MEM(1)), ==, 1);
-    g_assert_cmphex(qv_mg_rd(d, 1, QV_MG_MBX_CTRL), ==, 0);
+    g_assert_cmphex(qv_mg_rd(d, 1, QV_MG_MBX_CTRL), ==, OWN_VF);
 
     qv_wr(d, 1, QV_FN_MBX_CTRL, QV_MBX_VF_ACK);
     assert_pf_notified(d, 1);
@@ -139,8 +145,8 @@ static void test_mbx_pf_message(void)
     /* A second message clears the old VF_ACK. */
     qv_mg_wr(d, 1, QV_MG_MBX_CTRL, QV_PFMBX_SEND);
     assert_vf_notified(d, 1);
-    g_assert_cmphex(qv_mg_rd(d, 1, QV_MG_MBX_CTRL), ==, 0);
-    g_assert_cmphex(qv_rd(d, 1, QV_FN_MBX_CTRL), ==, QV_MBX_PF_MSG);
+    g_assert_cmphex(qv_mg_rd(d, 1, QV_MG_MBX_CTRL), ==, OWN_VF);
+    g_assert_cmphex(qv_rd(d, 1, QV_FN_MBX_CTRL), ==, QV_MBX_PF_MSG | OWN_VF);
     qv_stop(d);
 }
 
@@ -178,8 +184,9 @@ static void test_mbx_races(void)
     qv_mg_wr(d, 1, QV_MG_MBX_CTRL, QV_PFMBX_SEND);
     qv_sync(d);
     g_assert_false(qv_irq_fired(d, 1, QV_VEC_MISC));
-    g_assert_cmphex(qv_rd(d, 1, QV_FN_MBX_CTRL), ==, 0);
-    g_assert_cmphex(qv_mg_rd(d, 1, QV_MG_MBX_CTRL), ==, QV_PFMBX_VF_REQ);
+    g_assert_cmphex(qv_rd(d, 1, QV_FN_MBX_CTRL), ==, OWN_PF);
+    g_assert_cmphex(qv_mg_rd(d, 1, QV_MG_MBX_CTRL), ==,
+                    QV_PFMBX_VF_REQ | OWN_PF);
 
     /* VF2's mailbox is independent. */
     qv_wr(d, 2, QV_FN_MBX_MEM(0), QV_MSG_RESET);
@@ -201,7 +208,7 @@ static void test_mbx_races(void)
     g_assert_cmphex(qv_rd(d, 1, QV_FN_MBX_MEM(0)), ==,
                     QV_MSG_SET_MAC | QV_MSG_NACK);
     g_assert_cmphex(qv_rd(d, 1, QV_FN_MBX_CTRL), ==,
-                    QV_MBX_PF_ACK | QV_MBX_PF_MSG);
+                    QV_MBX_PF_ACK | QV_MBX_PF_MSG | OWN_VF);
 
     qv_wr(d, 1, QV_FN_MBX_CTRL, QV_MBX_VF_ACK);
     assert_pf_notified(d, 1);
@@ -214,7 +221,7 @@ static void test_mbx_races(void)
     qv_wr(d, 1, QV_FN_MBX_CTRL, QV_MBX_REQ);
     qv_sync(d);
     g_assert_false(qv_irq_fired(d, 0, QV_VEC_MISC));
-    g_assert_cmphex(qv_mg_rd(d, 1, QV_MG_MBX_CTRL), ==, 0);
+    g_assert_cmphex(qv_mg_rd(d, 1, QV_MG_MBX_CTRL), ==, OWN_VF);
 
     /* A function reset of VF1 empties its mailbox. */
     qv_wr(d, 1, QV_FN_CTRL, QV_CTRL_RESET);
@@ -228,11 +235,64 @@ static void test_mbx_races(void)
     qv_stop(d);
 }
 
+/*
+ * The owner of the shared words is readable on both sides (contract
+ * request 13): the first side to write a word takes them, the other
+ * side's word writes are dropped, and REQ, SEND, ACK and VF_ACK hand
+ * them over.
+ */
+static void test_mbx_owner(void)
+{
+    QvDev *d = mbx_start(1);
+
+    g_assert_true(qv_rd(d, 0, QV_DEV_CAPS) & QV_CAPS_MBX_OWNER);
+    g_assert_cmphex(qv_rd(d, 1, QV_FN_MBX_CTRL), ==, 0);
+
+    /* The VF starts a request: it owns the words; the PF's write drops. */
+    qv_wr(d, 1, QV_FN_MBX_MEM(0), QV_MSG_PING);
+    g_assert_cmphex(qv_mg_rd(d, 1, QV_MG_MBX_CTRL), ==, OWN_VF);
+    g_assert_cmphex(qv_rd(d, 1, QV_FN_MBX_CTRL), ==, OWN_VF);
+    qv_mg_wr(d, 1, QV_MG_MBX_MEM(0), QV_MSG_RESET);
+    g_assert_cmphex(qv_rd(d, 1, QV_FN_MBX_MEM(0)), ==, QV_MSG_PING);
+
+    /* REQ: the PF owns them until it answers; the VF's write drops. */
+    qv_wr(d, 1, QV_FN_MBX_CTRL, QV_MBX_REQ);
+    assert_pf_notified(d, 1);
+    g_assert_cmphex(qv_mg_rd(d, 1, QV_MG_MBX_CTRL), ==,
+                    QV_PFMBX_VF_REQ | OWN_PF);
+    qv_wr(d, 1, QV_FN_MBX_MEM(0), QV_MSG_RESET);
+    g_assert_cmphex(qv_mg_rd(d, 1, QV_MG_MBX_MEM(0)), ==, QV_MSG_PING);
+
+    /* ACK alone: consumed, free again. */
+    qv_mg_wr(d, 1, QV_MG_MBX_CTRL, QV_PFMBX_ACK);
+    assert_vf_notified(d, 1);
+    g_assert_cmphex(qv_rd(d, 1, QV_FN_MBX_CTRL), ==, QV_MBX_PF_ACK);
+
+    /* The PF composes a notification: it owns them, then SEND: the VF. */
+    qv_mg_wr(d, 1, QV_MG_MBX_MEM(0), QV_MSG_RESET);
+    g_assert_cmphex(qv_rd(d, 1, QV_FN_MBX_CTRL), ==, QV_MBX_PF_ACK | OWN_PF);
+    qv_wr(d, 1, QV_FN_MBX_MEM(0), QV_MSG_PING);
+    qv_mg_wr(d, 1, QV_MG_MBX_CTRL, QV_PFMBX_SEND);
+    assert_vf_notified(d, 1);
+    g_assert_cmphex(qv_rd(d, 1, QV_FN_MBX_CTRL), ==,
+                    QV_MBX_PF_ACK | QV_MBX_PF_MSG | OWN_VF);
+    /* A notification carries status 0 (QV_MSG_RESET: reset, then ask). */
+    g_assert_cmphex(qv_rd(d, 1, QV_FN_MBX_MEM(0)), ==, QV_MSG_RESET);
+
+    /* VF_ACK frees them. */
+    qv_wr(d, 1, QV_FN_MBX_CTRL, QV_MBX_VF_ACK);
+    assert_pf_notified(d, 1);
+    g_assert_cmphex(qv_rd(d, 1, QV_FN_MBX_CTRL), ==, QV_MBX_PF_ACK);
+    g_assert_cmphex(qv_mg_rd(d, 1, QV_MG_MBX_CTRL), ==, QV_PFMBX_VF_ACK);
+    qv_stop(d);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
     qtest_add_func("/qosvnic/mbx/vf-request", test_mbx_vf_request);
     qtest_add_func("/qosvnic/mbx/pf-message", test_mbx_pf_message);
     qtest_add_func("/qosvnic/mbx/races", test_mbx_races);
+    qtest_add_func("/qosvnic/mbx/owner", test_mbx_owner);
     return g_test_run();
 }

@@ -228,6 +228,14 @@ QvDev *qv_migrate(QvDev *src, const char *device_opts)
     return d;
 }
 
+void qv_system_reset(QvDev *d)
+{
+    qtest_system_reset(d->qts);
+    qv_bridge_setup(d);
+    qv_pf_setup(d);
+    d->num_vfs = 0;
+}
+
 void qv_stop(QvDev *d)
 {
     qtest_quit(d->qts);
@@ -432,6 +440,9 @@ int qv_rx_take(QvDev *d, QvRing *r, uint8_t *buf, size_t size,
             if (gso) {
                 *gso = qtest_readw(d->qts, desc + QV_RXD_GSO_SIZE);
             }
+            if (sta & QV_RXD_STA_SRC_PORT) {
+                r->src_port = qtest_readw(d->qts, desc + QV_RXD_SRC_PORT);
+            }
         }
         g_assert_cmpuint(len, <=, r->buf_size);
         if (buf && total + len <= size) {
@@ -440,6 +451,8 @@ int qv_rx_take(QvDev *d, QvRing *r, uint8_t *buf, size_t size,
         }
         total += len;
         /* Give the descriptor back clean for its next use. */
+        qtest_writeq(d->qts, desc + QV_RXD_ADDR,
+                     r->bufs + (uint64_t)r->next * r->buf_size);
         qtest_writeq(d->qts, desc + 8, 0);
         r->next = (r->next + 1) % r->ndesc;
         first = false;

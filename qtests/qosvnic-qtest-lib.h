@@ -45,6 +45,7 @@ typedef struct QvRing {
     uint32_t tail;              /* driver tail as written */
     uint64_t bufs;              /* RX: ndesc buffers of buf_size */
     uint32_t buf_size;
+    uint16_t src_port;          /* RX: of the last frame taken, if tagged */
 } QvRing;
 
 /*
@@ -64,6 +65,11 @@ QvDev *qv_start_incoming(const char *device_opts, const char *uri);
 /* Start expecting QEMU to refuse the options; returns its stderr. */
 char *qv_start_fails(const char *device_opts);
 void qv_stop(QvDev *d);
+/*
+ * System reset (the device's reset), then the root port and the PF
+ * programmed again as at start; VFs are disabled by it.
+ */
+void qv_system_reset(QvDev *d);
 /*
  * Migrate @src (through a file) into a new QEMU started with the same
  * @device_opts and its own socket netdev; returns it running. @src is
@@ -117,7 +123,9 @@ void qv_rx_post(QvDev *d, QvRing *r, uint32_t n);
 /*
  * If descriptor r->next is done, copy the frame (all its descriptors) to
  * buf and return its length, status and vlan/gso of the first descriptor;
- * else -1.
+ * else -1. r->src_port gets the source port the device wrote over the
+ * first buffer address (QV_RXD_STA_SRC_PORT); every buffer address is
+ * written again, as a driver does before it reposts a descriptor.
  */
 int qv_rx_take(QvDev *d, QvRing *r, uint8_t *buf, size_t size,
                uint16_t *status, uint16_t *vlan, uint16_t *gso);

@@ -489,6 +489,39 @@ static void test_bad_register_values(void)
     qv_stop(d);
 }
 
+/*
+ * AER: the OS can enable error reporting in Device Control (else an
+ * uncorrectable error never reaches the root port, and the driver's PCI
+ * error handlers never run); an injected error is then reported.
+ */
+static void test_aer_reporting(void)
+{
+    QvDev *d = qv_start("id=qvnic", NULL);
+    const uint16_t ctl = QV_CAP_EXP_OFFSET + PCI_EXP_DEVCTL;
+    const uint16_t sta = QV_CAP_EXP_OFFSET + PCI_EXP_DEVSTA;
+    const uint16_t flags = PCI_EXP_DEVCTL_CERE | PCI_EXP_DEVCTL_NFERE |
+                           PCI_EXP_DEVCTL_FERE | PCI_EXP_DEVCTL_URRE;
+    g_autofree char *out = NULL;
+
+    qv_cfg_writew(d, QV_T_PF_BUS, QV_T_PF_DEVFN, ctl,
+                  qv_cfg_readw(d, QV_T_PF_BUS, QV_T_PF_DEVFN, ctl) | flags);
+    g_assert_cmphex(qv_cfg_readw(d, QV_T_PF_BUS, QV_T_PF_DEVFN, ctl) & flags,
+                    ==, flags);
+    qv_enable_vfs(d, 1);
+    qv_cfg_writew(d, QV_T_PF_BUS, qv_fn_devfn(1), ctl, flags);
+    g_assert_cmphex(qv_cfg_readw(d, QV_T_PF_BUS, qv_fn_devfn(1), ctl) & flags,
+                    ==, flags);
+
+    out = qtest_hmp(d->qts, "pcie_aer_inject_error qvnic POISON_TLP");
+    g_assert_nonnull(strstr(out, "OK"));
+    g_assert_true(qv_cfg_readl(d, QV_T_PF_BUS, QV_T_PF_DEVFN,
+                               QV_EXTCAP_AER_OFFSET + PCI_ERR_UNCOR_STATUS) &
+                  PCI_ERR_UNC_POISON_TLP);
+    g_assert_true(qv_cfg_readw(d, QV_T_PF_BUS, QV_T_PF_DEVFN, sta) &
+                  PCI_EXP_DEVSTA_NFED);
+    qv_stop(d);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -508,5 +541,6 @@ int main(int argc, char **argv)
                    test_vf_flr_under_traffic);
     qtest_add_func("/qosvnic/sriov/bad-register-values",
                    test_bad_register_values);
+    qtest_add_func("/qosvnic/sriov/aer-reporting", test_aer_reporting);
     return g_test_run();
 }

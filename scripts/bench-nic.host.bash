@@ -89,7 +89,9 @@ done
 if [ "$NIC" = qosvnic ] && [ "${NVFS:-0}" -ge 3 ]; then
     # Isolation: VF2's TCP alone, then with VF1 (policed) flooded at 10x.
     lim=${BENCH_ISO_MBIT:-20}
-    gx "echo $((lim * 1000000)) > /sys/bus/pci/devices/$PF/qos/vf1/rx_rate"
+    # VF 1's ingress rate: the host's setting (QMP), not a ceiling.
+    python3 "$QOSVNIC_ROOT/scripts/qmp.py" "$QV_QMP" \
+        "{\"execute\":\"qosvnic-set-vf\",\"arguments\":{\"id\":\"nic0\",\"vf\":1,\"rx-rate\":$((lim * 1000000)),\"limit\":false}}" > /dev/null
     for r in $(seq 1 "$REPS"); do
         a0=$(agent_cpu_ticks "$qpid")
         alone=$(ip3 -c 10.77.0.13 -t "$T")

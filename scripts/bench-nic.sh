@@ -56,7 +56,9 @@ run_all() {
 
     for nic in ${nics//,/ }; do
         case "$nic" in
-            qosvnic) agent_setup_qosvnic_vfs 3 > "$out/setup-$nic"; args=(--nic qosvnic --vfs 8)
+            qosvnic) agent_setup_qosvnic_vfs 3 > "$out/setup-$nic"
+                     export QV_QMP=$out/qmp-$nic.sock
+                     args=(--nic qosvnic --vfs 8 --qmp "$QV_QMP")
                      [ -z "$qvargs" ] || args+=(--device-args "$qvargs") ;;
             igbvf) agent_setup_igbvf > "$out/setup-$nic"; args=(--nic igb) ;;
             virtio) agent_setup_virtio > "$out/setup-$nic"; args=(--nic virtio) ;;

@@ -2,7 +2,9 @@
 # Build the qosvnic test guest: Debian bookworm's kernel plus an initramfs
 # with busybox, iproute2 (ip/tc/devlink/bridge), ethtool, iperf3, httperf,
 # netperf/netserver, lspci, busybox httpd with test files, the qosvnic
-# driver and the tc/QoS modules.
+# driver and the tc/QoS modules, and Open vSwitch (ovsdb-server,
+# ovs-vswitchd, ovs-vsctl/appctl/dpctl/ofctl, the openvswitch module) for
+# the hardware-offload demo (scripts/tests/ovs-offload-test.sh).
 #
 # Why an initramfs and not a disk image: it boots in seconds under TCG,
 # needs no root privileges tricks (loop devices, mkfs) and is one file.
@@ -41,8 +43,13 @@ flock 8
 guest_modules=(
     pci-pf-stub
     sch_tbf sch_htb sch_ingress sch_sfq sch_fq_codel sch_prio sch_netem sch_fq
+    sch_mqprio
     cls_u32 cls_fw cls_matchall cls_flower act_police act_mirred act_gact
+    act_vlan act_skbedit act_pedit
     ifb veth bridge 8021q
+    # Open vSwitch's kernel datapath (its tc offload uses the tc modules);
+    # libcrc32c needs a crc32c (a softdep busybox's modprobe does not load)
+    openvswitch crc32c_generic
     # NICs used for comparisons (run-guest.sh --nic igb|virtio)
     igb igbvf virtio_pci virtio_net
     # the outer guest of nested set-ups (scripts/vms.sh): KVM for the
@@ -141,6 +148,23 @@ if [ ! -x "$wfdir/root/usr/bin/webfsd" ]; then
     rm -rf "$wfdir/dl"
 fi
 
+# ---------------------------------------------------------------- Open vSwitch
+# Unpacked from bookworm's packages rather than installed (their postinst
+# would start daemons on the host); libxdp1, which the host may lack, too.
+ovspkgs=(openvswitch-switch openvswitch-common libxdp1)
+ovsver=$(for p in "${ovspkgs[@]}"; do apt-cache policy "$p" 2>/dev/null |
+         awk -v p="$p" '/Candidate:/ {print p "=" $2}'; done | tr '\n' ' ')
+case "$ovsver" in *"(none)"*|"") die "no Open vSwitch packages (bookworm main)" ;; esac
+ovsdir=$QOSVNIC_CACHE/ovs-$(printf '%s' "$ovsver" | sha256sum | cut -c1-12)
+if [ ! -x "$ovsdir/root/usr/lib/openvswitch-switch/ovs-vswitchd" ]; then
+    step "fetching Open vSwitch ($ovsver)"
+    rm -rf "$ovsdir" && mkdir -p "$ovsdir/dl"
+    # shellcheck disable=SC2086  # one word per package=version
+    (cd "$ovsdir/dl" && apt-get download -q $ovsver >&2) || die "apt-get download $ovsver failed"
+    for d in "$ovsdir"/dl/*.deb; do dpkg-deb -x "$d" "$ovsdir/root"; done
+    rm -rf "$ovsdir/dl"
+fi
+
 # ---------------------------------------------------------------- inputs
 pkg_versions=$(dpkg-query -W -f='${Package}=${Version}\n' "${image_pkgs[@]}") ||
     die "missing host packages (run scripts/setup-host.sh)"
@@ -163,6 +187,7 @@ files_hash() { # paths relative to the clone: content hash, by path
 }
 key=$( {
     echo "kernel $kpkg $kdebver"; echo "netperf $npver"; echo "webfs $wfver"; echo "$pkg_versions"
+    echo "ovs $ovsver"
     echo "modules ${guest_modules[*]}"; echo "bins ${guest_bins[*]}"
     files_hash scripts/build-guest.sh scripts/guest guest-driver hw-net-qosvnic/qosvnic_hw.h
 } | sha256sum | cut -c1-16)
@@ -258,7 +283,7 @@ depmod -b "$stage" "$kver" || die "depmod failed"
 note "$(find "$stage/lib/modules" -name '*.ko' | wc -l) modules"
 
 # ---------------------------------------------------------------- userland
-step "installing busybox and userland (${guest_bins[*]} netperf netserver webfsd)"
+step "installing busybox and userland (${guest_bins[*]} netperf netserver webfsd, Open vSwitch)"
 cp /bin/busybox "$stage/bin/busybox"
 for app in $("$stage/bin/busybox" --list-full); do
     [ -e "$stage/$app" ] || [ -L "$stage/$app" ] || ln -s /bin/busybox "$stage/$app"
@@ -280,6 +305,25 @@ done
 copy_bin "$npdir/bin/netperf" bin
 copy_bin "$npdir/bin/netserver" bin
 copy_bin "$wfdir/root/usr/bin/webfsd" usr/sbin
+# Open vSwitch: its libraries from the unpacked packages first.
+ovslib=$ovsdir/root/usr/lib/x86_64-linux-gnu
+for b in usr/lib/openvswitch-switch/ovs-vswitchd usr/sbin/ovsdb-server \
+         usr/bin/ovsdb-tool usr/bin/ovs-vsctl usr/bin/ovs-appctl usr/bin/ovs-dpctl \
+         usr/bin/ovs-ofctl; do
+    mkdir -p "$stage/$(dirname "$b")"
+    cp -L "$ovsdir/root/$b" "$stage/$b"
+    for l in $(LD_LIBRARY_PATH=$ovslib ldd "$ovsdir/root/$b" |
+               awk '/=> \// {print $3}'); do
+        case "$l" in
+            "$ovsdir"/root/*) d=${l#"$ovsdir/root"}; mkdir -p "$stage$(dirname "$d")"
+                              cp -L "$l" "$stage$d" ;;
+            *) libs[$l]=1 ;;
+        esac
+    done
+done
+ln -sf /usr/lib/openvswitch-switch/ovs-vswitchd "$stage/usr/sbin/ovs-vswitchd"
+mkdir -p "$stage/usr/share/openvswitch"
+cp "$ovsdir/root/usr/share/openvswitch/vswitch.ovsschema" "$stage/usr/share/openvswitch/"
 ln -sfn bash "$stage/bin/sh"
 for l in "${!libs[@]}"; do
     r=$(readlink -f "$l")
@@ -321,6 +365,7 @@ cp "$vmlinuz" "$gdir/vmlinuz"
 {
     echo "kernel $kpkg $kdebver ($kver)"
     echo "netperf $npver (trixie source)"
+    echo "Open vSwitch: $ovsver"
     echo "driver: $driver_status"
     echo "$pkg_versions"
     echo "modules:"; (cd "$stage/lib/modules/$kver" && find . -name '*.ko' | sort | sed 's|^\./|  |')

@@ -3,8 +3,10 @@
 # guest image, boot the guest with a qosvnic PF, bind pci-pf-stub to it,
 # enable 4 VFs and list PF and VFs from the guest's sysfs. If the guest
 # driver (qosvnic.ko) is in the image, it then hands the PF to the driver,
-# re-creates the VFs through it, pings the host through VF 0, shows the
-# device policing VF 1 to 10 Mbit/s while VF 2 takes the full stream, and
+# re-creates the VFs through it, pings the host through VF 0, puts the
+# eswitch in switchdev mode with tc rules between the VFs' representors,
+# shows the device policing VF 1 to 10 Mbit/s (tc matchall police on its
+# representor) while VF 2 takes the full stream, and
 # leaves a shell on the console (Ctrl-A X quits QEMU); with --batch, or
 # without the driver, the guest powers off.
 #
@@ -77,12 +79,14 @@ if [ -n "$dev" ]; then
     [ -z "$pfdev" ] || ip link show "$pfdev"
 fi
 
-# QoS at the device: VF 1 and VF 2 each in their own namespace take a TCP
-# stream from VF 0's namespace through the NIC's internal switch; VF 1 is
-# policed to 10 Mbit/s by the device (1 MiB burst), VF 2 is not.
+# QoS at the device, through the kernel's switchdev interfaces: VF 1 and
+# VF 2 each in their own namespace take a TCP stream from VF 0's namespace;
+# tc flower rules on the representors switch them in the device, and tc
+# matchall police on VF 1's representor is VF 1's ingress policer (10
+# Mbit/s, 1 MiB burst); VF 2 is not policed.
 set -- $(qv_vfs)
 if [ $# -ge 3 ] && command -v iperf3 >/dev/null; then
-    echo; echo "== QoS at the device: VF 1 policed to 10 Mbit/s, VF 2 unlimited"
+    echo; echo "== switchdev: VF 1 policed to 10 Mbit/s at the device, VF 2 unlimited"
     i=0
     for v in "$1" "$2" "$3"; do
         d=$(ls "/sys/bus/pci/devices/$v/net" 2>/dev/null | head -n 1)
@@ -91,11 +95,30 @@ if [ $# -ge 3 ] && command -v iperf3 >/dev/null; then
         ip link set "$d" netns "demo$i"
         ip -n "demo$i" addr add "10.88.0.$((i + 1))/24" dev "$d"
         ip -n "demo$i" link set "$d" up
-        eval "dev$i=$d"
+        eval "dev$i=$d mac$i=$(ip netns exec "demo$i" cat "/sys/class/net/$d/address")"
         i=$((i + 1))
     done
-    echo 10000000 > "$sys/qos/vf1/rx_rate"
-    echo 1048576 > "$sys/qos/vf1/rx_burst"
+    for i in 0 1 2; do      # no ARP through the eswitch's rules
+        for j in 0 1 2; do
+            [ "$i" = "$j" ] && continue
+            eval "ip -n demo$i neigh replace 10.88.0.$((j + 1)) lladdr \$mac$j dev \$dev$i nud permanent"
+        done
+    done
+    echo "# devlink dev eswitch set pci/$pf mode switchdev"
+    devlink dev eswitch set "pci/$pf" mode switchdev
+    for i in 0 1 2; do
+        for n in /sys/class/net/*; do
+            [ "$(cat "$n/phys_port_name" 2>/dev/null)" = "pf0vf$i" ] && eval "rep$i=${n##*/}"
+        done
+        eval "ip link set \$rep$i up; tc qdisc add dev \$rep$i clsact"
+    done
+    echo "# tc filter add dev $rep0 ingress flower skip_sw dst_mac $mac1 action mirred egress redirect dev $rep1 (and back, and VF 2)"
+    tc filter add dev "$rep0" ingress flower skip_sw dst_mac "$mac1" action mirred egress redirect dev "$rep1"
+    tc filter add dev "$rep0" ingress flower skip_sw dst_mac "$mac2" action mirred egress redirect dev "$rep2"
+    tc filter add dev "$rep1" ingress flower skip_sw dst_mac "$mac0" action mirred egress redirect dev "$rep0"
+    tc filter add dev "$rep2" ingress flower skip_sw dst_mac "$mac0" action mirred egress redirect dev "$rep0"
+    echo "# tc filter add dev $rep1 egress matchall skip_sw action police rate 10mbit burst 1m conform-exceed drop/pipe"
+    tc filter add dev "$rep1" egress matchall skip_sw action police rate 10mbit burst 1m conform-exceed drop/pipe
     rxb() { ip netns exec "demo$1" cat "/sys/class/net/$2/statistics/rx_bytes"; }
     for i in 1 2; do
         eval "d=\$dev$i"
@@ -112,8 +135,11 @@ if [ $# -ge 3 ] && command -v iperf3 >/dev/null; then
              "$(( (after - before) * 8 / 3 / 1000000 )) Mbit/s;" \
              "the device dropped $drops frames for VF $i's rate"
     done
+    echo "# tc -s filter show dev $rep1 egress"
+    tc -s filter show dev "$rep1" egress
 fi
-echo; echo "Try: ip link show; devlink dev show; ethtool -S <vf netdev>; poweroff -f to quit"
+echo; echo "Try: devlink port show; devlink dev eswitch show pci/$pf; tc -s filter show dev <representor> ingress;"
+echo "     devlink health show; ethtool -S <vf netdev>; poweroff -f to quit"
 GUEST
 
 args=(--nic qosvnic --vfs 8 --test "$work/demo.sh" --append qv.coldplug=0 --ip none)

@@ -21,10 +21,11 @@
 #           to_alpha follows the uAPI (alpha = 2^(to_alpha - 10));
 #   lro     large receive frames count as the segments the host sent
 #           (IpExt InNoECTPkts against the host's TCP OutSegs);
-#   qos     (module reloaded with qos_min/qos_def/qos_max) untrusted VFs get
-#           no guarantee through QOS_REQ and never overwrite the
-#           administrator's min_tx_rate; trusted VFs get guarantees while
-#           the sum fits the line rate.
+#   qos     (each VF asks with tc qdisc ... mqprio ... mode channel shaper
+#           bw_rlimit min_rate/max_rate) untrusted VFs get no guarantee
+#           through QOS_REQ and never overwrite the administrator's
+#           min_tx_rate; trusted VFs get guarantees while the sum fits the
+#           line rate; deleting the qdisc gives the grant back.
 # Prints PASS:/FAIL: lines, exits non-zero on a failure.
 #
 # Usage: scripts/tests/vf-admin-test.sh   (root; builds what is missing)

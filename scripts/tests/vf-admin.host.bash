@@ -162,31 +162,28 @@ check "to_alpha above 16 (alpha 64) is refused" \
     fails_cmd gx "devlink sb port pool set pci/$PF/1 sb 0 pool 1 th 17"
 setvf 0 "\"buf-alpha\":$a,\"limit\":false" || fail "VF 0 alpha back to $a"
 
-# ---- QOS_REQ with the module reloaded with a request
-gx "modprobe -r qosvnic && modprobe qosvnic qos_min=400 qos_def=400 qos_max=1000" ||
-    fail "qosvnic reloaded with qos_min=400 qos_def=400 qos_max=1000"
-sys=/sys/bus/pci/devices/$PF
-gx "for i in \$(seq 50); do [ -d $sys/net ] && break; sleep 0.1; done
-    ip link set \$(ls $sys/net) up && echo 3 > $sys/sriov_numvfs &&
-    for i in \$(seq 100); do [ -d $sys/virtfn2/net ] && break; sleep 0.1; done" ||
-    fail "3 VFs again"
-PFDEV=$(gx "ls $sys/net")
+# ---- QOS_REQ: each VF asks with tc mqprio (channel mode, bw_rlimit)
+mq="root mqprio num_tc 1 map 0 queues 1@0 hw 1 mode channel shaper bw_rlimit min_rate 400Mbit max_rate 1000Mbit"
 mins() { echo "$(vfcfg 0 tx-min-rate) $(vfcfg 1 tx-min-rate) $(vfcfg 2 tx-min-rate)"; }
+for v in 0 1 2; do eval "d=\$dev$v"; gxn "vf$v" "tc qdisc add dev $d $mq" > /dev/null 2>&1; done
 m=$(mins)
-info "VFs asked for min 400 max 1000 at probe; device min_tx_rate of VF 0..2: $m"
+info "untrusted VFs ask for min 400 max 1000 (tc mqprio); device min_tx_rate of VF 0..2: $m"
 check "untrusted VFs get no guarantee through QOS_REQ" test "$m" = "0 0 0"
-rebind() { gx "echo $1 > /sys/bus/pci/drivers/qosvnic/unbind && echo $1 > /sys/bus/pci/drivers/qosvnic/bind"; }
+check "an untrusted VF's refused request leaves no qdisc" \
+    fails_cmd gxn vf0 "tc qdisc show dev $dev0 | grep -q mqprio"
 gx "ip link set $PFDEV vf 0 min_tx_rate 100"
-rebind "$VFPCI0"
-info "after ip link set vf 0 min_tx_rate 100 and a reload of VF 0's driver: VF 0 min $(vfcfg 0 tx-min-rate)"
+gxn vf0 "tc qdisc add dev $dev0 $mq" > /dev/null 2>&1
+info "after ip link set vf 0 min_tx_rate 100 and VF 0 asking again: VF 0 min $(vfcfg 0 tx-min-rate)"
 check "an untrusted VF's request leaves the administrator's min_tx_rate" test "$(vfcfg 0 tx-min-rate)" = 100
 gx "for v in 0 1 2; do ip link set $PFDEV vf \$v trust on; done"
-for p in "$VFPCI0" "$VFPCI1" "$VFPCI2"; do rebind "$p"; done
+for v in 0 1 2; do eval "d=\$dev$v"; gxn "vf$v" "tc qdisc add dev $d $mq" > /dev/null 2>&1; done
 m=$(mins)
-info "trusted, VFs reloaded one by one (min 400 each, line rate 1000): device min_tx_rate $m"
+info "trusted, VFs ask one by one (min 400 each, line rate 1000): device min_tx_rate $m"
 check "trusted VFs get guarantees while they fit in the line rate (400, 400, refused)" \
     test "$m" = "400 400 0"
 gx "dmesg | grep -E 'PF (granted|refused) bandwidth'" | tail -n 4 | sed 's/^/    | /'
+gxn vf1 "tc qdisc del dev $dev1 root"
+check "deleting the qdisc gives the guarantee back" test "$(vfcfg 1 tx-min-rate)" = 0
 
 if gx "dmesg | grep -E 'WARNING:|BUG:|Oops|NETDEV WATCHDOG|hung_task|blocked for more than'"; then
     fail "no kernel warnings"

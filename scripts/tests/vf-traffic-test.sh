@@ -7,7 +7,7 @@
 # scripts/qv-agent.sh; checks in vf-traffic.host.bash):
 #   1. ping every VF;
 #   2. iperf3 TCP through VF 0 and VF 2 at once, both deliver;
-#   3. VF 1 ingress policer (qos/vf1/rx_rate, 20 Mbit/s): UDP offered at 3x
+#   3. VF 1 ingress policer (QMP qosvnic-set-vf rx-rate, 20 Mbit/s): UDP offered at 3x
 #      is received at the policer's rate +-10 % (in Ethernet frame bytes, as
 #      the device counts); TCP through it is reported;
 #   4. VF 1 flooded at 10x: its rx_drop_rate (ethtool -S) rises while VF 2
@@ -47,11 +47,12 @@ for t in jq iperf3 httperf ping; do
     command -v "$t" >/dev/null || { echo "FAIL: vf-traffic: host tool $t (scripts/setup-host.sh)"; exit 1; }
 done
 
+export QV_QMP=$work/qmp.sock
 agent_setup_qosvnic_vfs 4 > "$work/setup.guest"
 log=$work/console.log
 step "vf-traffic: booting the guest (qosvnic, 4 VFs in namespaces)"
 agent_run vf-traffic "$work/setup.guest" "$here/tests/vf-traffic.host.bash" "$log" \
-    --nic qosvnic --vfs 8 --ip none --timeout "${QOSVNIC_VFT_TIMEOUT:-900}" | tee "$work/host.out"
+    --nic qosvnic --vfs 8 --qmp "$QV_QMP" --ip none --timeout "${QOSVNIC_VFT_TIMEOUT:-900}" | tee "$work/host.out"
 rc=${PIPESTATUS[0]}
 tr -d '\r' < "$log" > "$work/clean.log"
 fails=0

@@ -1,6 +1,10 @@
 # Host side of vf-traffic-test.sh (sourced by scripts/qv-agent.sh's
 # agent_run inside run-guest.sh's network namespace; gx/gxn reach the guest).
-# VF n is "ip link set PF vf n" = qos/vfn = guest netns vfn = 10.77.0.(11+n).
+# VF n is "ip link set PF vf n" = QMP qosvnic-set-vf vf n = guest netns vfn =
+# 10.77.0.(11+n). The ingress policer of a VF is set by the host (QMP, as
+# a setting, not a ceiling): in legacy mode the guest has no standard
+# interface for it (switchdev-test.sh sets it with tc matchall police on
+# the VF's representor).
 # Prints PASS:/FAIL: lines; asserts outcomes, never speeds.
 # shellcheck shell=bash
 # shellcheck disable=SC2154  # PF, PFDEV, VFDEVn come from agent_env
@@ -18,6 +22,10 @@ pass() { echo "PASS: vf-traffic: $*"; }
 fail() { echo "FAIL: vf-traffic: $*"; fails=1; }
 info() { echo "    $*"; }
 vfip() { echo "10.77.0.$((11 + $1))"; }
+setvf() { python3 "$QOSVNIC_ROOT/scripts/qmp.py" "$QV_QMP" \
+          "{\"execute\":\"qosvnic-set-vf\",\"arguments\":{\"id\":\"nic0\",\"vf\":$1,$2,\"limit\":false}}" > /dev/null; }
+vfrate() { python3 "$QOSVNIC_ROOT/scripts/qmp.py" "$QV_QMP" '{"execute":"query-qosvnic","arguments":{"id":"nic0"}}' |
+           jq -r --argjson v "$1" '.[0].functions[] | select(.vf == $v) | .config["rx-rate"]'; }
 wire_of() { awk -v b="$1" -v w="$WIRE" -v l="$UDP_LEN" 'BEGIN {printf "%.0f", b * w / l}'; }
 
 agent_env || { fail "guest set-up readable"; exit 1; }
@@ -50,12 +58,12 @@ fi
 
 # ---- 3. VF1 ingress policer
 rate=$((RATE_MBIT * 1000000))
-gx "echo $rate > /sys/bus/pci/devices/$PF/qos/vf1/rx_rate"
-got=$(gx "cat /sys/bus/pci/devices/$PF/qos/vf1/rx_rate")
+setvf 1 "\"rx-rate\":$rate"
+got=$(vfrate 1)
 if [ "$got" = "$rate" ]; then
-    pass "VF 1 ingress rate set to $RATE_MBIT Mbit/s (qos/vf1/rx_rate)"
+    pass "VF 1 ingress rate set to $RATE_MBIT Mbit/s (QMP qosvnic-set-vf rx-rate)"
 else
-    fail "VF 1 ingress rate set to $RATE_MBIT Mbit/s (qos/vf1/rx_rate reads '$got')"
+    fail "VF 1 ingress rate set to $RATE_MBIT Mbit/s (query-qosvnic says '$got')"
 fi
 d0=$(gstat vf1 "$dev1" rx_drop_rate)
 u=$(ip3 -c "$(vfip 1)" -u -b "$((RATE_MBIT * 3))M" -l "$UDP_LEN" -t "$((T + 1))")
@@ -72,10 +80,10 @@ t=$(ip3 -c "$(vfip 1)" -t "$T")
 info "TCP host->VF1 through the $RATE_MBIT Mbit/s policer: $(mbit "${t:-0}") Mbit/s (reported, not asserted)"
 # TCP against a policer depends on its depth: the default (64 KiB + 256 B
 # at this rate) is ~26 ms of tokens. The same with a 1 MiB burst:
-gx "echo 1048576 > /sys/bus/pci/devices/$PF/qos/vf1/rx_burst"
+setvf 1 '"rx-burst":1048576'
 t=$(ip3 -c "$(vfip 1)" -t "$T")
 info "TCP host->VF1 through the policer with rx_burst 1 MiB: $(mbit "${t:-0}") Mbit/s (reported)"
-gx "echo 0 > /sys/bus/pci/devices/$PF/qos/vf1/rx_burst"
+setvf 1 '"rx-burst":0'
 
 # ---- 4. drops counted on VF1 while VF2 carries traffic
 d0=$(gstat vf1 "$dev1" rx_drop_rate)
@@ -100,7 +108,7 @@ if [ "${b:-0}" -gt 0 ] && [ "$v1" = "$v0" ]; then
 else
     fail "VF 2 (unlimited) carries TCP during the VF 1 flood, no rate drops"
 fi
-gx "echo 0 > /sys/bus/pci/devices/$PF/qos/vf1/rx_rate"
+setvf 1 '"rx-rate":0'
 
 # ---- 5. VF1 egress ceiling: ip link set PF vf 1 max_tx_rate
 if gx "ip link set $PFDEV vf 1 max_tx_rate $RATE_MBIT"; then

@@ -1,0 +1,68 @@
+#!/usr/bin/env bash
+# devlink/ethtool/tc test: the standard interfaces for every knob but the
+# eswitch's (which switchdev-test.sh covers). Boots the guest with
+# -device qosvnic,line-rate=1000 and a QMP socket, loads qosvnic.ko, puts
+# VFs 0..1 in namespaces vf0..vf1; then from the host (checks in
+# devlink.host.bash):
+#   info      devlink dev info on the PF (driver, serial = PF MAC, contract)
+#             and on a VF's own instance;
+#   hw_addr   devlink port function set pci/PF/1 hw_addr: the VF's MAC;
+#   rate      devlink port function rate set tx_max/tx_share: the device's
+#             TX_MAX/MIN_RATE (QMP), traffic at tx_max; ip link set vf
+#             max_tx_rate (the legacy alias) shows in devlink rate;
+#   mqprio    tc qdisc mqprio ... shaper bw_rlimit on a VF asks the PF for
+#             its rates (granted, refused above the administrator's, given
+#             back when deleted);
+#   health    devlink health reporters tx_timeout, ring_error, mailbox:
+#             test events, counts, dumps, recovery (the VF still works);
+#   selftest  ethtool -t on the PF (offline: loopback) and a VF;
+#   aer       an injected PCIe error (QMP pcie_aer_inject_error) is
+#             handled and traffic goes on;
+#   pm        suspend and resume (pm_test devices) keep traffic going.
+# Prints PASS:/FAIL: lines, exits non-zero on a failure.
+#
+# Usage: scripts/tests/devlink-test.sh   (root; builds what is missing)
+set -uo pipefail
+here=$(cd "$(dirname "$0")/.." && pwd)
+# shellcheck source=scripts/lib.sh
+. "$here/lib.sh"
+# shellcheck source=scripts/qv-agent.sh
+. "$here/qv-agent.sh"
+
+qemu=${QOSVNIC_QEMU:-$QOSVNIC_ROOT/out/qemu/bin/qemu-system-x86_64}
+work=$(mktemp -d /tmp/qvn-devlink.XXXXXX)
+trap 'rm -rf "$work"' EXIT
+
+if [ ! -x "$qemu" ]; then "$here/build-qemu.sh" >&2 || true; fi
+if ! "$qemu" -device help 2>/dev/null | grep -q '"qosvnic"'; then
+    echo "FAIL: devlink: qemu with the qosvnic device ($qemu)"
+    exit 1
+fi
+if ! QOSVNIC_REQUIRE_DRIVER=1 "$here/build-guest.sh" >&2; then
+    echo "FAIL: devlink: guest image with qosvnic.ko built"
+    exit 1
+fi
+for t in jq iperf3 ping python3; do
+    command -v "$t" >/dev/null || { echo "FAIL: devlink: host tool $t (scripts/setup-host.sh)"; exit 1; }
+done
+
+export QV_QMP=$work/qmp.sock
+agent_setup_qosvnic_vfs 2 > "$work/setup.guest"
+log=$work/console.log
+step "devlink: booting the guest (qosvnic, line-rate=1000, 2 VFs in namespaces)"
+agent_run devlink "$work/setup.guest" "$here/tests/devlink.host.bash" "$log" \
+    --nic qosvnic --vfs 8 --device-args line-rate=1000 --qmp "$QV_QMP" --ip none \
+    --timeout "${QOSVNIC_DLT_TIMEOUT:-900}" | tee "$work/host.out"
+rc=${PIPESTATUS[0]}
+tr -d '\r' < "$log" > "$work/clean.log"
+fails=0
+grep -q '^QVN-READY' "$work/clean.log" || { echo "FAIL: devlink: guest set-up (2 VFs in namespaces)"; fails=1; }
+grep -q '^FAIL: ' "$work/host.out" && fails=1
+grep -qE '^(PASS|FAIL): ' "$work/host.out" || fails=1
+if [ "$rc" != 0 ] || [ "$fails" != 0 ]; then
+    [ "$rc" = 0 ] || echo "FAIL: devlink: run-guest.sh exit $rc"
+    echo "--- guest console (last 40 lines) ---"
+    tail -n 40 "$work/clean.log" | sed 's/^/  | /'
+    exit 1
+fi
+exit 0
