@@ -41,10 +41,36 @@ if ! "$here/libvirt.sh" install >&2; then
     echo "FAIL: vms: libvirt installed on the host (L1 runs the host's userland)"; exit 1
 fi
 
-step "vms: booting L1 and two tenant VMs (nested: TCG here, KVM inside L1)"
-"$here/vms.sh" --no-build --tenants 2 --run "$here/tests/vms.host.bash" \
-    --log "$work/l1.log" --timeout "${QOSVNIC_VMS_TIMEOUT:-1500}" | tee "$work/out"
-rc=${PIPESTATUS[0]}
+# The outer guest itself runs on TCG's emulation of AMD SVM, which now and
+# then fails under the nested load: L1's kernel panics in its KVM code or
+# a vCPU stops taking timer interrupts (an RCU stall). Such a run says
+# nothing about the device, so it is shown, not counted, and the test runs
+# once more; the second attempt counts whatever happens. Every attempt's
+# checks are printed as they run, indented; the counted ones come last.
+# (Never when the driver under test is in the trace: that is counted.)
+l1_broke() {
+    grep -qaE 'Kernel panic|rcu_preempt detected stalls|BUG: |general protection' "$1" &&
+        ! grep -qa '\[qosvnic\]' "$1"
+}
+attempt=1
+while :; do
+    step "vms: attempt $attempt: L1 and two tenant VMs (nested: TCG here, KVM inside L1)"
+    rm -f "$work/l1.log"
+    "$here/vms.sh" --no-build --tenants 2 --run "$here/tests/vms.host.bash" \
+        --log "$work/l1.log" --timeout "${QOSVNIC_VMS_TIMEOUT:-1500}" 2>&1 |
+        tee "$work/out" | sed -u "s/^/  [attempt $attempt] /"
+    rc=${PIPESTATUS[0]}
+    if [ "$rc" != 0 ] && [ "$attempt" = 1 ] && l1_broke "$work/l1.log"; then
+        echo "  note: the outer guest broke (not the device under test); running again:"
+        tr -d '\r' < "$work/l1.log" | grep -aE 'Kernel panic|rcu_preempt detected stalls|BUG: |general protection|RIP:' |
+            head -n 5 | sed 's/^/  | /'
+        attempt=2
+        continue
+    fi
+    break
+done
+grep -E '^(PASS|FAIL): ' "$work/out"
+[ "$attempt" = 1 ] || echo "    (second attempt: the first one's outer guest broke, see above)"
 if ! grep -qE '^(PASS|FAIL): ' "$work/out"; then
     echo "FAIL: vms: the tenant VMs came up (vms.sh exit $rc)"
     exit 1

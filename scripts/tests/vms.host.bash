@@ -51,24 +51,28 @@ if vms_qmp qosvnic-set-vf "{\"id\":\"nic0\",\"vf\":0,\"rx-rate\":$rate}" >/dev/n
 else
     fail "QMP qosvnic-set-vf: VF 0 (vm1) ingress rate $RATE_MBIT Mbit/s"
 fi
-r1=$(vms_vf_stat 1 drop-rate) r2=$(vms_vf_stat 2 drop-rate)
+# What the device let through is what its counters say it delivered; the
+# guest's iperf3 may lose some of that on a busy host, so it is reported.
+r1=$(vms_vf_stat 1 drop-rate) r2=$(vms_vf_stat 2 drop-rate) x1=$(vms_vf_stat 1 rx-bytes)
 ( ip3 -c "$(vms_ip 1)" -u -b "$((RATE_MBIT * 3))M" -l "$UDP_LEN" -t "$((T + 1))" > "$d/1" ) &
 ( ip3 -c "$(vms_ip 2)" -t "$((T + 1))" > "$d/2" ) &
 wait
 u=$(cat "$d/1") b=$(cat "$d/2")
-r1b=$(vms_vf_stat 1 drop-rate) r2b=$(vms_vf_stat 2 drop-rate)
+r1b=$(vms_vf_stat 1 drop-rate) r2b=$(vms_vf_stat 2 drop-rate) x1b=$(vms_vf_stat 1 rx-bytes)
+dev=$(( (x1b - x1) * 8 / (T + 1) ))
 w=$(wire_of "${u:-0}")
-info "UDP into vm1 offered at $((RATE_MBIT * 3)) Mbit/s: $(mbit "$w") Mbit/s in frames; VF 0 drop-rate +$((r1b - r1))"
+info "UDP into vm1 offered at $((RATE_MBIT * 3)) Mbit/s: the device delivered $(mbit "$dev") Mbit/s" \
+     "(vm1's iperf3 received $(mbit "$w") in frames); VF 0 drop-rate +$((r1b - r1))"
 info "TCP into vm2 meanwhile: $(mbit "${b:-0}") Mbit/s; VF 1 drop-rate +$((r2b - r2))"
-if within_pct "$w" "$rate" "$TOL" && [ "$((r1b - r1))" -gt 0 ]; then
+if within_pct "$dev" "$rate" "$TOL" && [ "$((r1b - r1))" -gt 0 ]; then
     pass "vm1 is policed at the device to $RATE_MBIT Mbit/s +-$TOL %, its rate drops counted (QMP)"
 else
-    fail "vm1 is policed at the device to $RATE_MBIT Mbit/s +-$TOL %, its rate drops counted (QMP)"
+    fail "vm1 is policed at the device to $RATE_MBIT Mbit/s +-$TOL %, its rate drops counted (QMP: $(mbit "$dev") Mbit/s, +$((r1b - r1)) drops)"
 fi
 if gt "$b" "$((rate * 2))" && [ "$r2b" = "$r2" ]; then
     pass "vm2 is unaffected: above twice vm1's limit, no rate drops on its VF"
 else
-    fail "vm2 is unaffected: above twice vm1's limit, no rate drops on its VF"
+    fail "vm2 is unaffected: above twice vm1's limit, no rate drops on its VF ($(mbit "${b:-0}") Mbit/s, +$((r2b - r2)) drops)"
 fi
 vms_qmp qosvnic-set-vf '{"id":"nic0","vf":0,"rx-rate":0,"limit":false}' >/dev/null
 
@@ -82,28 +86,32 @@ if gl1 "ip link set \$(l1_pfdev) vf 1 max_tx_rate $TX_MBIT"; then
 else
     fail "L1's PF driver: ip link set PF vf 1 max_tx_rate $TX_MBIT"
 fi
-t2=$(vms_vf_stat 2 tx-throttled)
+t2=$(vms_vf_stat 2 tx-throttled) y2=$(vms_vf_stat 2 tx-bytes)
 u=$(ip3 -c "$(vms_ip 2)" -R -u -b "$((TX_MBIT * 3))M" -l "$UDP_LEN" -t "$((T + 1))")
-t2b=$(vms_vf_stat 2 tx-throttled)
+t2b=$(vms_vf_stat 2 tx-throttled) y2b=$(vms_vf_stat 2 tx-bytes)
+dev=$(( (y2b - y2) * 8 / (T + 1) ))
 w=$(wire_of "${u:-0}")
-info "UDP from vm2 offered at $((TX_MBIT * 3)) Mbit/s: $(mbit "$w") Mbit/s in frames; VF 1 tx-throttled +$((t2b - t2))"
-if within_pct "$w" "$txrate" "$TOL" && [ "$((t2b - t2))" -gt 0 ]; then
+info "UDP from vm2 offered at $((TX_MBIT * 3)) Mbit/s: the device sent $(mbit "$dev") Mbit/s" \
+     "(the host received $(mbit "$w") in frames); VF 1 tx-throttled +$((t2b - t2))"
+if within_pct "$dev" "$txrate" "$TOL" && [ "$((t2b - t2))" -gt 0 ]; then
     pass "vm2's transmit is shaped by the device to $TX_MBIT Mbit/s +-$TOL %"
 else
-    fail "vm2's transmit is shaped by the device to $TX_MBIT Mbit/s +-$TOL %"
+    fail "vm2's transmit is shaped by the device to $TX_MBIT Mbit/s +-$TOL % ($(mbit "$dev") Mbit/s, throttled +$((t2b - t2)))"
 fi
-t1=$(vms_vf_stat 1 tx-throttled)
+# Unaffected: vm1 sends above vm2's cap and its shaper never engages,
+# while vm2 stays within its cap.
+t1=$(vms_vf_stat 1 tx-throttled) y2=$(vms_vf_stat 2 tx-bytes)
 ( ip3 -c "$(vms_ip 2)" -R -u -b "$((TX_MBIT * 3))M" -l "$UDP_LEN" -t "$((T + 1))" > "$d/2" ) &
 ( ip3 -c "$(vms_ip 1)" -R -t "$((T + 1))" > "$d/1" ) &
 wait
-u=$(cat "$d/2") a=$(cat "$d/1")
-t1b=$(vms_vf_stat 1 tx-throttled)
-w=$(wire_of "${u:-0}")
-info "at the same time: TCP from vm1 $(mbit "${a:-0}") Mbit/s (VF 0 tx-throttled +$((t1b - t1))), UDP from vm2 $(mbit "$w") Mbit/s"
-if gt "$a" "$((txrate * 2))" && [ "$t1b" = "$t1" ] && ! gt "$w" "$((txrate * (100 + TOL) / 100))"; then
-    pass "vm1's transmit is unaffected (above twice vm2's cap, never throttled) while vm2 stays capped"
+a=$(cat "$d/1")
+t1b=$(vms_vf_stat 1 tx-throttled) y2b=$(vms_vf_stat 2 tx-bytes)
+dev=$(( (y2b - y2) * 8 / (T + 1) ))
+info "at the same time: TCP from vm1 $(mbit "${a:-0}") Mbit/s (VF 0 tx-throttled +$((t1b - t1))), vm2's VF sent $(mbit "$dev") Mbit/s"
+if gt "$a" "$txrate" && [ "$t1b" = "$t1" ] && ! gt "$dev" "$((txrate * (100 + TOL) / 100))"; then
+    pass "vm1's transmit is unaffected (above vm2's cap, never throttled) while vm2 stays capped"
 else
-    fail "vm1's transmit is unaffected (above twice vm2's cap, never throttled) while vm2 stays capped"
+    fail "vm1's transmit is unaffected while vm2 stays capped (vm1 $(mbit "${a:-0}") Mbit/s, throttled +$((t1b - t1)); vm2 $(mbit "$dev"))"
 fi
 gl1 "ip link set \$(l1_pfdev) vf 1 max_tx_rate 0"
 
