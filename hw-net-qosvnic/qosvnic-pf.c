@@ -17,6 +17,7 @@
 #include "hw/pci/pcie_sriov.h"
 #include "hw/qdev-properties.h"
 #include "migration/vmstate.h"
+#include "system/runstate.h"
 #include "standard-headers/linux/virtio_net.h"
 #include "qosvnic.h"
 #include "trace.h"
@@ -110,6 +111,7 @@ static void qosvnic_release(QosvnicState *s)
     timer_free(s->tx_timer);
     timer_free(s->irq_timer);
     timer_free(s->offload_timer);
+    qemu_del_vm_change_state_handler(s->vm_state);
     qemu_bh_delete(s->rx_bh);
     qemu_bh_delete(s->tx_bh);
     qosvnic_tx_uninit(s);
@@ -186,6 +188,22 @@ static void qosvnic_init_functions(QosvnicState *s)
     }
 }
 
+/*
+ * The engines do nothing while the VM is stopped (no DMA, no interrupt):
+ * what was kicked meanwhile (frames held at a migration's switch-over,
+ * a host's QMP change, the TX ring) goes when it runs again.
+ */
+static void qosvnic_vm_state_change(void *opaque, bool running,
+                                    RunState state)
+{
+    QosvnicState *s = opaque;
+
+    if (running) {
+        qosvnic_sched_kick(s, NULL);
+        qosvnic_tx_kick(s);
+    }
+}
+
 /* The DMA scheduler and TX engine: their bottom halves and timers. */
 static void qosvnic_init_engines(QosvnicState *s)
 {
@@ -197,6 +215,8 @@ static void qosvnic_init_engines(QosvnicState *s)
     s->dma_timer = timer_new_ns(QEMU_CLOCK_VIRTUAL, qosvnic_dma_timer_cb, s);
     s->tx_timer = timer_new_ns(QEMU_CLOCK_VIRTUAL, qosvnic_tx_timer_cb, s);
     s->irq_timer = timer_new_ns(QEMU_CLOCK_VIRTUAL, qosvnic_irq_timer_cb, s);
+    s->vm_state = qemu_add_vm_change_state_handler(qosvnic_vm_state_change,
+                                                   s);
     qosvnic_tx_init(s);
 }
 

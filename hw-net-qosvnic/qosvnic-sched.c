@@ -28,6 +28,7 @@
 #include "qemu/osdep.h"
 #include "qemu/log.h"
 #include "qemu/main-loop.h"
+#include "system/runstate.h"
 #include "hw/pci/pci.h"
 #include "qosvnic.h"
 #include "trace.h"
@@ -440,6 +441,14 @@ void qosvnic_sched_bh(void *opaque)
     unsigned budget = QV_SCHED_BUDGET, spins = 0;
     bool more = false;
 
+    /*
+     * A stopped VM's memory and interrupts are not the device's to change
+     * (a migration's destination waits stopped until "cont"): the work
+     * waits for the VM to run (qosvnic-pf.c kicks the engines then).
+     */
+    if (!runstate_is_running()) {
+        return;
+    }
     if (s->dma_rate_bps) {
         if (timer_pending(s->dma_timer)) {
             return;             /* the engine is busy; the timer calls us */

@@ -31,6 +31,7 @@
 
 #include "qemu/osdep.h"
 #include "qemu/main-loop.h"
+#include "system/runstate.h"
 #include "hw/pci/pci_device.h"
 #include "migration/vmstate.h"
 #include "qosvnic.h"
@@ -171,6 +172,10 @@ static void qosvnic_tx_run(QosvnicState *s)
     bool wire_busy = false;
     int fn;
 
+    /* Not while the VM is stopped: as the DMA scheduler (qosvnic-sched.c). */
+    if (!runstate_is_running()) {
+        return;
+    }
     if (s->wire_mbps != s->line_rate_mbps) {
         /* Set up on first use; it keeps its credit across resets. */
         s->wire_mbps = s->line_rate_mbps;

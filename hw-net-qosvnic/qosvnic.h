@@ -350,6 +350,8 @@ struct QosvnicState {
     uint32_t wire_mbps;         /* line rate wire_tb was configured for */
     uint32_t wire_need;         /* != 0: all TX waits for these tokens */
     QEMUTimer *irq_timer;       /* deferred moderated interrupts */
+    /* The engines above run only while the VM runs; this restarts them. */
+    VMChangeStateEntry *vm_state;
 
     uint32_t mbx_pending[QV_DEV_MBX_WORDS];
 

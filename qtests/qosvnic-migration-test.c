@@ -150,6 +150,74 @@ static void test_moderated_irq_across_migration(void)
     qv_stop(b);
 }
 
+/*
+ * A stopped VM's device changes nothing in it: frames held in a VF's
+ * partition stay there while the VM is stopped, even with buffers posted
+ * and the scheduler kicked, and go when it runs again. Here the source is
+ * stopped with frames held and its buffers posted (the kick of RX_TAIL),
+ * and the destination, which waits stopped (-S) until "cont" as libvirt
+ * starts it, is kicked by its post_load. Before, both moved the frames
+ * into the stopped guest's ring at once and raised its interrupt: the
+ * destination's counters were ahead of the source's (seen by
+ * scripts/tests/migration-traffic-test.sh on a guest under traffic).
+ */
+static void test_no_dma_while_stopped(void)
+{
+    QvDev *a = qv_start("max-vfs=2", NULL);
+    QvDev *b;
+    QvRing rx;
+    uint8_t mac[6], src[6] = { 0x02, 0, 0, 0, 0, 0x99 };
+    uint8_t frame[NFRAMES][2200], got[4096];
+    uint64_t occupancy = 10 * QV_BUF_CELL_SIZE;     /* 1 + 3 + 6 cells */
+    int i;
+
+    qv_enable_vfs(a, 1);
+    qv_fn_mac(a, 1, mac);
+    qv_rx_setup(a, 1, &rx, 16, 2048, false);
+    qv_fn_start(a, 1);
+    for (i = 0; i < NFRAMES; i++) {
+        qv_frame(frame[i], mac, src, 0x88b5, frame_len(i));
+        frame[i][20] = i;
+        qv_inject(a, frame[i], frame_len(i));
+    }
+    qv_wait_stat_sum(a, (int[]){ 1 }, 1,
+                     (unsigned[]){ QV_STAT_BUF_OCCUPANCY }, 1, occupancy);
+    qv_irq_fired(a, 1, QV_VEC_RX);
+
+    qtest_qmp_assert_success(a->qts, "{ 'execute': 'stop' }");
+    qv_rx_post(a, &rx, rx.ndesc - 1);
+    qv_sync(a);
+    g_assert_cmpuint(qv_stat(a, 1, QV_STAT_RX_PACKETS), ==, 0);
+    g_assert_cmpuint(qv_stat(a, 1, QV_STAT_BUF_OCCUPANCY), ==, occupancy);
+    g_assert_false(qv_irq_fired(a, 1, QV_VEC_RX));
+
+    b = qv_migrate_stopped(a, "max-vfs=2");
+    qv_stop(a);
+    qv_sync(b);
+    g_assert_cmpuint(qv_stat(b, 1, QV_STAT_RX_PACKETS), ==, 0);
+    g_assert_cmpuint(qv_stat(b, 1, QV_STAT_BUF_OCCUPANCY), ==, occupancy);
+    g_assert_false(qv_irq_fired(b, 1, QV_VEC_RX));
+
+    /* It runs: the held frames arrive, in order, with their interrupt. */
+    qtest_qmp_assert_success(b->qts, "{ 'execute': 'cont' }");
+    for (i = 0; i < NFRAMES; i++) {
+        gint64 deadline = g_get_monotonic_time() + 5 * G_USEC_PER_SEC;
+        int len;
+
+        while ((len = qv_rx_take(b, &rx, got, sizeof(got), NULL, NULL,
+                                 NULL)) < 0) {
+            g_assert_cmpint(g_get_monotonic_time(), <, deadline);
+            qv_sync(b);
+        }
+        g_assert_cmpint(len, ==, frame_len(i));
+        g_assert_cmpmem(got, len, frame[i], frame_len(i));
+    }
+    g_assert_true(qv_irq_fired(b, 1, QV_VEC_RX));
+    g_assert_cmpuint(qv_stat(b, 1, QV_STAT_RX_PACKETS), ==, NFRAMES);
+    g_assert_cmpuint(qv_stat(b, 1, QV_STAT_BUF_OCCUPANCY), ==, 0);
+    qv_stop(b);
+}
+
 /* ------------------------------------------- corrupted migration streams */
 
 /*
@@ -347,6 +415,8 @@ int main(int argc, char **argv)
                    test_frames_held_across_migration);
     qtest_add_func("/qosvnic/migration/moderated-irq",
                    test_moderated_irq_across_migration);
+    qtest_add_func("/qosvnic/migration/no-dma-while-stopped",
+                   test_no_dma_while_stopped);
     qtest_add_func("/qosvnic/migration/corrupted-streams",
                    test_corrupted_streams);
     return g_test_run();

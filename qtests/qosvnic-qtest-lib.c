@@ -194,7 +194,8 @@ static void qv_wait_migration(QTestState *qts)
     }
 }
 
-QvDev *qv_migrate(QvDev *src, const char *device_opts)
+static QvDev *qv_migrate_to(QvDev *src, const char *device_opts,
+                             const char *incoming)
 {
     g_autofree char *path = g_strdup_printf("%s/qosvnic-mig-XXXXXX",
                                             g_get_tmp_dir());
@@ -214,7 +215,7 @@ QvDev *qv_migrate(QvDev *src, const char *device_opts)
 
     g_assert_cmpint(socketpair(PF_UNIX, SOCK_STREAM, 0, sv), ==, 0);
     netdev = g_strdup_printf("-netdev socket,fd=%d,id=hs0", sv[1]);
-    args = qv_args(device_opts, netdev, "-incoming defer");
+    args = qv_args(device_opts, netdev, incoming);
     d->qts = qtest_init(args);
     close(sv[1]);
     d->sock = sv[0];
@@ -226,6 +227,16 @@ QvDev *qv_migrate(QvDev *src, const char *device_opts)
     d->num_vfs = src->num_vfs;
     d->mem_next = src->mem_next;
     return d;
+}
+
+QvDev *qv_migrate(QvDev *src, const char *device_opts)
+{
+    return qv_migrate_to(src, device_opts, "-incoming defer");
+}
+
+QvDev *qv_migrate_stopped(QvDev *src, const char *device_opts)
+{
+    return qv_migrate_to(src, device_opts, "-incoming defer -S");
 }
 
 void qv_system_reset(QvDev *d)

@@ -77,6 +77,8 @@ void qv_system_reset(QvDev *d);
  * tables travel with the PF.
  */
 QvDev *qv_migrate(QvDev *src, const char *device_opts);
+/* The same, but the destination stays stopped (-S) until "cont". */
+QvDev *qv_migrate_stopped(QvDev *src, const char *device_opts);
 
 /* Config space through ECAM. */
 uint32_t qv_cfg_readl(QvDev *d, uint8_t bus, uint8_t devfn, uint16_t off);

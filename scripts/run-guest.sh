@@ -30,6 +30,8 @@
 #                             intel_iommu=on): what VFIO in the guest needs
 #   --hostfs                  the host's root file system, read-only, as 9p
 #                             tag "hostroot" (scripts/vms.sh mounts it)
+# The host command's environment has QVN_QEMU_ARGV (a file with QEMU's
+# command line, NUL-separated) and QVN_CONSOLE_LOG (the console log).
 # Environment: QOSVNIC_QEMU (QEMU binary), QOSVNIC_ACCEL (kvm|tcg),
 #   QOSVNIC_GUEST (directory with vmlinuz and initrd.img).
 # The guest console is on stdio; interactively Ctrl-A X quits QEMU.
@@ -175,6 +177,11 @@ args=(-M "$machine" "${accel[@]}" "${args[@]}"
       -netdev tap,id=n0,ifname=qvtap0,script=no,downscript=no,vnet_hdr=on)
 [ -z "$qmp" ] || args+=(-qmp "unix:$qmp,server=on,wait=off")
 args+=("${extra[@]}")
+# For a host command that starts a second QEMU of this guest (a migration
+# destination, scripts/tests/migration-traffic.host.bash): the command
+# line, NUL-separated, and the console log.
+printf '%s\0' "$qemu" "${args[@]}" > "$work/qemu.argv"
+export QVN_QEMU_ARGV=$work/qemu.argv QVN_CONSOLE_LOG=$consolelog
 
 tmo=()
 [ "$timeout_s" = 0 ] || tmo=(timeout --foreground -k 5 "$timeout_s")
