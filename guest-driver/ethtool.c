@@ -13,6 +13,92 @@
 
 #include "qosvnic.h"
 
+#ifdef QV_HAVE_NETDEV_STAT_OPS
+#include <net/netdev_queues.h>
+
+/*
+ * 6.8+: the per-queue counters through the netdev queue-stats API as
+ * well ("ynl ... qstats-get"), with the standard names.
+ */
+static void qv_rxq_stats(struct qv_rx_ring *rx,
+			 struct netdev_queue_stats_rx *st)
+{
+	unsigned int start;
+
+	do {
+		start = u64_stats_fetch_begin(&rx->syncp);
+		st->packets = rx->packets;
+		st->bytes = rx->bytes;
+		st->alloc_fail = rx->alloc_fail;
+		st->csum_unnecessary = rx->csum_ok;
+		st->csum_none = rx->csum_none;
+	} while (u64_stats_fetch_retry(&rx->syncp, start));
+}
+
+static void qv_txq_stats(struct qv_tx_ring *tx,
+			 struct netdev_queue_stats_tx *st)
+{
+	unsigned int start;
+
+	do {
+		start = u64_stats_fetch_begin(&tx->cp_syncp);
+		st->packets = tx->packets;
+		st->bytes = tx->bytes;
+		st->wake = tx->wake_queue;
+	} while (u64_stats_fetch_retry(&tx->cp_syncp, start));
+}
+
+static void qv_get_queue_stats_rx(struct net_device *netdev, int idx,
+				  struct netdev_queue_stats_rx *st)
+{
+	struct qv_adapter *ad = netdev_priv(netdev);
+
+	qv_rxq_stats(&ad->qp[idx].rx, st);
+}
+
+static void qv_get_queue_stats_tx(struct net_device *netdev, int idx,
+				  struct netdev_queue_stats_tx *st)
+{
+	struct qv_adapter *ad = netdev_priv(netdev);
+
+	qv_txq_stats(&ad->qp[idx].tx, st);
+}
+
+/* What the queue pairs not in use counted before (ethtool -L). */
+static void qv_get_base_stats(struct net_device *netdev,
+			      struct netdev_queue_stats_rx *rx,
+			      struct netdev_queue_stats_tx *tx)
+{
+	struct qv_adapter *ad = netdev_priv(netdev);
+	struct netdev_queue_stats_rx r;
+	struct netdev_queue_stats_tx t;
+	unsigned int q;
+
+	memset(rx, 0, sizeof(*rx));
+	memset(tx, 0, sizeof(*tx));
+	for (q = netdev->real_num_rx_queues; q < QV_NUM_QUEUES; q++) {
+		qv_rxq_stats(&ad->qp[q].rx, &r);
+		rx->packets += r.packets;
+		rx->bytes += r.bytes;
+		rx->alloc_fail += r.alloc_fail;
+		rx->csum_unnecessary += r.csum_unnecessary;
+		rx->csum_none += r.csum_none;
+	}
+	for (q = netdev->real_num_tx_queues; q < QV_NUM_QUEUES; q++) {
+		qv_txq_stats(&ad->qp[q].tx, &t);
+		tx->packets += t.packets;
+		tx->bytes += t.bytes;
+		tx->wake += t.wake;
+	}
+}
+
+static const struct netdev_stat_ops qv_stat_ops = {
+	.get_queue_stats_rx = qv_get_queue_stats_rx,
+	.get_queue_stats_tx = qv_get_queue_stats_tx,
+	.get_base_stats = qv_get_base_stats,
+};
+#endif
+
 struct qv_hw_stat_desc {
 	char name[ETH_GSTRING_LEN];
 	u8 idx;
@@ -639,4 +725,7 @@ static const struct ethtool_ops qv_ethtool_ops = {
 void qv_set_ethtool_ops(struct net_device *netdev)
 {
 	netdev->ethtool_ops = &qv_ethtool_ops;
+#ifdef QV_HAVE_NETDEV_STAT_OPS
+	netdev->stat_ops = &qv_stat_ops;
+#endif
 }
