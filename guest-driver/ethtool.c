@@ -13,6 +13,92 @@
 
 #include "qosvnic.h"
 
+#ifdef QV_HAVE_NETDEV_STAT_OPS
+#include <net/netdev_queues.h>
+
+/*
+ * 6.8+: the per-queue counters through the netdev queue-stats API as
+ * well ("ynl ... qstats-get"), with the standard names.
+ */
+static void qv_rxq_stats(struct qv_rx_ring *rx,
+			 struct netdev_queue_stats_rx *st)
+{
+	unsigned int start;
+
+	do {
+		start = u64_stats_fetch_begin(&rx->syncp);
+		st->packets = rx->packets;
+		st->bytes = rx->bytes;
+		st->alloc_fail = rx->alloc_fail;
+		st->csum_unnecessary = rx->csum_ok;
+		st->csum_none = rx->csum_none;
+	} while (u64_stats_fetch_retry(&rx->syncp, start));
+}
+
+static void qv_txq_stats(struct qv_tx_ring *tx,
+			 struct netdev_queue_stats_tx *st)
+{
+	unsigned int start;
+
+	do {
+		start = u64_stats_fetch_begin(&tx->cp_syncp);
+		st->packets = tx->packets;
+		st->bytes = tx->bytes;
+		st->wake = tx->wake_queue;
+	} while (u64_stats_fetch_retry(&tx->cp_syncp, start));
+}
+
+static void qv_get_queue_stats_rx(struct net_device *netdev, int idx,
+				  struct netdev_queue_stats_rx *st)
+{
+	struct qv_adapter *ad = netdev_priv(netdev);
+
+	qv_rxq_stats(&ad->qp[idx].rx, st);
+}
+
+static void qv_get_queue_stats_tx(struct net_device *netdev, int idx,
+				  struct netdev_queue_stats_tx *st)
+{
+	struct qv_adapter *ad = netdev_priv(netdev);
+
+	qv_txq_stats(&ad->qp[idx].tx, st);
+}
+
+/* What the queue pairs not in use counted before (ethtool -L). */
+static void qv_get_base_stats(struct net_device *netdev,
+			      struct netdev_queue_stats_rx *rx,
+			      struct netdev_queue_stats_tx *tx)
+{
+	struct qv_adapter *ad = netdev_priv(netdev);
+	struct netdev_queue_stats_rx r;
+	struct netdev_queue_stats_tx t;
+	unsigned int q;
+
+	memset(rx, 0, sizeof(*rx));
+	memset(tx, 0, sizeof(*tx));
+	for (q = netdev->real_num_rx_queues; q < QV_NUM_QUEUES; q++) {
+		qv_rxq_stats(&ad->qp[q].rx, &r);
+		rx->packets += r.packets;
+		rx->bytes += r.bytes;
+		rx->alloc_fail += r.alloc_fail;
+		rx->csum_unnecessary += r.csum_unnecessary;
+		rx->csum_none += r.csum_none;
+	}
+	for (q = netdev->real_num_tx_queues; q < QV_NUM_QUEUES; q++) {
+		qv_txq_stats(&ad->qp[q].tx, &t);
+		tx->packets += t.packets;
+		tx->bytes += t.bytes;
+		tx->wake += t.wake;
+	}
+}
+
+static const struct netdev_stat_ops qv_stat_ops = {
+	.get_queue_stats_rx = qv_get_queue_stats_rx,
+	.get_queue_stats_tx = qv_get_queue_stats_tx,
+	.get_base_stats = qv_get_base_stats,
+};
+#endif
+
 struct qv_hw_stat_desc {
 	char name[ETH_GSTRING_LEN];
 	u8 idx;
@@ -52,6 +138,7 @@ enum qv_sw_stat {
 	QV_SW_RX_CSUM_OK,
 	QV_SW_RX_CSUM_NONE,
 	QV_SW_RX_VLAN_STRIP,
+	QV_SW_RX_COPYBREAK,
 	QV_SW_RESETS,
 	QV_SW_NUM,
 };
@@ -70,6 +157,7 @@ static const char qv_sw_stat_names[QV_SW_NUM][ETH_GSTRING_LEN] = {
 	"rx_csum_unnecessary",
 	"rx_csum_none",
 	"rx_vlan_stripped",
+	"rx_copybreak",
 	"function_resets",
 };
 
@@ -201,10 +289,224 @@ static int qv_set_coalesce(struct net_device *netdev,
 static void qv_get_channels(struct net_device *netdev,
 			    struct ethtool_channels *ch)
 {
-	ch->max_combined = 1;
-	ch->combined_count = 1;
+	struct qv_adapter *ad = netdev_priv(netdev);
+
+	ch->max_combined = ad->max_qp;
+	ch->combined_count = ad->req_qp;
 	ch->max_other = 1;	/* mailbox / link vector */
 	ch->other_count = 1;
+}
+
+/*
+ * ethtool -L combined N: N queue pairs from the next open (now, if up).
+ * The core refuses a count below what a user-set indirection table
+ * names; otherwise the table is spread over the new count.
+ */
+static int qv_set_channels(struct net_device *netdev,
+			   struct ethtool_channels *ch)
+{
+	struct qv_adapter *ad = netdev_priv(netdev);
+	u16 old = ad->req_qp;
+	int err;
+
+	if (!ch->combined_count || ch->combined_count > ad->max_qp ||
+	    ch->rx_count || ch->tx_count || ch->other_count != 1)
+		return -EINVAL;
+	if (ch->combined_count == old)
+		return 0;
+	if (netif_running(netdev))
+		qv_stop(netdev);
+	ad->req_qp = ch->combined_count;
+	if (!netif_is_rxfh_configured(netdev))
+		qv_rss_default_reta(ad);
+	if (!netif_running(netdev))
+		return 0;
+	err = qv_open(netdev);
+	if (err) {
+		ad->req_qp = old;
+		if (!netif_is_rxfh_configured(netdev))
+			qv_rss_default_reta(ad);
+		if (qv_open(netdev))
+			dev_close(netdev);
+	}
+	return err;
+}
+
+/* ------------------------------------------------------------- RSS */
+
+static u32 qv_get_rxfh_key_size(struct net_device *netdev)
+{
+	return QV_RSS_KEY_BYTES;
+}
+
+static u32 qv_get_rxfh_indir_size(struct net_device *netdev)
+{
+	return QV_RSS_RETA_SIZE;
+}
+
+static void qv_rxfh_get(struct qv_adapter *ad, u32 *indir, u8 *key,
+			u8 *hfunc)
+{
+	unsigned int i;
+
+	if (hfunc)
+		*hfunc = ETH_RSS_HASH_TOP;
+	if (indir)
+		for (i = 0; i < QV_RSS_RETA_SIZE; i++)
+			indir[i] = ad->rss_reta[i];
+	if (key)
+		memcpy(key, ad->rss_key, QV_RSS_KEY_BYTES);
+}
+
+static int qv_rxfh_set(struct qv_adapter *ad, const u32 *indir,
+		       const u8 *key, u8 hfunc)
+{
+	unsigned int i;
+
+	if (hfunc != ETH_RSS_HASH_NO_CHANGE && hfunc != ETH_RSS_HASH_TOP)
+		return -EOPNOTSUPP;
+	if (indir) {
+		for (i = 0; i < QV_RSS_RETA_SIZE; i++)
+			if (indir[i] >= ad->req_qp)
+				return -EINVAL;
+		for (i = 0; i < QV_RSS_RETA_SIZE; i++)
+			ad->rss_reta[i] = indir[i];
+	}
+	if (key)
+		memcpy(ad->rss_key, key, QV_RSS_KEY_BYTES);
+	if (netif_running(ad->netdev))
+		qv_rss_write(ad);
+	return 0;
+}
+
+#ifdef QV_HAVE_RXFH_PARAM
+static int qv_get_rxfh(struct net_device *netdev,
+		       struct ethtool_rxfh_param *p)
+{
+	qv_rxfh_get(netdev_priv(netdev), p->indir, p->key, &p->hfunc);
+	return 0;
+}
+
+static int qv_set_rxfh(struct net_device *netdev,
+		       struct ethtool_rxfh_param *p,
+		       struct netlink_ext_ack *extack)
+{
+	return qv_rxfh_set(netdev_priv(netdev), p->indir, p->key, p->hfunc);
+}
+#else
+static int qv_get_rxfh(struct net_device *netdev, u32 *indir, u8 *key,
+		       u8 *hfunc)
+{
+	qv_rxfh_get(netdev_priv(netdev), indir, key, hfunc);
+	return 0;
+}
+
+static int qv_set_rxfh(struct net_device *netdev, const u32 *indir,
+		       const u8 *key, const u8 hfunc)
+{
+	return qv_rxfh_set(netdev_priv(netdev), indir, key, hfunc);
+}
+#endif
+
+/* The hash types of a flow type: its IP type, and its L4 one. */
+static bool qv_flow_rss_bits(u32 flow_type, u32 *ip, u32 *l4)
+{
+	switch (flow_type) {
+	case TCP_V4_FLOW:
+		*ip = QV_RSS_IPV4;
+		*l4 = QV_RSS_IPV4_TCP;
+		return true;
+	case UDP_V4_FLOW:
+		*ip = QV_RSS_IPV4;
+		*l4 = QV_RSS_IPV4_UDP;
+		return true;
+	case TCP_V6_FLOW:
+		*ip = QV_RSS_IPV6;
+		*l4 = QV_RSS_IPV6_TCP;
+		return true;
+	case UDP_V6_FLOW:
+		*ip = QV_RSS_IPV6;
+		*l4 = QV_RSS_IPV6_UDP;
+		return true;
+	case IPV4_FLOW:
+		*ip = QV_RSS_IPV4;
+		*l4 = 0;
+		return true;
+	case IPV6_FLOW:
+		*ip = QV_RSS_IPV6;
+		*l4 = 0;
+		return true;
+	default:
+		return false;
+	}
+}
+
+/* ethtool -n DEV rx-flow-hash TYPE */
+static int qv_get_rxfh_fields(struct qv_adapter *ad,
+			      struct ethtool_rxnfc *nfc)
+{
+	u32 ip, l4;
+
+	nfc->data = 0;
+	if (!qv_flow_rss_bits(nfc->flow_type, &ip, &l4))
+		return -EINVAL;
+	if (ad->rss_ctrl & (ip | l4))
+		nfc->data |= RXH_IP_SRC | RXH_IP_DST;
+	if (l4 && (ad->rss_ctrl & l4))
+		nfc->data |= RXH_L4_B_0_1 | RXH_L4_B_2_3;
+	return 0;
+}
+
+/*
+ * ethtool -N DEV rx-flow-hash TYPE sd | sdfn: the IP addresses, with or
+ * without the ports. The device hashes a TCP/UDP flow by its addresses
+ * when its own type is off and the IP type is on, so "sd" for tcp4
+ * turns off tcp4's bit only; for ip4 it sets the IP bit alone.
+ */
+static int qv_set_rxfh_fields(struct qv_adapter *ad,
+			      struct ethtool_rxnfc *nfc)
+{
+	const u64 sd = RXH_IP_SRC | RXH_IP_DST;
+	const u64 sdfn = sd | RXH_L4_B_0_1 | RXH_L4_B_2_3;
+	u32 ip, l4, ctrl = ad->rss_ctrl;
+
+	if (!qv_flow_rss_bits(nfc->flow_type, &ip, &l4))
+		return -EINVAL;
+	if (nfc->data == sdfn && l4)
+		ctrl |= ip | l4;
+	else if (nfc->data == sd)
+		ctrl = (ctrl & ~l4) | ip;
+	else if (!nfc->data && !l4)
+		ctrl &= ~ip;
+	else
+		return -EINVAL;
+	ad->rss_ctrl = ctrl;
+	if (netif_running(ad->netdev))
+		qv_wr32(ad->hw, QV_FN_RSS_CTRL, ctrl);
+	return 0;
+}
+
+static int qv_get_rxnfc(struct net_device *netdev, struct ethtool_rxnfc *nfc,
+			u32 *rule_locs)
+{
+	struct qv_adapter *ad = netdev_priv(netdev);
+
+	switch (nfc->cmd) {
+	case ETHTOOL_GRXRINGS:
+		nfc->data = ad->req_qp;
+		return 0;
+	case ETHTOOL_GRXFH:
+		return qv_get_rxfh_fields(ad, nfc);
+	default:
+		return -EOPNOTSUPP;
+	}
+}
+
+static int qv_set_rxnfc(struct net_device *netdev, struct ethtool_rxnfc *nfc)
+{
+	if (nfc->cmd != ETHTOOL_SRXFH)
+		return -EOPNOTSUPP;
+	return qv_set_rxfh_fields(netdev_priv(netdev), nfc);
 }
 
 /* Register dump: the per-function block up to the stats, then the stats. */
@@ -222,7 +524,7 @@ static bool qv_reg_readable(u32 off)
 	if (off <= QV_FN_RX_FILTER || off == QV_FN_INT_CAUSE ||
 	    off == QV_FN_INT_MASK || off == QV_FN_MISC_CAUSE)
 		return true;
-	if (off >= QV_FN_ITR(0) && off < QV_FN_ITR(QV_NUM_VECTORS))
+	if (off >= QV_FN_ITR(0) && off <= QV_FN_ITR(QV_VEC_MISC))
 		return true;
 	if (off >= QV_FN_MC_LO(0) && off < QV_FN_MC_LO(QV_MC_ENTRIES))
 		return true;
@@ -251,13 +553,17 @@ static void qv_get_regs(struct net_device *netdev, struct ethtool_regs *regs,
 			qv_rd32(ad->hw, QV_FN_STATS + off);
 }
 
+/* Per queue pair in ethtool -S: rx_qN_packets/bytes, tx_qN_packets/bytes. */
+#define QV_QP_STATS	4
+
 static int qv_get_sset_count(struct net_device *netdev, int sset)
 {
 	struct qv_adapter *ad = netdev_priv(netdev);
 
 	switch (sset) {
 	case ETH_SS_STATS:
-		return qv_n_hw_stats(ad) + QV_SW_NUM;
+		return qv_n_hw_stats(ad) + QV_SW_NUM +
+		       ad->max_qp * QV_QP_STATS;
 	case ETH_SS_TEST:
 		/* The loopback test is the PF's (the hairpin is set there). */
 		return ad->pf ? QV_TEST_NUM : QV_TEST_LOOP;
@@ -283,16 +589,62 @@ static void qv_get_strings(struct net_device *netdev, u32 sset, u8 *data)
 		data += ETH_GSTRING_LEN;
 	}
 	memcpy(data, qv_sw_stat_names, sizeof(qv_sw_stat_names));
+	data += sizeof(qv_sw_stat_names);
+	for (i = 0; i < ad->max_qp; i++) {
+		ethtool_sprintf(&data, "rx_q%u_packets", i);
+		ethtool_sprintf(&data, "rx_q%u_bytes", i);
+		ethtool_sprintf(&data, "tx_q%u_packets", i);
+		ethtool_sprintf(&data, "tx_q%u_bytes", i);
+	}
+}
+
+/* One queue pair's software counters, added into @sw; its own to @qs. */
+static void qv_qp_stats(struct qv_qpair *qp, u64 *sw, u64 *qs)
+{
+	struct qv_tx_ring *tx = &qp->tx;
+	struct qv_rx_ring *rx = &qp->rx;
+	unsigned int start;
+	u64 v[QV_SW_NUM] = { 0 }, q[QV_QP_STATS];
+	int i;
+
+	do {
+		start = u64_stats_fetch_begin(&tx->syncp);
+		v[QV_SW_TX_RESTART] = tx->restart_queue;
+		v[QV_SW_TX_BUSY] = tx->busy;
+		v[QV_SW_TX_CSUM] = tx->csum;
+		v[QV_SW_TX_TSO] = tx->tso;
+	} while (u64_stats_fetch_retry(&tx->syncp, start));
+	do {
+		start = u64_stats_fetch_begin(&tx->cp_syncp);
+		v[QV_SW_TX_RESTART] += tx->wake_queue;
+		v[QV_SW_TX_ERR_FRAMES] = tx->err_frames;
+		q[2] = tx->packets;
+		q[3] = tx->bytes;
+	} while (u64_stats_fetch_retry(&tx->cp_syncp, start));
+	do {
+		start = u64_stats_fetch_begin(&rx->syncp);
+		v[QV_SW_RX_ALLOC_FAIL] = rx->alloc_fail;
+		v[QV_SW_RX_FRAME_ERR] = rx->frame_err;
+		v[QV_SW_RX_RUNT] = rx->runt;
+		v[QV_SW_RX_GSO] = rx->gso_frames;
+		v[QV_SW_RX_CSUM_OK] = rx->csum_ok;
+		v[QV_SW_RX_CSUM_NONE] = rx->csum_none;
+		v[QV_SW_RX_VLAN_STRIP] = rx->vlan_strip;
+		v[QV_SW_RX_COPYBREAK] = rx->copybreak;
+		q[0] = rx->packets;
+		q[1] = rx->bytes;
+	} while (u64_stats_fetch_retry(&rx->syncp, start));
+	for (i = 0; i < QV_SW_NUM; i++)
+		sw[i] += v[i];
+	memcpy(qs, q, sizeof(q));
 }
 
 static void qv_get_ethtool_stats(struct net_device *netdev,
 				 struct ethtool_stats *stats, u64 *data)
 {
 	struct qv_adapter *ad = netdev_priv(netdev);
-	struct qv_tx_ring *tx = &ad->tx;
-	struct qv_rx_ring *rx = &ad->rx;
-	u64 sw[QV_SW_NUM], wake;
-	unsigned int i, start;
+	u64 sw[QV_SW_NUM] = { 0 }, qs[QV_NUM_QUEUES][QV_QP_STATS];
+	unsigned int i;
 
 	for (i = 0; i < qv_n_hw_stats(ad); i++) {
 		if (qv_hw_stats[i].pf_only)
@@ -300,33 +652,13 @@ static void qv_get_ethtool_stats(struct net_device *netdev,
 		else
 			*data++ = qv_hw_stat(ad, qv_hw_stats[i].idx);
 	}
-
-	do {
-		start = u64_stats_fetch_begin(&tx->syncp);
-		sw[QV_SW_TX_RESTART] = tx->restart_queue;
-		sw[QV_SW_TX_BUSY] = tx->busy;
-		sw[QV_SW_TX_CSUM] = tx->csum;
-		sw[QV_SW_TX_TSO] = tx->tso;
-	} while (u64_stats_fetch_retry(&tx->syncp, start));
-	do {
-		start = u64_stats_fetch_begin(&tx->cp_syncp);
-		wake = tx->wake_queue;
-		sw[QV_SW_TX_ERR_FRAMES] = tx->err_frames;
-	} while (u64_stats_fetch_retry(&tx->cp_syncp, start));
-	sw[QV_SW_TX_RESTART] += wake;
-	do {
-		start = u64_stats_fetch_begin(&rx->syncp);
-		sw[QV_SW_RX_ALLOC_FAIL] = rx->alloc_fail;
-		sw[QV_SW_RX_FRAME_ERR] = rx->frame_err;
-		sw[QV_SW_RX_RUNT] = rx->runt;
-		sw[QV_SW_RX_GSO] = rx->gso_frames;
-		sw[QV_SW_RX_CSUM_OK] = rx->csum_ok;
-		sw[QV_SW_RX_CSUM_NONE] = rx->csum_none;
-		sw[QV_SW_RX_VLAN_STRIP] = rx->vlan_strip;
-	} while (u64_stats_fetch_retry(&rx->syncp, start));
+	for (i = 0; i < QV_NUM_QUEUES; i++)
+		qv_qp_stats(&ad->qp[i], sw, qs[i]);
 	sw[QV_SW_TX_TIMEOUTS] = ad->tx_timeouts;
 	sw[QV_SW_RESETS] = ad->resets;
 	memcpy(data, sw, sizeof(sw));
+	data += QV_SW_NUM;
+	memcpy(data, qs, ad->max_qp * sizeof(qs[0]));
 }
 
 static u32 qv_get_msglevel(struct net_device *netdev)
@@ -372,6 +704,13 @@ static const struct ethtool_ops qv_ethtool_ops = {
 	.get_coalesce = qv_get_coalesce,
 	.set_coalesce = qv_set_coalesce,
 	.get_channels = qv_get_channels,
+	.set_channels = qv_set_channels,
+	.get_rxfh_key_size = qv_get_rxfh_key_size,
+	.get_rxfh_indir_size = qv_get_rxfh_indir_size,
+	.get_rxfh = qv_get_rxfh,
+	.set_rxfh = qv_set_rxfh,
+	.get_rxnfc = qv_get_rxnfc,
+	.set_rxnfc = qv_set_rxnfc,
 	.get_regs_len = qv_get_regs_len,
 	.get_regs = qv_get_regs,
 	.get_sset_count = qv_get_sset_count,
@@ -386,4 +725,7 @@ static const struct ethtool_ops qv_ethtool_ops = {
 void qv_set_ethtool_ops(struct net_device *netdev)
 {
 	netdev->ethtool_ops = &qv_ethtool_ops;
+#ifdef QV_HAVE_NETDEV_STAT_OPS
+	netdev->stat_ops = &qv_stat_ops;
+#endif
 }

@@ -50,10 +50,10 @@ static int qv_request_misc_irq(struct qv_adapter *ad)
 {
 	int err;
 
-	snprintf(ad->irq_name[QV_VEC_MISC], sizeof(ad->irq_name[0]),
-		 "%s-misc", pci_name(ad->pdev));
+	snprintf(ad->irq_name, sizeof(ad->irq_name), "%s-misc",
+		 pci_name(ad->pdev));
 	err = request_irq(pci_irq_vector(ad->pdev, QV_VEC_MISC),
-			  qv_msix_misc, 0, ad->irq_name[QV_VEC_MISC], ad);
+			  qv_msix_misc, 0, ad->irq_name, ad);
 	if (err)
 		dev_err(&ad->pdev->dev, "request_irq(misc) failed: %d\n", err);
 	return err;
@@ -142,7 +142,7 @@ static int qv_probe(struct pci_dev *pdev, const struct pci_device_id *ent)
 	void __iomem *hw;
 	u8 mac[ETH_ALEN];
 	u32 id, ver, mtu = 0;
-	int err;
+	int err, i;
 
 	qv_check_layout();
 
@@ -194,11 +194,11 @@ static int qv_probe(struct pci_dev *pdev, const struct pci_device_id *ent)
 	}
 
 	/*
-	 * One queue pair per function, but a multiqueue netdev: tc mqprio
-	 * (the VF's QoS request) refuses single-queue devices. The second
-	 * TX queue is never used (real_num_tx_queues is 1).
+	 * Up to QV_NUM_QUEUES queue pairs (ethtool -L); RSS spreads what
+	 * arrives, XPS what leaves. tc mqprio (the VF's QoS request) puts
+	 * one class over them.
 	 */
-	netdev = alloc_etherdev_mqs(sizeof(*ad), QV_TXQ_ALLOC, 1);
+	netdev = alloc_etherdev_mqs(sizeof(*ad), QV_NUM_QUEUES, QV_NUM_QUEUES);
 	if (!netdev) {
 		dev_err(&pdev->dev, "alloc_etherdev failed\n");
 		err = -ENOMEM;
@@ -219,7 +219,6 @@ static int qv_probe(struct pci_dev *pdev, const struct pci_device_id *ent)
 	set_bit(QV_S_DOWN, &ad->state);
 	mutex_init(&ad->mbx_lock);
 	spin_lock_init(&ad->stats_lock);
-	spin_lock_init(&ad->tx_lock);
 	INIT_DELAYED_WORK(&ad->service, qv_service_task);
 	if (pf)
 		pf->adapter = ad;
@@ -228,20 +227,36 @@ static int qv_probe(struct pci_dev *pdev, const struct pci_device_id *ent)
 	qv_function_reset(ad);
 	qv_irq_disable(ad, QV_INT_ALL);
 
-	err = pci_alloc_irq_vectors(pdev, QV_NUM_VECTORS, QV_NUM_VECTORS,
-				    PCI_IRQ_MSIX);
+	/*
+	 * A vector per queue pair beyond the first; a device without queue
+	 * pairs (QV_FN_NUM_QUEUES reads 0) has the first three only.
+	 */
+	ad->max_qp = clamp_t(u32, qv_rd32(hw, QV_FN_NUM_QUEUES), 1,
+			     QV_NUM_QUEUES);
+	err = pci_alloc_irq_vectors(pdev, QV_VEC_MISC + 1,
+				    QV_VEC_QP(ad->max_qp - 1) + 1, PCI_IRQ_MSIX);
 	if (err < 0) {
 		dev_err(&pdev->dev, "cannot allocate %d MSI-X vectors: %d\n",
-			QV_NUM_VECTORS, err);
+			QV_VEC_MISC + 1, err);
 		goto err_free_netdev;
 	}
+	if (err < QV_VEC_QP(ad->max_qp - 1) + 1)
+		ad->max_qp = max(err - QV_VEC_MISC, 1);
+	ad->req_qp = min_t(u16, ad->max_qp, netif_get_num_default_rss_queues());
+	ad->num_qp = ad->req_qp;
+	netdev_rss_key_fill(ad->rss_key, sizeof(ad->rss_key));
+	qv_rss_default_reta(ad);
+	ad->rss_ctrl = ad->max_qp > 1 ? QV_RSS_IPV4 | QV_RSS_IPV4_TCP |
+					QV_RSS_IPV6 | QV_RSS_IPV6_TCP : 0;
 	err = qv_request_misc_irq(ad);
 	if (err)
 		goto err_free_vectors;
 	qv_irq_enable(ad, QV_INT_MISC);
 
 	qv_netdev_setup(ad);
-	err = netif_set_real_num_tx_queues(netdev, 1);
+	err = netif_set_real_num_tx_queues(netdev, ad->num_qp);
+	if (!err)
+		err = netif_set_real_num_rx_queues(netdev, ad->num_qp);
 	if (err)
 		goto err_napi;
 	if (pf) {
@@ -312,7 +327,8 @@ err_devlink:
 	if (pf)
 		qv_devlink_fini(pf);
 err_napi:
-	netif_napi_del(&ad->napi);
+	for (i = 0; i < QV_NUM_QUEUES; i++)
+		netif_napi_del(&ad->qp[i].napi);
 	qv_free_misc_irq(ad);
 err_free_vectors:
 	pci_free_irq_vectors(pdev);
@@ -337,6 +353,7 @@ static void qv_remove(struct pci_dev *pdev)
 	struct net_device *netdev = pci_get_drvdata(pdev);
 	struct qv_adapter *ad;
 	struct qv_pf *pf;
+	int i;
 
 	if (!netdev)
 		return;
@@ -368,7 +385,8 @@ static void qv_remove(struct pci_dev *pdev)
 	if (pf)
 		qv_devlink_netdev_detach(pf);
 	unregister_netdev(netdev);	/* runs ndo_stop */
-	netif_napi_del(&ad->napi);
+	for (i = 0; i < QV_NUM_QUEUES; i++)
+		netif_napi_del(&ad->qp[i].napi);
 
 	qv_function_reset(ad);
 	pci_free_irq_vectors(pdev);

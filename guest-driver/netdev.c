@@ -3,6 +3,8 @@
  * qosvnic: net_device operations shared by the VF and the PF's own queue
  * pair, the service task (reset, link, rx mode) and the misc interrupt.
  */
+#include <linux/cpumask.h>
+#include <linux/interrupt.h>
 #include <linux/netdevice.h>
 #include <linux/rtnetlink.h>
 #include <net/pkt_cls.h>
@@ -319,41 +321,150 @@ static void qv_set_rx_mode(struct net_device *netdev)
 	qv_service_kick(ad);
 }
 
-static int qv_request_ring_irqs(struct qv_adapter *ad)
+/* The vectors of queue pair @q: two for pair 0, one for the others. */
+static unsigned int qv_qp_vectors(u16 q, int *vec)
 {
-	struct pci_dev *pdev = ad->pdev;
-	int err;
-
-	snprintf(ad->irq_name[QV_VEC_RX], sizeof(ad->irq_name[0]), "%s-rx",
-		 ad->netdev->name);
-	snprintf(ad->irq_name[QV_VEC_TX], sizeof(ad->irq_name[0]), "%s-tx",
-		 ad->netdev->name);
-	err = request_irq(pci_irq_vector(pdev, QV_VEC_RX), qv_msix_ring, 0,
-			  ad->irq_name[QV_VEC_RX], ad);
-	if (err) {
-		netdev_err(ad->netdev, "request_irq(rx) failed: %d\n", err);
-		return err;
+	if (!q) {
+		vec[0] = QV_VEC_RX;
+		vec[1] = QV_VEC_TX;
+		return 2;
 	}
-	err = request_irq(pci_irq_vector(pdev, QV_VEC_TX), qv_msix_ring, 0,
-			  ad->irq_name[QV_VEC_TX], ad);
-	if (err) {
-		netdev_err(ad->netdev, "request_irq(tx) failed: %d\n", err);
-		free_irq(pci_irq_vector(pdev, QV_VEC_RX), ad);
-	}
-	return err;
+	vec[0] = QV_VEC_QP(q);
+	return 1;
 }
 
-static void qv_free_ring_irqs(struct qv_adapter *ad)
+/* CPU of queue pair @q: its IRQ affinity hint and its XPS map. */
+static unsigned int qv_qp_cpu(u16 q)
 {
-	free_irq(pci_irq_vector(ad->pdev, QV_VEC_TX), ad);
-	free_irq(pci_irq_vector(ad->pdev, QV_VEC_RX), ad);
+	return cpumask_local_spread(q, NUMA_NO_NODE);
+}
+
+static void qv_free_ring_irqs(struct qv_adapter *ad, u16 nq)
+{
+	int vec[2];
+	u16 q;
+
+	for (q = 0; q < nq; q++) {
+		unsigned int n = qv_qp_vectors(q, vec), i;
+
+		for (i = 0; i < n; i++) {
+			unsigned int irq = pci_irq_vector(ad->pdev, vec[i]);
+
+			irq_update_affinity_hint(irq, NULL);
+			free_irq(irq, &ad->qp[q]);
+		}
+	}
+}
+
+static int qv_request_qp_irqs(struct qv_adapter *ad, struct qv_qpair *qp)
+{
+	unsigned int n, i;
+	int vec[2], err;
+
+	n = qv_qp_vectors(qp->idx, vec);
+	if (n == 2) {
+		snprintf(qp->irq_name[0], sizeof(qp->irq_name[0]), "%s-rx-0",
+			 ad->netdev->name);
+		snprintf(qp->irq_name[1], sizeof(qp->irq_name[1]), "%s-tx-0",
+			 ad->netdev->name);
+	} else {
+		snprintf(qp->irq_name[0], sizeof(qp->irq_name[0]),
+			 "%s-TxRx-%u", ad->netdev->name, qp->idx);
+	}
+	for (i = 0; i < n; i++) {
+		unsigned int irq = pci_irq_vector(ad->pdev, vec[i]);
+
+		err = request_irq(irq, qv_msix_ring, 0, qp->irq_name[i], qp);
+		if (err) {
+			netdev_err(ad->netdev, "request_irq(%s) failed: %d\n",
+				   qp->irq_name[i], err);
+			if (i)
+				free_irq(pci_irq_vector(ad->pdev, vec[0]), qp);
+			return err;
+		}
+		irq_update_affinity_hint(irq, cpumask_of(qv_qp_cpu(qp->idx)));
+	}
+	return 0;
+}
+
+static int qv_request_ring_irqs(struct qv_adapter *ad)
+{
+	int err;
+	u16 q;
+
+	for (q = 0; q < ad->num_qp; q++) {
+		err = qv_request_qp_irqs(ad, &ad->qp[q]);
+		if (err) {
+			qv_free_ring_irqs(ad, q);
+			return err;
+		}
+	}
+	return 0;
+}
+
+/* Every queue pair's interrupt causes. */
+static u32 qv_ring_causes(struct qv_adapter *ad)
+{
+	u32 causes = 0;
+	u16 q;
+
+	for (q = 0; q < ad->num_qp; q++)
+		causes |= ad->qp[q].causes;
+	return causes;
+}
+
+/* The default indirection table: the queue pairs in use, evenly. */
+void qv_rss_default_reta(struct qv_adapter *ad)
+{
+	unsigned int i;
+
+	for (i = 0; i < QV_RSS_RETA_SIZE; i++)
+		ad->rss_reta[i] = ethtool_rxfh_indir_default(i, ad->req_qp);
+}
+
+/* Four bytes of a key or table as the register holds them. */
+static u32 qv_bytes_le32(const u8 *p)
+{
+	return p[0] | p[1] << 8 | p[2] << 16 | (u32)p[3] << 24;
+}
+
+/* Key, indirection table and hash types to the device. */
+void qv_rss_write(struct qv_adapter *ad)
+{
+	unsigned int i;
+
+	if (ad->max_qp < 2 && !ad->rss_ctrl)
+		return;
+	for (i = 0; i < QV_RSS_KEY_WORDS; i++)
+		qv_wr32(ad->hw, QV_FN_RSS_KEY(i),
+			qv_bytes_le32(ad->rss_key + 4 * i));
+	for (i = 0; i < QV_RSS_RETA_WORDS; i++)
+		qv_wr32(ad->hw, QV_FN_RSS_RETA(i),
+			qv_bytes_le32(ad->rss_reta + 4 * i));
+	qv_wr32(ad->hw, QV_FN_RSS_CTRL, ad->rss_ctrl);
+}
+
+/* XPS: queue pair q's TX queue for the CPU its interrupts go to. */
+static void qv_set_xps(struct qv_adapter *ad)
+{
+	u16 q;
+
+	for (q = 0; q < ad->num_qp; q++)
+		netif_set_xps_queue(ad->netdev, cpumask_of(qv_qp_cpu(q)), q);
 }
 
 int qv_open(struct net_device *netdev)
 {
 	struct qv_adapter *ad = netdev_priv(netdev);
+	u16 q;
 	int err;
 
+	ad->num_qp = ad->req_qp;
+	err = netif_set_real_num_tx_queues(netdev, ad->num_qp);
+	if (!err)
+		err = netif_set_real_num_rx_queues(netdev, ad->num_qp);
+	if (err)
+		return err;
 	err = qv_rings_alloc(ad);
 	if (err)
 		return err;
@@ -367,14 +478,20 @@ int qv_open(struct net_device *netdev)
 	qv_set_features_hw(ad, netdev->features);
 	qv_wr32(ad->hw, QV_FN_ITR(QV_VEC_RX), ad->itr_us[QV_VEC_RX]);
 	qv_wr32(ad->hw, QV_FN_ITR(QV_VEC_TX), ad->itr_us[QV_VEC_TX]);
+	/* Pairs 1.. have one vector for both: the RX setting. */
+	for (q = 1; q < ad->num_qp; q++)
+		qv_wr32(ad->hw, QV_FN_ITR(QV_VEC_QP(q)), ad->itr_us[QV_VEC_RX]);
 	qv_wr32(ad->hw, QV_FN_RX_FILTER, QV_RXF_BCAST);
 	qv_rings_hw_setup(ad);
+	qv_rss_write(ad);
+	qv_set_xps(ad);
 
 	clear_bit(QV_S_DOWN, &ad->state);
-	napi_enable(&ad->napi);
+	for (q = 0; q < ad->num_qp; q++)
+		napi_enable(&ad->qp[q].napi);
 	qv_wr32(ad->hw, QV_FN_CTRL, QV_CTRL_RX_EN | QV_CTRL_TX_EN);
-	qv_wr32(ad->hw, QV_FN_INT_CAUSE, QV_INT_RX | QV_INT_TX);
-	qv_irq_enable(ad, QV_INT_RX | QV_INT_TX);
+	qv_wr32(ad->hw, QV_FN_INT_CAUSE, qv_ring_causes(ad));
+	qv_irq_enable(ad, qv_ring_causes(ad));
 	netif_tx_start_all_queues(netdev);
 	qv_update_link(ad);
 
@@ -390,19 +507,25 @@ err_rings:
 int qv_stop(struct net_device *netdev)
 {
 	struct qv_adapter *ad = netdev_priv(netdev);
+	u16 q;
 
 	if (test_and_set_bit(QV_S_DOWN, &ad->state))
 		return 0;
 	netif_carrier_off(netdev);
 	netif_tx_disable(netdev);
 
-	qv_irq_disable(ad, QV_INT_RX | QV_INT_TX);
+	qv_irq_disable(ad, qv_ring_causes(ad));
 	qv_wr32(ad->hw, QV_FN_CTRL, 0);
 	qv_rd32(ad->hw, QV_FN_STATUS);	/* flush: no DMA after this */
-	synchronize_irq(pci_irq_vector(ad->pdev, QV_VEC_RX));
-	synchronize_irq(pci_irq_vector(ad->pdev, QV_VEC_TX));
-	napi_disable(&ad->napi);
-	qv_free_ring_irqs(ad);
+	for (q = 0; q < ad->num_qp; q++) {
+		int vec[2];
+		unsigned int n = qv_qp_vectors(q, vec), i;
+
+		for (i = 0; i < n; i++)
+			synchronize_irq(pci_irq_vector(ad->pdev, vec[i]));
+		napi_disable(&ad->qp[q].napi);
+	}
+	qv_free_ring_irqs(ad, ad->num_qp);
 
 	qv_rings_clean(ad);
 	qv_rings_free(ad);
@@ -445,10 +568,10 @@ void qv_health_snapshot(struct qv_adapter *ad, struct qv_health_snap *s)
 	s->tx_tail = qv_rd32(ad->hw, QV_FN_TX_TAIL);
 	s->rx_head = qv_rd32(ad->hw, QV_FN_RX_HEAD);
 	s->rx_tail = qv_rd32(ad->hw, QV_FN_RX_TAIL);
-	s->tx_ntc = READ_ONCE(ad->tx.next_to_clean);
-	s->tx_ntu = READ_ONCE(ad->tx.next_to_use);
-	s->rx_ntc = READ_ONCE(ad->rx.next_to_clean);
-	s->rx_ntu = READ_ONCE(ad->rx.next_to_use);
+	s->tx_ntc = READ_ONCE(ad->qp[0].tx.next_to_clean);
+	s->tx_ntu = READ_ONCE(ad->qp[0].tx.next_to_use);
+	s->rx_ntc = READ_ONCE(ad->qp[0].rx.next_to_clean);
+	s->rx_ntu = READ_ONCE(ad->qp[0].rx.next_to_use);
 	s->mbx_ctrl = ad->pf ? 0 : qv_rd32(ad->hw, QV_FN_MBX_CTRL);
 }
 
@@ -522,13 +645,15 @@ void qv_service_task(struct work_struct *work)
 static void qv_tx_timeout(struct net_device *netdev, unsigned int txqueue)
 {
 	struct qv_adapter *ad = netdev_priv(netdev);
+	u16 q = txqueue < QV_NUM_QUEUES ? txqueue : 0;
+	struct qv_tx_ring *tx = &ad->qp[q].tx;
 
 	ad->tx_timeouts++;
 	netdev_err(netdev,
 		   "TX timeout on queue %u: head %u tail %u ntc %u ntu %u\n",
-		   txqueue, qv_rd32(ad->hw, QV_FN_TX_HEAD),
-		   qv_rd32(ad->hw, QV_FN_TX_TAIL), ad->tx.next_to_clean,
-		   ad->tx.next_to_use);
+		   txqueue, qv_rd32(ad->hw, qv_q_reg(q, QV_Q_TX_HEAD)),
+		   qv_rd32(ad->hw, qv_q_reg(q, QV_Q_TX_TAIL)), tx->next_to_clean,
+		   tx->next_to_use);
 	qv_request_reset(ad, QV_RR_TX_TIMEOUT);
 }
 
@@ -537,8 +662,9 @@ static void qv_get_stats64(struct net_device *netdev,
 {
 	struct qv_adapter *ad = netdev_priv(netdev);
 	u64 st[QV_NUM_STATS];
-	u64 rxd, rxe, txd;
+	u64 rxd = 0, rxe = 0, txd = 0;
 	unsigned int start;
+	u16 q;
 
 	qv_hw_stats_all(ad, st);
 
@@ -556,15 +682,24 @@ static void qv_get_stats64(struct net_device *netdev,
 	s->tx_dropped = st[QV_STAT_TX_DROP_SPOOF] + st[QV_STAT_TX_DROP_BAD] +
 			st[QV_STAT_TX_DROP_LINK_DOWN];
 
-	do {
-		start = u64_stats_fetch_begin(&ad->rx.syncp);
-		rxd = ad->rx.dropped + ad->rx.alloc_fail;
-		rxe = ad->rx.frame_err + ad->rx.runt;
-	} while (u64_stats_fetch_retry(&ad->rx.syncp, start));
-	do {
-		start = u64_stats_fetch_begin(&ad->tx.syncp);
-		txd = ad->tx.dropped;
-	} while (u64_stats_fetch_retry(&ad->tx.syncp, start));
+	for (q = 0; q < QV_NUM_QUEUES; q++) {
+		struct qv_rx_ring *rx = &ad->qp[q].rx;
+		struct qv_tx_ring *tx = &ad->qp[q].tx;
+		u64 d, e;
+
+		do {
+			start = u64_stats_fetch_begin(&rx->syncp);
+			d = rx->dropped + rx->alloc_fail;
+			e = rx->frame_err + rx->runt;
+		} while (u64_stats_fetch_retry(&rx->syncp, start));
+		rxd += d;
+		rxe += e;
+		do {
+			start = u64_stats_fetch_begin(&tx->syncp);
+			d = tx->dropped;
+		} while (u64_stats_fetch_retry(&tx->syncp, start));
+		txd += d;
+	}
 
 	s->rx_dropped += rxd;
 	s->rx_errors = rxe;
@@ -665,11 +800,14 @@ static int qv_setup_mqprio(struct qv_adapter *ad,
 		netdev_err(netdev, "mqprio: only mode channel with shaper bw_rlimit and min_rate/max_rate\n");
 		return -EOPNOTSUPP;
 	}
-	if (m->qopt.num_tc != 1 || m->qopt.count[0] != 1 ||
+	/* The VF's rates cover all of its queues: one class over them. */
+	if (m->qopt.num_tc != 1 || !m->qopt.count[0] ||
+	    m->qopt.count[0] > netdev->real_num_tx_queues ||
 	    m->qopt.offset[0] != 0) {
 		NL_SET_ERR_MSG_MOD(extack,
-				   "one traffic class on the one queue: num_tc 1 queues 1@0");
-		netdev_err(netdev, "mqprio: one traffic class on the one queue (num_tc 1 queues 1@0)\n");
+				   "one traffic class over the queues: num_tc 1 queues N@0");
+		netdev_err(netdev, "mqprio: one traffic class over the queues (num_tc 1 queues N@0, N <= %u)\n",
+			   netdev->real_num_tx_queues);
 		return -EINVAL;
 	}
 	if (m->flags & TC_MQPRIO_F_MIN_RATE) {
@@ -701,7 +839,7 @@ static int qv_setup_mqprio(struct qv_adapter *ad,
 	ad->qos_max = max;
 	err = netdev_set_num_tc(netdev, 1);
 	if (!err)
-		err = netdev_set_tc_queue(netdev, 0, 1, 0);
+		err = netdev_set_tc_queue(netdev, 0, m->qopt.count[0], 0);
 	return err;
 }
 
@@ -781,11 +919,20 @@ void qv_netdev_setup(struct qv_adapter *ad)
 	struct net_device *netdev = ad->netdev;
 	netdev_features_t hw = NETIF_F_SG;
 	u32 f;
+	u16 q;
 
 	netdev->netdev_ops = ad->pf ? &qv_pf_netdev_ops : &qv_vf_netdev_ops;
 	qv_set_ethtool_ops(netdev);
 	netdev->watchdog_timeo = 5 * HZ;
-	netif_napi_add(netdev, &ad->napi, qv_poll);
+	for (q = 0; q < QV_NUM_QUEUES; q++) {
+		struct qv_qpair *qp = &ad->qp[q];
+
+		qp->ad = ad;
+		qp->idx = q;
+		qp->causes = q ? QV_INT_QP(q) : QV_INT_RX | QV_INT_TX;
+		spin_lock_init(&qp->tx_lock);
+		netif_napi_add(netdev, &qp->napi, qv_poll);
+	}
 
 	f = qv_rd32(ad->hw, QV_FN_FEATURES) & QV_OFF_ALL;
 	ad->dev_features = f;
@@ -801,6 +948,8 @@ void qv_netdev_setup(struct qv_adapter *ad)
 		hw |= NETIF_F_HW_VLAN_CTAG_RX;
 	if (f & QV_OFF_VLAN_INSERT)
 		hw |= NETIF_F_HW_VLAN_CTAG_TX;
+	if (ad->max_qp > 1)
+		hw |= NETIF_F_RXHASH;
 
 	/*
 	 * tc offload: the VF's mqprio channel shaper (its QoS request to

@@ -53,7 +53,6 @@ struct qv_rx_desc {
 	__le16 gso_size;
 };
 
-#define QV_TXQ_ALLOC		2	/* netdev TX queues (one used) */
 #define QV_RING_DEFAULT		512
 #define QV_RING_MIN		128
 #define QV_RING_MAX		(QV_RING_MAX_BYTES / QV_TXD_SIZE)
@@ -74,6 +73,12 @@ struct qv_rx_desc {
 	ALIGN_DOWN(PAGE_SIZE - QV_RX_HEADROOM -				\
 		   SKB_DATA_ALIGN(sizeof(struct skb_shared_info)), 64)
 #define QV_RX_REFILL_BATCH	16
+/*
+ * Frames up to this size are copied into a small skb and their page goes
+ * straight back to the pool: a 64-byte datagram then accounts a few
+ * hundred bytes of truesize against the socket, not a whole page.
+ */
+#define QV_RX_COPYBREAK		256
 #define QV_ITR_RX_DEFAULT	20
 #define QV_ITR_TX_DEFAULT	50
 #define QV_MBX_TIMEOUT_MS	500
@@ -107,6 +112,8 @@ struct qv_tx_ring {
 	struct u64_stats_sync cp_syncp;
 	u64 wake_queue;		/* woken by qv_clean_tx() */
 	u64 err_frames;		/* QV_TXD_STA_ERR write-backs */
+	u64 packets;		/* completed, for ethtool -S per queue */
+	u64 bytes;
 };
 
 /* Attributes of the RX frame in progress, from its first descriptor. */
@@ -115,6 +122,7 @@ struct qv_rx_first {
 	u16 vlan;
 	u16 gso_size;
 	u16 src_port;		/* with QV_RXD_STA_SRC_PORT */
+	u32 rss_hash;		/* with QV_RXD_STA_RSS_MASK */
 	bool discard;
 };
 
@@ -137,6 +145,31 @@ struct qv_rx_ring {
 	u64 csum_ok;
 	u64 csum_none;
 	u64 vlan_strip;
+	u64 copybreak;		/* small frames copied (QV_RX_COPYBREAK) */
+	u64 packets;		/* delivered, for ethtool -S per queue */
+	u64 bytes;
+};
+
+struct qv_adapter;
+
+/*
+ * One RX/TX queue pair of the function and its NAPI context. Pair 0 has
+ * two MSI-X vectors (QV_VEC_RX, QV_VEC_TX), every other pair one
+ * (QV_VEC_QP); both raise this NAPI.
+ */
+struct qv_qpair {
+	struct qv_adapter *ad;
+	struct napi_struct napi;
+	struct qv_tx_ring tx;
+	struct qv_rx_ring rx;
+	/*
+	 * the TX ring's producers: the netdev queue, and on pair 0 of the PF
+	 * the representors and the self-test
+	 */
+	spinlock_t tx_lock;
+	u16 idx;
+	u32 causes;		/* QV_INT_* of its vectors */
+	char irq_name[2][IFNAMSIZ + 16];
 };
 
 enum qv_state_bits {
@@ -182,9 +215,14 @@ struct qv_adapter {
 	unsigned long state;
 	u32 msg_enable;
 
-	struct napi_struct napi;
-	struct qv_tx_ring tx;
-	struct qv_rx_ring rx;
+	struct qv_qpair qp[QV_NUM_QUEUES];
+	u16 num_qp;		/* queue pairs in use (while up) */
+	u16 req_qp;		/* ethtool -L: for the next open */
+	u16 max_qp;		/* what the device and the vectors allow */
+	/* RSS, programmed at open: hash types, key, indirection table */
+	u32 rss_ctrl;
+	u8 rss_key[QV_RSS_KEY_BYTES];
+	u8 rss_reta[QV_RSS_RETA_SIZE];
 	u32 tx_count;		/* ring sizes for the next open */
 	u32 rx_count;
 	u16 itr_us[QV_NUM_VECTORS];
@@ -192,8 +230,6 @@ struct qv_adapter {
 	bool pf_answers;	/* VF: the PF answered QV_MSG_RESET */
 
 	struct delayed_work service;
-	/* the TX ring's producers: the netdev, and representors (PF) */
-	spinlock_t tx_lock;
 	/* serialises VF mailbox transactions */
 	struct mutex mbx_lock;
 	/*
@@ -205,7 +241,7 @@ struct qv_adapter {
 	bool stats_frozen;	/* FLR in progress: hw_base is the value */
 	u64 tx_timeouts;
 	u64 resets;
-	char irq_name[QV_NUM_VECTORS][IFNAMSIZ + 8];
+	char irq_name[IFNAMSIZ + 8];	/* the misc vector */
 
 	/* devlink: the PF's instance, or the VF's own (info, health) */
 	struct devlink *devlink;
@@ -338,6 +374,15 @@ static inline void qv_wr64(void __iomem *base, u32 reg, u64 val)
 	hi_lo_writeq(val, base + reg);
 }
 
+/*
+ * Register @off (QV_Q_*) of queue pair @q: pair 0 at the original
+ * registers (which QV_FN_QUEUE(0) aliases on devices with queue pairs).
+ */
+static inline u32 qv_q_reg(u16 q, u32 off)
+{
+	return (q ? QV_FN_QUEUE(q) : QV_FN_RX_BASE_LO) + off;
+}
+
 static inline void __iomem *qv_mgmt(struct qv_pf *pf, unsigned int fn)
 {
 	return pf->hw + QV_MGMT(fn);
@@ -414,6 +459,9 @@ irqreturn_t qv_msix_ring(int irq, void *data);
 
 /* ethtool.c */
 void qv_set_ethtool_ops(struct net_device *netdev);
+/* netdev.c: RSS and queue pairs */
+void qv_rss_write(struct qv_adapter *ad);
+void qv_rss_default_reta(struct qv_adapter *ad);
 
 /* selftest.c: ethtool -t */
 #define QV_TEST_REG	0

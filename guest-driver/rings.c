@@ -38,11 +38,12 @@ static u32 qv_rx_unused(struct qv_rx_ring *rx)
 }
 
 /* ------------------------------------------------------- setup/teardown */
-int qv_rings_alloc(struct qv_adapter *ad)
+static int qv_qp_alloc(struct qv_qpair *qp)
 {
+	struct qv_adapter *ad = qp->ad;
 	struct device *dev = &ad->pdev->dev;
-	struct qv_tx_ring *tx = &ad->tx;
-	struct qv_rx_ring *rx = &ad->rx;
+	struct qv_tx_ring *tx = &qp->tx;
+	struct qv_rx_ring *rx = &qp->rx;
 	struct page_pool_params pp = {
 		.flags = PP_FLAG_DMA_MAP | PP_FLAG_DMA_SYNC_DEV,
 		.order = 0,
@@ -62,7 +63,7 @@ int qv_rings_alloc(struct qv_adapter *ad)
 				      GFP_KERNEL);
 	rx->pages = kcalloc(rx->count, sizeof(*rx->pages), GFP_KERNEL);
 	if (!tx->desc || !tx->buf || !rx->desc || !rx->pages)
-		goto err;
+		return -ENOMEM;
 
 	pp.pool_size = rx->count;
 	rx->pp = page_pool_create(&pp);
@@ -70,7 +71,7 @@ int qv_rings_alloc(struct qv_adapter *ad)
 		netdev_err(ad->netdev, "page_pool_create failed: %ld\n",
 			   PTR_ERR(rx->pp));
 		rx->pp = NULL;
-		goto err;
+		return -ENOMEM;
 	}
 	tx->next_to_use = 0;
 	tx->next_to_clean = 0;
@@ -82,17 +83,27 @@ int qv_rings_alloc(struct qv_adapter *ad)
 	u64_stats_init(&tx->cp_syncp);
 	u64_stats_init(&rx->syncp);
 	return 0;
-
-err:
-	qv_rings_free(ad);
-	return -ENOMEM;
 }
 
-void qv_rings_free(struct qv_adapter *ad)
+/* The rings of the ad->num_qp queue pairs. */
+int qv_rings_alloc(struct qv_adapter *ad)
 {
-	struct device *dev = &ad->pdev->dev;
-	struct qv_tx_ring *tx = &ad->tx;
-	struct qv_rx_ring *rx = &ad->rx;
+	u16 q;
+
+	for (q = 0; q < ad->num_qp; q++) {
+		if (qv_qp_alloc(&ad->qp[q])) {
+			qv_rings_free(ad);
+			return -ENOMEM;
+		}
+	}
+	return 0;
+}
+
+static void qv_qp_free(struct qv_qpair *qp)
+{
+	struct device *dev = &qp->ad->pdev->dev;
+	struct qv_tx_ring *tx = &qp->tx;
+	struct qv_rx_ring *rx = &qp->rx;
 
 	if (rx->pp)
 		page_pool_destroy(rx->pp);
@@ -111,10 +122,18 @@ void qv_rings_free(struct qv_adapter *ad)
 	tx->desc = NULL;
 }
 
-/* Returns false if a page could not be had; the caller must try again. */
-static bool qv_rx_refill(struct qv_adapter *ad)
+void qv_rings_free(struct qv_adapter *ad)
 {
-	struct qv_rx_ring *rx = &ad->rx;
+	u16 q;
+
+	for (q = 0; q < QV_NUM_QUEUES; q++)
+		qv_qp_free(&ad->qp[q]);
+}
+
+/* Returns false if a page could not be had; the caller must try again. */
+static bool qv_rx_refill(struct qv_qpair *qp)
+{
+	struct qv_rx_ring *rx = &qp->rx;
 	u32 n = qv_rx_unused(rx);
 	u32 i = rx->next_to_use;
 	struct qv_rx_desc *desc;
@@ -143,39 +162,49 @@ static bool qv_rx_refill(struct qv_adapter *ad)
 	if (i != rx->next_to_use) {
 		rx->next_to_use = i;
 		/* writel() orders the descriptor stores before the doorbell */
-		qv_wr32(ad->hw, QV_FN_RX_TAIL, i);
+		qv_wr32(qp->ad->hw, qv_q_reg(qp->idx, QV_Q_RX_TAIL), i);
 	}
 	return ok;
 }
 
-void qv_rings_hw_setup(struct qv_adapter *ad)
+static void qv_qp_hw_setup(struct qv_qpair *qp)
 {
-	struct qv_tx_ring *tx = &ad->tx;
-	struct qv_rx_ring *rx = &ad->rx;
+	struct qv_adapter *ad = qp->ad;
+	struct qv_tx_ring *tx = &qp->tx;
+	struct qv_rx_ring *rx = &qp->rx;
+	u16 q = qp->idx;
 	u32 head;
 
-	qv_wr32(ad->hw, QV_FN_TX_BASE_LO, lower_32_bits(tx->dma));
-	qv_wr32(ad->hw, QV_FN_TX_BASE_HI, upper_32_bits(tx->dma));
-	qv_wr32(ad->hw, QV_FN_TX_SIZE, tx->count * QV_TXD_SIZE);
+	qv_wr32(ad->hw, qv_q_reg(q, QV_Q_TX_BASE_LO), lower_32_bits(tx->dma));
+	qv_wr32(ad->hw, qv_q_reg(q, QV_Q_TX_BASE_HI), upper_32_bits(tx->dma));
+	qv_wr32(ad->hw, qv_q_reg(q, QV_Q_TX_SIZE), tx->count * QV_TXD_SIZE);
 	/* Follow the device's head rather than assuming it restarts at 0. */
-	head = qv_rd32(ad->hw, QV_FN_TX_HEAD);
+	head = qv_rd32(ad->hw, qv_q_reg(q, QV_Q_TX_HEAD));
 	if (head >= tx->count)
 		head = 0;
 	tx->next_to_use = head;
 	tx->next_to_clean = head;
-	qv_wr32(ad->hw, QV_FN_TX_TAIL, head);
-	netdev_tx_reset_queue(netdev_get_tx_queue(ad->netdev, 0));
+	qv_wr32(ad->hw, qv_q_reg(q, QV_Q_TX_TAIL), head);
+	netdev_tx_reset_queue(netdev_get_tx_queue(ad->netdev, q));
 
-	qv_wr32(ad->hw, QV_FN_RX_BASE_LO, lower_32_bits(rx->dma));
-	qv_wr32(ad->hw, QV_FN_RX_BASE_HI, upper_32_bits(rx->dma));
-	qv_wr32(ad->hw, QV_FN_RX_SIZE, rx->count * QV_RXD_SIZE);
-	qv_wr32(ad->hw, QV_FN_RX_BUF_SIZE, QV_RX_BUF_LEN);
-	head = qv_rd32(ad->hw, QV_FN_RX_HEAD);
+	qv_wr32(ad->hw, qv_q_reg(q, QV_Q_RX_BASE_LO), lower_32_bits(rx->dma));
+	qv_wr32(ad->hw, qv_q_reg(q, QV_Q_RX_BASE_HI), upper_32_bits(rx->dma));
+	qv_wr32(ad->hw, qv_q_reg(q, QV_Q_RX_SIZE), rx->count * QV_RXD_SIZE);
+	head = qv_rd32(ad->hw, qv_q_reg(q, QV_Q_RX_HEAD));
 	if (head >= rx->count)
 		head = 0;
 	rx->next_to_use = head;
 	rx->next_to_clean = head;
-	qv_rx_refill(ad);
+	qv_rx_refill(qp);
+}
+
+void qv_rings_hw_setup(struct qv_adapter *ad)
+{
+	u16 q;
+
+	qv_wr32(ad->hw, QV_FN_RX_BUF_SIZE, QV_RX_BUF_LEN);
+	for (q = 0; q < ad->num_qp; q++)
+		qv_qp_hw_setup(&ad->qp[q]);
 }
 
 static void qv_tx_unmap(struct device *dev, struct qv_tx_buf *b)
@@ -192,11 +221,11 @@ static void qv_tx_unmap(struct device *dev, struct qv_tx_buf *b)
 }
 
 /* Called with NAPI disabled and the device stopped. */
-void qv_rings_clean(struct qv_adapter *ad)
+static void qv_qp_clean(struct qv_qpair *qp)
 {
-	struct device *dev = &ad->pdev->dev;
-	struct qv_tx_ring *tx = &ad->tx;
-	struct qv_rx_ring *rx = &ad->rx;
+	struct device *dev = &qp->ad->pdev->dev;
+	struct qv_tx_ring *tx = &qp->tx;
+	struct qv_rx_ring *rx = &qp->rx;
 	u32 i;
 
 	for (i = 0; tx->buf && i < tx->count; i++) {
@@ -206,7 +235,7 @@ void qv_rings_clean(struct qv_adapter *ad)
 			tx->buf[i].skb = NULL;
 		}
 	}
-	netdev_tx_reset_queue(netdev_get_tx_queue(ad->netdev, 0));
+	netdev_tx_reset_queue(netdev_get_tx_queue(qp->ad->netdev, qp->idx));
 
 	if (rx->skb) {
 		dev_kfree_skb_any(rx->skb);
@@ -218,6 +247,14 @@ void qv_rings_clean(struct qv_adapter *ad)
 			rx->pages[i] = NULL;
 		}
 	}
+}
+
+void qv_rings_clean(struct qv_adapter *ad)
+{
+	u16 q;
+
+	for (q = 0; q < ad->num_qp; q++)
+		qv_qp_clean(&ad->qp[q]);
 }
 
 /* ------------------------------------------------------------------ TX */
@@ -319,10 +356,11 @@ static u32 qv_tx_fill(struct qv_tx_ring *tx, u32 i, dma_addr_t dma,
  * Ring the doorbell for what earlier calls queued under xmit_more, on a
  * path that queues nothing itself: no frame may wait for a later xmit.
  */
-static void qv_tx_flush(struct qv_adapter *ad, struct netdev_queue *txq)
+static void qv_tx_flush(struct qv_qpair *qp, struct netdev_queue *txq)
 {
 	if (netif_xmit_stopped(txq) || !netdev_xmit_more())
-		qv_wr32(ad->hw, QV_FN_TX_TAIL, ad->tx.next_to_use);
+		qv_wr32(qp->ad->hw, qv_q_reg(qp->idx, QV_Q_TX_TAIL),
+			qp->tx.next_to_use);
 }
 
 /* Map @len bytes at @dma into ring slot @i; returns the slot after them. */
@@ -365,12 +403,13 @@ static u32 qv_tx_ctx(struct qv_tx_ring *tx, u32 i, u16 port)
  * representors share the PF's ring and its BQL accounting with the PF's
  * own; they always ring the doorbell.
  */
-static netdev_tx_t qv_xmit_ring(struct qv_adapter *ad, struct sk_buff *skb,
+static netdev_tx_t qv_xmit_ring(struct qv_qpair *qp, struct sk_buff *skb,
 				int port)
 {
-	struct netdev_queue *txq = netdev_get_tx_queue(ad->netdev, 0);
+	struct qv_adapter *ad = qp->ad;
+	struct netdev_queue *txq = netdev_get_tx_queue(ad->netdev, qp->idx);
 	struct device *dev = &ad->pdev->dev;
-	struct qv_tx_ring *tx = &ad->tx;
+	struct qv_tx_ring *tx = &qp->tx;
 	u32 first, i, last = 0, ndesc;
 	bool more = port < 0 && netdev_xmit_more();
 	struct qv_tx_buf *b;
@@ -399,7 +438,7 @@ static netdev_tx_t qv_xmit_ring(struct qv_adapter *ad, struct sk_buff *skb,
 		u64_stats_update_begin(&tx->syncp);
 		tx->busy++;
 		u64_stats_update_end(&tx->syncp);
-		qv_tx_flush(ad, txq);
+		qv_tx_flush(qp, txq);
 		return NETDEV_TX_BUSY;
 	}
 
@@ -467,7 +506,7 @@ static netdev_tx_t qv_xmit_ring(struct qv_adapter *ad, struct sk_buff *skb,
 
 	qv_maybe_stop_tx(tx, txq, QV_TX_DESC_NEEDED);
 	if (netif_xmit_stopped(txq) || !more)
-		qv_wr32(ad->hw, QV_FN_TX_TAIL, i);	/* writel orders */
+		qv_wr32(ad->hw, qv_q_reg(qp->idx, QV_Q_TX_TAIL), i);
 	return NETDEV_TX_OK;
 
 dma_err:
@@ -480,30 +519,33 @@ drop:
 	tx->dropped++;
 	u64_stats_update_end(&tx->syncp);
 	/* Earlier frames of this batch may have deferred the doorbell. */
-	qv_tx_flush(ad, txq);
+	qv_tx_flush(qp, txq);
 	return port >= 0 ? NETDEV_TX_BUSY : NETDEV_TX_OK;
 }
 
 netdev_tx_t qv_xmit(struct sk_buff *skb, struct net_device *netdev)
 {
 	struct qv_adapter *ad = netdev_priv(netdev);
+	u16 q = skb_get_queue_mapping(skb);
+	struct qv_qpair *qp = &ad->qp[q < ad->num_qp ? q : 0];
 	netdev_tx_t ret;
 
-	/* The PF's ring is shared with the representors (switchdev). */
-	spin_lock(&ad->tx_lock);
-	ret = qv_xmit_ring(ad, skb, -1);
-	spin_unlock(&ad->tx_lock);
+	/* The PF's ring 0 is shared with the representors (switchdev). */
+	spin_lock(&qp->tx_lock);
+	ret = qv_xmit_ring(qp, skb, -1);
+	spin_unlock(&qp->tx_lock);
 	return ret;
 }
 
 /* ethtool -t: a frame on the ring of a function that is down. */
 netdev_tx_t qv_xmit_test(struct qv_adapter *ad, struct sk_buff *skb)
 {
+	struct qv_qpair *qp = &ad->qp[0];
 	netdev_tx_t ret;
 
-	spin_lock_bh(&ad->tx_lock);
-	ret = qv_xmit_ring(ad, skb, -1);
-	spin_unlock_bh(&ad->tx_lock);
+	spin_lock_bh(&qp->tx_lock);
+	ret = qv_xmit_ring(qp, skb, -1);
+	spin_unlock_bh(&qp->tx_lock);
 	if (ret != NETDEV_TX_OK)
 		kfree_skb(skb);
 	return ret;
@@ -516,25 +558,27 @@ netdev_tx_t qv_xmit_test(struct qv_adapter *ad, struct sk_buff *skb)
  */
 netdev_tx_t qv_xmit_port(struct qv_adapter *ad, struct sk_buff *skb, u16 port)
 {
+	struct qv_qpair *qp = &ad->qp[0];
 	netdev_tx_t ret;
 
-	spin_lock(&ad->tx_lock);
+	spin_lock(&qp->tx_lock);
 	if (test_bit(QV_S_DOWN, &ad->state)) {
-		spin_unlock(&ad->tx_lock);
+		spin_unlock(&qp->tx_lock);
 		dev_kfree_skb_any(skb);
 		return NETDEV_TX_BUSY;
 	}
-	ret = qv_xmit_ring(ad, skb, port);
-	spin_unlock(&ad->tx_lock);
+	ret = qv_xmit_ring(qp, skb, port);
+	spin_unlock(&qp->tx_lock);
 	return ret;
 }
 
 /* Returns true when all completed work was cleaned. */
-static bool qv_clean_tx(struct qv_adapter *ad, int napi_budget)
+static bool qv_clean_tx(struct qv_qpair *qp, int napi_budget)
 {
-	struct netdev_queue *txq = netdev_get_tx_queue(ad->netdev, 0);
+	struct qv_adapter *ad = qp->ad;
+	struct netdev_queue *txq = netdev_get_tx_queue(ad->netdev, qp->idx);
 	struct device *dev = &ad->pdev->dev;
-	struct qv_tx_ring *tx = &ad->tx;
+	struct qv_tx_ring *tx = &qp->tx;
 	u32 ntc = tx->next_to_clean;
 	unsigned int pkts = 0, bytes = 0, errs = 0;
 	u32 limit = tx->count;
@@ -574,9 +618,11 @@ static bool qv_clean_tx(struct qv_adapter *ad, int napi_budget)
 	}
 	WRITE_ONCE(tx->next_to_clean, ntc);
 	netdev_tx_completed_queue(txq, pkts, bytes);
-	if (errs) {
+	if (pkts) {
 		u64_stats_update_begin(&tx->cp_syncp);
 		tx->err_frames += errs;
+		tx->packets += pkts;
+		tx->bytes += bytes;
 		u64_stats_update_end(&tx->cp_syncp);
 	}
 
@@ -644,11 +690,32 @@ static void qv_rx_gso(struct qv_rx_ring *rx, struct sk_buff *skb,
 	rx->gso_frames++;
 }
 
-static void qv_rx_deliver(struct qv_adapter *ad, struct sk_buff *skb,
+/* The RSS hash the device reported, as the stack's flow hash. */
+static void qv_rx_hash(struct net_device *netdev, struct sk_buff *skb,
+		       const struct qv_rx_first *fst)
+{
+	switch ((fst->status & QV_RXD_STA_RSS_MASK) >> QV_RXD_STA_RSS_SHIFT) {
+	case QV_RSS_TYPE_IPV4_TCP:
+	case QV_RSS_TYPE_IPV4_UDP:
+	case QV_RSS_TYPE_IPV6_TCP:
+	case QV_RSS_TYPE_IPV6_UDP:
+		skb_set_hash(skb, fst->rss_hash, PKT_HASH_TYPE_L4);
+		break;
+	case QV_RSS_TYPE_IPV4:
+	case QV_RSS_TYPE_IPV6:
+		skb_set_hash(skb, fst->rss_hash, PKT_HASH_TYPE_L3);
+		break;
+	default:
+		break;
+	}
+}
+
+static void qv_rx_deliver(struct qv_qpair *qp, struct sk_buff *skb,
 			  const struct qv_rx_first *fst)
 {
+	struct qv_adapter *ad = qp->ad;
 	struct net_device *netdev = ad->netdev;
-	struct qv_rx_ring *rx = &ad->rx;
+	struct qv_rx_ring *rx = &qp->rx;
 	u16 status = fst->status, vlan = fst->vlan, gso_size = fst->gso_size;
 
 	/* Switchdev: a frame from a VF belongs to its representor. */
@@ -662,9 +729,13 @@ static void qv_rx_deliver(struct qv_adapter *ad, struct sk_buff *skb,
 			return;
 		}
 	}
+	if (netdev->features & NETIF_F_RXHASH)
+		qv_rx_hash(netdev, skb, fst);
 	skb->protocol = eth_type_trans(skb, netdev);
-	skb_record_rx_queue(skb, 0);
+	skb_record_rx_queue(skb, qp->idx);
 	u64_stats_update_begin(&rx->syncp);
+	rx->packets++;
+	rx->bytes += skb->len + ETH_HLEN;
 	if ((netdev->features & NETIF_F_RXCSUM) &&
 	    (status & QV_RXD_STA_L4CSUM_OK)) {
 		skb->ip_summed = CHECKSUM_UNNECESSARY;
@@ -681,7 +752,43 @@ static void qv_rx_deliver(struct qv_adapter *ad, struct sk_buff *skb,
 	    gso_size)
 		qv_rx_gso(rx, skb, status, gso_size);
 	u64_stats_update_end(&rx->syncp);
-	napi_gro_receive(&ad->napi, skb);
+	napi_gro_receive(&qp->napi, skb);
+}
+
+/*
+ * The first buffer of a frame: a small whole frame is copied into a small
+ * skb and its page recycled at once (QV_RX_COPYBREAK); anything else is
+ * built around the page, which later buffers of the frame join as frags.
+ * NULL if no skb could be had (the page is then recycled).
+ */
+static struct sk_buff *qv_rx_first_skb(struct qv_qpair *qp,
+				       struct page *page, u32 len, u16 status)
+{
+	struct qv_rx_ring *rx = &qp->rx;
+	void *va = page_address(page);
+	struct sk_buff *skb;
+
+	net_prefetch(va + QV_RX_HEADROOM);
+	if ((status & QV_RXD_STA_EOP) && len <= QV_RX_COPYBREAK) {
+		skb = napi_alloc_skb(&qp->napi, len);
+		if (likely(skb)) {
+			skb_put_data(skb, va + QV_RX_HEADROOM, len);
+			u64_stats_update_begin(&rx->syncp);
+			rx->copybreak++;
+			u64_stats_update_end(&rx->syncp);
+		}
+		page_pool_recycle_direct(rx->pp, page);
+		return skb;
+	}
+	skb = napi_build_skb(va, QV_RX_TRUESIZE);
+	if (unlikely(!skb)) {
+		page_pool_recycle_direct(rx->pp, page);
+		return NULL;
+	}
+	skb_mark_for_recycle(skb);
+	skb_reserve(skb, QV_RX_HEADROOM);
+	__skb_put(skb, len);
+	return skb;
 }
 
 /*
@@ -689,10 +796,10 @@ static void qv_rx_deliver(struct qv_adapter *ad, struct sk_buff *skb,
  * left for the device to write into, no RX interrupt would come, and the
  * poll must go on until the allocation succeeds (as ixgbe/iavf do).
  */
-static int qv_clean_rx(struct qv_adapter *ad, int budget, bool *starved)
+static int qv_clean_rx(struct qv_qpair *qp, int budget, bool *starved)
 {
-	struct device *dev = &ad->pdev->dev;
-	struct qv_rx_ring *rx = &ad->rx;
+	struct device *dev = &qp->ad->pdev->dev;
+	struct qv_rx_ring *rx = &qp->rx;
 	struct qv_rx_first *fst = &rx->first;
 	struct sk_buff *skb = rx->skb;
 	u32 ntc = rx->next_to_clean;
@@ -732,23 +839,15 @@ static int qv_clean_rx(struct qv_adapter *ad, int budget, bool *starved)
 			u64_stats_update_end(&rx->syncp);
 			fst->discard = true;
 		} else if (!skb && !fst->discard) {
-			void *va = page_address(page);
-
 			fst->status = status;
 			fst->vlan = le16_to_cpu(desc->vlan);
 			fst->gso_size = le16_to_cpu(desc->gso_size);
-			/* Written back over the buffer address (switchdev). */
+			/* Written back over the buffer address (switchdev, RSS) */
 			fst->src_port = (le64_to_cpu(desc->addr) >> 32) & 0xffff;
-			net_prefetch(va + QV_RX_HEADROOM);
-			skb = napi_build_skb(va, QV_RX_TRUESIZE);
-			if (unlikely(!skb)) {
-				page_pool_recycle_direct(rx->pp, page);
+			fst->rss_hash = lower_32_bits(le64_to_cpu(desc->addr));
+			skb = qv_rx_first_skb(qp, page, len, status);
+			if (unlikely(!skb))
 				fst->discard = true;
-			} else {
-				skb_mark_for_recycle(skb);
-				skb_reserve(skb, QV_RX_HEADROOM);
-				__skb_put(skb, len);
-			}
 		} else if (skb && !fst->discard &&
 			   skb_shinfo(skb)->nr_frags < MAX_SKB_FRAGS) {
 			skb_add_rx_frag(skb, skb_shinfo(skb)->nr_frags, page,
@@ -777,22 +876,22 @@ static int qv_clean_rx(struct qv_adapter *ad, int budget, bool *starved)
 			skb = NULL;
 			continue;
 		}
-		qv_rx_deliver(ad, skb, fst);
+		qv_rx_deliver(qp, skb, fst);
 		skb = NULL;
 		done++;
 	}
 	rx->skb = skb;
 	rx->next_to_clean = ntc;
-	if (qv_rx_unused(rx) >= QV_RX_REFILL_BATCH && !qv_rx_refill(ad))
+	if (qv_rx_unused(rx) >= QV_RX_REFILL_BATCH && !qv_rx_refill(qp))
 		*starved = true;
 	return done;
 }
 
 /* Work that arrived while the interrupt was masked after the last poll. */
-static bool qv_work_pending(struct qv_adapter *ad)
+static bool qv_work_pending(struct qv_qpair *qp)
 {
-	struct qv_rx_ring *rx = &ad->rx;
-	struct qv_tx_ring *tx = &ad->tx;
+	struct qv_rx_ring *rx = &qp->rx;
+	struct qv_tx_ring *tx = &qp->tx;
 	struct qv_tx_buf *b;
 	u32 i = READ_ONCE(rx->next_to_clean);
 
@@ -810,23 +909,24 @@ static bool qv_work_pending(struct qv_adapter *ad)
 
 int qv_poll(struct napi_struct *napi, int budget)
 {
-	struct qv_adapter *ad = container_of(napi, struct qv_adapter, napi);
+	struct qv_qpair *qp = container_of(napi, struct qv_qpair, napi);
+	struct qv_adapter *ad = qp->ad;
 	bool tx_done, starved = false;
 	int done;
 
 	/* Ack first: completions from now on raise the cause again. */
-	qv_wr32(ad->hw, QV_FN_INT_CAUSE, QV_INT_RX | QV_INT_TX);
-	tx_done = qv_clean_tx(ad, budget);
+	qv_wr32(ad->hw, QV_FN_INT_CAUSE, qp->causes);
+	tx_done = qv_clean_tx(qp, budget);
 	if (budget <= 0)	/* netpoll: TX only */
 		return budget;
 
-	done = qv_clean_rx(ad, budget, &starved);
+	done = qv_clean_rx(qp, budget, &starved);
 	if (!tx_done || done >= budget || starved)
 		return budget;
 
 	if (napi_complete_done(napi, done)) {
-		qv_irq_enable(ad, QV_INT_RX | QV_INT_TX);
-		if (qv_work_pending(ad))
+		qv_irq_enable(ad, qp->causes);
+		if (qv_work_pending(qp))
 			napi_schedule(napi);
 	}
 	return min(done, budget - 1);
@@ -834,9 +934,9 @@ int qv_poll(struct napi_struct *napi, int budget)
 
 irqreturn_t qv_msix_ring(int irq, void *data)
 {
-	struct qv_adapter *ad = data;
+	struct qv_qpair *qp = data;
 
-	qv_irq_disable(ad, QV_INT_RX | QV_INT_TX);
-	napi_schedule_irqoff(&ad->napi);
+	qv_irq_disable(qp->ad, qp->causes);
+	napi_schedule_irqoff(&qp->napi);
 	return IRQ_HANDLED;
 }

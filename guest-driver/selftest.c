@@ -110,7 +110,7 @@ static struct sk_buff *qv_test_skb(struct qv_adapter *ad)
 /* Poll the RX ring for the frame; true if it came back unchanged. */
 static bool qv_test_rx(struct qv_adapter *ad, const struct sk_buff *skb)
 {
-	struct qv_rx_ring *rx = &ad->rx;
+	struct qv_rx_ring *rx = &ad->qp[0].rx;
 	struct qv_rx_desc *desc = &rx->desc[rx->next_to_clean];
 	struct page *page = rx->pages[rx->next_to_clean];
 	u16 status, len;

@@ -76,8 +76,12 @@ static void qv_part_init(QvPartition *p)
 {
     p->used_cells = 0;
     p->peak_cells = 0;
-    p->head = p->tail = QV_CELL_NONE;
+    for (unsigned q = 0; q < QV_NUM_QUEUES; q++) {
+        p->head[q] = p->tail[q] = QV_CELL_NONE;
+        p->qframes[q] = 0;
+    }
     p->nframes = 0;
+    p->rr = 0;
 }
 
 uint32_t qosvnic_buf_default_reserve(QosvnicState *s)
@@ -247,6 +251,7 @@ bool qosvnic_buf_store(QosvnicState *s, QvFunc *f, const struct iovec *iov,
 {
     QvPartition *p = &f->part;
     uint32_t cells = DIV_ROUND_UP(len, QV_CELL_SIZE);
+    uint32_t q = meta->queue % QV_NUM_QUEUES;
     uint32_t idx, c, prev = QV_CELL_NONE;
     QvFrame *fr;
     size_t done = 0;
@@ -278,23 +283,25 @@ bool qosvnic_buf_store(QosvnicState *s, QvFunc *f, const struct iovec *iov,
     fr->len = len;
     fr->cells = cells;
     fr->next = QV_CELL_NONE;
+    fr->queue = q;
     s->free_cell_head = c;
     s->free_cells -= cells;
 
-    if (p->nframes) {
-        s->frames[p->tail].next = idx;
+    if (p->qframes[q]) {
+        s->frames[p->tail[q]].next = idx;
     } else {
-        p->head = idx;
+        p->head[q] = idx;
     }
-    p->tail = idx;
+    p->tail[q] = idx;
+    p->qframes[q]++;
     p->nframes++;
     qv_account(s, f, cells, true);
     return true;
 }
 
-QvFrame *qosvnic_buf_peek(QosvnicState *s, QvFunc *f)
+QvFrame *qosvnic_buf_peek(QosvnicState *s, QvFunc *f, unsigned q)
 {
-    return f->part.nframes ? &s->frames[f->part.head] : NULL;
+    return f->part.qframes[q] ? &s->frames[f->part.head[q]] : NULL;
 }
 
 void qosvnic_buf_cursor_init(QosvnicState *s, QvFrame *fr, QvBufCursor *c)
@@ -365,16 +372,16 @@ void qosvnic_buf_read(QosvnicState *s, QvFrame *fr, size_t off,
     memset(d, 0, len);
 }
 
-void qosvnic_buf_pop(QosvnicState *s, QvFunc *f)
+void qosvnic_buf_pop(QosvnicState *s, QvFunc *f, unsigned q)
 {
     QvPartition *p = &f->part;
     uint32_t idx, last;
     QvFrame *fr;
 
-    if (!p->nframes) {
+    if (!p->qframes[q]) {
         return;
     }
-    idx = p->head;
+    idx = p->head[q];
     fr = &s->frames[idx];
 
     /* Splice the frame's chain onto the front of the free list. */
@@ -387,9 +394,10 @@ void qosvnic_buf_pop(QosvnicState *s, QvFunc *f)
     s->free_cells += fr->cells;
     qv_account(s, f, fr->cells, false);
 
-    p->head = fr->next;
-    if (!--p->nframes) {
-        p->head = p->tail = QV_CELL_NONE;
+    p->head[q] = fr->next;
+    p->nframes--;
+    if (!--p->qframes[q]) {
+        p->head[q] = p->tail[q] = QV_CELL_NONE;
     }
     fr->first_cell = QV_CELL_NONE;
     fr->next = s->free_frame_head;
@@ -400,8 +408,10 @@ uint32_t qosvnic_buf_flush(QosvnicState *s, QvFunc *f)
 {
     uint32_t n = f->part.nframes;
 
-    while (f->part.nframes) {
-        qosvnic_buf_pop(s, f);
+    for (unsigned q = 0; q < QV_NUM_QUEUES; q++) {
+        while (f->part.qframes[q]) {
+            qosvnic_buf_pop(s, f, q);
+        }
     }
     /* Tell a delivery in progress that its frame is gone. */
     f->rx_gen++;
@@ -471,12 +481,13 @@ static const char *qv_check_free_lists(QosvnicState *s, QvBufCheck *k)
     return NULL;
 }
 
-static const char *qv_check_partition(QosvnicState *s, QvBufCheck *k,
-                                      QvPartition *p)
+/* RX queue @q's FIFO of @p; adds its cells to *@used. */
+static const char *qv_check_queue(QosvnicState *s, QvBufCheck *k,
+                                  QvPartition *p, unsigned q, uint32_t *used)
 {
-    uint32_t idx = p->head, last = QV_CELL_NONE, used = 0, n;
+    uint32_t idx = p->head[q], last = QV_CELL_NONE, n;
 
-    for (n = 0; n < p->nframes; n++, idx = s->frames[idx].next) {
+    for (n = 0; n < p->qframes[q]; n++, idx = s->frames[idx].next) {
         QvFrame *fr;
 
         if (!qv_check_frame_idx(s, k, idx)) {
@@ -488,10 +499,46 @@ static const char *qv_check_partition(QosvnicState *s, QvBufCheck *k,
             !qv_check_chain(s, k, fr->first_cell, fr->cells)) {
             return "frame cells wrong";
         }
-        used += fr->cells;
+        if (fr->queue != q) {
+            return "frame on the FIFO of another RX queue";
+        }
+        *used += fr->cells;
         last = idx;
     }
-    if (used != p->used_cells || (n && last != p->tail)) {
+    if (n && last != p->tail[q]) {
+        return "partition accounting wrong";
+    }
+    return NULL;
+}
+
+static const char *qv_check_partition(QosvnicState *s, QvBufCheck *k,
+                                      QvPartition *p)
+{
+    uint32_t used = 0, others = 0;
+    const char *why;
+
+    /*
+     * The stream carries the total; queues 1.. come from the multi-queue
+     * subsection (absent in older streams: then every frame is queue 0's).
+     */
+    for (unsigned q = 1; q < QV_NUM_QUEUES; q++) {
+        if (p->qframes[q] > s->ncells) {
+            return "partition accounting wrong";
+        }
+        others += p->qframes[q];
+    }
+    if (others > p->nframes) {
+        return "partition accounting wrong";
+    }
+    p->qframes[0] = p->nframes - others;
+    p->rr %= QV_NUM_QUEUES;
+    for (unsigned q = 0; q < QV_NUM_QUEUES; q++) {
+        why = qv_check_queue(s, k, p, q, &used);
+        if (why) {
+            return why;
+        }
+    }
+    if (used != p->used_cells) {
         return "partition accounting wrong";
     }
     if (p->alpha > QV_ALPHA_MAX || p->reserve_cells > s->ncells) {
@@ -559,6 +606,73 @@ static const VMStateDescription vmstate_qv_frame = {
     }
 };
 
+/*
+ * Multi-queue: which RX queue every frame is on, its RSS hash, and the
+ * FIFOs of queues 1.. (queue 0's, and the total, are in the buffer
+ * subsection, so that a stream from before queues loads as all queue 0).
+ * Loaded before the buffer subsection, whose post_load checks it all.
+ */
+static bool qv_buf_queues_needed(void *opaque)
+{
+    QosvnicState *s = opaque;
+
+    for (unsigned i = 0; i < QV_MAX_FUNCS; i++) {
+        QvPartition *p = &s->funcs[i].part;
+
+        if (p->nframes != p->qframes[0] || s->funcs[i].rss_ctrl) {
+            return true;
+        }
+        for (uint32_t n = 0, idx = p->head[0];
+             n < p->qframes[0] && idx < s->ncells;
+             n++, idx = s->frames[idx].next) {
+            if (s->frames[idx].status & QV_RXD_STA_RSS_MASK) {
+                return true;
+            }
+        }
+    }
+    return false;
+}
+
+static const VMStateDescription vmstate_qv_frame_queue = {
+    .name = "qosvnic/frame-queue",
+    .version_id = 1,
+    .minimum_version_id = 1,
+    .fields = (const VMStateField[]) {
+        VMSTATE_UINT8(queue, QvFrame),
+        VMSTATE_UINT32(rss_hash, QvFrame),
+        VMSTATE_END_OF_LIST()
+    }
+};
+
+static const VMStateDescription vmstate_qv_func_queues = {
+    .name = "qosvnic/func-buf-queues",
+    .version_id = 1,
+    .minimum_version_id = 1,
+    .fields = (const VMStateField[]) {
+        VMSTATE_UINT32_SUB_ARRAY(part.head, QvFunc, 1, QV_NUM_QUEUES - 1),
+        VMSTATE_UINT32_SUB_ARRAY(part.tail, QvFunc, 1, QV_NUM_QUEUES - 1),
+        VMSTATE_UINT32_SUB_ARRAY(part.qframes, QvFunc, 1, QV_NUM_QUEUES - 1),
+        VMSTATE_UINT8(part.rr, QvFunc),
+        VMSTATE_END_OF_LIST()
+    }
+};
+
+const VMStateDescription vmstate_qosvnic_buf_queues = {
+    .name = "qosvnic/buffer-queues",
+    .version_id = 1,
+    .minimum_version_id = 1,
+    .needed = qv_buf_queues_needed,
+    .fields = (const VMStateField[]) {
+        VMSTATE_UINT32_EQUAL(ncells, QosvnicState,
+                             "the buf-size property must match"),
+        VMSTATE_STRUCT_VARRAY_POINTER_UINT32(frames, QosvnicState, ncells,
+                                             vmstate_qv_frame_queue, QvFrame),
+        VMSTATE_STRUCT_ARRAY(funcs, QosvnicState, QV_MAX_FUNCS, 1,
+                             vmstate_qv_func_queues, QvFunc),
+        VMSTATE_END_OF_LIST()
+    }
+};
+
 /* The datapath part of a function; its registers travel with the PF. */
 static const VMStateDescription vmstate_qv_func_buf = {
     .name = "qosvnic/func-buf",
@@ -569,8 +683,8 @@ static const VMStateDescription vmstate_qv_func_buf = {
         VMSTATE_UINT32(part.alpha, QvFunc),
         VMSTATE_UINT32(part.used_cells, QvFunc),
         VMSTATE_UINT32(part.peak_cells, QvFunc),
-        VMSTATE_UINT32(part.head, QvFunc),
-        VMSTATE_UINT32(part.tail, QvFunc),
+        VMSTATE_UINT32(part.head[0], QvFunc),
+        VMSTATE_UINT32(part.tail[0], QvFunc),
         VMSTATE_UINT32(part.nframes, QvFunc),
         VMSTATE_STRUCT(rx_tb, QvFunc, 1, vmstate_qv_token_bucket,
                        QvTokenBucket),

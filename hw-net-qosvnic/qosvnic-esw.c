@@ -582,12 +582,16 @@ void qosvnic_esw_reset(QosvnicState *s)
 static bool qv_frames_have_ports(QosvnicState *s)
 {
     for (uint32_t fn = 0; fn < QV_MAX_FUNCS; fn++) {
-        uint32_t i = s->funcs[fn].part.head;
+        QvPartition *p = &s->funcs[fn].part;
 
-        for (uint32_t n = 0; n < s->funcs[fn].part.nframes && i < s->ncells;
-             n++, i = s->frames[i].next) {
-            if (s->frames[i].status & QV_RXD_STA_SRC_PORT) {
-                return true;
+        for (unsigned q = 0; q < QV_NUM_QUEUES; q++) {
+            uint32_t i = p->head[q];
+
+            for (uint32_t n = 0; n < p->qframes[q] && i < s->ncells;
+                 n++, i = s->frames[i].next) {
+                if (s->frames[i].status & QV_RXD_STA_SRC_PORT) {
+                    return true;
+                }
             }
         }
     }

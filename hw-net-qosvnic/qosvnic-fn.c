@@ -39,10 +39,12 @@ void qosvnic_fn_reset(QvFunc *f)
     f->status_err = 0;
     memset(f->mc, 0, sizeof(f->mc));
     f->mc_valid = 0;
-    f->rx_base = f->tx_base = 0;
-    f->rx_size = f->rx_head = f->rx_tail = 0;
+    memset(f->rxq, 0, sizeof(f->rxq));
+    memset(f->txq, 0, sizeof(f->txq));
     f->rx_buf_size = 2048;
-    f->tx_size = f->tx_head = f->tx_tail = 0;
+    f->rss_ctrl = 0;
+    memset(f->rss_key, 0, sizeof(f->rss_key));
+    memset(f->rss_reta, 0, sizeof(f->rss_reta));
     f->stat_hi_latch = 0;
     qosvnic_mbx_reset(f);
     memset(f->stats, 0, sizeof(f->stats));

@@ -297,6 +297,86 @@ static void qosvnic_write_config(PCIDevice *pci, uint32_t addr, uint32_t val,
     }
 }
 
+/* ---------------------------------------- queue pairs 1.. and RSS */
+
+static const VMStateDescription vmstate_qv_ring = {
+    .name = "qosvnic/ring",
+    .version_id = 1,
+    .minimum_version_id = 1,
+    .fields = (const VMStateField[]) {
+        VMSTATE_UINT64(base, QvRing),
+        VMSTATE_UINT32(size, QvRing),
+        VMSTATE_UINT32(head, QvRing),
+        VMSTATE_UINT32(tail, QvRing),
+        VMSTATE_END_OF_LIST()
+    }
+};
+
+/* Anything beyond queue pair 0 that a stream without it would lose. */
+static bool qosvnic_func_queues_needed(void *opaque)
+{
+    QvFunc *f = opaque;
+    static const uint8_t zero[QV_RSS_RETA_SIZE];
+
+    QEMU_BUILD_BUG_ON(QV_RSS_KEY_BYTES > QV_RSS_RETA_SIZE);
+    if (f->rss_ctrl || memcmp(f->rss_key, zero, sizeof(f->rss_key)) ||
+        memcmp(f->rss_reta, zero, sizeof(f->rss_reta))) {
+        return true;
+    }
+    for (unsigned q = 1; q < QV_NUM_QUEUES; q++) {
+        if (f->rxq[q].base || f->rxq[q].size || f->txq[q].base ||
+            f->txq[q].size || f->itr_us[QV_VEC_QP(q)] ||
+            f->irq_deferred[QV_VEC_QP(q)] ||
+            f->irq_last_ns[QV_VEC_QP(q)] != QV_IRQ_NEVER) {
+            return true;
+        }
+    }
+    return false;
+}
+
+/*
+ * Checked here: what the datapath indexes with. Rings are checked where
+ * they are used, as queue pair 0's; ITRs by the PF's post_load.
+ */
+static int qosvnic_func_queues_post_load(void *opaque, int version_id)
+{
+    QvFunc *f = opaque;
+
+    if (f->rss_ctrl & ~QV_RSS_ALL) {
+        return qv_load_reject("unknown RSS hash types");
+    }
+    for (unsigned i = 0; i < QV_RSS_RETA_SIZE; i++) {
+        if (f->rss_reta[i] >= QV_NUM_QUEUES) {
+            return qv_load_reject("RSS table names a missing queue");
+        }
+    }
+    return 0;
+}
+
+static const VMStateDescription vmstate_qosvnic_func_queues = {
+    .name = "qosvnic-func/queues",
+    .version_id = 1,
+    .minimum_version_id = 1,
+    .needed = qosvnic_func_queues_needed,
+    .post_load = qosvnic_func_queues_post_load,
+    .fields = (const VMStateField[]) {
+        VMSTATE_STRUCT_SUB_ARRAY(rxq, QvFunc, 1, QV_NUM_QUEUES - 1, 1,
+                                 vmstate_qv_ring, QvRing),
+        VMSTATE_STRUCT_SUB_ARRAY(txq, QvFunc, 1, QV_NUM_QUEUES - 1, 1,
+                                 vmstate_qv_ring, QvRing),
+        VMSTATE_UINT32_SUB_ARRAY(itr_us, QvFunc, QV_VEC_QP(1),
+                                 QV_NUM_QUEUES - 1),
+        VMSTATE_SUB_ARRAY(irq_last_ns, QvFunc, QV_VEC_QP(1),
+                          QV_NUM_QUEUES - 1, 0, vmstate_info_int64, int64_t),
+        VMSTATE_SUB_ARRAY(irq_deferred, QvFunc, QV_VEC_QP(1),
+                          QV_NUM_QUEUES - 1, 0, vmstate_info_bool, bool),
+        VMSTATE_UINT32(rss_ctrl, QvFunc),
+        VMSTATE_UINT8_ARRAY(rss_key, QvFunc, QV_RSS_KEY_BYTES),
+        VMSTATE_UINT8_ARRAY(rss_reta, QvFunc, QV_RSS_RETA_SIZE),
+        VMSTATE_END_OF_LIST()
+    }
+};
+
 static const VMStateDescription vmstate_qosvnic_func = {
     .name = "qosvnic-func",
     .version_id = 1,
@@ -309,19 +389,19 @@ static const VMStateDescription vmstate_qosvnic_func = {
         VMSTATE_UINT32(int_cause, QvFunc),
         VMSTATE_UINT32(int_mask, QvFunc),
         VMSTATE_UINT32(misc_cause, QvFunc),
-        VMSTATE_UINT32_ARRAY(itr_us, QvFunc, QV_NUM_VECTORS),
+        VMSTATE_UINT32_SUB_ARRAY(itr_us, QvFunc, 0, QV_VEC_MISC + 1),
         VMSTATE_UINT32(status_err, QvFunc),
         VMSTATE_BUFFER_UNSAFE(mc, QvFunc, 0, sizeof(MACAddr) * QV_MC_ENTRIES),
         VMSTATE_UINT32(mc_valid, QvFunc),
-        VMSTATE_UINT64(rx_base, QvFunc),
-        VMSTATE_UINT64(tx_base, QvFunc),
-        VMSTATE_UINT32(rx_size, QvFunc),
-        VMSTATE_UINT32(rx_head, QvFunc),
-        VMSTATE_UINT32(rx_tail, QvFunc),
+        VMSTATE_UINT64(rxq[0].base, QvFunc),
+        VMSTATE_UINT64(txq[0].base, QvFunc),
+        VMSTATE_UINT32(rxq[0].size, QvFunc),
+        VMSTATE_UINT32(rxq[0].head, QvFunc),
+        VMSTATE_UINT32(rxq[0].tail, QvFunc),
         VMSTATE_UINT32(rx_buf_size, QvFunc),
-        VMSTATE_UINT32(tx_size, QvFunc),
-        VMSTATE_UINT32(tx_head, QvFunc),
-        VMSTATE_UINT32(tx_tail, QvFunc),
+        VMSTATE_UINT32(txq[0].size, QvFunc),
+        VMSTATE_UINT32(txq[0].head, QvFunc),
+        VMSTATE_UINT32(txq[0].tail, QvFunc),
         VMSTATE_UINT32(stat_hi_latch, QvFunc),
         VMSTATE_MACADDR(mac, QvFunc),
         VMSTATE_UINT32(vlan, QvFunc),
@@ -333,13 +413,16 @@ static const VMStateDescription vmstate_qosvnic_func = {
         VMSTATE_UINT32(prio, QvFunc),
         VMSTATE_UINT32(weight, QvFunc),
         VMSTATE_UINT64_ARRAY(stats, QvFunc, QV_NUM_STATS),
-        VMSTATE_INT64_ARRAY(irq_last_ns, QvFunc, QV_NUM_VECTORS),
-        VMSTATE_BOOL_ARRAY(irq_deferred, QvFunc, QV_NUM_VECTORS),
+        VMSTATE_SUB_ARRAY(irq_last_ns, QvFunc, 0, QV_VEC_MISC + 1, 0,
+                          vmstate_info_int64, int64_t),
+        VMSTATE_SUB_ARRAY(irq_deferred, QvFunc, 0, QV_VEC_MISC + 1, 0,
+                          vmstate_info_bool, bool),
         VMSTATE_END_OF_LIST()
     },
     .subsections = (const VMStateDescription * const []) {
         &vmstate_qosvnic_host_caps,
         &vmstate_qosvnic_rate_stage,
+        &vmstate_qosvnic_func_queues,
         NULL
     }
 };
@@ -450,6 +533,7 @@ static const VMStateDescription vmstate_qosvnic = {
         VMSTATE_END_OF_LIST()
     },
     .subsections = (const VMStateDescription * const []) {
+        &vmstate_qosvnic_buf_queues,    /* before the buffer, which checks */
         &vmstate_qosvnic_buf,
         &vmstate_qosvnic_esw,   /* after the buffer: frames' source ports */
         &vmstate_qosvnic_tx,

@@ -60,9 +60,74 @@ static void qosvnic_stat_write(QvFunc *f, hwaddr off)
     }
 }
 
+/*
+ * Queue pair registers: QV_FN_QUEUE(q) + QV_Q_*, and queue pair 0's at
+ * QV_FN_RX_BASE_LO.. QV_FN_TX_TAIL, which have the same layout (but for
+ * QV_FN_RX_BUF_SIZE, the function's). True if @addr is one.
+ */
+static bool qosvnic_queue_reg(hwaddr addr, unsigned *q, hwaddr *off)
+{
+    QEMU_BUILD_BUG_ON(QV_FN_ITR(QV_VEC_QP(1)) != QV_FN_QUEUE(1) + QV_Q_ITR ||
+                      QV_FN_ITR(QV_VEC_QP(3)) != QV_FN_QUEUE(3) + QV_Q_ITR);
+    QEMU_BUILD_BUG_ON(QV_FN_RX_BASE_LO + QV_Q_TX_TAIL != QV_FN_TX_TAIL ||
+                      QV_FN_RX_BASE_LO + QV_Q_RX_TAIL != QV_FN_RX_TAIL);
+    if (addr >= QV_FN_RX_BASE_LO && addr <= QV_FN_TX_TAIL &&
+        addr != QV_FN_RX_BUF_SIZE) {
+        *q = 0;
+        *off = addr - QV_FN_RX_BASE_LO;
+        return true;
+    }
+    if (addr >= QV_FN_QUEUE(0) && addr < QV_FN_QUEUE(QV_NUM_QUEUES)) {
+        *q = (addr - QV_FN_QUEUE(0)) / (QV_FN_QUEUE(1) - QV_FN_QUEUE(0));
+        *off = addr - QV_FN_QUEUE(*q);
+        return true;
+    }
+    return false;
+}
+
+static uint32_t qosvnic_queue_read(QvFunc *f, unsigned q, hwaddr off)
+{
+    QvRing *rx = &f->rxq[q], *tx = &f->txq[q];
+
+    switch (off) {
+    case QV_Q_RX_BASE_LO:
+        return (uint32_t)rx->base;
+    case QV_Q_RX_BASE_HI:
+        return rx->base >> 32;
+    case QV_Q_RX_SIZE:
+        return rx->size;
+    case QV_Q_RX_HEAD:
+        return rx->head;
+    case QV_Q_RX_TAIL:
+        return rx->tail;
+    case QV_Q_TX_BASE_LO:
+        return (uint32_t)tx->base;
+    case QV_Q_TX_BASE_HI:
+        return tx->base >> 32;
+    case QV_Q_TX_SIZE:
+        return tx->size;
+    case QV_Q_TX_HEAD:
+        return tx->head;
+    case QV_Q_TX_TAIL:
+        return tx->tail;
+    case QV_Q_ITR:
+        if (q) {
+            return f->itr_us[QV_VEC_QP(q)];
+        }
+        /* fall through */
+    default:
+        qemu_log_mask(LOG_GUEST_ERROR, "qosvnic: fn %u: read of unknown "
+                      "register 0x%" HWADDR_PRIx " of queue %u\n", f->fn,
+                      off, q);
+        return 0;
+    }
+}
+
 uint64_t qosvnic_fn_read(QvFunc *f, hwaddr addr, unsigned size)
 {
     uint64_t v = 0;
+    hwaddr off;
+    unsigned q;
 
     if (addr >= QV_FN_STATS && addr < QV_FN_STAT(QV_NUM_STATS)) {
         v = qosvnic_stat_read(f, addr - QV_FN_STATS, size);
@@ -87,6 +152,18 @@ uint64_t qosvnic_fn_read(QvFunc *f, hwaddr addr, unsigned size)
     }
     if (addr >= QV_FN_MBX_MEM(0) && addr < QV_FN_MBX_MEM(QV_MBX_WORDS)) {
         return f->mbx_mem[(addr - QV_FN_MBX_MEM(0)) / 4];
+    }
+    if (qosvnic_queue_reg(addr, &q, &off)) {
+        v = qosvnic_queue_read(f, q, off);
+        trace_qosvnic_fn_read(f->fn, addr, v);
+        return v;
+    }
+    if (addr >= QV_FN_RSS_KEY(0) && addr < QV_FN_RSS_KEY(QV_RSS_KEY_WORDS)) {
+        return ldl_le_p(f->rss_key + ((addr - QV_FN_RSS_KEY(0)) & ~3));
+    }
+    if (addr >= QV_FN_RSS_RETA(0) &&
+        addr < QV_FN_RSS_RETA(QV_RSS_RETA_WORDS)) {
+        return ldl_le_p(f->rss_reta + ((addr - QV_FN_RSS_RETA(0)) & ~3));
     }
 
     switch (addr) {
@@ -138,44 +215,20 @@ uint64_t qosvnic_fn_read(QvFunc *f, hwaddr addr, unsigned size)
     case QV_FN_INT_MASK:
         v = f->int_mask;
         break;
-    case QV_FN_ITR(0) ... QV_FN_ITR(QV_NUM_VECTORS - 1):
+    case QV_FN_ITR(0) ... QV_FN_ITR(QV_VEC_MISC):
         v = f->itr_us[(addr - QV_FN_ITR(0)) / 4];
         break;
     case QV_FN_MISC_CAUSE:
         v = f->misc_cause;
         break;
-    case QV_FN_RX_BASE_LO:
-        v = (uint32_t)f->rx_base;
-        break;
-    case QV_FN_RX_BASE_HI:
-        v = f->rx_base >> 32;
-        break;
-    case QV_FN_RX_SIZE:
-        v = f->rx_size;
-        break;
-    case QV_FN_RX_HEAD:
-        v = f->rx_head;
-        break;
-    case QV_FN_RX_TAIL:
-        v = f->rx_tail;
-        break;
     case QV_FN_RX_BUF_SIZE:
         v = f->rx_buf_size;
         break;
-    case QV_FN_TX_BASE_LO:
-        v = (uint32_t)f->tx_base;
+    case QV_FN_NUM_QUEUES:
+        v = QV_NUM_QUEUES;
         break;
-    case QV_FN_TX_BASE_HI:
-        v = f->tx_base >> 32;
-        break;
-    case QV_FN_TX_SIZE:
-        v = f->tx_size;
-        break;
-    case QV_FN_TX_HEAD:
-        v = f->tx_head;
-        break;
-    case QV_FN_TX_TAIL:
-        v = f->tx_tail;
+    case QV_FN_RSS_CTRL:
+        v = f->rss_ctrl;
         break;
     case QV_FN_MBX_CTRL:
         v = f->fn ? qosvnic_mbx_vf_ctrl(f) : 0;
@@ -210,6 +263,73 @@ static void qosvnic_write_itr(QvFunc *f, unsigned vec, uint32_t val)
     f->itr_us[vec] = val;
 }
 
+static void qosvnic_queue_write(QvFunc *f, unsigned q, hwaddr off,
+                                uint32_t val)
+{
+    QvRing *rx = &f->rxq[q], *tx = &f->txq[q];
+
+    switch (off) {
+    case QV_Q_RX_BASE_LO:
+        rx->base = deposit64(rx->base, 0, 32, val);
+        break;
+    case QV_Q_RX_BASE_HI:
+        rx->base = deposit64(rx->base, 32, 32, val);
+        break;
+    case QV_Q_RX_SIZE:
+        rx->size = val;
+        rx->head = 0;
+        rx->tail = 0;
+        break;
+    case QV_Q_RX_TAIL:
+        rx->tail = val;
+        qosvnic_sched_kick(f->dev, f);
+        break;
+    case QV_Q_TX_BASE_LO:
+        tx->base = deposit64(tx->base, 0, 32, val);
+        qosvnic_tx_ring_changed(f);
+        break;
+    case QV_Q_TX_BASE_HI:
+        tx->base = deposit64(tx->base, 32, 32, val);
+        qosvnic_tx_ring_changed(f);
+        break;
+    case QV_Q_TX_SIZE:
+        tx->size = val;
+        tx->head = 0;
+        tx->tail = 0;
+        qosvnic_tx_ring_changed(f);
+        break;
+    case QV_Q_TX_TAIL:
+        tx->tail = val;
+        qosvnic_tx_doorbell(f->dev, f);
+        break;
+    case QV_Q_ITR:
+        if (q) {
+            qosvnic_write_itr(f, QV_VEC_QP(q), val);
+            break;
+        }
+        /* fall through */
+    default:
+        qemu_log_mask(LOG_GUEST_ERROR, "qosvnic: fn %u: write 0x%x to "
+                      "read-only or unknown register 0x%" HWADDR_PRIx
+                      " of queue %u\n", f->fn, val, off, q);
+        break;
+    }
+}
+
+/* A word of the indirection table: refused if it names no queue. */
+static void qosvnic_write_reta(QvFunc *f, unsigned i, uint32_t val)
+{
+    for (unsigned j = 0; j < 4; j++) {
+        if (((val >> (8 * j)) & 0xff) >= QV_NUM_QUEUES) {
+            qemu_log_mask(LOG_GUEST_ERROR, "qosvnic: fn %u: RSS table word "
+                          "%u 0x%08x names a queue >= %u, ignored\n", f->fn,
+                          i, val, QV_NUM_QUEUES);
+            return;
+        }
+    }
+    stl_le_p(f->rss_reta + 4 * i, val);
+}
+
 static void qosvnic_write_mc(QvFunc *f, hwaddr addr, uint32_t val)
 {
     unsigned i = (addr - QV_FN_MC_LO(0)) / 8;
@@ -229,6 +349,8 @@ static void qosvnic_write_mc(QvFunc *f, hwaddr addr, uint32_t val)
 void qosvnic_fn_write(QvFunc *f, hwaddr addr, uint64_t val, unsigned size)
 {
     QosvnicState *s = f->dev;
+    hwaddr off;
+    unsigned q;
 
     trace_qosvnic_fn_write(f->fn, addr, val);
     if (size == 8 && !(addr >= QV_FN_STATS &&
@@ -247,6 +369,19 @@ void qosvnic_fn_write(QvFunc *f, hwaddr addr, uint64_t val, unsigned size)
     }
     if (addr >= QV_FN_MBX_MEM(0) && addr < QV_FN_MBX_MEM(QV_MBX_WORDS)) {
         qosvnic_mbx_mem_write(f, false, (addr - QV_FN_MBX_MEM(0)) / 4, val);
+        return;
+    }
+    if (qosvnic_queue_reg(addr, &q, &off)) {
+        qosvnic_queue_write(f, q, off, val);
+        return;
+    }
+    if (addr >= QV_FN_RSS_KEY(0) && addr < QV_FN_RSS_KEY(QV_RSS_KEY_WORDS)) {
+        stl_le_p(f->rss_key + ((addr - QV_FN_RSS_KEY(0)) & ~3), val);
+        return;
+    }
+    if (addr >= QV_FN_RSS_RETA(0) &&
+        addr < QV_FN_RSS_RETA(QV_RSS_RETA_WORDS)) {
+        qosvnic_write_reta(f, (addr - QV_FN_RSS_RETA(0)) / 4, val);
         return;
     }
 
@@ -280,47 +415,22 @@ void qosvnic_fn_write(QvFunc *f, hwaddr addr, uint64_t val, unsigned size)
     case QV_FN_INT_MASK_CLR:
         qosvnic_irq_unmask(f, val & QV_INT_ALL);
         break;
-    case QV_FN_ITR(0) ... QV_FN_ITR(QV_NUM_VECTORS - 1):
+    case QV_FN_ITR(0) ... QV_FN_ITR(QV_VEC_MISC):
         qosvnic_write_itr(f, (addr - QV_FN_ITR(0)) / 4, val);
         break;
     case QV_FN_MISC_CAUSE:
         f->misc_cause &= ~val;
         break;
-    case QV_FN_RX_BASE_LO:
-        f->rx_base = deposit64(f->rx_base, 0, 32, val);
-        break;
-    case QV_FN_RX_BASE_HI:
-        f->rx_base = deposit64(f->rx_base, 32, 32, val);
-        break;
-    case QV_FN_RX_SIZE:
-        f->rx_size = val;
-        f->rx_head = 0;
-        f->rx_tail = 0;
-        break;
-    case QV_FN_RX_TAIL:
-        f->rx_tail = val;
-        qosvnic_sched_kick(s, f);
-        break;
     case QV_FN_RX_BUF_SIZE:
         f->rx_buf_size = val;
         break;
-    case QV_FN_TX_BASE_LO:
-        f->tx_base = deposit64(f->tx_base, 0, 32, val);
-        qosvnic_tx_ring_changed(f);
-        break;
-    case QV_FN_TX_BASE_HI:
-        f->tx_base = deposit64(f->tx_base, 32, 32, val);
-        qosvnic_tx_ring_changed(f);
-        break;
-    case QV_FN_TX_SIZE:
-        f->tx_size = val;
-        f->tx_head = 0;
-        f->tx_tail = 0;
-        qosvnic_tx_ring_changed(f);
-        break;
-    case QV_FN_TX_TAIL:
-        f->tx_tail = val;
-        qosvnic_tx_kick(s);
+    case QV_FN_RSS_CTRL:
+        if (val & ~QV_RSS_ALL) {
+            qemu_log_mask(LOG_GUEST_ERROR, "qosvnic: fn %u: unknown RSS "
+                          "bits 0x%" PRIx64 " ignored\n", f->fn,
+                          val & ~QV_RSS_ALL);
+        }
+        f->rss_ctrl = val & QV_RSS_ALL;
         break;
     case QV_FN_MBX_CTRL:
         qosvnic_mbx_vf_write(f, val);

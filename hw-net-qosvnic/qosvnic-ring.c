@@ -35,10 +35,11 @@ static const char *qosvnic_ring_problem(uint64_t base, uint32_t size,
     return NULL;
 }
 
-const char *qosvnic_rx_ring_problem(QvFunc *f)
+const char *qosvnic_rx_ring_problem(QvFunc *f, unsigned q)
 {
-    const char *why = qosvnic_ring_problem(f->rx_base, f->rx_size, f->rx_head,
-                                           f->rx_tail, QV_RXD_SIZE);
+    QvRing *r = &f->rxq[q];
+    const char *why = qosvnic_ring_problem(r->base, r->size, r->head,
+                                           r->tail, QV_RXD_SIZE);
 
     if (!why && (f->rx_buf_size < QV_RX_BUF_MIN ||
                  f->rx_buf_size > QV_RX_BUF_MAX)) {
@@ -47,20 +48,23 @@ const char *qosvnic_rx_ring_problem(QvFunc *f)
     return why;
 }
 
-const char *qosvnic_tx_ring_problem(QvFunc *f)
+const char *qosvnic_tx_ring_problem(QvFunc *f, unsigned q)
 {
-    return qosvnic_ring_problem(f->tx_base, f->tx_size, f->tx_head,
-                                f->tx_tail, QV_TXD_SIZE);
+    QvRing *r = &f->txq[q];
+
+    return qosvnic_ring_problem(r->base, r->size, r->head, r->tail,
+                                QV_TXD_SIZE);
 }
 
-uint32_t qosvnic_rx_ring_avail(QvFunc *f)
+uint32_t qosvnic_rx_ring_avail(QvFunc *f, unsigned q)
 {
+    QvRing *r = &f->rxq[q];
     uint32_t n;
 
     if ((f->status_err & QV_STATUS_RX_RING_ERR) ||
-        qosvnic_rx_ring_problem(f)) {
+        qosvnic_rx_ring_problem(f, q)) {
         return 0;
     }
-    n = f->rx_size / QV_RXD_SIZE;
-    return (f->rx_tail + n - f->rx_head) % n;
+    n = r->size / QV_RXD_SIZE;
+    return (r->tail + n - r->head) % n;
 }

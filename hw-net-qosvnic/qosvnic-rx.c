@@ -393,6 +393,27 @@ static void qv_rx_status(QvFunc *f, uint8_t *d, QvRxInfo *in, QvFrame *meta)
     }
 }
 
+/*
+ * RSS: the RX queue of @f for the frame, its hash and hash type (status
+ * bits); queue 0 without a hash when no enabled type applies.
+ */
+static void qv_rx_rss(QvFunc *f, const uint8_t *d, QvRxInfo *in,
+                      QvFrame *meta)
+{
+    uint32_t hash;
+    unsigned type;
+
+    if (!f->rss_ctrl) {
+        return;
+    }
+    type = qosvnic_rss_hash(f->rss_ctrl, f->rss_key, d, in->len, &hash);
+    if (type != QV_RSS_TYPE_NONE) {
+        meta->status |= type << QV_RXD_STA_RSS_SHIFT;
+        meta->rss_hash = hash;
+        meta->queue = f->rss_reta[hash % QV_RSS_RETA_SIZE] % QV_NUM_QUEUES;
+    }
+}
+
 /* Admit the frame in rx_buf for @f: check, then store in its partition. */
 static void qv_rx_admit(QosvnicState *s, QvFunc *f, uint8_t *d, QvRxInfo *in)
 {
@@ -410,6 +431,7 @@ static void qv_rx_admit(QosvnicState *s, QvFunc *f, uint8_t *d, QvRxInfo *in)
         return;
     }
     qv_rx_status(f, d, in, &meta);
+    qv_rx_rss(f, d, in, &meta);
 
     if (strip) {
         v[0] = (struct iovec) { .iov_base = d, .iov_len = 2 * ETH_ALEN };
@@ -425,8 +447,8 @@ static void qv_rx_admit(QosvnicState *s, QvFunc *f, uint8_t *d, QvRxInfo *in)
         store_len = in->len;
     }
     if (!qosvnic_buf_store(s, f, v, nv, 0, store_len, &meta)) {
-        qv_rx_drop(f, in, qosvnic_rx_ring_avail(f) ? QV_STAT_DROP_BUFFER
-                                                   : QV_STAT_DROP_RING_FULL);
+        qv_rx_drop(f, in, qosvnic_rx_ring_avail(f, meta.queue) ?
+                          QV_STAT_DROP_BUFFER : QV_STAT_DROP_RING_FULL);
         return;
     }
     /* Tokens are spent only on frames the device actually keeps. */

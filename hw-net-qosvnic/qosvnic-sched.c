@@ -170,11 +170,10 @@ static void qv_rx_ring_error(QosvnicState *s, QvFunc *f, const char *why,
     qosvnic_irq_misc(f, QV_MISC_RING_ERR);
 }
 
-/* Can @f's ring be written now? Validates it on the way. */
+/* May @f's rings be written now? */
 static bool qv_rx_ready(QosvnicState *s, QvFunc *f)
 {
     PCIDevice *pci = qosvnic_fn_pci(s, f->fn);
-    const char *why;
 
     /*
      * The link gates admission only: frames already in device memory still
@@ -184,11 +183,6 @@ static bool qv_rx_ready(QosvnicState *s, QvFunc *f)
         (f->status_err & QV_STATUS_RX_RING_ERR) ||
         !(pci_get_word(pci->config + PCI_COMMAND) & PCI_COMMAND_MASTER)) {
         /* Held, not dropped: the kick on RX enable brings it back. */
-        return false;
-    }
-    why = qosvnic_rx_ring_problem(f);
-    if (why) {
-        qv_rx_ring_error(s, f, why, f->rx_base);
         return false;
     }
     return true;
@@ -246,15 +240,18 @@ static void qv_rx_count(QvFunc *f, uint32_t len, const uint8_t *dst,
  * BAR) and reset the function, rx_gen changes and we stop touching the
  * frame. Returns true if the frame was delivered and popped.
  */
-static bool qv_rx_dma_frame(QosvnicState *s, QvFunc *f, uint32_t nd)
+static bool qv_rx_dma_frame(QosvnicState *s, QvFunc *f, unsigned q,
+                            uint32_t nd)
 {
     PCIDevice *pci = qosvnic_fn_pci(s, f->fn);
-    QvFrame *fr = qosvnic_buf_peek(s, f);
-    uint32_t ndesc = f->rx_size / QV_RXD_SIZE;
-    uint32_t head = f->rx_head, gen = f->rx_gen;
+    QvFrame *fr = qosvnic_buf_peek(s, f, q);
+    QvRing *r = &f->rxq[q];
+    uint32_t ndesc = r->size / QV_RXD_SIZE;
+    uint32_t head = r->head, gen = f->rx_gen;
     uint32_t len = fr->len, left = len;
     uint16_t status0 = fr->status, vlan = fr->vlan, gso = fr->gso_size;
     uint16_t src_port = fr->src_port;
+    uint32_t rss_hash = fr->rss_hash;
     uint8_t dst[ETH_ALEN];
     QvBufCursor cur;
 
@@ -262,7 +259,7 @@ static bool qv_rx_dma_frame(QosvnicState *s, QvFunc *f, uint32_t nd)
     qosvnic_buf_cursor_init(s, fr, &cur);
 
     for (uint32_t i = 0; i < nd; i++) {
-        dma_addr_t da = qosvnic_ring_desc(f->rx_base, head, QV_RXD_SIZE);
+        dma_addr_t da = qosvnic_ring_desc(r->base, head, QV_RXD_SIZE);
         uint32_t chunk = MIN(f->rx_buf_size, left);
         uint16_t status;
         uint64_t ba, wb;
@@ -294,6 +291,11 @@ static bool qv_rx_dma_frame(QosvnicState *s, QvFunc *f, uint32_t nd)
             qv_rx_ring_error(s, f, "descriptor write-back failed", da);
             return false;
         }
+        if (!i && (status0 & QV_RXD_STA_RSS_MASK) &&
+            !qosvnic_rxd_write_rss(pci, da, rss_hash)) {
+            qv_rx_ring_error(s, f, "descriptor write-back failed", da);
+            return false;
+        }
         if (!qosvnic_rxd_write_back(pci, da, wb)) {
             qv_rx_ring_error(s, f, "descriptor write-back failed", da);
             return false;
@@ -305,8 +307,9 @@ static bool qv_rx_dma_frame(QosvnicState *s, QvFunc *f, uint32_t nd)
     }
 
     trace_qosvnic_sched_deliver(f->fn, len, nd, head);
-    f->rx_head = head;
-    qosvnic_buf_pop(s, f);
+    r->head = head;
+    qosvnic_buf_pop(s, f, q);
+    f->part.rr = (q + 1) % QV_NUM_QUEUES;
     qv_rx_count(f, len, dst, status0);
     return true;
 }
@@ -336,48 +339,83 @@ static bool qv_drr_turn(QosvnicState *s, uint32_t c, QvFunc *f, uint32_t len)
 }
 
 /*
- * Descriptors for a frame of @len bytes in @f's ring, or 0: a frame the
- * ring could never take is dropped; with too few free descriptors the
- * function leaves the list and its frames wait for RX_TAIL to move.
+ * Can RX queue @q of @f take the frame at the head of its FIFO now? Then
+ * *@frp is that frame and *@nd the descriptors it needs. The ring is
+ * validated first (a bad one stops the function's RX); a frame the ring
+ * could never take is dropped, and the next one looked at.
  */
-static uint32_t qv_ring_room(QosvnicState *s, uint32_t c, QvFunc *f,
-                             uint32_t len)
+static bool qv_queue_ready(QosvnicState *s, QvFunc *f, unsigned q,
+                           QvFrame **frp, uint32_t *nd)
 {
-    uint32_t ndesc = f->rx_size / QV_RXD_SIZE;
-    uint32_t nd = DIV_ROUND_UP(len, f->rx_buf_size);
-    uint32_t avail;
+    QvRing *r = &f->rxq[q];
+    const char *why = qosvnic_rx_ring_problem(f, q);
+    QvFrame *fr;
 
-    if (nd >= ndesc) {
+    if (why) {
+        qv_rx_ring_error(s, f, why, r->base);
+        return false;
+    }
+    while ((fr = qosvnic_buf_peek(s, f, q))) {
+        uint32_t ndesc = r->size / QV_RXD_SIZE;
+        uint32_t need = DIV_ROUND_UP(fr->len, f->rx_buf_size);
+        uint32_t avail;
+
+        if (need < ndesc) {
+            avail = (r->tail + ndesc - r->head) % ndesc;
+            if (avail < need) {
+                trace_qosvnic_sched_blocked(f->fn, avail, need);
+                return false;
+            }
+            *frp = fr;
+            *nd = need;
+            return true;
+        }
         /* Could never fit: the ring is too small for the buffers. */
         qemu_log_mask(LOG_GUEST_ERROR,
                       "qosvnic: fn %u: %u-byte frame needs %u RX "
-                      "descriptors, ring has %u: dropped\n",
-                      f->fn, len, nd, ndesc);
-        qosvnic_buf_pop(s, f);
+                      "descriptors, ring of queue %u has %u: dropped\n",
+                      f->fn, fr->len, need, q, ndesc);
+        qosvnic_buf_pop(s, f, q);
         qosvnic_stat_drop(f, QV_STAT_DROP_RING_FULL, 1);
-        return 0;
     }
-    /* qv_rx_ready() has just checked the ring: count its free slots. */
-    avail = (f->rx_tail + ndesc - f->rx_head) % ndesc;
-    if (avail < nd) {
-        trace_qosvnic_sched_blocked(f->fn, avail, nd);
-        qv_unlink_head(s, c);
-        return 0;
-    }
-    return nd;
+    return false;
 }
 
 /*
- * The function at the head of class @c, if it sends its next frame (*@frp)
- * now, in *@nd descriptors; else NULL, the lists updated on the way:
- * moved to its new class, taken off (nothing to send, ring unusable or
- * full), rotated (DRR).
+ * The RX queue of @f that sends next: round robin from its last one,
+ * among the queues whose ring can take their next frame; QV_NUM_QUEUES if
+ * none can now (the function then leaves the list until RX_TAIL moves).
+ */
+static unsigned qv_pick_queue(QosvnicState *s, QvFunc *f, QvFrame **frp,
+                              uint32_t *nd)
+{
+    for (unsigned i = 0; i < QV_NUM_QUEUES; i++) {
+        unsigned q = (f->part.rr + i) % QV_NUM_QUEUES;
+
+        if (!f->part.qframes[q]) {
+            continue;
+        }
+        if (qv_queue_ready(s, f, q, frp, nd)) {
+            return q;
+        }
+        if (f->status_err & QV_STATUS_RX_RING_ERR) {
+            break;
+        }
+    }
+    return QV_NUM_QUEUES;
+}
+
+/*
+ * The function at the head of class @c, if it sends its next frame (*@frp,
+ * of queue *@qp) now, in *@nd descriptors; else NULL, the lists updated on
+ * the way: moved to its new class, taken off (nothing to send, rings
+ * unusable or full), rotated (DRR).
  */
 static QvFunc *qv_sched_pick(QosvnicState *s, uint32_t c, QvFrame **frp,
-                             uint32_t *nd)
+                             unsigned *qp, uint32_t *nd)
 {
     QvFunc *f = &s->funcs[s->drr[c].head];
-    QvFrame *fr;
+    unsigned q = QV_NUM_QUEUES;
 
     if (qv_class(f) != c) {
         /* QV_MG_PRIO changed while it waited: move it. */
@@ -385,19 +423,20 @@ static QvFunc *qv_sched_pick(QosvnicState *s, uint32_t c, QvFrame **frp,
         qv_link(s, f);
         return NULL;
     }
-    fr = qosvnic_buf_peek(s, f);
-    if (!fr || !qv_rx_ready(s, f)) {
+    if (f->part.nframes && qv_rx_ready(s, f)) {
+        q = qv_pick_queue(s, f, frp, nd);
+    }
+    if (q == QV_NUM_QUEUES) {
         if (f->drr_active && s->drr[c].head == f->fn) {
             qv_unlink_head(s, c);
         }
         return NULL;
     }
-    if (!qv_drr_turn(s, c, f, fr->len)) {
+    if (!qv_drr_turn(s, c, f, (*frp)->len)) {
         return NULL;
     }
-    *nd = qv_ring_room(s, c, f, fr->len);
-    *frp = fr;
-    return *nd ? f : NULL;
+    *qp = q;
+    return f;
 }
 
 /* The modelled DMA bandwidth: false, with the timer armed, if it must wait. */
@@ -415,15 +454,22 @@ static bool qv_dma_take(QosvnicState *s, uint32_t len, int64_t now)
     return true;
 }
 
-/* One RX interrupt per function that got frames in this run. */
-static void qv_sched_raise(QosvnicState *s, uint64_t *raise, unsigned words)
+/* One RX interrupt per queue that got frames in this run. */
+static void qv_sched_raise(QosvnicState *s, uint64_t *raise, unsigned words,
+                           const uint8_t *queues)
 {
     for (unsigned i = 0; i < words; i++) {
         while (raise[i]) {
-            unsigned b = ctz64(raise[i]);
+            unsigned b = ctz64(raise[i]), fn = i * 64 + b;
+            uint32_t cause = 0;
 
             raise[i] &= raise[i] - 1;
-            qosvnic_irq_raise(&s->funcs[i * 64 + b], QV_INT_RX);
+            for (unsigned q = 0; q < QV_NUM_QUEUES; q++) {
+                if (queues[fn] & BIT(q)) {
+                    cause |= qosvnic_q_cause(q, false);
+                }
+            }
+            qosvnic_irq_raise(&s->funcs[fn], cause);
         }
     }
 }
@@ -437,6 +483,7 @@ void qosvnic_sched_bh(void *opaque)
 {
     QosvnicState *s = opaque;
     uint64_t raise[DIV_ROUND_UP(QV_MAX_FUNCS, 64)] = { 0 };
+    uint8_t queues[QV_MAX_FUNCS];
     int64_t now = qemu_clock_get_ns(QEMU_CLOCK_VIRTUAL);
     unsigned budget = QV_SCHED_BUDGET, spins = 0;
     bool more = false;
@@ -458,6 +505,7 @@ void qosvnic_sched_bh(void *opaque)
 
     while (s->prio_pending) {
         uint32_t c = ctz32(s->prio_pending), nd;
+        unsigned q;
         QvFrame *fr;
         QvFunc *f;
 
@@ -465,7 +513,7 @@ void qosvnic_sched_bh(void *opaque)
             more = true;
             break;
         }
-        f = qv_sched_pick(s, c, &fr, &nd);
+        f = qv_sched_pick(s, c, &fr, &q, &nd);
         if (!f) {
             continue;
         }
@@ -473,17 +521,21 @@ void qosvnic_sched_bh(void *opaque)
             break;
         }
         f->drr_deficit -= fr->len;
-        if (!qv_rx_dma_frame(s, f, nd)) {
+        if (!qv_rx_dma_frame(s, f, q, nd)) {
             continue;
         }
-        raise[f->fn / 64] |= 1ULL << (f->fn % 64);
+        if (!(raise[f->fn / 64] & (1ULL << (f->fn % 64)))) {
+            raise[f->fn / 64] |= 1ULL << (f->fn % 64);
+            queues[f->fn] = 0;
+        }
+        queues[f->fn] |= BIT(q);
         budget--;
         if (!f->part.nframes && f->drr_active && s->drr[c].head == f->fn) {
             qv_unlink_head(s, c);
         }
     }
 
-    qv_sched_raise(s, raise, ARRAY_SIZE(raise));
+    qv_sched_raise(s, raise, ARRAY_SIZE(raise), queues);
     if (more) {
         qemu_bh_schedule(s->rx_bh);
     }

@@ -69,21 +69,56 @@ static void qosvnic_tx_sync_rates(QvFunc *f, int64_t now)
     }
 }
 
+/* Has TX queue @q of @f posted descriptors the engine has not seen? */
+static bool qosvnic_txq_has_work(QvFunc *f, unsigned q)
+{
+    QvRing *r = &f->txq[q];
+
+    return r->head != r->tail &&
+           !(f->tx.incomplete[q] && f->tx.incomplete_tail[q] == r->tail);
+}
+
 /*
- * Could the function's ring give the engine a frame, tokens aside? Only
- * such a function may keep the engine's timer armed: one that cannot
- * make progress (TX off, ring stopped, bus mastering off) would make the
- * timer fire again and again with nothing to do.
+ * Could one of the function's rings give the engine a frame, tokens
+ * aside? Only such a function may keep the engine's timer armed: one that
+ * cannot make progress (TX off, ring stopped, bus mastering off) would
+ * make the timer fire again and again with nothing to do.
  */
 static bool qosvnic_tx_has_work(QvFunc *f)
 {
     PCIDevice *d = f->pci;
+    unsigned q;
 
-    return (f->ctrl & QV_CTRL_TX_EN) &&
-           !(f->status_err & QV_STATUS_TX_RING_ERR) &&
-           f->tx_head != f->tx_tail && d &&
-           (pci_get_word(d->config + PCI_COMMAND) & PCI_COMMAND_MASTER) &&
-           !(f->tx.incomplete && f->tx.incomplete_tail == f->tx_tail);
+    if (!(f->ctrl & QV_CTRL_TX_EN) ||
+        (f->status_err & QV_STATUS_TX_RING_ERR) || !d ||
+        !(pci_get_word(d->config + PCI_COMMAND) & PCI_COMMAND_MASTER)) {
+        return false;
+    }
+    for (q = 0; q < QV_NUM_QUEUES; q++) {
+        if (qosvnic_txq_has_work(f, q)) {
+            return true;
+        }
+    }
+    return false;
+}
+
+/*
+ * The queue of @f served next: round robin, one frame per turn, from the
+ * one after the queue that sent last. A queue whose frame the shaper held
+ * back stays first, so the function's frames wait in order for its
+ * tokens (the shaper and the minimum share are the function's, over all
+ * of its queues).
+ */
+static unsigned qosvnic_tx_pick_queue(QvFunc *f)
+{
+    for (unsigned i = 0; i < QV_NUM_QUEUES; i++) {
+        unsigned q = (f->tx.q + i) % QV_NUM_QUEUES;
+
+        if (qosvnic_txq_has_work(f, q)) {
+            return q;
+        }
+    }
+    return QV_NUM_QUEUES;
 }
 
 /* Could the engine serve this function now? */
@@ -161,12 +196,34 @@ static void qosvnic_tx_arm_timer(QosvnicState *s, int64_t now)
     }
 }
 
+/* One TX interrupt per queue that completed frames in the run. */
+static void qosvnic_tx_raise(QosvnicState *s, const unsigned long *done,
+                             const uint8_t *queues)
+{
+    int fn;
+
+    for (fn = 0; fn < s->num_funcs; fn++) {
+        uint32_t cause = 0;
+
+        if (!test_bit(fn, done)) {
+            continue;
+        }
+        for (unsigned q = 0; q < QV_NUM_QUEUES; q++) {
+            if (queues[fn] & BIT(q)) {
+                cause |= qosvnic_q_cause(q, true);
+            }
+        }
+        qosvnic_irq_raise(&s->funcs[fn], cause);
+    }
+}
+
 /* The TX engine. Runs with the PF's reentrancy guard engaged. */
 static void qosvnic_tx_run(QosvnicState *s)
 {
     int64_t now = qemu_clock_get_ns(QEMU_CLOCK_VIRTUAL);
     unsigned long skip[BITS_TO_LONGS(QV_MAX_FUNCS)] = { 0 };
     unsigned long done[BITS_TO_LONGS(QV_MAX_FUNCS)] = { 0 };
+    uint8_t queues[QV_MAX_FUNCS];
     uint32_t served = 0;        /* segments, against QV_TX_BUDGET */
     uint32_t frames = 0;
     bool wire_busy = false;
@@ -193,17 +250,27 @@ static void qosvnic_tx_run(QosvnicState *s)
 
     while (!wire_busy && served < QV_TX_BUDGET &&
            (fn = qosvnic_tx_pick(s, now, skip)) >= 0) {
+        QvFunc *f = &s->funcs[fn];
+        unsigned q = qosvnic_tx_pick_queue(f);
         uint32_t segs = 1;
 
-        switch (qosvnic_tx_frame(s, &s->funcs[fn], now, &segs)) {
+        switch (qosvnic_tx_frame(s, f, q, now, &segs)) {
         case QV_TX_DONE:
             served += segs;
             frames++;
-            set_bit(fn, done);
+            if (!test_bit(fn, done)) {
+                set_bit(fn, done);
+                queues[fn] = 0;
+            }
+            queues[fn] |= BIT(q);
+            f->tx.q = (q + 1) % QV_NUM_QUEUES;
             s->tx_rr_next = (fn + 1) % s->num_funcs;
             break;
         case QV_TX_WIRE_BUSY:
             wire_busy = true;
+            break;
+        case QV_TX_IDLE:
+            /* That queue waits for its tail; the function's others may go. */
             break;
         default:
             set_bit(fn, skip);
@@ -211,11 +278,7 @@ static void qosvnic_tx_run(QosvnicState *s)
         }
     }
 
-    for (fn = 0; fn < s->num_funcs; fn++) {
-        if (test_bit(fn, done)) {
-            qosvnic_irq_raise(&s->funcs[fn], QV_INT_TX);
-        }
-    }
+    qosvnic_tx_raise(s, done, queues);
     trace_qosvnic_tx_run(frames, served);
     if (served >= QV_TX_BUDGET && !wire_busy) {
         /* Out of budget with work left: yield to the main loop. */
@@ -250,13 +313,43 @@ void qosvnic_tx_timer_cb(void *opaque)
 
 void qosvnic_tx_ring_changed(QvFunc *f)
 {
-    f->tx.incomplete = false;
+    memset(f->tx.incomplete, 0, sizeof(f->tx.incomplete));
 }
 
 void qosvnic_tx_kick(QosvnicState *s)
 {
     trace_qosvnic_tx_kick();
     qemu_bh_schedule(s->tx_bh);
+}
+
+/*
+ * A TX_TAIL write. Waiting for the main loop to run the bottom half costs
+ * a guest that writes the doorbell from a vCPU thread a wake-up of the
+ * main loop per burst; so the engine runs right here, within its usual
+ * budget (the rest goes to the bottom half), when that is safe: nothing
+ * of the device is doing DMA (the PF's reentrancy guard is free, so
+ * neither an engine nor the DMA scheduler is running below us: this is
+ * a VF's register write from a vCPU), the function is not waiting for
+ * its shaper's tokens and the wire is not busy. The engine serves every
+ * function as the bottom half would, so the order of frames, the
+ * shaper, the minimum share and the line rate are unchanged; only the
+ * wait is gone. A PF's doorbell (its own guard is engaged by the write)
+ * and a throttled function keep the bottom half.
+ */
+void qosvnic_tx_doorbell(QosvnicState *s, QvFunc *f)
+{
+    MemReentrancyGuard *guard = &DEVICE(s)->mem_reentrancy_guard;
+    int64_t now = qemu_clock_get_ns(QEMU_CLOCK_VIRTUAL);
+
+    if (guard->engaged_in_io || s->wire_need || !qosvnic_tx_has_work(f) ||
+        (f->tx.throttled && qv_tb_wait_ns(&f->tx_tb, f->tx.need, now) > 0)) {
+        qosvnic_tx_kick(s);
+        return;
+    }
+    trace_qosvnic_tx_doorbell(f->fn);
+    guard->engaged_in_io = true;
+    qosvnic_tx_run(s);
+    guard->engaged_in_io = false;
 }
 
 void qosvnic_tx_fn_reset(QvFunc *f)
@@ -308,7 +401,8 @@ static int qosvnic_tx_post_load(void *opaque, int version_id)
         f->tx.min_last_ns = MIN(f->tx.min_last_ns, now);
         f->tx.max_mbps = 0;
         f->tx.throttled = false;
-        f->tx.incomplete = false;
+        f->tx.q = 0;
+        memset(f->tx.incomplete, 0, sizeof(f->tx.incomplete));
     }
     s->wire_need = 0;
     qemu_bh_schedule(s->tx_bh);

@@ -46,6 +46,8 @@
  */
 typedef struct QvTxFrame {
     QvFunc *f;
+    unsigned q;             /* the TX queue it comes from */
+    QvRing *r;              /* ... and that queue's ring */
     PCIDevice *pci;         /* DMA as this function */
     uint32_t ndesc;         /* descriptors it spans, completed together */
     uint64_t len;           /* bytes fetched */
@@ -70,24 +72,26 @@ typedef struct QvTxFrame {
     const char *why;        /* ... and why (NULL: not dropped) */
 } QvTxFrame;
 
-static void qosvnic_tx_ring_error(QvFunc *f, const char *why)
+static void qosvnic_tx_ring_error(QvFunc *f, unsigned q, const char *why)
 {
+    QvRing *r = &f->txq[q];
+
     qemu_log_mask(LOG_GUEST_ERROR,
-                  "qosvnic: fn %u: TX ring stopped: %s (base 0x%" PRIx64
-                  " size %u head %u tail %u)\n", f->fn, why, f->tx_base,
-                  f->tx_size, f->tx_head, f->tx_tail);
+                  "qosvnic: fn %u: TX ring stopped: %s (queue %u base 0x%"
+                  PRIx64 " size %u head %u tail %u)\n", f->fn, why, q,
+                  r->base, r->size, r->head, r->tail);
     trace_qosvnic_tx_ring_error(f->fn, why);
     f->status_err |= QV_STATUS_TX_RING_ERR;
     qosvnic_irq_misc(f, QV_MISC_RING_ERR);
 }
 
 /* Checks the ring as programmed; stops it with an error if it is bad. */
-static bool qosvnic_tx_ring_valid(QvFunc *f)
+static bool qosvnic_tx_ring_valid(QvFunc *f, unsigned q)
 {
-    const char *why = qosvnic_tx_ring_problem(f);
+    const char *why = qosvnic_tx_ring_problem(f, q);
 
     if (why) {
-        qosvnic_tx_ring_error(f, why);
+        qosvnic_tx_ring_error(f, q, why);
     }
     return !why;
 }
@@ -148,26 +152,28 @@ static void qosvnic_tx_frag_noop(void *ctx, void *base, size_t len)
  * each, then advances the head. The status write is the only DMA write of
  * the TX path.
  */
-static void qosvnic_tx_complete(QvFunc *f, PCIDevice *d, uint32_t ndesc,
-                                bool err)
+static void qosvnic_tx_complete(QvTxFrame *fr, bool err)
 {
-    uint32_t n = f->tx_size / QV_TXD_SIZE;
+    QvFunc *f = fr->f;
+    QvRing *r = fr->r;
+    PCIDevice *d = fr->pci;
+    uint32_t n = r->size / QV_TXD_SIZE, ndesc = fr->ndesc;
     uint8_t sta = QV_TXD_STA_DD | (err ? QV_TXD_STA_ERR : 0);
     bool dma_err = false;
     uint32_t i, idx;
 
-    for (i = 0, idx = f->tx_head; i < ndesc; i++, idx = (idx + 1) % n) {
-        dma_addr_t a = qosvnic_ring_desc(f->tx_base, idx, QV_TXD_SIZE);
+    for (i = 0, idx = r->head; i < ndesc; i++, idx = (idx + 1) % n) {
+        dma_addr_t a = qosvnic_ring_desc(r->base, idx, QV_TXD_SIZE);
 
         if (!qosvnic_txd_set_status(d, a, sta)) {
             trace_qosvnic_tx_dma_error(f->fn, "status write-back", a);
             dma_err = true;
         }
     }
-    f->tx_head = idx;
-    trace_qosvnic_tx_complete(f->fn, ndesc, err, f->tx_head);
+    r->head = idx;
+    trace_qosvnic_tx_complete(f->fn, ndesc, err, r->head);
     if (dma_err) {
-        qosvnic_tx_ring_error(f, "descriptor write-back failed");
+        qosvnic_tx_ring_error(f, fr->q, "descriptor write-back failed");
     }
 }
 
@@ -177,7 +183,7 @@ static void qosvnic_tx_drop(QvTxFrame *fr)
 
     qosvnic_stat_drop(f, fr->drop_stat, 1);
     trace_qosvnic_tx_drop(f->fn, fr->why);
-    qosvnic_tx_complete(f, fr->pci, fr->ndesc, true);
+    qosvnic_tx_complete(fr, true);
 }
 
 /*
@@ -275,14 +281,14 @@ static bool qv_tx_fetch_desc(QosvnicState *s, QvTxFrame *fr, uint32_t idx,
                              bool *eop)
 {
     QvFunc *f = fr->f;
-    dma_addr_t da = qosvnic_ring_desc(f->tx_base, idx, QV_TXD_SIZE);
+    dma_addr_t da = qosvnic_ring_desc(fr->r->base, idx, QV_TXD_SIZE);
     uint8_t desc[QV_TXD_SIZE];
     uint64_t addr;
     uint16_t dlen;
 
     if (!qosvnic_txd_fetch(fr->pci, da, desc)) {
         trace_qosvnic_tx_dma_error(f->fn, "descriptor fetch", da);
-        qosvnic_tx_ring_error(f, "descriptor fetch failed");
+        qosvnic_tx_ring_error(f, fr->q, "descriptor fetch failed");
         return false;
     }
     addr = ldq_le_p(desc + QV_TXD_ADDR);
@@ -330,15 +336,16 @@ static bool qv_tx_fetch_desc(QosvnicState *s, QvTxFrame *fr, uint32_t idx,
 static QvTxResult qv_tx_fetch(QosvnicState *s, QvTxFrame *fr)
 {
     QvFunc *f = fr->f;
+    QvRing *r = fr->r;
     uint32_t n, avail, i, idx;
     bool eop = false;
 
-    if (!qosvnic_tx_ring_valid(f)) {
+    if (!qosvnic_tx_ring_valid(f, fr->q)) {
         return QV_TX_STOPPED;
     }
-    n = f->tx_size / QV_TXD_SIZE;
-    avail = (f->tx_tail + n - f->tx_head) % n;
-    for (i = 0, idx = f->tx_head; i < avail && !eop; i++, idx = (idx + 1) % n) {
+    n = r->size / QV_TXD_SIZE;
+    avail = (r->tail + n - r->head) % n;
+    for (i = 0, idx = r->head; i < avail && !eop; i++, idx = (idx + 1) % n) {
         if (!qv_tx_fetch_desc(s, fr, idx, &eop)) {
             return QV_TX_STOPPED;
         }
@@ -350,8 +357,8 @@ static QvTxResult qv_tx_fetch(QosvnicState *s, QvTxFrame *fr)
              * for the tail to move rather than fetch all this again on
              * every run of the engine.
              */
-            f->tx.incomplete = true;
-            f->tx.incomplete_tail = f->tx_tail;
+            f->tx.incomplete[fr->q] = true;
+            f->tx.incomplete_tail[fr->q] = r->tail;
             return QV_TX_IDLE;
         }
         qemu_log_mask(LOG_GUEST_ERROR, "qosvnic: fn %u: TX descriptor chain "
@@ -685,16 +692,17 @@ static bool qv_tx_emit(QosvnicState *s, QvTxFrame *fr)
 }
 
 /*
- * Serves the frame at the head of @f's ring:
+ * Serves the frame at the head of @f's ring of TX queue @q:
  * fetch -> validate -> offload -> switch -> shape -> emit -> complete.
  * The frame is consumed (sent or dropped) only on QV_TX_DONE; otherwise it
  * stays in the ring.
  */
-QvTxResult qosvnic_tx_frame(QosvnicState *s, QvFunc *f, int64_t now,
-                            uint32_t *segs)
+QvTxResult qosvnic_tx_frame(QosvnicState *s, QvFunc *f, unsigned q,
+                            int64_t now, uint32_t *segs)
 {
     QvTxFrame fr = {
-        .f = f, .pci = qosvnic_fn_pci(s, f->fn), .tci = -1, .now = now,
+        .f = f, .q = q, .r = &f->txq[q], .pci = qosvnic_fn_pci(s, f->fn),
+        .tci = -1, .now = now,
     };
     QvTxResult r = qv_tx_fetch(s, &fr);
 
@@ -719,7 +727,7 @@ QvTxResult qosvnic_tx_frame(QosvnicState *s, QvFunc *f, int64_t now,
     *segs = fr.nsegs;
     f->stats[QV_STAT_TX_PACKETS] += fr.nsegs;
     f->stats[QV_STAT_TX_BYTES] += fr.wire;
-    qosvnic_tx_complete(f, fr.pci, fr.ndesc, false);
+    qosvnic_tx_complete(&fr, false);
     return QV_TX_DONE;
 }
 

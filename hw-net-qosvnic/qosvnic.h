@@ -107,7 +107,9 @@ typedef struct QvFrame {
     uint16_t gso_size;
     uint16_t status;        /* QV_RXD_STA_* bits for the first desc */
     uint16_t src_port;      /* with QV_RXD_STA_SRC_PORT (qosvnic-esw.c) */
-    uint32_t next;          /* index of next frame in the partition FIFO */
+    uint32_t next;          /* index of next frame in its queue's FIFO */
+    uint8_t queue;          /* RX queue (RSS), < QV_NUM_QUEUES */
+    uint32_t rss_hash;      /* with QV_RXD_STA_RSS_MASK bits */
 } QvFrame;
 
 /* One function's partition of the device buffer. */
@@ -116,9 +118,18 @@ typedef struct QvPartition {
     uint32_t alpha;         /* Dynamic Threshold, QV_ALPHA_ONE = 1.0 */
     uint32_t used_cells;    /* cells held now */
     uint32_t peak_cells;
-    uint32_t head, tail;    /* FIFO of frames (frame pool indices) */
-    uint32_t nframes;
+    /* One FIFO of frames (frame pool indices) per RX queue. */
+    uint32_t head[QV_NUM_QUEUES], tail[QV_NUM_QUEUES];
+    uint32_t qframes[QV_NUM_QUEUES];
+    uint32_t nframes;       /* all queues */
+    uint8_t rr;             /* queue the DMA scheduler tries first */
 } QvPartition;
+
+/* One descriptor ring as the guest programmed it. */
+typedef struct QvRing {
+    uint64_t base;
+    uint32_t size, head, tail;
+} QvRing;
 
 /*
  * Transmit state of one function beyond its ring registers
@@ -130,12 +141,13 @@ typedef struct QvTxFn {
     uint32_t min_mbps;      /* tx_min_mbps the min-share meter runs at */
     uint32_t need;          /* tokens the frame at the head waits for */
     bool throttled;         /* stopped by the shaper until tokens return */
+    uint8_t q;              /* queue served next (round robin) */
     /*
-     * The frame at the head has no EOP in the descriptors up to this
-     * tail: they are not fetched again until the tail moves.
+     * The frame at the head of queue q has no EOP in the descriptors up to
+     * this tail: they are not fetched again until the tail moves.
      */
-    bool incomplete;
-    uint32_t incomplete_tail;
+    bool incomplete[QV_NUM_QUEUES];
+    uint32_t incomplete_tail[QV_NUM_QUEUES];
     int64_t min_credit;     /* min-share meter, bytes * 1e9, may go < 0 */
     int64_t min_last_ns;
 } QvTxFn;
@@ -157,10 +169,13 @@ typedef struct QvFunc {
     uint32_t status_err;    /* QV_STATUS_*_RING_ERR */
     MACAddr mc[QV_MC_ENTRIES];
     uint32_t mc_valid;      /* bitmap of valid mc[] entries */
-    uint64_t rx_base, tx_base;
-    uint32_t rx_size, rx_head, rx_tail, rx_buf_size;
-    uint32_t tx_size, tx_head, tx_tail;
+    QvRing rxq[QV_NUM_QUEUES], txq[QV_NUM_QUEUES];
+    uint32_t rx_buf_size;   /* every RX queue's */
     uint32_t stat_hi_latch;
+    /* RSS (QV_FN_RSS_*): hash types, key, indirection table. */
+    uint32_t rss_ctrl;
+    uint8_t rss_key[QV_RSS_KEY_BYTES];
+    uint8_t rss_reta[QV_RSS_RETA_SIZE];
 
     /* Management (QV_MG_*), programmed by the PF driver or the host. */
     MACAddr mac;
@@ -557,7 +572,8 @@ void qosvnic_buf_clear_peak(QvFunc *f);
 bool qosvnic_buf_store(QosvnicState *s, QvFunc *f, const struct iovec *iov,
                        int iovcnt, size_t offset, size_t len,
                        const QvFrame *meta);
-QvFrame *qosvnic_buf_peek(QosvnicState *s, QvFunc *f);
+/* The frame at the head of RX queue @q's FIFO, or NULL. */
+QvFrame *qosvnic_buf_peek(QosvnicState *s, QvFunc *f, unsigned q);
 /* Copy @len bytes from @fr starting at @off into @dst. */
 void qosvnic_buf_read(QosvnicState *s, QvFrame *fr, size_t off,
                       void *dst, size_t len);
@@ -571,7 +587,7 @@ void qosvnic_buf_cursor_init(QosvnicState *s, QvFrame *fr, QvBufCursor *c);
 /* Next piece of at most @max bytes; returns its length (0 at the end). */
 size_t qosvnic_buf_cursor_next(QosvnicState *s, QvBufCursor *c,
                                size_t max, const uint8_t **p);
-void qosvnic_buf_pop(QosvnicState *s, QvFunc *f);
+void qosvnic_buf_pop(QosvnicState *s, QvFunc *f, unsigned q);
 /*
  * Drop every frame held for @f (function reset, FLR, ring error). Returns
  * how many frames were dropped.
@@ -583,6 +599,8 @@ uint32_t qosvnic_buf_flush(QosvnicState *s, QvFunc *f);
  * what depends on them (MAC table, scheduler lists).
  */
 extern const VMStateDescription vmstate_qosvnic_buf;
+/* RX queues of held frames; a subsection loaded before the buffer's. */
+extern const VMStateDescription vmstate_qosvnic_buf_queues;
 
 /* qosvnic-rx.c */
 /* (Re)insert f->mac into the classifier (@f remembers its chain). */
@@ -634,12 +652,32 @@ void qosvnic_sched_remove(QosvnicState *s, QvFunc *f);
 /* The DMA pacing timer: only schedules the guarded BH. */
 void qosvnic_dma_timer_cb(void *opaque);
 
+/* qosvnic-rss.c */
+/* The Toeplitz hash of @len bytes of @data with a 40-byte @key. */
+uint32_t qosvnic_rss_toeplitz(const uint8_t *key, const uint8_t *data,
+                              size_t len);
+/*
+ * The RSS hash type (QV_RSS_TYPE_*, 0 = none) and hash of the frame of
+ * @len bytes at @d (Ethernet header first, 802.1Q tag allowed) for the
+ * hash types @ctrl enables (QV_RSS_*) and @key.
+ */
+unsigned qosvnic_rss_hash(uint32_t ctrl, const uint8_t *key,
+                          const uint8_t *d, size_t len, uint32_t *hash);
+
 /* qosvnic-ring.c */
-/* What is wrong with @f's RX (TX) ring as programmed; NULL if usable. */
-const char *qosvnic_rx_ring_problem(QvFunc *f);
-const char *qosvnic_tx_ring_problem(QvFunc *f);
+/*
+ * What is wrong with @f's RX (TX) ring of queue @q as programmed; NULL if
+ * usable.
+ */
+const char *qosvnic_rx_ring_problem(QvFunc *f, unsigned q);
+const char *qosvnic_tx_ring_problem(QvFunc *f, unsigned q);
 /* Free RX descriptors the device may fill now (0 if the ring is unusable). */
-uint32_t qosvnic_rx_ring_avail(QvFunc *f);
+uint32_t qosvnic_rx_ring_avail(QvFunc *f, unsigned q);
+/* The interrupt cause of a completion on RX (TX) queue @q. */
+static inline uint32_t qosvnic_q_cause(unsigned q, bool tx)
+{
+    return q ? QV_INT_QP(q) : tx ? QV_INT_TX : QV_INT_RX;
+}
 /*
  * Descriptor I/O, as the function @pci (its requester ID, its bus master
  * bit); false if the DMA failed. Inline: they run per descriptor.
@@ -673,6 +711,14 @@ static inline bool qosvnic_rxd_write_src_port(PCIDevice *pci, dma_addr_t desc,
                                               uint16_t port)
 {
     return stw_le_pci_dma(pci, desc + QV_RXD_SRC_PORT, port,
+                          MEMTXATTRS_UNSPECIFIED) == MEMTX_OK;
+}
+
+/* The RSS hash (QV_RXD_STA_RSS_MASK), over bytes 0..3 of the address. */
+static inline bool qosvnic_rxd_write_rss(PCIDevice *pci, dma_addr_t desc,
+                                         uint32_t hash)
+{
+    return stl_le_pci_dma(pci, desc + QV_RXD_RSS_HASH, hash,
                           MEMTXATTRS_UNSPECIFIED) == MEMTX_OK;
 }
 
@@ -714,15 +760,21 @@ void qosvnic_tx_uninit(QosvnicState *s);    /* exit */
  * dropped) only on QV_TX_DONE, then *@segs says how many frames it became
  * on the wire. Runs under the PF's reentrancy guard.
  */
-QvTxResult qosvnic_tx_frame(QosvnicState *s, QvFunc *f, int64_t now,
-                            uint32_t *segs);
+QvTxResult qosvnic_tx_frame(QosvnicState *s, QvFunc *f, unsigned q,
+                            int64_t now, uint32_t *segs);
 /* True while the function has sent less than its minimum share. */
 bool qosvnic_tx_below_min(QvFunc *f, int64_t now);
 
 void qosvnic_tx_reset(QosvnicState *s);     /* device reset, after fn resets */
 void qosvnic_tx_fn_reset(QvFunc *f);        /* function reset / FLR */
-/* TX_TAIL written or TX enabled: schedule the TX engine (never runs it). */
+/* TX enabled, a ceiling changed: schedule the TX engine (never runs it). */
 void qosvnic_tx_kick(QosvnicState *s);
+/*
+ * @f's TX_TAIL was written: if @f is not throttled and nothing else waits,
+ * move its frames right away, within a bounded budget, under the PF's
+ * reentrancy guard; what is left goes to the bottom half.
+ */
+void qosvnic_tx_doorbell(QosvnicState *s, QvFunc *f);
 /* The ring was re-programmed (base, size) or TX enabled: look at it anew. */
 void qosvnic_tx_ring_changed(QvFunc *f);
 void qosvnic_tx_bh(void *opaque);

@@ -55,11 +55,27 @@
 #define QV_MSIX_TABLE_OFFSET    0x0000
 #define QV_MSIX_PBA_OFFSET      0x2000
 
-/* MSI-X vectors of every function (PF and VF alike). */
-#define QV_VEC_RX               0       /* RX queue completions */
-#define QV_VEC_TX               1       /* TX queue completions */
+/*
+ * Queue pairs: every function (PF and VF alike) has QV_NUM_QUEUES RX/TX
+ * queue pairs. Queue pair 0 is the one at the QV_FN_RX_* and QV_FN_TX_*
+ * registers (also reachable at QV_FN_QUEUE(0)); pairs 1.. are at
+ * QV_FN_QUEUE(q). RSS (QV_FN_RSS_*) spreads received frames over them;
+ * the function's QoS (ingress policer, buffer partition, DMA class and
+ * weight, egress shaper and minimum share) covers all of its queues
+ * together, and inside a function the DMA engines serve the queues round
+ * robin, one frame per turn.
+ */
+#define QV_NUM_QUEUES           4
+
+/*
+ * MSI-X vectors of every function (PF and VF alike): queue pair 0 has an
+ * RX and a TX vector, every other queue pair one vector for both.
+ */
+#define QV_VEC_RX               0       /* RX queue 0 completions */
+#define QV_VEC_TX               1       /* TX queue 0 completions */
 #define QV_VEC_MISC             2       /* mailbox, link change, errors */
-#define QV_NUM_VECTORS          3
+#define QV_VEC_QP(q)            (2 + (q))       /* q >= 1: pair q, RX+TX */
+#define QV_NUM_VECTORS          (2 + QV_NUM_QUEUES)
 
 /* ----------------------------------------- per-function register block */
 #define QV_FN_ID                0x000   /* RO: QV_ID_MAGIC */
@@ -108,6 +124,7 @@
 #define QV_RXF_ALLMULTI         (1u << 1)       /* accept all multicast */
 #define QV_RXF_PROMISC          (1u << 2)       /* honoured only if trusted */
 #define QV_FN_LINK_SPEED        0x028   /* RO: Mbit/s, 0 = unknown */
+#define QV_FN_NUM_QUEUES        0x02c   /* RO: queue pairs, QV_NUM_QUEUES */
 
 /* Multicast filter: QV_MC_ENTRIES exact addresses per function. */
 #define QV_FN_MC_LO(i)          (0x080 + (i) * 8)       /* bytes 0..3 */
@@ -123,12 +140,14 @@
 #define QV_INT_RX               (1u << QV_VEC_RX)
 #define QV_INT_TX               (1u << QV_VEC_TX)
 #define QV_INT_MISC             (1u << QV_VEC_MISC)
-#define QV_INT_ALL              0x7u
+#define QV_INT_QP(q)            (1u << QV_VEC_QP(q))    /* q >= 1 */
+#define QV_INT_ALL              ((1u << QV_NUM_VECTORS) - 1)
 /*
  * Interrupt moderation: minimum interval between two MSI-X messages of a
- * vector, in microseconds (0 = none).
+ * vector, in microseconds (0 = none). Vectors 0..2 at 0x050..0x058; the
+ * vector of queue pair q >= 1 at QV_FN_QUEUE(q) + QV_Q_ITR, below.
  */
-#define QV_FN_ITR(vec)          (0x050 + (vec) * 4)
+#define QV_FN_ITR(v)    ((v) < 3 ? 0x050 + (v) * 4 : 0x17c + (v) * 0x80)
 #define QV_ITR_MAX_US           65535
 #define QV_FN_MISC_CAUSE        0x060   /* RW1C: why QV_INT_MISC fired */
 #define QV_MISC_MBX             (1u << 0)       /* mailbox message/ack */
@@ -161,6 +180,61 @@
 #define QV_FN_TX_TAIL           0x150   /* doorbell */
 #define QV_RING_ALIGN           16
 #define QV_RING_MAX_BYTES       0x10000 /* 4096 descriptors */
+
+/*
+ * Queue pair q's rings (q < QV_NUM_QUEUES), same layout and rules as queue
+ * pair 0's registers above, which QV_FN_QUEUE(0) aliases. All queues of a
+ * function use its QV_FN_RX_BUF_SIZE. A ring error on any queue stops
+ * that direction of the whole function (QV_STATUS_*_RING_ERR), as for
+ * queue 0; re-enabling RX (TX) or a reset recovers. The RSS indirection
+ * table may name only queues whose RX ring is set up: a frame steered to
+ * an unusable ring is a ring error.
+ */
+#define QV_FN_QUEUE(q)          (0x200 + (q) * 0x80)
+#define QV_Q_RX_BASE_LO         0x00
+#define QV_Q_RX_BASE_HI         0x04
+#define QV_Q_RX_SIZE            0x08
+#define QV_Q_RX_HEAD            0x0c    /* RO */
+#define QV_Q_RX_TAIL            0x10
+#define QV_Q_TX_BASE_LO         0x40
+#define QV_Q_TX_BASE_HI         0x44
+#define QV_Q_TX_SIZE            0x48
+#define QV_Q_TX_HEAD            0x4c    /* RO */
+#define QV_Q_TX_TAIL            0x50    /* doorbell */
+#define QV_Q_ITR                0x7c    /* q >= 1: QV_FN_ITR of QV_VEC_QP */
+
+/*
+ * Receive side scaling. With the frame's hash type enabled in
+ * QV_FN_RSS_CTRL, the device computes the Toeplitz hash of the frame with
+ * the function's 40-byte key over (source address, destination address,
+ * source port, destination port) for TCP/UDP, or over the two addresses
+ * for other IPv4/IPv6 frames (and for TCP/UDP whose own type is off but
+ * whose IP type is on), all in network byte order, and delivers the frame
+ * to the RX queue in entry (hash % QV_RSS_RETA_SIZE) of the indirection
+ * table; it reports the hash and its type in the RX descriptor. IPv4
+ * fragments and IPv6 with extension headers are hashed as 2-tuples. Frames
+ * without an enabled type go to queue 0 without a hash. All 0 after reset.
+ */
+#define QV_FN_RSS_CTRL          0x500   /* RW: hash types enabled */
+#define QV_RSS_IPV4             (1u << 0)       /* IPv4 src/dst */
+#define QV_RSS_IPV4_TCP         (1u << 1)       /* + TCP ports */
+#define QV_RSS_IPV4_UDP         (1u << 2)       /* + UDP ports */
+#define QV_RSS_IPV6             (1u << 3)
+#define QV_RSS_IPV6_TCP         (1u << 4)
+#define QV_RSS_IPV6_UDP         (1u << 5)
+#define QV_RSS_ALL              0x3fu
+/* Key bytes 4i..4i+3, byte 4i in bits 7:0 (the key as a byte string). */
+#define QV_FN_RSS_KEY(i)        (0x540 + (i) * 4)
+#define QV_RSS_KEY_BYTES        40
+#define QV_RSS_KEY_WORDS        (QV_RSS_KEY_BYTES / 4)
+/*
+ * Indirection table: entry 4i+j (a queue number) in bits 8j+7:8j of word
+ * i. A word naming a queue >= QV_NUM_QUEUES is refused (a guest error,
+ * the word keeps its value).
+ */
+#define QV_FN_RSS_RETA(i)       (0x580 + (i) * 4)
+#define QV_RSS_RETA_SIZE        128
+#define QV_RSS_RETA_WORDS       (QV_RSS_RETA_SIZE / 4)
 
 /*
  * VF side of the PF<->VF mailbox.
@@ -552,5 +626,21 @@
  */
 #define QV_RXD_STA_SRC_PORT     (1u << 7)
 #define QV_RXD_SRC_PORT         4
+/*
+ * RSS: the first descriptor's status bits 15:13 give the hash type
+ * (QV_RSS_TYPE_*, 0 = no hash), and bytes 0..3 of that descriptor (le32,
+ * written back over the buffer address) the hash. Like the source port,
+ * the driver writes the buffer address again before it reposts.
+ */
+#define QV_RXD_STA_RSS_SHIFT    13
+#define QV_RXD_STA_RSS_MASK     (0x7u << QV_RXD_STA_RSS_SHIFT)
+#define QV_RXD_RSS_HASH         0
+#define QV_RSS_TYPE_NONE        0
+#define QV_RSS_TYPE_IPV4        1
+#define QV_RSS_TYPE_IPV4_TCP    2
+#define QV_RSS_TYPE_IPV4_UDP    3
+#define QV_RSS_TYPE_IPV6        4
+#define QV_RSS_TYPE_IPV6_TCP    5
+#define QV_RSS_TYPE_IPV6_UDP    6
 
 #endif /* QOSVNIC_HW_H */

@@ -396,13 +396,26 @@ void qv_fn_start(QvDev *d, int fn)
     qv_wr(d, fn, QV_FN_INT_MASK_CLR, QV_INT_ALL);
 }
 
+/* Ring register @qreg (QV_Q_*) of @r's queue: queue 0's where they were. */
+static uint32_t qv_qreg(const QvRing *r, uint32_t qreg)
+{
+    return (r->q ? QV_FN_QUEUE(r->q) : QV_FN_RX_BASE_LO) + qreg;
+}
+
 void qv_rx_setup(QvDev *d, int fn, QvRing *r, uint32_t ndesc,
                  uint32_t buf_size, bool post_all)
+{
+    qv_rxq_setup(d, fn, 0, r, ndesc, buf_size, post_all);
+}
+
+void qv_rxq_setup(QvDev *d, int fn, int q, QvRing *r, uint32_t ndesc,
+                  uint32_t buf_size, bool post_all)
 {
     uint32_t i;
 
     memset(r, 0, sizeof(*r));
     r->fn = fn;
+    r->q = q;
     r->ndesc = ndesc;
     r->buf_size = buf_size;
     r->base = qv_alloc(d, ndesc * QV_RXD_SIZE, 4096);
@@ -411,9 +424,9 @@ void qv_rx_setup(QvDev *d, int fn, QvRing *r, uint32_t ndesc,
         qtest_writeq(d->qts, r->base + i * QV_RXD_SIZE + QV_RXD_ADDR,
                      r->bufs + (uint64_t)i * buf_size);
     }
-    qv_wr(d, fn, QV_FN_RX_BASE_LO, (uint32_t)r->base);
-    qv_wr(d, fn, QV_FN_RX_BASE_HI, r->base >> 32);
-    qv_wr(d, fn, QV_FN_RX_SIZE, ndesc * QV_RXD_SIZE);
+    qv_wr(d, fn, qv_qreg(r, QV_Q_RX_BASE_LO), (uint32_t)r->base);
+    qv_wr(d, fn, qv_qreg(r, QV_Q_RX_BASE_HI), r->base >> 32);
+    qv_wr(d, fn, qv_qreg(r, QV_Q_RX_SIZE), ndesc * QV_RXD_SIZE);
     qv_wr(d, fn, QV_FN_RX_BUF_SIZE, buf_size);
     if (post_all) {
         qv_rx_post(d, r, ndesc - 1);
@@ -423,7 +436,7 @@ void qv_rx_setup(QvDev *d, int fn, QvRing *r, uint32_t ndesc,
 void qv_rx_post(QvDev *d, QvRing *r, uint32_t n)
 {
     r->tail = (r->tail + n) % r->ndesc;
-    qv_wr(d, r->fn, QV_FN_RX_TAIL, r->tail);
+    qv_wr(d, r->fn, qv_qreg(r, QV_Q_RX_TAIL), r->tail);
 }
 
 int qv_rx_take(QvDev *d, QvRing *r, uint8_t *buf, size_t size,
@@ -454,6 +467,9 @@ int qv_rx_take(QvDev *d, QvRing *r, uint8_t *buf, size_t size,
             if (sta & QV_RXD_STA_SRC_PORT) {
                 r->src_port = qtest_readw(d->qts, desc + QV_RXD_SRC_PORT);
             }
+            if (sta & QV_RXD_STA_RSS_MASK) {
+                r->rss_hash = qtest_readl(d->qts, desc + QV_RXD_RSS_HASH);
+            }
         }
         g_assert_cmpuint(len, <=, r->buf_size);
         if (buf && total + len <= size) {
@@ -475,13 +491,19 @@ int qv_rx_take(QvDev *d, QvRing *r, uint8_t *buf, size_t size,
 
 void qv_tx_setup(QvDev *d, int fn, QvRing *r, uint32_t ndesc)
 {
+    qv_txq_setup(d, fn, 0, r, ndesc);
+}
+
+void qv_txq_setup(QvDev *d, int fn, int q, QvRing *r, uint32_t ndesc)
+{
     memset(r, 0, sizeof(*r));
     r->fn = fn;
+    r->q = q;
     r->ndesc = ndesc;
     r->base = qv_alloc(d, ndesc * QV_TXD_SIZE, 4096);
-    qv_wr(d, fn, QV_FN_TX_BASE_LO, (uint32_t)r->base);
-    qv_wr(d, fn, QV_FN_TX_BASE_HI, r->base >> 32);
-    qv_wr(d, fn, QV_FN_TX_SIZE, ndesc * QV_TXD_SIZE);
+    qv_wr(d, fn, qv_qreg(r, QV_Q_TX_BASE_LO), (uint32_t)r->base);
+    qv_wr(d, fn, qv_qreg(r, QV_Q_TX_BASE_HI), r->base >> 32);
+    qv_wr(d, fn, qv_qreg(r, QV_Q_TX_SIZE), ndesc * QV_TXD_SIZE);
 }
 
 void qv_tx_send(QvDev *d, QvRing *r, const void *frame, size_t len,
@@ -498,7 +520,7 @@ void qv_tx_send(QvDev *d, QvRing *r, const void *frame, size_t len,
     qtest_writew(d->qts, desc + QV_TXD_MSS, mss);
     qtest_writew(d->qts, desc + QV_TXD_VLAN, vlan);
     r->tail = (r->tail + 1) % r->ndesc;
-    qv_wr(d, r->fn, QV_FN_TX_TAIL, r->tail);
+    qv_wr(d, r->fn, qv_qreg(r, QV_Q_TX_TAIL), r->tail);
 }
 
 uint8_t qv_tx_status(QvDev *d, QvRing *r, uint32_t i)

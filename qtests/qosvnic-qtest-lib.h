@@ -39,6 +39,7 @@ typedef struct QvDev {
 
 typedef struct QvRing {
     int fn;
+    int q;                      /* queue pair (0: the QV_FN_RX/TX_* ones) */
     uint64_t base;
     uint32_t ndesc;
     uint32_t next;              /* next descriptor the test looks at */
@@ -46,6 +47,7 @@ typedef struct QvRing {
     uint64_t bufs;              /* RX: ndesc buffers of buf_size */
     uint32_t buf_size;
     uint16_t src_port;          /* RX: of the last frame taken, if tagged */
+    uint32_t rss_hash;          /* RX: of the last frame taken, if hashed */
 } QvRing;
 
 /*
@@ -120,18 +122,23 @@ bool qv_irq_fired(QvDev *d, int fn, int vec);
 /* Rings. RX: ndesc buffers of buf_size, all posted (tail = ndesc - 1). */
 void qv_rx_setup(QvDev *d, int fn, QvRing *r, uint32_t ndesc,
                  uint32_t buf_size, bool post_all);
+/* The same for RX queue @q (QV_FN_QUEUE); the buffer size is fn's. */
+void qv_rxq_setup(QvDev *d, int fn, int q, QvRing *r, uint32_t ndesc,
+                  uint32_t buf_size, bool post_all);
 /* Post n more RX buffers (advance tail). */
 void qv_rx_post(QvDev *d, QvRing *r, uint32_t n);
 /*
  * If descriptor r->next is done, copy the frame (all its descriptors) to
  * buf and return its length, status and vlan/gso of the first descriptor;
  * else -1. r->src_port gets the source port the device wrote over the
- * first buffer address (QV_RXD_STA_SRC_PORT); every buffer address is
+ * first buffer address (QV_RXD_STA_SRC_PORT), r->rss_hash the RSS hash
+ * (QV_RXD_STA_RSS_MASK); every buffer address is
  * written again, as a driver does before it reposts a descriptor.
  */
 int qv_rx_take(QvDev *d, QvRing *r, uint8_t *buf, size_t size,
                uint16_t *status, uint16_t *vlan, uint16_t *gso);
 void qv_tx_setup(QvDev *d, int fn, QvRing *r, uint32_t ndesc);
+void qv_txq_setup(QvDev *d, int fn, int q, QvRing *r, uint32_t ndesc);
 /* Queue one frame as a single descriptor and ring the doorbell. */
 void qv_tx_send(QvDev *d, QvRing *r, const void *frame, size_t len,
                 uint8_t cmd, uint16_t mss, uint16_t vlan);

@@ -47,7 +47,7 @@ ddelta() { # before after: "k=v ..." -> "k=+d ..." for k with d > 0
 stream() { # test iperf3-args...: one TCP stream run, host side is the client
     local test=$1 c0 c1 g0 g1 dir p0 p1 b0 b1 bits bytes s0 s1 rtx
     shift
-    case "$test" in tcp_rx) dir=tx ;; *) dir=rx ;; esac   # tap side the data crosses
+    case "$test" in tcp_rx*) dir=tx ;; *) dir=rx ;; esac  # tap side the data crosses
     IPERF_JSON=$(mktemp)
     s0=$(dstats); g0=$(gcpu)
     c0=$(agent_cpu_ticks "$qpid"); p0=$(tapstat "${dir}_packets"); b0=$(tapstat "${dir}_bytes")
@@ -63,6 +63,24 @@ stream() { # test iperf3-args...: one TCP stream run, host side is the client
         printf "%s %s Mbit/s %.1f %.2f %.0f %s %s\n", n, t, bits / 1e6,
             (by > 0 ? (c / hz) / (by / 1e9) : 0), (pk > 0 ? bb / pk : 0), g, (x == "" ? "-" : x) }' |
         tee -a "$BENCH_OUT" | { read -r _ _ _ v cpu fr gc ex; prog "$test: $v Mbit/s, QEMU ${cpu} CPU s/GB, tap frames ${fr} B, guest CPU ${gc} %, $ex"; }
+}
+
+# UDP RcvbufErrors of the guest's netns vf0 (/proc/net/snmp, Udp: line).
+rcvbuf() { gxn vf0 "cat /proc/net/snmp" | awk '$1 == "Udp:" && $2 ~ /^[0-9]+$/ {print $6; exit}'; }
+
+udp64() { # 64-byte UDP datagrams host->guest at a fixed offered rate
+    local pps=${BENCH_UDP_PPS:-100000} j g0 g1 c0 c1 r0 r1 got
+    j=$(mktemp)
+    g0=$(gcpu); c0=$(agent_cpu_ticks "$qpid"); r0=$(rcvbuf)
+    timeout 60 iperf3 -J -c "$G" -u -l 64 -b "$((pps * 64 * 8))" -t "$T" > "$j" 2>&1
+    c1=$(agent_cpu_ticks "$qpid"); g1=$(gcpu); r1=$(rcvbuf)
+    # Datagrams the receiver got per second, in thousands.
+    got=$(jq -r --argjson t "$T" '.end.sum | select(.packets != null) |
+          ((.packets - .lost_packets) / $t / 1000)' "$j" 2>/dev/null)
+    rm -f "$j"
+    if [ -z "$got" ]; then prog "udp64_rx: iperf3 failed"; return 1; fi
+    echo "$NIC udp64_rx kpps $got 0 0 $(gbusy "$g0" "$g1") offered_kpps=$((pps / 1000)),rcvbuf_errors=+$(( ${r1:-0} - ${r0:-0} )),qemu_cpu_pct=$(( (c1 - c0) * 100 / hz / T ))" >> "$BENCH_OUT"
+    prog "udp64_rx: $got kpps received of $((pps / 1000)) offered, guest CPU $(gbusy "$g0" "$g1") %, RcvbufErrors +$(( ${r1:-0} - ${r0:-0} ))"
 }
 
 rr() { # test: netperf TCP_RR / TCP_CRR
@@ -81,7 +99,9 @@ rr() { # test: netperf TCP_RR / TCP_CRR
 for r in $(seq 1 "$REPS"); do
     prog "run $r/$REPS"
     stream tcp_rx
+    stream tcp_rx4 -P 4
     stream tcp_tx -R
+    udp64
     rr TCP_RR
     rr TCP_CRR
 done

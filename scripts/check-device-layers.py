@@ -9,7 +9,7 @@ import sys
 
 LAYERS = {
     'qosvnic-tb.c': 0, 'qosvnic-stats.c': 0, 'qosvnic-irq.c': 0,
-    'qosvnic-ring.c': 0,
+    'qosvnic-ring.c': 0, 'qosvnic-rss.c': 0,
     'qosvnic-buf.c': 1, 'qosvnic-mbx.c': 1, 'qosvnic-esw.c': 1,
     'qosvnic-sched.c': 2,
     'qosvnic-rx.c': 3,
