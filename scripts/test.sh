@@ -44,7 +44,7 @@ count_line() { # one result line in PASS:/FAIL:/SKIP: or TAP form
         PASS:*|"ok "*)
             case "$1" in *"# SKIP"*) skipped=$((skipped + 1)); return ;; esac
             passed=$((passed + 1)) ;;
-        FAIL:*|"not ok "*) failed=$((failed + 1)); failures+=("$1") ;;
+        FAIL:*|"not ok "*|"Bail out!"*) failed=$((failed + 1)); failures+=("$1") ;;
         SKIP:*) skipped=$((skipped + 1)) ;;
     esac
 }
@@ -54,14 +54,17 @@ run_counted() { # name cmd...
     local name=$1; shift
     local before=$failed log rc
     log=$(mktemp)
-    "$@" 2>&1 | tee "$log" | grep -E '^(PASS:|FAIL:|SKIP:|ok |not ok |Bail out!)' || true
-    rc=${PIPESTATUS[0]}
+    # The command's own status, not the pipeline's (grep finds nothing
+    # when a command dies before its first result line).
+    { "$@" 2>&1; echo "$?" > "$log.rc"; } | tee "$log" |
+        grep -E '^(PASS:|FAIL:|SKIP:|ok |not ok |Bail out!)'
+    rc=$(cat "$log.rc")
     while IFS= read -r line; do count_line "$line"; done < "$log"
     if [ "$rc" != 0 ] && [ "$failed" = "$before" ]; then
         count_line "FAIL: $name exited with status $rc"
         echo "---- last lines of $name ----"; tail -n 30 "$log"
     fi
-    rm -f "$log"
+    rm -f "$log" "$log.rc"
 }
 
 if [ "$setup" = 1 ]; then
