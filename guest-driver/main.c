@@ -254,6 +254,11 @@ static int qv_probe(struct pci_dev *pdev, const struct pci_device_id *ent)
 	qv_irq_enable(ad, QV_INT_MISC);
 
 	qv_netdev_setup(ad);
+	/*
+	 * Here, not in netdev.c: ethtool.c builds on netdev.c (open, stop,
+	 * reinit, the hardware counters), never the other way round.
+	 */
+	qv_set_ethtool_ops(netdev);
 	err = netif_set_real_num_tx_queues(netdev, ad->num_qp);
 	if (!err)
 		err = netif_set_real_num_rx_queues(netdev, ad->num_qp);

@@ -922,7 +922,6 @@ void qv_netdev_setup(struct qv_adapter *ad)
 	u16 q;
 
 	netdev->netdev_ops = ad->pf ? &qv_pf_netdev_ops : &qv_vf_netdev_ops;
-	qv_set_ethtool_ops(netdev);
 	netdev->watchdog_timeo = 5 * HZ;
 	for (q = 0; q < QV_NUM_QUEUES; q++) {
 		struct qv_qpair *qp = &ad->qp[q];
