@@ -111,8 +111,13 @@ nobuf() { echo $(( $(st "$1" "$2" drop-buffer) + $(st "$1" "$2" drop-ring-full) 
 setvf() { qmp src "{\"execute\":\"qosvnic-set-vf\",\"arguments\":{\"id\":\"nic0\",\"vf\":$1,$2,\"limit\":false}}" > /dev/null; }
 ip_in() { gxn vf1 "cat /proc/net/snmp" | awk '$1 == "Ip:" && !h {for (i = 2; i <= NF; i++) k[i] = $i; h = 1; next}
                                            $1 == "Ip:" {for (i = 2; i <= NF; i++) if (k[i] == "InReceives") print $i}'; }
-# "NAME COUNT" for each RX/TX vector of VF 0 and VF 1 (all CPUs).
-irqs() { gx "awk '\$NF ~ /^($dev0|$dev1)-(rx|tx)\$/ {c = 0; for (i = 2; i <= NF && \$i ~ /^[0-9]+\$/; i++) c += \$i; print \$NF, c}' /proc/interrupts"; }
+# "DEV-rx COUNT" and "DEV-tx COUNT" for VF 0 and VF 1 (all CPUs): DEV-rx
+# sums the vectors that signal received frames (queue pair 0's RX vector
+# DEV-rx-0 and the other pairs' DEV-TxRx-N), DEV-tx queue pair 0's TX one.
+irqs() { gx "awk '\$NF ~ /^($dev0|$dev1)-(rx-0|tx-0|TxRx-[0-9]+)\$/ {
+        n = \$NF; sub(/-(rx-0|TxRx-[0-9]+)\$/, \"-rx\", n); sub(/-tx-0\$/, \"-tx\", n)
+        for (i = 2; i <= NF && \$i ~ /^[0-9]+\$/; i++) c[n] += \$i }
+    END {for (n in c) print n, c[n]}' /proc/interrupts"; }
 irq_of() { awk -v n="$2" '$1 == n {print $2}' <<< "$1"; }
 
 flood_pid='' tcp_pid='' dst_pid='' switched=0
