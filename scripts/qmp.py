@@ -7,6 +7,10 @@ Usage:
   qmp.py SOCKET --events NAME SECONDS        print the events named NAME that
                                              arrive within SECONDS (one JSON
                                              object per line)
+  qmp.py SOCKET --session                    one connection kept open: prints
+                                             "ready", then for every message
+                                             read on stdin one line, its
+                                             "return" value or {"error": ...}
 
 Exits 1 with QEMU's error message on stderr if the command fails, 2 if the
 socket does not answer. Used by the host sides of the guest tests and of
@@ -64,6 +68,16 @@ def main(argv):
             ev = json.loads(line)
             if ev.get("event") == name:
                 print(json.dumps(ev), flush=True)
+        return 0
+    if argv[2] == "--session":
+        s.settimeout(None)
+        print("ready", flush=True)
+        for line in sys.stdin:
+            try:
+                reply = send(f, json.loads(line))
+            except (OSError, ValueError, ConnectionError) as e:
+                reply = {"error": {"desc": str(e)}}
+            print(json.dumps(reply if "error" in reply else reply["return"]), flush=True)
         return 0
     if argv[2].lstrip().startswith("{"):
         msg = json.loads(argv[2])

@@ -60,35 +60,10 @@ DST=$tmp/qmp-dst.sock
 
 # ---- QMP: one connection per QEMU; "qmp src|dst JSON" prints the return
 # value (exit 1 and the error on stderr if the command failed)
-cat > "$tmp/qmpd.py" <<'EOF'
-import json, socket, sys
-s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-s.connect(sys.argv[1])
-f = s.makefile("rw")
-json.loads(f.readline())
-def send(msg):
-    f.write(json.dumps(msg) + "\n")
-    f.flush()
-    while True:
-        line = f.readline()
-        if not line:
-            raise ConnectionError("QMP socket closed")
-        r = json.loads(line)
-        if "event" not in r:
-            return r
-send({"execute": "qmp_capabilities"})
-print("ready", flush=True)
-for line in sys.stdin:
-    try:
-        r = send(json.loads(line))
-    except (OSError, ValueError, ConnectionError) as e:
-        r = {"error": {"desc": str(e)}}
-    print(json.dumps(r if "error" in r else r["return"]), flush=True)
-EOF
 qmp_open() { # name socket
     local fd line
     mkfifo "$tmp/$1.in" "$tmp/$1.out"
-    python3 "$tmp/qmpd.py" "$2" < "$tmp/$1.in" > "$tmp/$1.out" &
+    python3 "$QOSVNIC_ROOT/scripts/qmp.py" "$2" --session < "$tmp/$1.in" > "$tmp/$1.out" &
     exec {fd}> "$tmp/$1.in"; eval "qin_$1=$fd"
     exec {fd}< "$tmp/$1.out"; eval "qout_$1=$fd"
     IFS= read -r -t 60 line <&"$fd" && [ "$line" = ready ]
