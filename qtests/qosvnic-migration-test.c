@@ -39,6 +39,27 @@ static size_t frame_len(int i)
     return 60 + i * 700;
 }
 
+/* The NFRAMES frames of @frame arrive on @rx, whole and in order. */
+static void expect_frames(QvDev *d, QvRing *rx,
+                          uint8_t frame[NFRAMES][2200])
+{
+    uint8_t got[4096];
+    int i;
+
+    for (i = 0; i < NFRAMES; i++) {
+        gint64 deadline = g_get_monotonic_time() + 5 * G_USEC_PER_SEC;
+        int len;
+
+        while ((len = qv_rx_take(d, rx, got, sizeof(got), NULL, NULL,
+                                 NULL)) < 0) {
+            g_assert_cmpint(g_get_monotonic_time(), <, deadline);
+            qv_sync(d);
+        }
+        g_assert_cmpint(len, ==, frame_len(i));
+        g_assert_cmpmem(got, len, frame[i], frame_len(i));
+    }
+}
+
 static void test_frames_held_across_migration(void)
 {
     g_autofree char *path = g_strdup_printf("%s/qosvnic-mig-%d",
@@ -48,7 +69,7 @@ static void test_frames_held_across_migration(void)
     QvDev *b;
     QvRing rx;
     uint8_t mac[6], src[6] = { 0x02, 0, 0, 0, 0, 0x99 };
-    uint8_t frame[NFRAMES][2200], got[4096];
+    uint8_t frame[NFRAMES][2200];
     uint64_t occupancy;
     int i;
 
@@ -89,18 +110,7 @@ static void test_frames_held_across_migration(void)
 
     /* The guest posts buffers: the held frames arrive intact, in order. */
     qv_rx_post(b, &rx, rx.ndesc - 1);
-    for (i = 0; i < NFRAMES; i++) {
-        gint64 deadline = g_get_monotonic_time() + 5 * G_USEC_PER_SEC;
-        int len;
-
-        while ((len = qv_rx_take(b, &rx, got, sizeof(got), NULL, NULL,
-                                 NULL)) < 0) {
-            g_assert_cmpint(g_get_monotonic_time(), <, deadline);
-            qv_sync(b);
-        }
-        g_assert_cmpint(len, ==, frame_len(i));
-        g_assert_cmpmem(got, len, frame[i], frame_len(i));
-    }
+    expect_frames(b, &rx, frame);
     g_assert_true(qv_irq_fired(b, 2, QV_VEC_RX));
     g_assert_cmpuint(qv_stat(b, 2, QV_STAT_BUF_OCCUPANCY), ==, 0);
     g_assert_cmpuint(qv_stat(b, 2, QV_STAT_RX_PACKETS), ==, NFRAMES);
@@ -167,7 +177,7 @@ static void test_no_dma_while_stopped(void)
     QvDev *b;
     QvRing rx;
     uint8_t mac[6], src[6] = { 0x02, 0, 0, 0, 0, 0x99 };
-    uint8_t frame[NFRAMES][2200], got[4096];
+    uint8_t frame[NFRAMES][2200];
     uint64_t occupancy = 10 * QV_BUF_CELL_SIZE;     /* 1 + 3 + 6 cells */
     int i;
 
@@ -200,18 +210,7 @@ static void test_no_dma_while_stopped(void)
 
     /* It runs: the held frames arrive, in order, with their interrupt. */
     qtest_qmp_assert_success(b->qts, "{ 'execute': 'cont' }");
-    for (i = 0; i < NFRAMES; i++) {
-        gint64 deadline = g_get_monotonic_time() + 5 * G_USEC_PER_SEC;
-        int len;
-
-        while ((len = qv_rx_take(b, &rx, got, sizeof(got), NULL, NULL,
-                                 NULL)) < 0) {
-            g_assert_cmpint(g_get_monotonic_time(), <, deadline);
-            qv_sync(b);
-        }
-        g_assert_cmpint(len, ==, frame_len(i));
-        g_assert_cmpmem(got, len, frame[i], frame_len(i));
-    }
+    expect_frames(b, &rx, frame);
     g_assert_true(qv_irq_fired(b, 1, QV_VEC_RX));
     g_assert_cmpuint(qv_stat(b, 1, QV_STAT_RX_PACKETS), ==, NFRAMES);
     g_assert_cmpuint(qv_stat(b, 1, QV_STAT_BUF_OCCUPANCY), ==, 0);
