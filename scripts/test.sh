@@ -60,9 +60,12 @@ run_counted() { # name cmd...
         grep -E '^(PASS:|FAIL:|SKIP:|ok |not ok |Bail out!)'
     rc=$(cat "$log.rc")
     while IFS= read -r line; do count_line "$line"; done < "$log"
-    if [ "$rc" != 0 ] && [ "$failed" = "$before" ]; then
-        count_line "FAIL: $name exited with status $rc"
-        echo "---- last lines of $name ----"; tail -n 30 "$log"
+    if [ "$rc" != 0 ]; then
+        # Its own result lines may not say why (a set-up that failed before
+        # the first check prints one FAIL and the reason only in its log),
+        # and CI keeps nothing but this output.
+        [ "$failed" != "$before" ] || count_line "FAIL: $name exited with status $rc"
+        echo "---- last lines of $name ----"; tail -n 40 "$log"
     fi
     rm -f "$log" "$log.rc"
 }

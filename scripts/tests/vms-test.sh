@@ -73,6 +73,8 @@ grep -E '^(PASS|FAIL): ' "$work/out"
 [ "$attempt" = 1 ] || echo "    (second attempt: the first one's outer guest broke, see above)"
 if ! grep -qE '^(PASS|FAIL): ' "$work/out"; then
     echo "FAIL: vms: the tenant VMs came up (vms.sh exit $rc)"
+    echo "  last lines of the run (vms.sh and L1's console):"
+    tail -n 30 "$work/out" | sed 's/^/  | /'
     exit 1
 fi
 if [ "$rc" != 0 ] && ! grep -q '^FAIL: ' "$work/out"; then
