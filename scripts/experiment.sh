@@ -6,11 +6,11 @@
 # The server is the nested set-up of scripts/vms.sh: the outer guest (L1,
 # three vCPUs: its own, and one per tenant) runs the PF driver and the
 # tenants; the device models a shared wire of --line-rate Mbit/s; one
-# httperf client per tenant runs on the host side of that wire. Tenants are
-# VMs of their own (L2) or, with --mode ns (the default of --quick), network
-# namespaces of L1. Two architectures: "existing" (virtio-net on a bridge in
-# L1, QoS with tc in L1, as Xen's driver domain) and "proposed" (a VF per
-# tenant, QoS at the device).
+# HTTP client per tenant (httperf's semantics) runs on the host side of
+# that wire. Tenants are VMs of their own (L2) or, with --mode ns (the
+# default of --quick), network namespaces of L1. Two architectures:
+# "existing" (virtio-net on a bridge in L1, QoS with tc in L1, as Xen's
+# driver domain) and "proposed" (a VF per tenant, QoS at the device).
 #
 # Usage: scripts/experiment.sh [NAME[,NAME...]|all] [options]
 #   NAME        single, best-effort, software-qos, device-qos, consolidation
@@ -24,7 +24,10 @@
 #   --mode vm|ns  tenants as VMs (default) or namespaces
 #   --line-rate MBIT  the modelled wire (default 10, see docs/experiments/)
 #   --page BYTES      the HTTP page (default 7168: about 14 packets per request)
-#   --seconds S       length of one httperf probe (default 10)
+#   --seconds S       length of one probe (default 10)
+#   --client httpload|httperf  the HTTP load generator (default httpload:
+#                     httperf's semantics, but it sleeps between events;
+#                     httperf keeps a host core busy, see docs/experiments/)
 #   --no-build        do not build QEMU and the guest image first
 # Progress goes to stdout (one line per probe); Ctrl-C stops it (finished
 # points are kept). Writes DIR/report.md, DIR/fig-*.png, DIR/results.csv.
@@ -33,7 +36,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=scripts/lib.sh
 . "$here/lib.sh"
 
-names=all quick=0 reps=3 out='' mode='' rate=10 page=7168 secs='' build=1
+names=all quick=0 reps=3 out='' mode='' rate=10 page=7168 secs='' build=1 client=httpload
 while [ $# -gt 0 ]; do
     case "$1" in
         --quick) quick=1 ;;
@@ -43,6 +46,7 @@ while [ $# -gt 0 ]; do
         --line-rate) rate=$2; shift ;;
         --page) page=$2; shift ;;
         --seconds) secs=$2; shift ;;
+        --client) client=$2; shift ;;
         --no-build) build=0 ;;
         -h|--help) sed -n '2,/^set -e/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
         -*) die "unknown option $1 (see --help)" ;;
@@ -52,6 +56,7 @@ while [ $# -gt 0 ]; do
 done
 [ "$(id -u)" = 0 ] || die "experiment.sh needs root (network namespace, tap)"
 case "$rate" in ''|*[!0-9]*) die "--line-rate $rate: a whole number of Mbit/s" ;; esac
+case "$client" in httpload|httperf) ;; *) die "--client $client: httpload or httperf" ;; esac
 if [ "$quick" = 1 ]; then
     mode=${mode:-ns} secs=${secs:-3} out=${out:-$QOSVNIC_ROOT/out/experiment-quick}
 else
@@ -67,11 +72,12 @@ if [ "$build" = 1 ]; then
     step "guest image (scripts/build-guest.sh)"
     QOSVNIC_REQUIRE_DRIVER=1 "$here/build-guest.sh" >/dev/null
 fi
-for t in python3 httperf gnuplot; do
+for t in python3 gnuplot $([ "$client" = httpload ] || echo httperf); do
     command -v "$t" >/dev/null || die "host tool $t missing (scripts/setup-host.sh)"
 done
 
-args=("$names" --out "$out" --reps "$reps" --mode "$mode" --seconds "$secs" --page "$page")
+args=("$names" --out "$out" --reps "$reps" --mode "$mode" --seconds "$secs" --page "$page"
+      --client "$client")
 [ "$quick" = 0 ] || args+=(--quick)
 work=$(mktemp -d /tmp/qvn-experiment.XXXXXX)
 trap 'rm -rf "$work"' EXIT

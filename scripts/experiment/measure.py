@@ -1,4 +1,5 @@
-"""What one probe measures: httperf clients on the host side of the wire,
+"""What one probe measures: HTTP clients (httpload.py, or httperf) on the
+host side of the wire,
 and around them snapshots of the device's counters (QMP), of CPU time in
 L1 (per vCPU, its own work apart from the tenants' guest time), in each
 tenant, and of the outer QEMU's threads on the host."""
@@ -7,6 +8,7 @@ import glob
 import os
 import re
 import subprocess
+import sys
 import time
 
 from tenants import HTTP_ROOT, PAGE  # noqa: F401  (the page clients fetch)
@@ -149,11 +151,18 @@ HTTPERF_RE = {
 }
 
 
-def httperf_start(t, rate, seconds, timeout=5):
+HTTPLOAD = os.path.join(os.path.dirname(os.path.abspath(__file__)), "httpload.py")
+
+
+def client_start(t, rate, seconds, client, timeout=5):
+    """One open-loop client against tenant @t: httperf, or httpload.py (the
+    same semantics and summary lines, but it sleeps between events instead
+    of keeping a host core busy)."""
     conns = max(1, int(round(rate * seconds)))
-    cmd = ["httperf", "--server", t.ip, "--port", "80", "--uri", "/" + PAGE,
-           "--rate", "%g" % rate, "--num-conns", str(conns), "--timeout", str(timeout),
-           "--hog"]
+    opts = ["--server", t.ip, "--port", "80", "--uri", "/" + PAGE, "--rate", "%g" % rate,
+            "--num-conns", str(conns), "--timeout", str(timeout)]
+    cmd = (["httperf"] + opts + ["--hog"] if client == "httperf"
+           else [sys.executable, HTTPLOAD] + opts)
     return subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
 
 
@@ -182,11 +191,11 @@ def httperf_result(p, rate, seconds):
     return r
 
 
-def probe(server, qemu_pid, rates, seconds):
-    """Run one httperf client per tenant in @rates ({tenant: req/s}) at once;
+def probe(server, qemu_pid, rates, seconds, client="httpload"):
+    """Run one client per tenant in @rates ({tenant: req/s}) at once;
     returns the per-tenant results and what was measured meanwhile."""
     a = Snapshot(server, qemu_pid)
-    procs = {t: httperf_start(t, r, seconds) for t, r in rates.items() if r > 0}
+    procs = {t: client_start(t, r, seconds, client) for t, r in rates.items() if r > 0}
     res = {t.label: httperf_result(p, rates[t], seconds) for t, p in procs.items()}
     b = Snapshot(server, qemu_pid)
     return {"rates": {t.label: r for t, r in rates.items()}, "clients": res,

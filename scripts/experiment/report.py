@@ -56,7 +56,8 @@ def command_line(cfg):
     args = ["all"]
     for key, opt, default in (("reps", "--reps", 3), ("mode", "--mode", "vm"),
                               ("line_rate_mbps", "--line-rate", 10),
-                              ("page_bytes", "--page", 7168), ("seconds", "--seconds", 10)):
+                              ("page_bytes", "--page", 7168), ("seconds", "--seconds", 10),
+                              ("client", "--client", "httpload")):
         if key in cfg and cfg[key] != default:
             val = cfg[key]
             args.append("%s %s" % (opt, int(val) if isinstance(val, float) and val.is_integer() else val))

@@ -85,6 +85,7 @@ def main():
     ap.add_argument("--mode", choices=("vm", "ns"), default="vm")
     ap.add_argument("--seconds", type=float, default=10.0)
     ap.add_argument("--page", type=int, default=7168)
+    ap.add_argument("--client", choices=("httpload", "httperf"), default="httpload")
     args = ap.parse_args()
 
     names = plan.EXPERIMENTS if args.experiments == "all" else args.experiments.split(",")
@@ -94,7 +95,8 @@ def main():
     qmp = control.Qmp(os.environ["VMS_QMP"])
     line_rate = qmp.device()["line-rate"]
     config = {"quick": args.quick, "reps": 1 if args.quick else args.reps, "mode": args.mode,
-              "seconds": args.seconds, "page_bytes": args.page, "line_rate_mbps": line_rate}
+              "seconds": args.seconds, "page_bytes": args.page, "line_rate_mbps": line_rate,
+              "client": args.client}
     cfg_path = os.path.join(args.out, "config.json")
     started = started_now = datetime.datetime.now().isoformat(timespec="seconds")
     if os.path.exists(cfg_path):
@@ -130,7 +132,8 @@ def main():
             ", VM2 constrained to %.0f req/s" % c["reqs"] if c else ""))
 
         def run_probe(rate):
-            return measure.probe(server, qemu_pid, {t: rate for t in loaded}, args.seconds)
+            return measure.probe(server, qemu_pid, {t: rate for t in loaded}, args.seconds,
+                                 args.client)
 
         if args.quick:
             rate = round(0.5 * wire, 1)
