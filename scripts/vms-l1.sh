@@ -41,6 +41,12 @@ l1_sysroot() {
     mount --rbind /dev "$L1_SYSROOT/dev"
     mount -t tmpfs tmpfs "$L1_SYSROOT/run"
     mount -t tmpfs tmpfs "$L1_SYSROOT/tmp"
+    # This project's tree (its QEMU, guest image and scripts) at its own
+    # path, wherever the checkout is: under /tmp or /run the tmpfs mounts
+    # above would hide it.
+    mkdir -p "$L1_SYSROOT$QOSVNIC_ROOT" &&
+        mount --bind "/host$QOSVNIC_ROOT" "$L1_SYSROOT$QOSVNIC_ROOT" ||
+        { l1_log "cannot bind the project's tree $QOSVNIC_ROOT into the sysroot"; return 1; }
     mkdir -p "$L1_VMS"
 }
 
