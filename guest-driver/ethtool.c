@@ -139,6 +139,12 @@ enum qv_sw_stat {
 	QV_SW_RX_CSUM_NONE,
 	QV_SW_RX_VLAN_STRIP,
 	QV_SW_RX_COPYBREAK,
+	QV_SW_RX_XDP_DROP,
+	QV_SW_RX_XDP_TX,
+	QV_SW_RX_XDP_REDIRECT,
+	QV_SW_RX_XDP_ABORTED,
+	QV_SW_TX_XDP_XMIT,
+	QV_SW_TX_XDP_XMIT_ERR,
 	QV_SW_RESETS,
 	QV_SW_NUM,
 };
@@ -158,6 +164,12 @@ static const char qv_sw_stat_names[QV_SW_NUM][ETH_GSTRING_LEN] = {
 	"rx_csum_none",
 	"rx_vlan_stripped",
 	"rx_copybreak",
+	"rx_xdp_drop",
+	"rx_xdp_tx",
+	"rx_xdp_redirect",
+	"rx_xdp_aborted",
+	"tx_xdp_xmit",
+	"tx_xdp_xmit_err",
 	"function_resets",
 };
 
@@ -613,6 +625,8 @@ static void qv_qp_stats(struct qv_qpair *qp, u64 *sw, u64 *qs)
 		v[QV_SW_TX_BUSY] = tx->busy;
 		v[QV_SW_TX_CSUM] = tx->csum;
 		v[QV_SW_TX_TSO] = tx->tso;
+		v[QV_SW_TX_XDP_XMIT] = tx->xdp_xmit;
+		v[QV_SW_TX_XDP_XMIT_ERR] = tx->xdp_xmit_err;
 	} while (u64_stats_fetch_retry(&tx->syncp, start));
 	do {
 		start = u64_stats_fetch_begin(&tx->cp_syncp);
@@ -631,6 +645,10 @@ static void qv_qp_stats(struct qv_qpair *qp, u64 *sw, u64 *qs)
 		v[QV_SW_RX_CSUM_NONE] = rx->csum_none;
 		v[QV_SW_RX_VLAN_STRIP] = rx->vlan_strip;
 		v[QV_SW_RX_COPYBREAK] = rx->copybreak;
+		v[QV_SW_RX_XDP_DROP] = rx->xdp_drop;
+		v[QV_SW_RX_XDP_TX] = rx->xdp_tx;
+		v[QV_SW_RX_XDP_REDIRECT] = rx->xdp_redirect;
+		v[QV_SW_RX_XDP_ABORTED] = rx->xdp_aborted;
 		q[0] = rx->packets;
 		q[1] = rx->bytes;
 	} while (u64_stats_fetch_retry(&rx->syncp, start));

@@ -37,6 +37,8 @@ static void qv_check_layout(void)
 	BUILD_BUG_ON(offsetof(struct qv_rx_desc, vlan) != QV_RXD_VLAN);
 	BUILD_BUG_ON(offsetof(struct qv_rx_desc, gso_size) !=
 		     QV_RXD_GSO_SIZE);
+	BUILD_BUG_ON(NET_SKB_PAD + NET_IP_ALIGN > QV_RX_HEADROOM);
+	BUILD_BUG_ON(QV_XDP_MAX_MTU < ETH_DATA_LEN);
 	BUILD_BUG_ON(QV_RX_BUF_LEN < QV_RX_BUF_MIN);
 	BUILD_BUG_ON(QV_RX_BUF_LEN > QV_RX_BUF_MAX);
 	/* A woken queue must have room for the largest frame... */

@@ -526,6 +526,8 @@ int qv_stop(struct net_device *netdev)
 		napi_disable(&ad->qp[q].napi);
 	}
 	qv_free_ring_irqs(ad, ad->num_qp);
+	/* ndo_xdp_xmit() callers that saw the function up are done */
+	synchronize_net();
 
 	qv_rings_clean(ad);
 	qv_rings_free(ad);
@@ -711,6 +713,13 @@ static int qv_change_mtu(struct net_device *netdev, int new_mtu)
 {
 	struct qv_adapter *ad = netdev_priv(netdev);
 
+	if (READ_ONCE(ad->xdp_prog) && new_mtu > QV_XDP_MAX_MTU) {
+		netdev_warn(netdev,
+			    "MTU %d: with XDP a frame must fit one RX buffer (MTU <= %lu)\n",
+			    new_mtu, (unsigned long)QV_XDP_MAX_MTU);
+		return -EINVAL;
+	}
+
 	netif_dbg(ad, drv, netdev, "MTU %u -> %d\n", netdev->mtu, new_mtu);
 	/* read locklessly by the PF's mailbox (QV_MSG_RESET reply) */
 	WRITE_ONCE(netdev->mtu, new_mtu);
@@ -742,6 +751,17 @@ static int qv_set_mac_address(struct net_device *netdev, void *p)
 	}
 	eth_hw_addr_set(netdev, mac);
 	return 0;
+}
+
+/* XDP sees one buffer per frame: no large receive while a program runs. */
+static netdev_features_t qv_fix_features(struct net_device *netdev,
+					 netdev_features_t features)
+{
+	struct qv_adapter *ad = netdev_priv(netdev);
+
+	if (READ_ONCE(ad->xdp_prog))
+		features &= ~NETIF_F_LRO;
+	return features;
 }
 
 static int qv_set_features(struct net_device *netdev,
@@ -884,7 +904,10 @@ const struct net_device_ops qv_vf_netdev_ops = {
 	.ndo_validate_addr = eth_validate_addr,
 	.ndo_change_mtu = qv_change_mtu,
 	.ndo_tx_timeout = qv_tx_timeout,
+	.ndo_fix_features = qv_fix_features,
 	.ndo_set_features = qv_set_features,
+	.ndo_bpf = qv_bpf,
+	.ndo_xdp_xmit = qv_xdp_xmit,
 	.ndo_setup_tc = qv_setup_tc,
 };
 
@@ -899,7 +922,10 @@ const struct net_device_ops qv_pf_netdev_ops = {
 	.ndo_validate_addr = eth_validate_addr,
 	.ndo_change_mtu = qv_change_mtu,
 	.ndo_tx_timeout = qv_tx_timeout,
+	.ndo_fix_features = qv_fix_features,
 	.ndo_set_features = qv_set_features,
+	.ndo_bpf = qv_bpf,
+	.ndo_xdp_xmit = qv_xdp_xmit,
 	.ndo_set_vf_mac = qv_set_vf_mac,
 	.ndo_set_vf_vlan = qv_set_vf_vlan,
 	.ndo_set_vf_rate = qv_set_vf_rate,
@@ -962,6 +988,10 @@ void qv_netdev_setup(struct qv_adapter *ad)
 				      NETIF_F_IPV6_CSUM | NETIF_F_TSO |
 				      NETIF_F_TSO6);
 	netif_set_tso_max_size(netdev, QV_TX_MAX_FRAME);
+#ifdef QV_HAVE_XDP_FEATURES
+	netdev->xdp_features = NETDEV_XDP_ACT_BASIC | NETDEV_XDP_ACT_REDIRECT |
+			       NETDEV_XDP_ACT_NDO_XMIT;
+#endif
 	netdev->min_mtu = QV_MTU_MIN;
 	netdev->max_mtu = QV_MTU_MAX;
 }

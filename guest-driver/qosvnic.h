@@ -11,7 +11,9 @@
 #define QOSVNIC_H
 
 #include <linux/bitops.h>
+#include <linux/bpf.h>
 #include <linux/etherdevice.h>
+#include <linux/if_vlan.h>
 #include <linux/ethtool.h>
 #include <linux/io.h>
 #include <linux/io-64-nonatomic-hi-lo.h>
@@ -23,6 +25,7 @@
 #include <linux/workqueue.h>
 #include <net/devlink.h>
 #include <net/flow_offload.h>
+#include <net/xdp.h>
 
 #include "qosvnic_hw.h"
 #include "compat.h"
@@ -57,6 +60,7 @@ struct qv_rx_desc {
 #define QV_RING_MIN		128
 #define QV_RING_MAX		(QV_RING_MAX_BYTES / QV_TXD_SIZE)
 #define QV_TXD_MAX_DATA		0x8000	/* split larger buffers */
+#define QV_TXD_USE_COUNT(s)	DIV_ROUND_UP((s), QV_TXD_MAX_DATA)
 /* worst case: every buffer split once, plus slack */
 #define QV_TX_DESC_NEEDED	(2 * (MAX_SKB_FRAGS + 1) + 2)
 #define QV_TX_WAKE_THRESH	(2 * QV_TX_DESC_NEEDED)
@@ -66,7 +70,12 @@ struct qv_rx_desc {
  * stopped queue never wakes. Checked at build time (qv_check_layout()),
  * since MAX_SKB_FRAGS is a kernel configuration option since 6.7.
  */
-#define QV_RX_HEADROOM		(NET_SKB_PAD + NET_IP_ALIGN)
+/*
+ * XDP's headroom in front of every frame, whether a program is attached
+ * or not: attaching one then needs no new rings (an skb needs only
+ * NET_SKB_PAD + NET_IP_ALIGN of it; checked in qv_check_layout()).
+ */
+#define QV_RX_HEADROOM		XDP_PACKET_HEADROOM
 #define QV_RX_TRUESIZE		PAGE_SIZE
 /* Buffer handed to the device: a page less headroom and skb_shared_info. */
 #define QV_RX_BUF_LEN							\
@@ -92,6 +101,9 @@ struct qv_tx_buf {
 	u16 gso_segs;
 	u16 eop;		/* valid on the first buffer of a frame */
 	bool page;		/* mapped with skb_frag_dma_map */
+	bool pool;		/* xdpf lives in this pair's RX page pool */
+	/* instead of skb: a frame of XDP_TX or ndo_xdp_xmit (not in BQL) */
+	struct xdp_frame *xdpf;
 };
 
 struct qv_tx_ring {
@@ -108,6 +120,8 @@ struct qv_tx_ring {
 	u64 dropped;		/* mapping failures, oversize frames */
 	u64 csum;
 	u64 tso;
+	u64 xdp_xmit;		/* queued by ndo_xdp_xmit (tx_lock held) */
+	u64 xdp_xmit_err;	/* refused: ring full, mapping failure */
 	/* written by the NAPI poll only: one u64_stats_sync per writer */
 	struct u64_stats_sync cp_syncp;
 	u64 wake_queue;		/* woken by qv_clean_tx() */
@@ -146,8 +160,13 @@ struct qv_rx_ring {
 	u64 csum_none;
 	u64 vlan_strip;
 	u64 copybreak;		/* small frames copied (QV_RX_COPYBREAK) */
-	u64 packets;		/* delivered, for ethtool -S per queue */
+	u64 packets;		/* delivered or taken by XDP, per queue */
 	u64 bytes;
+	u64 xdp_drop;
+	u64 xdp_tx;
+	u64 xdp_redirect;
+	u64 xdp_aborted;	/* XDP_ABORTED, bad verdicts, failed TX/redirect */
+	struct xdp_rxq_info xdp_rxq;
 };
 
 struct qv_adapter;
@@ -227,6 +246,7 @@ struct qv_adapter {
 	u32 rx_count;
 	u16 itr_us[QV_NUM_VECTORS];
 	u32 dev_features;	/* QV_FN_FEATURES */
+	struct bpf_prog *xdp_prog;	/* read by NAPI under RCU */
 	bool pf_answers;	/* VF: the PF answered QV_MSG_RESET */
 
 	struct delayed_work service;
@@ -442,6 +462,22 @@ int qv_setup_tc(struct net_device *netdev, enum tc_setup_type type,
 		void *type_data);
 
 /* rings.c */
+static inline u32 qv_next(u32 i, u32 count)
+{
+	return i + 1 == count ? 0 : i + 1;
+}
+
+/* Free TX descriptors; the producer holds tx_lock. */
+static inline u32 qv_tx_unused(struct qv_tx_ring *tx)
+{
+	u32 ntc = READ_ONCE(tx->next_to_clean);
+	u32 ntu = READ_ONCE(tx->next_to_use);
+
+	return (ntc > ntu ? 0 : tx->count) + ntc - ntu - 1;
+}
+
+u32 qv_tx_fill(struct qv_tx_ring *tx, u32 i, dma_addr_t dma,
+	       unsigned int size, bool *first, u8 cmd, u16 mss, u16 vlan);
 int qv_rings_alloc(struct qv_adapter *ad);
 void qv_rings_free(struct qv_adapter *ad);
 void qv_rings_hw_setup(struct qv_adapter *ad);
@@ -452,6 +488,20 @@ netdev_tx_t qv_xmit(struct sk_buff *skb, struct net_device *netdev);
 netdev_tx_t qv_xmit_port(struct qv_adapter *ad, struct sk_buff *skb,
 			 u16 port);
 netdev_tx_t qv_xmit_test(struct qv_adapter *ad, struct sk_buff *skb);
+
+/* xdp.c: verdicts of qv_xdp_run() (a poll ORs them for its flushes) */
+#define QV_XDP_PASS		0
+#define QV_XDP_CONSUMED		BIT(0)	/* dropped; the page is recycled */
+#define QV_XDP_TX		BIT(1)	/* on this pair's TX ring */
+#define QV_XDP_REDIR		BIT(2)	/* xdp_do_flush() at the poll's end */
+/* The largest MTU whose frames fit one RX buffer, as XDP needs. */
+#define QV_XDP_MAX_MTU		(QV_RX_BUF_LEN - ETH_HLEN - VLAN_HLEN)
+int qv_bpf(struct net_device *netdev, struct netdev_bpf *bpf);
+int qv_xdp_xmit(struct net_device *netdev, int n, struct xdp_frame **frames,
+		u32 flags);
+unsigned int qv_xdp_run(struct qv_qpair *qp, struct bpf_prog *prog,
+			struct page *page, u32 *off, u32 *len);
+void qv_xdp_tx_flush(struct qv_qpair *qp);
 netdev_features_t qv_features_check(struct sk_buff *skb,
 				    struct net_device *dev,
 				    netdev_features_t features);

@@ -2,11 +2,12 @@
 /*
  * qosvnic: descriptor rings, NAPI, RX through page_pool, TX with BQL.
  *
- * One NAPI context serves the function's single queue pair; the RX and TX
- * vectors both schedule it. TX completions are cleaned first and do not
- * count against the budget.
+ * One NAPI context per queue pair; pair 0's RX and TX vectors both
+ * schedule it, pairs 1.. have one vector each. TX completions are cleaned
+ * first and do not count against the budget. XDP: xdp.c.
  */
 #include <linux/dma-mapping.h>
+#include <linux/filter.h>
 #include <linux/if_vlan.h>
 #include <linux/ip.h>
 #include <linux/ipv6.h>
@@ -14,21 +15,6 @@
 #include <net/ip.h>
 
 #include "qosvnic.h"
-
-#define QV_TXD_USE_COUNT(s)	DIV_ROUND_UP((s), QV_TXD_MAX_DATA)
-
-static inline u32 qv_next(u32 i, u32 count)
-{
-	return i + 1 == count ? 0 : i + 1;
-}
-
-static u32 qv_tx_unused(struct qv_tx_ring *tx)
-{
-	u32 ntc = READ_ONCE(tx->next_to_clean);
-	u32 ntu = READ_ONCE(tx->next_to_use);
-
-	return (ntc > ntu ? 0 : tx->count) + ntc - ntu - 1;
-}
 
 static u32 qv_rx_unused(struct qv_rx_ring *rx)
 {
@@ -49,7 +35,8 @@ static int qv_qp_alloc(struct qv_qpair *qp)
 		.order = 0,
 		.nid = dev_to_node(dev),
 		.dev = dev,
-		.dma_dir = DMA_FROM_DEVICE,
+		/* XDP_TX sends from the page it received into */
+		.dma_dir = DMA_BIDIRECTIONAL,
 		.offset = QV_RX_HEADROOM,
 		.max_len = QV_RX_BUF_LEN,
 	};
@@ -73,6 +60,11 @@ static int qv_qp_alloc(struct qv_qpair *qp)
 		rx->pp = NULL;
 		return -ENOMEM;
 	}
+	if (xdp_rxq_info_reg(&rx->xdp_rxq, ad->netdev, qp->idx,
+			     qp->napi.napi_id) ||
+	    xdp_rxq_info_reg_mem_model(&rx->xdp_rxq, MEM_TYPE_PAGE_POOL,
+				       rx->pp))
+		return -ENOMEM;
 	tx->next_to_use = 0;
 	tx->next_to_clean = 0;
 	rx->next_to_use = 0;
@@ -105,6 +97,8 @@ static void qv_qp_free(struct qv_qpair *qp)
 	struct qv_tx_ring *tx = &qp->tx;
 	struct qv_rx_ring *rx = &qp->rx;
 
+	if (xdp_rxq_info_is_reg(&rx->xdp_rxq))
+		xdp_rxq_info_unreg(&rx->xdp_rxq);
 	if (rx->pp)
 		page_pool_destroy(rx->pp);
 	rx->pp = NULL;
@@ -234,6 +228,10 @@ static void qv_qp_clean(struct qv_qpair *qp)
 			dev_kfree_skb_any(tx->buf[i].skb);
 			tx->buf[i].skb = NULL;
 		}
+		if (tx->buf[i].xdpf) {
+			xdp_return_frame(tx->buf[i].xdpf);
+			tx->buf[i].xdpf = NULL;
+		}
 	}
 	netdev_tx_reset_queue(netdev_get_tx_queue(qp->ad->netdev, qp->idx));
 
@@ -320,9 +318,8 @@ no_offload:
 }
 
 /* Fill descriptors for one DMA mapping; returns the last index used. */
-static u32 qv_tx_fill(struct qv_tx_ring *tx, u32 i, dma_addr_t dma,
-		      unsigned int size, bool *first, u8 cmd, u16 mss,
-		      u16 vlan)
+u32 qv_tx_fill(struct qv_tx_ring *tx, u32 i, dma_addr_t dma,
+	       unsigned int size, bool *first, u8 cmd, u16 mss, u16 vlan)
 {
 	struct qv_tx_desc *desc;
 	unsigned int chunk;
@@ -580,8 +577,9 @@ static bool qv_clean_tx(struct qv_qpair *qp, int napi_budget)
 	struct device *dev = &ad->pdev->dev;
 	struct qv_tx_ring *tx = &qp->tx;
 	u32 ntc = tx->next_to_clean;
-	unsigned int pkts = 0, bytes = 0, errs = 0;
+	unsigned int pkts = 0, bytes = 0, errs = 0, xdp_pkts = 0, xdp_bytes = 0;
 	u32 limit = tx->count;
+	struct xdp_frame *xdpf;
 	struct qv_tx_buf *b;
 	struct sk_buff *skb;
 	u32 eop;
@@ -590,7 +588,8 @@ static bool qv_clean_tx(struct qv_qpair *qp, int napi_budget)
 	while (limit) {
 		b = &tx->buf[ntc];
 		skb = READ_ONCE(b->skb);
-		if (!skb)
+		xdpf = skb ? NULL : READ_ONCE(b->xdpf);
+		if (!skb && !xdpf)
 			break;
 		/* Read eop only after seeing the skb; pairs with qv_xmit. */
 		smp_rmb();
@@ -602,10 +601,21 @@ static bool qv_clean_tx(struct qv_qpair *qp, int napi_budget)
 		dma_rmb();
 		if (sta & QV_TXD_STA_ERR)
 			errs++;
-		pkts++;
-		bytes += b->bytecount;
-		b->skb = NULL;
-		napi_consume_skb(skb, napi_budget);
+		if (skb) {
+			pkts++;
+			bytes += b->bytecount;
+			b->skb = NULL;
+			napi_consume_skb(skb, napi_budget);
+		} else {
+			xdp_pkts++;
+			xdp_bytes += b->bytecount;
+			b->xdpf = NULL;
+			/* XDP_TX: back to our own pool, from our own NAPI */
+			if (b->pool && napi_budget)
+				xdp_return_frame_rx_napi(xdpf);
+			else
+				xdp_return_frame(xdpf);
+		}
 		for (;;) {
 			qv_tx_unmap(dev, &tx->buf[ntc]);
 			tx->desc[ntc].status = 0;
@@ -618,11 +628,11 @@ static bool qv_clean_tx(struct qv_qpair *qp, int napi_budget)
 	}
 	WRITE_ONCE(tx->next_to_clean, ntc);
 	netdev_tx_completed_queue(txq, pkts, bytes);
-	if (pkts) {
+	if (pkts || xdp_pkts) {
 		u64_stats_update_begin(&tx->cp_syncp);
 		tx->err_frames += errs;
-		tx->packets += pkts;
-		tx->bytes += bytes;
+		tx->packets += pkts + xdp_pkts;
+		tx->bytes += bytes + xdp_bytes;
 		u64_stats_update_end(&tx->cp_syncp);
 	}
 
@@ -630,7 +640,7 @@ static bool qv_clean_tx(struct qv_qpair *qp, int napi_budget)
 	 * pairs with the smp_mb() in qv_maybe_stop_tx().
 	 */
 	smp_mb();
-	if (pkts && netif_tx_queue_stopped(txq) &&
+	if ((pkts || xdp_pkts) && netif_tx_queue_stopped(txq) &&
 	    qv_tx_unused(tx) >= QV_TX_WAKE_THRESH &&
 	    !test_bit(QV_S_DOWN, &ad->state)) {
 		netif_tx_wake_queue(txq);
@@ -762,17 +772,17 @@ static void qv_rx_deliver(struct qv_qpair *qp, struct sk_buff *skb,
  * NULL if no skb could be had (the page is then recycled).
  */
 static struct sk_buff *qv_rx_first_skb(struct qv_qpair *qp,
-				       struct page *page, u32 len, u16 status)
+				       struct page *page, u32 off, u32 len,
+				       u16 status)
 {
 	struct qv_rx_ring *rx = &qp->rx;
 	void *va = page_address(page);
 	struct sk_buff *skb;
 
-	net_prefetch(va + QV_RX_HEADROOM);
 	if ((status & QV_RXD_STA_EOP) && len <= QV_RX_COPYBREAK) {
 		skb = napi_alloc_skb(&qp->napi, len);
 		if (likely(skb)) {
-			skb_put_data(skb, va + QV_RX_HEADROOM, len);
+			skb_put_data(skb, va + off, len);
 			u64_stats_update_begin(&rx->syncp);
 			rx->copybreak++;
 			u64_stats_update_end(&rx->syncp);
@@ -786,7 +796,7 @@ static struct sk_buff *qv_rx_first_skb(struct qv_qpair *qp,
 		return NULL;
 	}
 	skb_mark_for_recycle(skb);
-	skb_reserve(skb, QV_RX_HEADROOM);
+	skb_reserve(skb, off);
 	__skb_put(skb, len);
 	return skb;
 }
@@ -800,14 +810,16 @@ static int qv_clean_rx(struct qv_qpair *qp, int budget, bool *starved)
 {
 	struct device *dev = &qp->ad->pdev->dev;
 	struct qv_rx_ring *rx = &qp->rx;
+	struct bpf_prog *prog = READ_ONCE(qp->ad->xdp_prog);
 	struct qv_rx_first *fst = &rx->first;
+	unsigned int verdict, xdp_done = 0;
 	struct sk_buff *skb = rx->skb;
 	u32 ntc = rx->next_to_clean;
 	struct qv_rx_desc *desc;
 	struct page *page;
 	int done = 0;
 	u16 status;
-	u32 len;
+	u32 len, off;
 
 	while (done < budget && ntc != rx->next_to_use) {
 		desc = &rx->desc[ntc];
@@ -827,7 +839,7 @@ static int qv_clean_rx(struct qv_qpair *qp, int budget, bool *starved)
 		}
 		dma_sync_single_range_for_cpu(dev, page_pool_get_dma_addr(page),
 					      QV_RX_HEADROOM, len,
-					      DMA_FROM_DEVICE);
+					      page_pool_get_dma_dir(rx->pp));
 		if (!skb && !fst->discard && unlikely(len < ETH_HLEN)) {
 			/*
 			 * Not even an Ethernet header in the first buffer:
@@ -845,7 +857,24 @@ static int qv_clean_rx(struct qv_qpair *qp, int budget, bool *starved)
 			/* Written back over the buffer address (switchdev, RSS) */
 			fst->src_port = (le64_to_cpu(desc->addr) >> 32) & 0xffff;
 			fst->rss_hash = lower_32_bits(le64_to_cpu(desc->addr));
-			skb = qv_rx_first_skb(qp, page, len, status);
+			off = QV_RX_HEADROOM;
+			net_prefetch(page_address(page) + off);
+			/* A representor's frame is not this netdev's. */
+			if (prog && !(status & QV_RXD_STA_SRC_PORT)) {
+				if (unlikely(!(status & QV_RXD_STA_EOP))) {
+					/* no LRO and a small MTU with XDP */
+					page_pool_recycle_direct(rx->pp, page);
+					fst->discard = true;
+					continue;
+				}
+				verdict = qv_xdp_run(qp, prog, page, &off, &len);
+				if (verdict != QV_XDP_PASS) {
+					xdp_done |= verdict;
+					done++;
+					continue;
+				}
+			}
+			skb = qv_rx_first_skb(qp, page, off, len, status);
 			if (unlikely(!skb))
 				fst->discard = true;
 		} else if (skb && !fst->discard &&
@@ -882,6 +911,10 @@ static int qv_clean_rx(struct qv_qpair *qp, int budget, bool *starved)
 	}
 	rx->skb = skb;
 	rx->next_to_clean = ntc;
+	if (xdp_done & QV_XDP_REDIR)
+		xdp_do_flush();
+	if (xdp_done & QV_XDP_TX)
+		qv_xdp_tx_flush(qp);
 	if (qv_rx_unused(rx) >= QV_RX_REFILL_BATCH && !qv_rx_refill(qp))
 		*starved = true;
 	return done;
@@ -900,7 +933,7 @@ static bool qv_work_pending(struct qv_qpair *qp)
 		return true;
 	i = READ_ONCE(tx->next_to_clean);
 	b = &tx->buf[i];
-	if (!READ_ONCE(b->skb))
+	if (!READ_ONCE(b->skb) && !READ_ONCE(b->xdpf))
 		return false;
 	/* eop is published before skb, see qv_xmit() */
 	smp_rmb();

@@ -150,8 +150,10 @@ fi
 
 # ---------------------------------------------------------------- Open vSwitch
 # Unpacked from bookworm's packages rather than installed (their postinst
-# would start daemons on the host); libxdp1, which the host may lack, too.
-ovspkgs=(openvswitch-switch openvswitch-common libxdp1)
+# would start daemons on the host); libxdp1, which the host may lack, too;
+# and xdp-tools, whose xdp-bench carries its own XDP programs (drop, pass,
+# tx, redirect) for the driver's XDP test.
+ovspkgs=(openvswitch-switch openvswitch-common libxdp1 xdp-tools)
 ovsver=$(for p in "${ovspkgs[@]}"; do apt-cache policy "$p" 2>/dev/null |
          awk -v p="$p" '/Candidate:/ {print p "=" $2}'; done | tr '\n' ' ')
 case "$ovsver" in *"(none)"*|"") die "no Open vSwitch packages (bookworm main)" ;; esac
@@ -283,7 +285,7 @@ depmod -b "$stage" "$kver" || die "depmod failed"
 note "$(find "$stage/lib/modules" -name '*.ko' | wc -l) modules"
 
 # ---------------------------------------------------------------- userland
-step "installing busybox and userland (${guest_bins[*]} netperf netserver webfsd, Open vSwitch)"
+step "installing busybox and userland (${guest_bins[*]} netperf netserver webfsd, Open vSwitch, xdp-bench)"
 cp /bin/busybox "$stage/bin/busybox"
 for app in $("$stage/bin/busybox" --list-full); do
     [ -e "$stage/$app" ] || [ -L "$stage/$app" ] || ln -s /bin/busybox "$stage/$app"
@@ -309,7 +311,7 @@ copy_bin "$wfdir/root/usr/bin/webfsd" usr/sbin
 ovslib=$ovsdir/root/usr/lib/x86_64-linux-gnu
 for b in usr/lib/openvswitch-switch/ovs-vswitchd usr/sbin/ovsdb-server \
          usr/bin/ovsdb-tool usr/bin/ovs-vsctl usr/bin/ovs-appctl usr/bin/ovs-dpctl \
-         usr/bin/ovs-ofctl; do
+         usr/bin/ovs-ofctl usr/sbin/xdp-bench; do
     mkdir -p "$stage/$(dirname "$b")"
     cp -L "$ovsdir/root/$b" "$stage/$b"
     for l in $(LD_LIBRARY_PATH=$ovslib ldd "$ovsdir/root/$b" |
