@@ -9,7 +9,8 @@
 # (default 3) of: iperf3 TCP host->guest with 1 and 4 streams (tcp_rx,
 # tcp_rx4) and guest->host (tcp_tx), 64-byte UDP datagrams host->guest at
 # BENCH_UDP_PPS (100000) offered (udp64_rx: kpps received, the guest's
-# UdpRcvbufErrors), netperf TCP_RR and TCP_CRR (1-byte request/response). The host always
+# UdpRcvbufErrors), the same load into a native XDP program that drops
+# every frame (xdp_drop: kpps that reached it; igbvf has no XDP), netperf TCP_RR and TCP_CRR (1-byte request/response). The host always
 # runs the client. Reported: min/median/max, and for the streams (medians)
 # the host CPU seconds of the QEMU process per GB received (utime+stime
 # from /proc/PID/stat around each run), the mean frame size on the tap
@@ -66,7 +67,7 @@ run_all() {
             virtio) agent_setup_virtio > "$out/setup-$nic"; args=(--nic virtio) ;;
             *) die "unknown NIC $nic (qosvnic, igbvf, virtio)" ;;
         esac
-        step "$nic: boot, then $BENCH_REPS x (tcp_rx, tcp_rx4, tcp_tx, udp64_rx, TCP_RR, TCP_CRR) of ${BENCH_SECONDS} s"
+        step "$nic: boot, then $BENCH_REPS x (tcp_rx, tcp_rx4, tcp_tx, udp64_rx, xdp_drop, TCP_RR, TCP_CRR) of ${BENCH_SECONDS} s"
         export BENCH_NIC=$nic
         if ! agent_run "bench-$nic" "$out/setup-$nic" "$here/bench-nic.host.bash" "$out/console-$nic.log" \
                 "${args[@]}" --ip none --timeout 1200 >&2; then
@@ -99,7 +100,7 @@ echo
 printf '| %-7s | %-8s | %-7s | %9s | %9s | %9s | %13s | %12s | %9s | %s\n' \
     nic test unit min median max "QEMU CPU s/GB" "tap frame B" "guest CPU %" "counters (last run)"
 printf '|%s\n' "---------|----------|---------|-----------|-----------|-----------|---------------|--------------|-----------|---"
-for test in tcp_rx tcp_rx4 tcp_tx udp64_rx tcp_rr tcp_crr; do
+for test in tcp_rx tcp_rx4 tcp_tx udp64_rx xdp_drop tcp_rr tcp_crr; do
     for nic in ${nics//,/ }; do
         rows=$(awk -v n="$nic" -v t="$test" '$1 == n && $2 == t' "$BENCH_OUT")
         [ -n "$rows" ] || { printf '| %-7s | %-8s | %-7s | %9s | %9s | %9s |\n' "$nic" "$test" - failed - -; continue; }
@@ -110,7 +111,7 @@ for test in tcp_rx tcp_rx4 tcp_tx udp64_rx tcp_rr tcp_crr; do
         gc=$(awk '{split($7, g, "/"); print g[1]}' <<< "$rows" | med)
         gm=$(awk '{split($7, g, "/"); print g[2] == "" ? "-" : g[2]}' <<< "$rows" | med)
         ex=$(awk 'END {print $8}' <<< "$rows")
-        case "$test" in tcp_rr|tcp_crr|udp64_rx) cpu=-; fr=- ;; esac
+        case "$test" in tcp_rr|tcp_crr|udp64_rx|xdp_drop) cpu=-; fr=- ;; esac
         printf '| %-7s | %-8s | %-7s | %9s | %9s | %9s | %13s | %12s | %9s | %s\n' \
             "$nic" "$test" "$unit" "$mn" "$md" "$mx" "$cpu" "$fr" "$gc/${gm:--}" "$ex"
     done
@@ -126,6 +127,7 @@ echo
 echo "Offloads (ethtool -k of the measured netdev):"
 sed 's/^/    /' "$BENCH_OUT.info"
 echo "tcp_rx = host->guest (tcp_rx4: 4 streams), tcp_tx = guest->host; udp64_rx = 64-byte datagrams host->guest at a fixed offered rate;"
+echo "xdp_drop = the same datagrams (a python sender: offered rate in the counters) into xdp-bench drop (native XDP);"
 echo "tap frame B = mean frame size on the tap in the data direction;"
 echo "guest CPU % = medians of the average over the guest's vCPUs / of the busiest vCPU (100 = busy)."
 echo "Raw results: $BENCH_OUT"

@@ -223,5 +223,27 @@ gstat() { # ns dev counter
     gxn "$1" "ethtool -S $2" | awk -v k="$3:" '$1 == k {print $2; f=1} END {if (!f) print "NA"}'
 }
 mbit() { awk -v b="$1" 'BEGIN {printf "%.2f", b / 1e6}'; }
+# udp_send IP COUNT PPS: COUNT 18-byte datagrams to IP:9 (discard) at
+# about PPS (0: as fast as one host core sends); prints how many were sent
+# and the seconds it took. Needs no server: for targets that answer
+# nothing (an XDP program that drops everything, say).
+udp_send() {
+    python3 -c '
+import socket, sys, time
+ip, n, pps = sys.argv[1], int(sys.argv[2]), float(sys.argv[3])
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+sent, t0 = 0, time.monotonic()
+while sent < n:
+    for _ in range(min(100, n - sent)):
+        try:
+            s.sendto(b"qosvnic-udp-send!!", (ip, 9))
+            sent += 1
+        except OSError:
+            time.sleep(0.001)
+    ahead = sent / pps - (time.monotonic() - t0) if pps > 0 else 0
+    if ahead > 0:
+        time.sleep(ahead)
+print(sent, round(time.monotonic() - t0, 3))' "$@"
+}
 # Is $1 within $3 percent of $2?
 within_pct() { awk -v a="$1" -v b="$2" -v p="$3" 'BEGIN {d = a - b; if (d < 0) d = -d; exit !(b > 0 && d * 100 <= p * b)}'; }
