@@ -223,7 +223,8 @@ static void qv_get_ringparam(struct net_device *netdev,
 	ring->tx_max_pending = QV_RING_MAX;
 	ring->rx_pending = ad->rx_count;
 	ring->tx_pending = ad->tx_count;
-	kring->rx_buf_len = QV_RX_BUF_LEN;
+	kring->rx_buf_len = READ_ONCE(ad->xdp_prog) ?
+		QV_RX_BUF_LEN_FOR(QV_RX_HEADROOM_XDP) : QV_RX_BUF_LEN;
 }
 
 static int qv_set_ringparam(struct net_device *netdev,

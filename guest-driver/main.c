@@ -37,10 +37,12 @@ static void qv_check_layout(void)
 	BUILD_BUG_ON(offsetof(struct qv_rx_desc, vlan) != QV_RXD_VLAN);
 	BUILD_BUG_ON(offsetof(struct qv_rx_desc, gso_size) !=
 		     QV_RXD_GSO_SIZE);
-	BUILD_BUG_ON(NET_SKB_PAD + NET_IP_ALIGN > QV_RX_HEADROOM);
 	BUILD_BUG_ON(QV_XDP_MAX_MTU < ETH_DATA_LEN);
-	BUILD_BUG_ON(QV_RX_BUF_LEN < QV_RX_BUF_MIN);
+	BUILD_BUG_ON(QV_RX_BUF_LEN_FOR(QV_RX_HEADROOM_XDP) < QV_RX_BUF_MIN);
 	BUILD_BUG_ON(QV_RX_BUF_LEN > QV_RX_BUF_MAX);
+	/* a largest large-receive frame fits an skb's head and frags */
+	BUILD_BUG_ON(DIV_ROUND_UP(QV_RX_MAX_FRAME, QV_RX_BUF_LEN) >
+		     MAX_SKB_FRAGS + 1);
 	/* A woken queue must have room for the largest frame... */
 	BUILD_BUG_ON(QV_TX_WAKE_THRESH < QV_TX_DESC_NEEDED);
 	/* ...and the smallest ring must be able to reach the threshold. */

@@ -71,16 +71,19 @@ struct qv_rx_desc {
  * since MAX_SKB_FRAGS is a kernel configuration option since 6.7.
  */
 /*
- * XDP's headroom in front of every frame, whether a program is attached
- * or not: attaching one then needs no new rings (an skb needs only
- * NET_SKB_PAD + NET_IP_ALIGN of it; checked in qv_check_layout()).
+ * Headroom in front of each received frame: an skb's, or XDP's while a
+ * program is attached (the rings are rebuilt when that changes). Not
+ * XDP's always: the larger headroom makes a 64 KiB large-receive frame
+ * span one buffer more than MAX_SKB_FRAGS allows.
  */
-#define QV_RX_HEADROOM		XDP_PACKET_HEADROOM
+#define QV_RX_HEADROOM		(NET_SKB_PAD + NET_IP_ALIGN)
+#define QV_RX_HEADROOM_XDP	XDP_PACKET_HEADROOM
 #define QV_RX_TRUESIZE		PAGE_SIZE
 /* Buffer handed to the device: a page less headroom and skb_shared_info. */
-#define QV_RX_BUF_LEN							\
-	ALIGN_DOWN(PAGE_SIZE - QV_RX_HEADROOM -				\
+#define QV_RX_BUF_LEN_FOR(headroom)					\
+	ALIGN_DOWN(PAGE_SIZE - (headroom) -				\
 		   SKB_DATA_ALIGN(sizeof(struct skb_shared_info)), 64)
+#define QV_RX_BUF_LEN		QV_RX_BUF_LEN_FOR(QV_RX_HEADROOM)
 #define QV_RX_REFILL_BATCH	16
 /*
  * Frames up to this size are copied into a small skb and their page goes
@@ -144,6 +147,8 @@ struct qv_rx_ring {
 	struct qv_rx_desc *desc;
 	struct page **pages;
 	struct page_pool *pp;
+	u32 headroom;		/* QV_RX_HEADROOM[_XDP], fixed at open */
+	u32 buf_len;		/* QV_RX_BUF_LEN_FOR(headroom) */
 	struct sk_buff *skb;	/* frame continued from the last poll */
 	struct qv_rx_first first;
 	dma_addr_t dma;
@@ -495,7 +500,8 @@ netdev_tx_t qv_xmit_test(struct qv_adapter *ad, struct sk_buff *skb);
 #define QV_XDP_TX		BIT(1)	/* on this pair's TX ring */
 #define QV_XDP_REDIR		BIT(2)	/* xdp_do_flush() at the poll's end */
 /* The largest MTU whose frames fit one RX buffer, as XDP needs. */
-#define QV_XDP_MAX_MTU		(QV_RX_BUF_LEN - ETH_HLEN - VLAN_HLEN)
+#define QV_XDP_MAX_MTU							\
+	(QV_RX_BUF_LEN_FOR(QV_RX_HEADROOM_XDP) - ETH_HLEN - VLAN_HLEN)
 int qv_bpf(struct net_device *netdev, struct netdev_bpf *bpf);
 int qv_xdp_xmit(struct net_device *netdev, int n, struct xdp_frame **frames,
 		u32 flags);

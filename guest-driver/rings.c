@@ -30,15 +30,14 @@ static int qv_qp_alloc(struct qv_qpair *qp)
 	struct device *dev = &ad->pdev->dev;
 	struct qv_tx_ring *tx = &qp->tx;
 	struct qv_rx_ring *rx = &qp->rx;
+	bool xdp = READ_ONCE(ad->xdp_prog);
 	struct page_pool_params pp = {
 		.flags = PP_FLAG_DMA_MAP | PP_FLAG_DMA_SYNC_DEV,
 		.order = 0,
 		.nid = dev_to_node(dev),
 		.dev = dev,
 		/* XDP_TX sends from the page it received into */
-		.dma_dir = DMA_BIDIRECTIONAL,
-		.offset = QV_RX_HEADROOM,
-		.max_len = QV_RX_BUF_LEN,
+		.dma_dir = xdp ? DMA_BIDIRECTIONAL : DMA_FROM_DEVICE,
 	};
 
 	tx->count = ad->tx_count;
@@ -52,6 +51,10 @@ static int qv_qp_alloc(struct qv_qpair *qp)
 	if (!tx->desc || !tx->buf || !rx->desc || !rx->pages)
 		return -ENOMEM;
 
+	rx->headroom = xdp ? QV_RX_HEADROOM_XDP : QV_RX_HEADROOM;
+	rx->buf_len = QV_RX_BUF_LEN_FOR(rx->headroom);
+	pp.offset = rx->headroom;
+	pp.max_len = rx->buf_len;
 	pp.pool_size = rx->count;
 	rx->pp = page_pool_create(&pp);
 	if (IS_ERR(rx->pp)) {
@@ -146,7 +149,7 @@ static bool qv_rx_refill(struct qv_qpair *qp)
 		rx->pages[i] = page;
 		desc = &rx->desc[i];
 		desc->addr = cpu_to_le64(page_pool_get_dma_addr(page) +
-					 QV_RX_HEADROOM);
+					 rx->headroom);
 		desc->len = 0;
 		desc->status = 0;
 		desc->vlan = 0;
@@ -196,7 +199,7 @@ void qv_rings_hw_setup(struct qv_adapter *ad)
 {
 	u16 q;
 
-	qv_wr32(ad->hw, QV_FN_RX_BUF_SIZE, QV_RX_BUF_LEN);
+	qv_wr32(ad->hw, QV_FN_RX_BUF_SIZE, ad->qp[0].rx.buf_len);
 	for (q = 0; q < ad->num_qp; q++)
 		qv_qp_hw_setup(&ad->qp[q]);
 }
@@ -833,12 +836,12 @@ static int qv_clean_rx(struct qv_qpair *qp, int budget, bool *starved)
 		rx->pages[ntc] = NULL;
 		ntc = qv_next(ntc, rx->count);
 
-		if (unlikely(len > QV_RX_BUF_LEN)) {
+		if (unlikely(len > rx->buf_len)) {
 			len = 0;
 			fst->discard = true;
 		}
 		dma_sync_single_range_for_cpu(dev, page_pool_get_dma_addr(page),
-					      QV_RX_HEADROOM, len,
+					      rx->headroom, len,
 					      page_pool_get_dma_dir(rx->pp));
 		if (!skb && !fst->discard && unlikely(len < ETH_HLEN)) {
 			/*
@@ -857,7 +860,7 @@ static int qv_clean_rx(struct qv_qpair *qp, int budget, bool *starved)
 			/* Written back over the buffer address (switchdev, RSS) */
 			fst->src_port = (le64_to_cpu(desc->addr) >> 32) & 0xffff;
 			fst->rss_hash = lower_32_bits(le64_to_cpu(desc->addr));
-			off = QV_RX_HEADROOM;
+			off = rx->headroom;
 			net_prefetch(page_address(page) + off);
 			/* A representor's frame is not this netdev's. */
 			if (prog && !(status & QV_RXD_STA_SRC_PORT)) {
@@ -880,7 +883,7 @@ static int qv_clean_rx(struct qv_qpair *qp, int budget, bool *starved)
 		} else if (skb && !fst->discard &&
 			   skb_shinfo(skb)->nr_frags < MAX_SKB_FRAGS) {
 			skb_add_rx_frag(skb, skb_shinfo(skb)->nr_frags, page,
-					QV_RX_HEADROOM, len, QV_RX_TRUESIZE);
+					rx->headroom, len, QV_RX_TRUESIZE);
 		} else {
 			page_pool_recycle_direct(rx->pp, page);
 			if (skb) {

@@ -128,10 +128,11 @@ static bool qv_test_rx(struct qv_adapter *ad, const struct sk_buff *skb)
 	len = le16_to_cpu(desc->len);
 	dma_sync_single_range_for_cpu(&ad->pdev->dev,
 				      page_pool_get_dma_addr(page),
-				      QV_RX_HEADROOM, len, DMA_FROM_DEVICE);
+				      rx->headroom, len,
+				      page_pool_get_dma_dir(rx->pp));
 	return (status & QV_RXD_STA_EOP) && (status & QV_RXD_STA_LOOPBACK) &&
 	       len == skb->len &&
-	       !memcmp(page_address(page) + QV_RX_HEADROOM, skb->data, len);
+	       !memcmp(page_address(page) + rx->headroom, skb->data, len);
 }
 
 /* Rings up, RX and TX on, interrupts masked: the ring is polled. */

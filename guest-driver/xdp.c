@@ -3,9 +3,10 @@
  * qosvnic: XDP.
  *
  * A program sees each frame in the page the device wrote, before an skb
- * exists (every RX buffer has XDP_PACKET_HEADROOM in front). Frames are
- * one buffer each: with a program attached, large receive (LRO) is off
- * and the MTU is at most QV_XDP_MAX_MTU.
+ * exists: while one is attached, RX buffers have XDP_PACKET_HEADROOM in
+ * front and a bidirectional mapping (XDP_TX sends from them). Frames are
+ * one buffer each: large receive (LRO) is off and the MTU is at most
+ * QV_XDP_MAX_MTU.
  *
  * XDP_TX and ndo_xdp_xmit() use the queue pair's TX ring, shared with the
  * stack under tx_lock. They never take the last QV_TX_DESC_NEEDED
@@ -24,7 +25,9 @@ static int qv_xdp_setup(struct net_device *netdev, struct bpf_prog *prog,
 			struct netlink_ext_ack *extack)
 {
 	struct qv_adapter *ad = netdev_priv(netdev);
+	bool layout, running;
 	struct bpf_prog *old;
+	int err;
 
 	if (prog && netdev->mtu > QV_XDP_MAX_MTU) {
 		NL_SET_ERR_MSG_MOD(extack,
@@ -33,11 +36,28 @@ static int qv_xdp_setup(struct net_device *netdev, struct bpf_prog *prog,
 			    (unsigned long)QV_XDP_MAX_MTU, netdev->mtu);
 		return -EINVAL;
 	}
-	/* NAPI reads it under RCU; bpf_prog_put() frees after a grace period */
+	/*
+	 * Attaching the first program or detaching the last changes the RX
+	 * buffers' layout (headroom, DMA direction): a running function is
+	 * stopped and reopened around the swap, as ixgbe does. Replacing a
+	 * program needs nothing: NAPI reads it under RCU, and bpf_prog_put()
+	 * frees the old one after a grace period.
+	 */
+	layout = !READ_ONCE(ad->xdp_prog) != !prog;
+	running = layout && netif_running(netdev);
+	if (running)
+		qv_stop(netdev);
 	old = xchg(&ad->xdp_prog, prog);
 	if (old)
 		bpf_prog_put(old);
-	if (!old != !prog)
+	if (running) {
+		err = qv_open(netdev);
+		if (err) {
+			netdev_err(netdev, "reopen for XDP failed: %d\n", err);
+			dev_close(netdev);
+		}
+	}
+	if (layout)
 		netdev_update_features(netdev);	/* LRO: qv_fix_features() */
 	return 0;
 }
