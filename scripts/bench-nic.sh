@@ -10,7 +10,8 @@
 # tcp_rx4) and guest->host (tcp_tx), 64-byte UDP datagrams host->guest at
 # BENCH_UDP_PPS (100000) offered (udp64_rx: kpps received, the guest's
 # UdpRcvbufErrors), the same load into a native XDP program that drops
-# every frame (xdp_drop: kpps that reached it; igbvf has no XDP), netperf TCP_RR and TCP_CRR (1-byte request/response). The host always
+# every frame (xdp_drop: kpps it dropped, per the driver's counters;
+# igbvf has no XDP), netperf TCP_RR and TCP_CRR (1-byte request/response). The host always
 # runs the client. Reported: min/median/max, and for the streams (medians)
 # the host CPU seconds of the QEMU process per GB received (utime+stime
 # from /proc/PID/stat around each run), the mean frame size on the tap
