@@ -92,12 +92,11 @@ xdpdrops() { gxn vf0 "ethtool -S $dev" | awk '$1 ~ /xdp_drops?:$/ {n += $2} END 
 xdp_drop() { # the udp64 load with an XDP program that drops every frame
     local pps=${BENCH_UDP_PPS:-100000} p0 p1 g0 g1 c0 c1 sent got m
     if [ "$NIC" = igbvf ]; then prog "xdp_drop: igbvf has no native XDP"; return 0; fi
-    gxn vf0 "setsid xdp-bench drop -m native $dev > /tmp/xb.log 2>&1 < /dev/null & echo \$! > /tmp/xb.pid"
-    sleep 3
-    m=$(gxn vf0 "ip -d link show $dev" | grep -oE ' xdp(generic)? ' | tr -d ' ' | head -n 1)
+    xb_start drop -m native "$dev"
+    m=$(xb_mode "$dev")
     if [ "$m" != xdp ]; then
-        prog "xdp_drop: no native XDP program attached (${m:-none}): $(gx 'tail -n 1 /tmp/xb.log')"
-        gxn vf0 "kill -INT \$(cat /tmp/xb.pid)" 2>/dev/null; return 1
+        prog "xdp_drop: no native XDP program attached ($m): $(gx 'tail -n 1 /tmp/xb.log')"
+        xb_stop; return 1
     fi
     # Nothing answers ARP meanwhile.
     ip neigh replace "$G" lladdr "$(gxn vf0 "cat /sys/class/net/$dev/address")" dev qvtap0 nud permanent
@@ -105,7 +104,7 @@ xdp_drop() { # the udp64 load with an XDP program that drops every frame
     read -r sent secs <<< "$(udp_send "$G" "$((pps * T))" "$pps")"
     sleep 1
     c1=$(agent_cpu_ticks "$qpid"); g1=$(gcpu); p1=$(xdpdrops)
-    gxn vf0 "kill -INT \$(cat /tmp/xb.pid); sleep 2"
+    xb_stop
     ip neigh del "$G" dev qvtap0 2>/dev/null || true
     got=$(awk -v p=$((p1 - p0)) -v s="$secs" 'BEGIN {printf "%.1f", p / s / 1000}')
     echo "$NIC xdp_drop kpps $got 0 0 $(gbusy "$g0" "$g1") offered_kpps=$(awk -v n="$sent" -v s="$secs" 'BEGIN {printf "%.1f", n / s / 1000}'),qemu_cpu_pct=$(( (c1 - c0) * 100 / hz / T ))" >> "$BENCH_OUT"

@@ -223,6 +223,24 @@ gstat() { # ns dev counter
     gxn "$1" "ethtool -S $2" | awk -v k="$3:" '$1 == k {print $2; f=1} END {if (!f) print "NA"}'
 }
 mbit() { awk -v b="$1" 'BEGIN {printf "%.2f", b / 1e6}'; }
+# xdp-bench (the guest image's xdp-tools) in the guest's namespace vf0:
+# xb_start MODE ARGS... runs it in the background (its log in the guest's
+# /tmp/xb.log); xb_stop sends SIGINT, on which it detaches its program,
+# and waits for it; xb_mode DEV prints what ip link shows attached to DEV
+# (xdp, xdpgeneric or none).
+xb_start() {
+    gxn vf0 "setsid xdp-bench $* > /tmp/xb.log 2>&1 < /dev/null & echo \$! > /tmp/xb.pid"
+    sleep 3
+}
+xb_stop() {
+    gxn vf0 "kill -INT \$(cat /tmp/xb.pid) 2>/dev/null; for i in 1 2 3 4 5 6 7 8 9 10; do
+             kill -0 \$(cat /tmp/xb.pid) 2>/dev/null || break; sleep 0.5; done"
+}
+xb_log() { gx "tail -n 5 /tmp/xb.log" | sed 's/^/    | /'; }
+xb_mode() {
+    gxn vf0 "ip -d link show $1" | grep -oE '(^| )(xdpgeneric|xdpoffload|xdp)( |$)' | head -n 1 | tr -d ' ' |
+        grep . || echo none
+}
 # udp_send IP COUNT PPS: COUNT 18-byte datagrams to IP:9 (discard) at
 # about PPS (0: as fast as one host core sends); prints how many were sent
 # and the seconds it took. Needs no server: for targets that answer
