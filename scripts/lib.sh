@@ -24,7 +24,7 @@ qosvnic_accel_args() {
     fi
     case "$accel" in
         kvm) echo "-accel kvm -cpu host" ;;
-        tcg) echo "-accel tcg -cpu max" ;;
+        tcg) echo "-accel tcg${QOSVNIC_TCG_THREAD:+,thread=$QOSVNIC_TCG_THREAD} -cpu max" ;;
         *) die "QOSVNIC_ACCEL=$accel: expected auto, kvm or tcg" ;;
     esac
 }

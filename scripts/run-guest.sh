@@ -106,7 +106,7 @@ qpid='' hpid=''
 cleanup() {
     local rc=$?
     trap - EXIT INT TERM
-    [ -z "$hpid" ] || kill "$hpid" 2>/dev/null || true
+    [ -z "$hpid" ] || kill -- "-$hpid" 2>/dev/null || true
     [ -z "$qpid" ] || kill "$qpid" 2>/dev/null || true
     wait 2>/dev/null || true
     ip netns pids "$ns" 2>/dev/null | xargs -r kill -9 2>/dev/null || true
@@ -204,8 +204,19 @@ if [ -n "$hostcmd" ]; then
     while kill -0 "$qpid" 2>/dev/null && ! grep -q '^QVN-READY' "$consolelog"; do sleep 0.2; done
     if grep -q '^QVN-READY' "$consolelog"; then
         note "guest ready after $((SECONDS - t0)) s; host: $hostcmd"
-        ip netns exec "$ns" sh -c "$hostcmd" &
+        # In a process group of its own: when QEMU ends first (the guest
+        # crashed, or a watcher stopped it), the host command would only
+        # end by its own timeouts, so it is stopped with all it started.
+        ip netns exec "$ns" setsid sh -c "$hostcmd" &
         hpid=$!
+        while kill -0 "$hpid" 2>/dev/null; do
+            if ! kill -0 "$qpid" 2>/dev/null; then
+                note "QEMU ended before the host command: stopping it"
+                kill -TERM -- "-$hpid" 2>/dev/null || true
+                break
+            fi
+            sleep 0.5
+        done
         wait "$hpid" || hrc=$?
         hpid=
         [ "$hrc" = 0 ] || note "host command failed (exit $hrc)"
