@@ -98,9 +98,23 @@ med() { stats | awk '{print $2}'; }
 echo
 echo "qosvnic NIC benchmark: $(date -u +%F)${qvargs:+, qosvnic $qvargs}, accel $(qosvnic_accel_args 2>/dev/null | awk '{print $2}'), $BENCH_REPS runs x ${BENCH_SECONDS} s, host $(nproc) CPUs"
 echo
-printf '| %-7s | %-8s | %-7s | %9s | %9s | %9s | %13s | %12s | %9s | %s\n' \
-    nic test unit min median max "QEMU CPU s/GB" "tap frame B" "guest CPU %" "counters (last run)"
-printf '|%s\n' "---------|----------|---------|-----------|-----------|-----------|---------------|--------------|-----------|---"
+# QEMU CPU per frame the NIC carried in the data direction (the whole
+# process: under TCG mostly the guest's own work on its vCPUs): from CPU
+# s/GB and the mean frame for streams, from the CPU share and the offered
+# rate for datagrams (every offered frame reaches the driver), from the
+# CPU share and two frames per transaction for tcp_rr.
+per_frame() { # test, rows on stdin
+    awk -v t="$1" '{
+        x = $8; pct = x; sub(/.*qemu_cpu_pct=/, "", pct); sub(/,.*/, "", pct)
+        off = x; sub(/.*offered_kpps=/, "", off); sub(/,.*/, "", off)
+        if (t ~ /^tcp_(rx|rx4|tx)$/ && $6 > 0) printf "%.2f\n", $5 * $6 / 1000
+        else if ((t == "udp64_rx" || t == "xdp_drop") && off > 0) printf "%.2f\n", pct * 10 / off
+        else if (t == "tcp_rr" && $4 > 0) printf "%.2f\n", pct * 10000 / ($4 * 2)
+    }' | med
+}
+printf '| %-7s | %-8s | %-7s | %9s | %9s | %9s | %13s | %12s | %9s | %9s | %s\n' \
+    nic test unit min median max "QEMU CPU s/GB" "tap frame B" "QEMU us/f" "guest CPU %" "counters (last run)"
+printf '|%s\n' "---------|----------|---------|-----------|-----------|-----------|---------------|--------------|-----------|-----------|---"
 for test in tcp_rx tcp_rx4 tcp_tx udp64_rx xdp_drop tcp_rr tcp_crr; do
     for nic in ${nics//,/ }; do
         rows=$(awk -v n="$nic" -v t="$test" '$1 == n && $2 == t' "$BENCH_OUT")
@@ -112,9 +126,10 @@ for test in tcp_rx tcp_rx4 tcp_tx udp64_rx xdp_drop tcp_rr tcp_crr; do
         gc=$(awk '{split($7, g, "/"); print g[1]}' <<< "$rows" | med)
         gm=$(awk '{split($7, g, "/"); print g[2] == "" ? "-" : g[2]}' <<< "$rows" | med)
         ex=$(awk 'END {print $8}' <<< "$rows")
+        pf=$(per_frame "$test" <<< "$rows")
         case "$test" in tcp_rr|tcp_crr|udp64_rx|xdp_drop) cpu=-; fr=- ;; esac
-        printf '| %-7s | %-8s | %-7s | %9s | %9s | %9s | %13s | %12s | %9s | %s\n' \
-            "$nic" "$test" "$unit" "$mn" "$md" "$mx" "$cpu" "$fr" "$gc/${gm:--}" "$ex"
+        printf '| %-7s | %-8s | %-7s | %9s | %9s | %9s | %13s | %12s | %9s | %9s | %s\n' \
+            "$nic" "$test" "$unit" "$mn" "$md" "$mx" "$cpu" "$fr" "${pf:--}" "$gc/${gm:--}" "$ex"
     done
 done
 rows=$(awk '$2 == "iso_ratio"' "$BENCH_OUT")
@@ -130,5 +145,6 @@ sed 's/^/    /' "$BENCH_OUT.info"
 echo "tcp_rx = host->guest (tcp_rx4: 4 streams), tcp_tx = guest->host; udp64_rx = 64-byte datagrams host->guest at a fixed offered rate;"
 echo "xdp_drop = the same datagrams (a python sender: offered rate in the counters) into xdp-bench drop (native XDP);"
 echo "tap frame B = mean frame size on the tap in the data direction;"
+echo "QEMU us/f = QEMU's CPU time (all threads, the guest's vCPUs included) per frame in the data direction (tcp_rr: 2 frames a transaction);"
 echo "guest CPU % = medians of the average over the guest's vCPUs / of the busiest vCPU (100 = busy)."
 echo "Raw results: $BENCH_OUT"
