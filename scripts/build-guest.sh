@@ -57,6 +57,8 @@ guest_modules=(
     # and vhost for the bridged (software QoS) baseline
     kvm_amd kvm_intel vfio-pci vfio_iommu_type1 9p 9pnet_virtio overlay
     tun vhost_net
+    # its watchdog, which tells the host when it hangs
+    i6300esb
 )
 # Userland copied from the host with its shared libraries.
 # bash is /bin/sh: Debian's busybox-static ash runs its own applets before

@@ -30,6 +30,9 @@
 #                             intel_iommu=on): what VFIO in the guest needs
 #   --hostfs                  the host's root file system, read-only, as 9p
 #                             tag "hostroot" (scripts/vms.sh mounts it)
+#   --watchdog                an i6300esb watchdog; when the guest stops
+#                             feeding it QEMU prints "watchdog: timer fired"
+#                             on stderr and carries on (scripts/vms.sh)
 # The host command's environment has QVN_QEMU_ARGV (a file with QEMU's
 # command line, NUL-separated) and QVN_CONSOLE_LOG (the console log).
 # Environment: QOSVNIC_QEMU (QEMU binary), QOSVNIC_ACCEL (kvm|tcg),
@@ -41,7 +44,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 . "$here/lib.sh"
 
 nic=qosvnic vfs=8 devargs='' test='' hostcmd='' append='' gip=auto,10.77.0.2/24
-log='' quiet=0 shell=0 qmp='' timeout_s='' mem=1G smp=2 iommu=0 hostfs=0
+log='' quiet=0 shell=0 qmp='' timeout_s='' mem=1G smp=2 iommu=0 hostfs=0 watchdog=0
 extra=()
 while [ $# -gt 0 ]; do
     case "$1" in
@@ -61,6 +64,7 @@ while [ $# -gt 0 ]; do
         --smp) smp=$2; shift ;;
         --iommu) iommu=1 ;;
         --hostfs) hostfs=1 ;;
+        --watchdog) watchdog=1 ;;
         --) shift; extra=("$@"); break ;;
         -h|--help) sed -n '2,/^set -e/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
         *) die "unknown option $1 (see --help)" ;;
@@ -171,6 +175,8 @@ if [ "$hostfs" = 1 ]; then
     args+=(-virtfs local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap)
 fi
 # shellcheck disable=SC2054  # commas are QEMU's
+[ "$watchdog" = 0 ] || args+=(-device i6300esb -action watchdog=debug)
+# shellcheck disable=SC2054  # commas are QEMU's
 args=(-M "$machine" "${accel[@]}" "${args[@]}"
       -device pcie-root-port,id=rp0,slot=1,chassis=1
       -device "$nicdev"
@@ -233,6 +239,14 @@ if [ -n "$hostcmd" ]; then
         for _ in $(seq 300); do kill -0 "$qpid" 2>/dev/null || break; sleep 0.2; done
         kill "$qpid" 2>/dev/null && note "stopped the guest: its host side failed"
     fi
+fi
+if [ -n "$qpid" ] && [ -n "$test" ]; then
+    # Once QVN-EXIT is on the console the result is known: a guest that
+    # then does not power off (TCG's emulation of a nested set-up can hang
+    # there) gets a minute, then is stopped instead of left to the timeout.
+    while kill -0 "$qpid" 2>/dev/null && ! grep -q '^QVN-EXIT' "$consolelog"; do sleep 1; done
+    for _ in $(seq 60); do kill -0 "$qpid" 2>/dev/null || break; sleep 1; done
+    kill "$qpid" 2>/dev/null && note "stopped the guest: no power-off within a minute of QVN-EXIT"
 fi
 if [ -n "$qpid" ]; then
     wait "$qpid" || qrc=$?

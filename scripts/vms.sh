@@ -87,6 +87,10 @@ mkdir -p /host
 modprobe 9pnet_virtio && modprobe 9p &&
     mount -t 9p -o trans=virtio,version=9p2000.L,ro,cache=loose,msize=262144 hostroot /host ||
     { echo "setup: cannot mount the host's root (9p tag hostroot)"; exit 1; }
+# Fed every 10 s: when L1 stops running its userland for 90 s, the outer
+# QEMU says so on stderr (run-guest.sh --watchdog) and vms.sh stops it.
+modprobe i6300esb && watchdog -T 90 -t 10 /dev/watchdog ||
+    echo "setup: no watchdog (i6300esb): a hung L1 runs to the timeout"
 GUEST
 
 cat > "$work/host.bash" <<EOF
@@ -101,15 +105,19 @@ EOF
 # Under TCG, L1's emulation itself (QEMU 10.0's TCG running AMD SVM and an
 # Intel IOMMU, not the device) now and then breaks under the nested load:
 # L1's kernel panics or a page fault recurses until its stack overflows, a
-# vCPU stops taking timer interrupts (an RCU stall, after which L1 never
-# recovers), or the outer QEMU aborts in TCG's iotlb. Such a run is stopped
-# as soon as L1 reports it, not left to its timeout, and ends with exit 75
-# (EX_TEMPFAIL) so that a caller can run it again. A report whose trace
-# goes through qosvnic.ko is the driver's failure: exit 1 as any other.
+# vCPU stops taking interrupts (an RCU stall, or a silent hang that only
+# L1's watchdog notices; L1 never recovers), or the outer QEMU aborts in
+# TCG's iotlb. Such a run is stopped as soon as L1 reports it, not left to
+# its timeout, and ends with exit 75 (EX_TEMPFAIL) so that a caller can run
+# it again. A report whose trace goes through qosvnic.ko is the driver's
+# failure: exit 1 as any other.
 broke_re='Kernel panic|rcu: INFO: rcu_preempt detected stalls|BUG: |general protection fault'
 tcg_abort_re='(system/physmem|accel/tcg|target/i386)[^:]*:[0-9]+: [a-z_]+: Assertion'
+hung_re='^watchdog: timer fired'
 watch_l1() { # (the outer QEMU is the process with this QMP socket)
-    until grep -qaE "$broke_re" "$log"; do sleep 2; done
+    until grep -qaE "$broke_re" "$log" || grep -qaE "$hung_re" "$work/stderr" 2>/dev/null; do
+        sleep 2
+    done
     sleep 10 # the rest of the report, with its trace
     pkill -TERM -f -- "unix:$work/qmp.sock," || true
 }
@@ -120,7 +128,7 @@ watcher=$!
 step "booting L1 ($mem, intel-iommu, host root over 9p); console: $log"
 rc=0
 agent_run vms "$work/l1.setup" "$work/host.bash" "$log" \
-    --nic qosvnic --vfs 8 --ip none --mem "$mem" --smp "$smp" --iommu --hostfs \
+    --nic qosvnic --vfs 8 --ip none --mem "$mem" --smp "$smp" --iommu --hostfs --watchdog \
     ${devargs:+--device-args "$devargs"} \
     --qmp "$work/qmp.sock" --timeout "$timeout_s" \
     --append "intel_iommu=on iommu=pt qv.name=l1" 2> >(tee "$work/stderr" >&2) || rc=$?
@@ -130,7 +138,9 @@ if [ "$rc" != 0 ]; then
     note "vms: exit $rc; last lines of L1's console ($log):"
     tr -d '\r' < "$log" | tail -n 25 | sed 's/^/  | /' >&2
     broke=$({ grep -aE -m1 "$broke_re" "$log" | tr -d '\r'; } ||
-            grep -aE -m1 "$tcg_abort_re" "$work/stderr" || true)
+            grep -aE -m1 "$tcg_abort_re" "$work/stderr" ||
+            { grep -qaE "$hung_re" "$work/stderr" &&
+              echo "L1 ran none of its userland for 90 s (its watchdog fired)"; } || true)
     if [ -n "$broke" ] && ! grep -qa '\[qosvnic\]' "$log"; then
         note "vms: the outer guest's emulation broke, not the device (exit 75: run again): $broke"
         rc=75

@@ -145,6 +145,8 @@ reset_one() { # victim other how
         pass "$how vm$v: vm$o's stream goes on in every second, its VF not reset"
     else
         fail "$how vm$v: vm$o's stream goes on in every second, its VF not reset"
+        info "vm$o's console and L1's kernel log, last lines:"
+        gl1 "tail -n 12 \$L1_VMS/vm$o.console; dmesg | tail -n 12" 2>&1 | tr -d '\r' | sed 's/^/      | /'
     fi
 }
 reset_one 1 2 kill
