@@ -16,6 +16,9 @@
 #                             test (interactive, needs a terminal)
 #   --host-cmd "CMD"          run CMD (sh -c) in the namespace once the guest
 #                             prints QVN-READY; its failure fails the run
+#   --stop-host-with-guest    stop CMD (and all it started) when QEMU ends
+#                             first; without it CMD may outlive QEMU (a
+#                             migration test starts a second one)
 #   --append "ARGS"           extra kernel command line (qv.* in guest/init)
 #   --ip IFACE,ADDR/PREFIX    guest address (default auto,10.77.0.2/24;
 #                             "none" for no address)
@@ -44,7 +47,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 . "$here/lib.sh"
 
 nic=qosvnic vfs=8 devargs='' test='' hostcmd='' append='' gip=auto,10.77.0.2/24
-log='' quiet=0 shell=0 qmp='' timeout_s='' mem=1G smp=2 iommu=0 hostfs=0 watchdog=0
+log='' quiet=0 shell=0 qmp='' timeout_s='' mem=1G smp=2 iommu=0 hostfs=0 watchdog=0 stophost=0
 extra=()
 while [ $# -gt 0 ]; do
     case "$1" in
@@ -53,6 +56,7 @@ while [ $# -gt 0 ]; do
         --device-args) devargs=$2; shift ;;
         --test) test=$2; shift ;;
         --host-cmd) hostcmd=$2; shift ;;
+        --stop-host-with-guest) stophost=1 ;;
         --append) append="$append $2"; shift ;;
         --ip) gip=$2; shift ;;
         --log) log=$2; shift ;;
@@ -210,12 +214,13 @@ if [ -n "$hostcmd" ]; then
     while kill -0 "$qpid" 2>/dev/null && ! grep -q '^QVN-READY' "$consolelog"; do sleep 0.2; done
     if grep -q '^QVN-READY' "$consolelog"; then
         note "guest ready after $((SECONDS - t0)) s; host: $hostcmd"
-        # In a process group of its own: when QEMU ends first (the guest
-        # crashed, or a watcher stopped it), the host command would only
-        # end by its own timeouts, so it is stopped with all it started.
+        # In a process group of its own: with --stop-host-with-guest, when
+        # QEMU ends first (the guest crashed, or a watcher stopped it), the
+        # host command, which would only end by its own timeouts, is
+        # stopped with all it started.
         ip netns exec "$ns" setsid sh -c "$hostcmd" &
         hpid=$!
-        while kill -0 "$hpid" 2>/dev/null; do
+        while [ "$stophost" = 1 ] && kill -0 "$hpid" 2>/dev/null; do
             if ! kill -0 "$qpid" 2>/dev/null; then
                 note "QEMU ended before the host command: stopping it"
                 kill -TERM -- "-$hpid" 2>/dev/null || true

@@ -129,6 +129,7 @@ step "booting L1 ($mem, intel-iommu, host root over 9p); console: $log"
 rc=0
 agent_run vms "$work/l1.setup" "$work/host.bash" "$log" \
     --nic qosvnic --vfs 8 --ip none --mem "$mem" --smp "$smp" --iommu --hostfs --watchdog \
+    --stop-host-with-guest \
     ${devargs:+--device-args "$devargs"} \
     --qmp "$work/qmp.sock" --timeout "$timeout_s" \
     --append "intel_iommu=on iommu=pt qv.name=l1" 2> >(tee "$work/stderr" >&2) || rc=$?
