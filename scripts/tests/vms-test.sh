@@ -44,10 +44,10 @@ fi
 # Under TCG the outer guest's emulation itself now and then breaks under
 # the nested load (vms.sh says so with exit 75, and why). Such a run says
 # nothing about the device, so it is shown, not counted, and the test runs
-# again, at most four attempts; the last one counts whatever happens.
+# again, at most six attempts; the last one counts whatever happens.
 # Every attempt's checks are printed as they run, indented; the counted
 # ones come last.
-max_attempts=4
+max_attempts=6
 attempt=1
 while :; do
     step "vms: attempt $attempt: L1 and two tenant VMs (nested: TCG here, KVM inside L1)"
