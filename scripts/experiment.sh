@@ -29,6 +29,9 @@
 #                     httperf's semantics, but it sleeps between events;
 #                     httperf keeps a host core busy, see docs/experiments/)
 #   --no-build        do not build QEMU and the guest image first
+# When TCG's emulation of the outer guest breaks (scripts/vms.sh exit 75),
+# it is booted again and the run resumes, at most QOSVNIC_L1_RESTARTS
+# times (default 3).
 # Progress goes to stdout (one line per probe); Ctrl-C stops it (finished
 # points are kept). Writes DIR/report.md, DIR/fig-*.png, DIR/results.csv.
 set -euo pipefail

@@ -35,7 +35,8 @@
 #   --timeout SEC    bound for the whole run (default 1200)
 # Exit status: the --run script's (or the demo's); 75 when L1's emulation
 # broke under TCG (not the device: see below), so that the run can simply be
-# repeated.
+# repeated. QOSVNIC_L1_WATCHDOG: seconds without L1's userland running
+# before it counts as hung (default 90, at least 20).
 # Every process, namespace and tap it creates is gone when it returns.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -63,6 +64,9 @@ done
 [ "$(id -u)" = 0 ] || die "vms.sh needs root (network namespace, tap)"
 case "$tenants" in [0-8]) ;; *) die "--tenants $tenants: expected 0 to 8" ;; esac
 [ -z "$run" ] || [ -f "$run" ] || die "--run $run: no such file"
+wd=${QOSVNIC_L1_WATCHDOG:-90}
+case "$wd" in ''|*[!0-9]*) die "QOSVNIC_L1_WATCHDOG=$wd: a whole number of seconds" ;; esac
+[ "$wd" -ge 20 ] || die "QOSVNIC_L1_WATCHDOG=$wd: at least 20 s"
 run=${run:-$here/vms-demo.host.bash}
 
 if [ "$build" = 1 ]; then
@@ -87,9 +91,11 @@ mkdir -p /host
 modprobe 9pnet_virtio && modprobe 9p &&
     mount -t 9p -o trans=virtio,version=9p2000.L,ro,cache=loose,msize=262144 hostroot /host ||
     { echo "setup: cannot mount the host's root (9p tag hostroot)"; exit 1; }
-# Fed every 10 s: when L1 stops running its userland for 90 s, the outer
+GUEST
+# Fed every 5 s: when L1 stops running its userland for $wd s, the outer
 # QEMU says so on stderr (run-guest.sh --watchdog) and vms.sh stops it.
-modprobe i6300esb && watchdog -T 90 -t 10 /dev/watchdog ||
+cat >> "$work/l1.setup" <<GUEST
+modprobe i6300esb && watchdog -T $wd -t 5 /dev/watchdog ||
     echo "setup: no watchdog (i6300esb): a hung L1 runs to the timeout"
 GUEST
 
@@ -141,7 +147,7 @@ if [ "$rc" != 0 ]; then
     broke=$({ grep -aE -m1 "$broke_re" "$log" | tr -d '\r'; } ||
             grep -aE -m1 "$tcg_abort_re" "$work/stderr" ||
             { grep -qaE "$hung_re" "$work/stderr" &&
-              echo "L1 ran none of its userland for 90 s (its watchdog fired)"; } || true)
+              echo "L1 ran none of its userland for $wd s (its watchdog fired)"; } || true)
     if [ -n "$broke" ] && ! grep -qa '\[qosvnic\]' "$log"; then
         note "vms: the outer guest's emulation broke, not the device (exit 75: run again): $broke"
         rc=75
