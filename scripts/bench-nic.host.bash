@@ -44,16 +44,33 @@ ddelta() { # before after: "k=v ..." -> "k=+d ..." for k with d > 0
             if (q[2] - p[2] > 0) printf "%s+%d,", p[1], q[2] - p[2] } }'
 }
 
+# --profile: the guest kernel's profiler (profile=6 on its command line),
+# cleared before a stream test and read after it; non-zero buckets as
+# "index count" lines (the first line is the bucket size) appended to
+# $BENCH_PROFILE/profile-NIC-TEST.raw for scripts/guest-profile.py, with
+# the guest's /proc/kallsyms (text) once per boot.
+prof_start() { [ -z "${BENCH_PROFILE:-}" ] || gx 'echo 0 > /proc/profile' >/dev/null; }
+prof_save() { # test
+    [ -n "${BENCH_PROFILE:-}" ] || return 0
+    # Debian's System.map is a stub: the running kernel's own symbols.
+    [ -s "$BENCH_PROFILE/kallsyms-$NIC" ] ||
+        gx "awk 'NF == 3 && (\$2 ~ /^[tT]\$/ || \$3 == \"_stext\" || \$3 == \"_etext\")' /proc/kallsyms" \
+            > "$BENCH_PROFILE/kallsyms-$NIC"
+    gx "od -An -v -t u4 /proc/profile | tr -s ' ' '\\n' |
+        awk 'NF { if (!n++) print \"step\", \$1; else if (\$1 > 0) print n - 2, \$1 }'" \
+        >> "$BENCH_PROFILE/profile-$NIC-$1.raw"
+}
+
 stream() { # test iperf3-args...: one TCP stream run, host side is the client
     local test=$1 c0 c1 g0 g1 dir p0 p1 b0 b1 bits bytes s0 s1 rtx
     shift
     case "$test" in tcp_rx*) dir=tx ;; *) dir=rx ;; esac  # tap side the data crosses
     IPERF_JSON=$(mktemp)
-    s0=$(dstats); g0=$(gcpu)
+    s0=$(dstats); prof_start; g0=$(gcpu)
     c0=$(agent_cpu_ticks "$qpid"); p0=$(tapstat "${dir}_packets"); b0=$(tapstat "${dir}_bytes")
     bits=$(IPERF_JSON=$IPERF_JSON ip3 -c "$G" -t "$T" "$@")
     c1=$(agent_cpu_ticks "$qpid"); p1=$(tapstat "${dir}_packets"); b1=$(tapstat "${dir}_bytes")
-    g1=$(gcpu); s1=$(dstats)
+    g1=$(gcpu); prof_save "$test"; s1=$(dstats)
     bytes=$(jq -r '.end.sum_received.bytes // 0' "$IPERF_JSON" 2>/dev/null)
     rtx=$(jq -r '.end.sum_sent.retransmits // "?"' "$IPERF_JSON" 2>/dev/null)
     rm -f "$IPERF_JSON"
@@ -126,16 +143,20 @@ rr() { # test: netperf TCP_RR / TCP_CRR
 
 for r in $(seq 1 "$REPS"); do
     prog "run $r/$REPS"
-    stream tcp_rx
-    stream tcp_rx4 -P 4
-    stream tcp_tx -R
-    udp64
-    xdp_drop
-    rr TCP_RR
-    rr TCP_CRR
+    for t in ${BENCH_TESTS//,/ }; do
+        case "$t" in
+            tcp_rx) stream tcp_rx ;;
+            tcp_rx4) stream tcp_rx4 -P 4 ;;
+            tcp_tx) stream tcp_tx -R ;;
+            udp64_rx) udp64 ;;
+            xdp_drop) xdp_drop ;;
+            tcp_rr) rr TCP_RR ;;
+            tcp_crr) rr TCP_CRR ;;
+        esac
+    done
 done
 
-if [ "$NIC" = qosvnic ] && [ "${NVFS:-0}" -ge 3 ]; then
+if [ "${BENCH_ISO:-1}" = 1 ] && [ "$NIC" = qosvnic ] && [ "${NVFS:-0}" -ge 3 ]; then
     # Isolation: VF2's TCP alone, then with VF1 (policed) flooded at 10x.
     lim=${BENCH_ISO_MBIT:-20}
     # VF 1's ingress rate: the host's setting (QMP), not a ceiling.

@@ -22,7 +22,15 @@
 #
 # Usage: scripts/bench-nic.sh [--nics qosvnic,igbvf,virtio] [--seconds N]
 #                             [--reps N] [--out DIR] [--qosvnic-args "k=v,..."]
+#                             [--tests tcp_rx,...] [--profile]
 #   --qosvnic-args  extra -device qosvnic properties (e.g. buffer-size=4194304)
+#   --tests         only these tests (default: all of the above)
+#   --profile       boot the guests with the kernel's profiler (profile=6)
+#                   and print, per NIC and stream test, where the guest's
+#                   kernel spent its timer ticks (core kernel symbols; all
+#                   modules, the NIC drivers included, count as [modules]).
+#                   Costs little, but compare numbers only between runs
+#                   with the same setting.
 #   --report DIR    only print the table of an earlier run's DIR
 # Progress on stderr, the table on stdout; raw lines in DIR/results.txt.
 set -euo pipefail
@@ -32,8 +40,10 @@ here=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=scripts/qv-agent.sh
 . "$here/qv-agent.sh"
 
-nics=qosvnic,igbvf,virtio out='' qvargs='' report=0
+all_tests=tcp_rx,tcp_rx4,tcp_tx,udp64_rx,xdp_drop,tcp_rr,tcp_crr
+nics=qosvnic,igbvf,virtio out='' qvargs='' report=0 profile=0
 export BENCH_SECONDS=${BENCH_SECONDS:-5} BENCH_REPS=${BENCH_REPS:-3}
+export BENCH_TESTS=${BENCH_TESTS:-$all_tests}
 while [ $# -gt 0 ]; do
     case "$1" in
         --nics) nics=$2; shift ;;
@@ -41,11 +51,16 @@ while [ $# -gt 0 ]; do
         --reps) BENCH_REPS=$2; shift ;;
         --out) out=$2; shift ;;
         --qosvnic-args) qvargs=$2; shift ;;
+        --tests) BENCH_TESTS=$2; shift ;;
+        --profile) profile=1 ;;
         --report) out=$2; report=1; shift ;;
         -h|--help) sed -n '2,/^set -e/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
         *) die "unknown option $1 (see --help)" ;;
     esac
     shift
+done
+for t in ${BENCH_TESTS//,/ }; do
+    case ",$all_tests," in *",$t,"*) ;; *) die "unknown test $t (tests: $all_tests)" ;; esac
 done
 run_all() {
     [ "$(id -u)" = 0 ] || die "bench-nic.sh needs root (network namespace, tap)"
@@ -53,6 +68,12 @@ run_all() {
     mkdir -p "$out"
     : > "$BENCH_OUT"; : > "$BENCH_OUT.info"
     echo "$qvargs" > "$out/qosvnic-args"
+    echo "$BENCH_TESTS" > "$out/tests"
+    # The isolation runs (qosvnic) only come with the whole set.
+    export BENCH_ISO=0
+    [ "$BENCH_TESTS" != "$all_tests" ] || BENCH_ISO=1
+    export BENCH_PROFILE=''
+    [ "$profile" = 0 ] || BENCH_PROFILE=$out
 
     step "building QEMU and the guest (cached)"
     "$here/build-qemu.sh" > /dev/null
@@ -68,20 +89,29 @@ run_all() {
             virtio) agent_setup_virtio > "$out/setup-$nic"; args=(--nic virtio) ;;
             *) die "unknown NIC $nic (qosvnic, igbvf, virtio)" ;;
         esac
-        step "$nic: boot, then $BENCH_REPS x (tcp_rx, tcp_rx4, tcp_tx, udp64_rx, xdp_drop, TCP_RR, TCP_CRR) of ${BENCH_SECONDS} s"
+        [ "$profile" = 0 ] || args+=(--append profile=6)
+        step "$nic: boot, then $BENCH_REPS x ($BENCH_TESTS) of ${BENCH_SECONDS} s"
         export BENCH_NIC=$nic
         if ! agent_run "bench-$nic" "$out/setup-$nic" "$here/bench-nic.host.bash" "$out/console-$nic.log" \
                 "${args[@]}" --ip none --timeout 1200 >&2; then
             note "$nic: the run failed (console: $out/console-$nic.log)"
         fi
+        if [ "$profile" = 1 ]; then
+            for raw in "$out"/profile-"$nic"-*.raw; do
+                [ -f "$raw" ] || continue
+                /usr/bin/python3 "$here/guest-profile.py" "$out/kallsyms-$nic" "$raw" > "${raw%.raw}.txt"
+            done
+        fi
     done
 }
+
 
 out=${out:-$(mktemp -d /tmp/qvn-bench.XXXXXX)}
 export BENCH_OUT=$out/results.txt
 if [ "$report" = 1 ]; then
     [ -f "$BENCH_OUT" ] || die "$BENCH_OUT: no results there"
     qvargs=$(cat "$out/qosvnic-args" 2>/dev/null || true)
+    BENCH_TESTS=$(cat "$out/tests" 2>/dev/null || echo "$all_tests")
     nics=$(awk '$2 != "iso_ratio" && !s[$1]++ {printf "%s%s", c, $1; c = ","}' "$BENCH_OUT")
 else
     run_all
@@ -115,7 +145,7 @@ per_frame() { # test, rows on stdin
 printf '| %-7s | %-8s | %-7s | %9s | %9s | %9s | %13s | %12s | %9s | %9s | %s\n' \
     nic test unit min median max "QEMU CPU s/GB" "tap frame B" "QEMU us/f" "guest CPU %" "counters (last run)"
 printf '|%s\n' "---------|----------|---------|-----------|-----------|-----------|---------------|--------------|-----------|-----------|---"
-for test in tcp_rx tcp_rx4 tcp_tx udp64_rx xdp_drop tcp_rr tcp_crr; do
+for test in ${BENCH_TESTS//,/ }; do
     for nic in ${nics//,/ }; do
         rows=$(awk -v n="$nic" -v t="$test" '$1 == n && $2 == t' "$BENCH_OUT")
         [ -n "$rows" ] || { printf '| %-7s | %-8s | %-7s | %9s | %9s | %9s |\n' "$nic" "$test" - failed - -; continue; }
@@ -147,4 +177,10 @@ echo "xdp_drop = the same datagrams (a python sender: offered rate in the counte
 echo "tap frame B = mean frame size on the tap in the data direction;"
 echo "QEMU us/f = QEMU's CPU time (all threads, the guest's vCPUs included) per frame in the data direction (tcp_rr: 2 frames a transaction);"
 echo "guest CPU % = medians of the average over the guest's vCPUs / of the busiest vCPU (100 = busy)."
+for prof in "$out"/profile-*.txt; do
+    [ -f "$prof" ] || continue
+    echo
+    echo "Guest kernel profile, $(basename "${prof%.txt}" | sed 's/^profile-//; s/-/, /'): share of the guest's kernel timer ticks"
+    head -n 16 "$prof" | sed 's/^/    /'
+done
 echo "Raw results: $BENCH_OUT"
