@@ -212,6 +212,44 @@ static int qv_get_link_ksettings(struct net_device *netdev,
 	return 0;
 }
 
+/* The RX buffer size of the rings (of the next open, when down). */
+static u32 qv_rx_buf_len(const struct qv_adapter *ad)
+{
+	bool xdp = READ_ONCE(ad->xdp_prog);
+
+	return QV_RX_BUF_LEN_ORDER(qv_rx_order(ad, xdp),
+				   xdp ? QV_RX_HEADROOM_XDP : QV_RX_HEADROOM);
+}
+
+/*
+ * ethtool -G rx-buf-len into *req: a size up to the largest buffer, which
+ * the rings round up to what the smallest page order holding it gives
+ * (the size -g then shows). The size -g showed leaves the request as it
+ * is: ethtool passes it back when only the ring sizes change.
+ */
+static int qv_rx_buf_request(struct qv_adapter *ad, u32 len, u32 *req,
+			     struct netlink_ext_ack *extack)
+{
+	u32 max = QV_RX_BUF_LEN_ORDER(QV_RX_ORDER_LARGE, QV_RX_HEADROOM);
+
+	*req = ad->rx_buf_req;
+	if (len == qv_rx_buf_len(ad))
+		return 0;
+	if (READ_ONCE(ad->xdp_prog)) {
+		NL_SET_ERR_MSG_MOD(extack,
+				   "RX buffers are a page while an XDP program is attached");
+		return -EINVAL;
+	}
+	if (len > max) {
+		NL_SET_ERR_MSG_MOD(extack,
+				   "rx-buf-len above the largest RX buffer (limit in the kernel log)");
+		netdev_warn(ad->netdev, "rx-buf-len %u: at most %u\n", len, max);
+		return -EINVAL;
+	}
+	*req = len;
+	return 0;
+}
+
 static void qv_get_ringparam(struct net_device *netdev,
 			     struct ethtool_ringparam *ring,
 			     struct kernel_ethtool_ringparam *kring,
@@ -223,8 +261,7 @@ static void qv_get_ringparam(struct net_device *netdev,
 	ring->tx_max_pending = QV_RING_MAX;
 	ring->rx_pending = ad->rx_count;
 	ring->tx_pending = ad->tx_count;
-	kring->rx_buf_len = READ_ONCE(ad->xdp_prog) ?
-		QV_RX_BUF_LEN_FOR(QV_RX_HEADROOM_XDP) : QV_RX_BUF_LEN;
+	kring->rx_buf_len = qv_rx_buf_len(ad);
 }
 
 static int qv_set_ringparam(struct net_device *netdev,
@@ -234,7 +271,7 @@ static int qv_set_ringparam(struct net_device *netdev,
 {
 	struct qv_adapter *ad = netdev_priv(netdev);
 	u32 old_rx = ad->rx_count, old_tx = ad->tx_count;
-	u32 rx, tx;
+	u32 old_buf = ad->rx_buf_req, rx, tx, buf;
 	int err;
 
 	if (ring->rx_mini_pending || ring->rx_jumbo_pending)
@@ -248,13 +285,17 @@ static int qv_set_ringparam(struct net_device *netdev,
 				   __stringify(QV_RING_MIN) " descriptors");
 		return -EINVAL;
 	}
-	if (rx == old_rx && tx == old_tx)
+	err = qv_rx_buf_request(ad, kring->rx_buf_len, &buf, extack);
+	if (err)
+		return err;
+	if (rx == old_rx && tx == old_tx && buf == old_buf)
 		return 0;
 
 	if (netif_running(netdev))
 		qv_stop(netdev);
 	ad->rx_count = rx;
 	ad->tx_count = tx;
+	ad->rx_buf_req = buf;
 	if (!netif_running(netdev))
 		return 0;
 	err = qv_open(netdev);
@@ -262,6 +303,7 @@ static int qv_set_ringparam(struct net_device *netdev,
 		NL_SET_ERR_MSG_MOD(extack, "cannot allocate the new rings");
 		ad->rx_count = old_rx;
 		ad->tx_count = old_tx;
+		ad->rx_buf_req = old_buf;
 		if (qv_open(netdev))
 			dev_close(netdev);
 	}
@@ -715,6 +757,7 @@ static int qv_reset(struct net_device *netdev, u32 *flags)
 
 static const struct ethtool_ops qv_ethtool_ops = {
 	.supported_coalesce_params = ETHTOOL_COALESCE_USECS,
+	.supported_ring_params = ETHTOOL_RING_USE_RX_BUF_LEN,
 	.get_drvinfo = qv_get_drvinfo,
 	.get_link = ethtool_op_get_link,
 	.get_link_ksettings = qv_get_link_ksettings,

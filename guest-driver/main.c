@@ -39,7 +39,8 @@ static void qv_check_layout(void)
 		     QV_RXD_GSO_SIZE);
 	BUILD_BUG_ON(QV_XDP_MAX_MTU < ETH_DATA_LEN);
 	BUILD_BUG_ON(QV_RX_BUF_LEN_FOR(QV_RX_HEADROOM_XDP) < QV_RX_BUF_MIN);
-	BUILD_BUG_ON(QV_RX_BUF_LEN > QV_RX_BUF_MAX);
+	BUILD_BUG_ON(QV_RX_BUF_LEN_ORDER(QV_RX_ORDER_LARGE, QV_RX_HEADROOM) >
+		     QV_RX_BUF_MAX);
 	/* a largest large-receive frame fits an skb's head and frags */
 	BUILD_BUG_ON(DIV_ROUND_UP(QV_RX_MAX_FRAME, QV_RX_BUF_LEN) >
 		     MAX_SKB_FRAGS + 1);

@@ -24,6 +24,27 @@ static u32 qv_rx_unused(struct qv_rx_ring *rx)
 }
 
 /* ------------------------------------------------------- setup/teardown */
+/*
+ * The page order of the RX buffers: page-sized with XDP (a frame must fit
+ * one buffer, and XDP's frame is a page); else the smallest order whose
+ * buffer holds what ethtool -G rx-buf-len asked for, QV_RX_ORDER_LARGE
+ * by default.
+ */
+u32 qv_rx_order(const struct qv_adapter *ad, bool xdp)
+{
+	u32 order;
+
+	if (xdp)
+		return 0;
+	if (!ad->rx_buf_req)
+		return QV_RX_ORDER_LARGE;
+	for (order = 0; order < QV_RX_ORDER_LARGE; order++)
+		if (QV_RX_BUF_LEN_ORDER(order, QV_RX_HEADROOM) >=
+		    ad->rx_buf_req)
+			break;
+	return order;
+}
+
 static int qv_qp_alloc(struct qv_qpair *qp)
 {
 	struct qv_adapter *ad = qp->ad;
@@ -33,7 +54,7 @@ static int qv_qp_alloc(struct qv_qpair *qp)
 	bool xdp = READ_ONCE(ad->xdp_prog);
 	struct page_pool_params pp = {
 		.flags = PP_FLAG_DMA_MAP | PP_FLAG_DMA_SYNC_DEV,
-		.order = 0,
+		.order = qv_rx_order(ad, xdp),
 		.nid = dev_to_node(dev),
 		.dev = dev,
 		/* XDP_TX sends from the page it received into */
@@ -52,7 +73,9 @@ static int qv_qp_alloc(struct qv_qpair *qp)
 		return -ENOMEM;
 
 	rx->headroom = xdp ? QV_RX_HEADROOM_XDP : QV_RX_HEADROOM;
-	rx->buf_len = QV_RX_BUF_LEN_FOR(rx->headroom);
+	rx->buf_len = QV_RX_BUF_LEN_ORDER(pp.order, rx->headroom);
+	rx->truesize = PAGE_SIZE << pp.order;
+	rx->copybreak_len = pp.order ? QV_RX_COPYBREAK_LARGE : QV_RX_COPYBREAK;
 	pp.offset = rx->headroom;
 	pp.max_len = rx->buf_len;
 	pp.pool_size = rx->count;
@@ -770,7 +793,7 @@ static void qv_rx_deliver(struct qv_qpair *qp, struct sk_buff *skb,
 
 /*
  * The first buffer of a frame: a small whole frame is copied into a small
- * skb and its page recycled at once (QV_RX_COPYBREAK); anything else is
+ * skb and its page recycled at once (rx->copybreak_len); anything else is
  * built around the page, which later buffers of the frame join as frags.
  * NULL if no skb could be had (the page is then recycled).
  */
@@ -782,7 +805,7 @@ static struct sk_buff *qv_rx_first_skb(struct qv_qpair *qp,
 	void *va = page_address(page);
 	struct sk_buff *skb;
 
-	if ((status & QV_RXD_STA_EOP) && len <= QV_RX_COPYBREAK) {
+	if ((status & QV_RXD_STA_EOP) && len <= rx->copybreak_len) {
 		skb = napi_alloc_skb(&qp->napi, len);
 		if (likely(skb)) {
 			skb_put_data(skb, va + off, len);
@@ -793,7 +816,7 @@ static struct sk_buff *qv_rx_first_skb(struct qv_qpair *qp,
 		page_pool_recycle_direct(rx->pp, page);
 		return skb;
 	}
-	skb = napi_build_skb(va, QV_RX_TRUESIZE);
+	skb = napi_build_skb(va, rx->truesize);
 	if (unlikely(!skb)) {
 		page_pool_recycle_direct(rx->pp, page);
 		return NULL;
@@ -883,7 +906,7 @@ static int qv_clean_rx(struct qv_qpair *qp, int budget, bool *starved)
 		} else if (skb && !fst->discard &&
 			   skb_shinfo(skb)->nr_frags < MAX_SKB_FRAGS) {
 			skb_add_rx_frag(skb, skb_shinfo(skb)->nr_frags, page,
-					rx->headroom, len, QV_RX_TRUESIZE);
+					rx->headroom, len, rx->truesize);
 		} else {
 			page_pool_recycle_direct(rx->pp, page);
 			if (skb) {

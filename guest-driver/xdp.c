@@ -196,7 +196,7 @@ unsigned int qv_xdp_run(struct qv_qpair *qp, struct bpf_prog *prog,
 	u64 *counter;
 	u32 act;
 
-	xdp_init_buff(&xdp, QV_RX_TRUESIZE, &rx->xdp_rxq);
+	xdp_init_buff(&xdp, rx->truesize, &rx->xdp_rxq);
 	xdp_prepare_buff(&xdp, page_address(page), *off, *len, false);
 	act = bpf_prog_run_xdp(prog, &xdp);
 	switch (act) {

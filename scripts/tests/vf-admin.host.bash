@@ -45,6 +45,26 @@ info "ethtool -G rx 64: rc $rc, $(printf '%s' "$out" | head -n 1); RX ring now $
 check "ethtool -G below the ring minimum is refused with a message, ring unchanged" \
     test "$rc" != 0 -a "$rx" = 512
 
+# ---- RX buffer size (ethtool -G rx-buf-len): large by default, rounded
+# up to what a page order holds, refused above the largest; traffic flows
+bufl() { gxn vf0 "ethtool -g $dev0" | awk '/^Current/ {c = 1} c && /^RX Buf Len:/ {print $4; exit}'; }
+b0=$(bufl)
+gxn vf0 "ethtool -G $dev0 rx-buf-len 2000" || fail "ethtool -G rx-buf-len 2000 accepted"
+b1=$(bufl)
+m1=$(ip3 -c "$(vfip 0)" -t 2 2>/dev/null)
+out=$(gxn vf0 "ethtool -G $dev0 rx-buf-len $((b0 + 1))" 2>&1); rc=$?
+b2=$(bufl)
+gxn vf0 "ethtool -G $dev0 rx-buf-len $b0" || fail "ethtool -G rx-buf-len $b0 accepted"
+b3=$(bufl)
+info "RX Buf Len: $b0 by default, $b1 after rx-buf-len 2000 (TCP $(( ${m1:-0} / 1000000 )) Mbit/s);" \
+     "rx-buf-len $((b0 + 1)): rc $rc, $(printf '%s' "$out" | head -n 1), $b2; back to $b3"
+check "RX buffers are larger than a page by default" test "${b0:-0}" -gt 4096
+check "rx-buf-len 2000 gives page-sized buffers that carry TCP" \
+    test "${b1:-0}" -ge 2000 -a "${b1:-0}" -lt 4096 -a "${m1:-0}" -gt 0
+check "rx-buf-len above the largest buffer is refused with a message, size unchanged" \
+    test "$rc" != 0 -a "$b2" = "$b1" -a -n "$out"
+check "rx-buf-len back to $b0 restores the default buffers" test "$b3" = "$b0"
+
 # ---- large receive frames count as the host's segments
 o0=$(snmp_host Tcp OutSegs snmp); i0=$(snmp_vf 0 IpExt InNoECTPkts netstat)
 l0=$(gstat vf0 "$dev0" rx_large_frames)

@@ -25,6 +25,7 @@ grew() { # counter cmd args...
     if [ "$c0" = NA ]; then echo "NA $((h1 - h0))"; else echo "$((c1 - c0)) $((h1 - h0))"; fi
 }
 lro() { gxn vf0 "ethtool -k $dev" | awk '/^large-receive-offload:/ {print $2}'; }
+bufl() { gxn vf0 "ethtool -g $dev" | awk '/^Current/ {c = 1} c && /^RX Buf Len:/ {print $4; exit}'; }
 
 agent_env || { fail "guest set-up readable"; exit 1; }
 dev=$VFDEV0
@@ -34,7 +35,7 @@ info "VF 0 is $dev ($mac) in namespace vf0"
 # Datagrams must reach the VF while nothing there answers ARP.
 ip neigh replace 10.77.0.11 lladdr "$mac" dev qvtap0 nud permanent
 gxn vf0 "ip neigh replace 10.77.0.1 lladdr $hostmac dev $dev nud permanent"
-lro0=$(lro)
+lro0=$(lro) buf0=$(bufl)
 
 # ---- attach, and what a program forbids
 xb_start drop -m native "$dev"
@@ -49,6 +50,9 @@ info "large-receive-offload: $lro0 before, $(lro) with the program"
 check "large receive is off while a program runs" '[ "$(lro)" = off ]'
 check "the MTU cannot grow past one buffer while a program runs" \
     '! gxn vf0 "ip link set $dev mtu 9000" 2>/dev/null'
+info "RX buffers: $buf0 bytes before, $(bufl) with the program (ethtool -g RX Buf Len)"
+check "RX buffers are page-sized while a program runs, and rx-buf-len cannot grow them" \
+    '[ "$(bufl)" -lt 4096 ] && ! gxn vf0 "ethtool -G $dev rx-buf-len $buf0" 2>/dev/null'
 
 # ---- XDP_DROP
 d0=$(gstat vf0 "$dev" rx_xdp_drop)
@@ -64,6 +68,7 @@ m=$(xb_mode "$dev")
 r=$(pings 10.77.0.11)
 check "detached (ip link: $m), the VF answers pings again (${r:-0}/3)" '[ "$m" = none ] && [ "${r:-0}" -ge 2 ]'
 check "large receive is back as it was ($lro0) after detaching" '[ "$(lro)" = "$lro0" ]'
+check "RX buffers are back as they were ($buf0 bytes) after detaching" '[ "$(bufl)" = "$buf0" ]'
 gxn vf0 "ip link set $dev mtu 9000 && ip link set $dev mtu 1500" ||
     fail "the MTU can grow again after detaching"
 gxn vf0 "ip link set $dev mtu 9000"
