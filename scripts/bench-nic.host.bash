@@ -15,18 +15,30 @@ agent_env || { prog "guest set-up not readable"; exit 1; }
 qpid=$(agent_qemu_pid) || { prog "no QEMU process in the namespace"; exit 1; }
 dev=$VFDEV0
 prog "guest netdev $dev in netns vf0 ($G); QEMU pid $qpid"
+if [ -n "${BENCH_GUEST_CMD:-}" ]; then
+    prog "guest command: $BENCH_GUEST_CMD"
+    gxn vf0 "DEV=$dev; $BENCH_GUEST_CMD" >&2 || prog "guest command failed"
+    echo "$NIC guest-cmd - $BENCH_GUEST_CMD" >> "$BENCH_OUT.info"
+fi
 gxn vf0 "ethtool -i $dev | head -n 1; ethtool -k $dev" |
     grep -E '^(driver|rx-checksumming|tx-checksumming|tcp-segmentation-offload|generic-receive-offload|large-receive-offload):' |
     tr '\n' ' ' | sed 's/^/    offloads: /; s/$/\n/' >&2
 echo "$NIC offloads - $(gxn vf0 "ethtool -k $dev" | awk '/^(tcp-segmentation-offload|large-receive-offload|rx-checksumming|tx-checksumming):/ {printf "%s=%s,", $1, $2}' | tr -d :)" >> "$BENCH_OUT.info"
 
 tapstat() { cat /sys/class/net/qvtap0/statistics/"$1"; }
-gcpu() { gx "grep '^cpu' /proc/stat | tr '\\n' ';'"; }   # all cpu lines, ';'-separated
+gcpu() { gx "grep -E '^(cpu|intr)' /proc/stat | cut -d' ' -f1-12 | tr '\\n' ';'"; }   # cpu lines and the interrupt total
+# Interrupts per second the guest took between two gcpu readings.
+girq() { # before after
+    awk -v a="$1" -v b="$2" -v t="$T" 'BEGIN {
+        n = split(a, la, ";"); split(b, lb, ";")
+        for (l = 1; l <= n; l++) if (la[l] ~ /^intr/) { split(la[l], x, " "); split(lb[l], y, " ") }
+        printf "%.0f", (y[2] - x[2]) / t }'
+}
 gbusy() { # before after -> "avg/max" busy % over the guest's vCPUs
     awk -v a="$1" -v b="$2" 'BEGIN {
         n = split(a, la, ";"); split(b, lb, ";"); mx = 0
         for (l = 1; l <= n; l++) {
-            if (la[l] == "") continue
+            if (la[l] == "" || la[l] ~ /^intr/) continue
             m = split(la[l], x, " "); split(lb[l], y, " "); t = 0
             for (i = 2; i <= m; i++) t += y[i] - x[i]
             idle = (y[5] - x[5]) + (y[6] - x[6])
@@ -45,7 +57,7 @@ ddelta() { # before after: "k=v ..." -> "k=+d ..." for k with d > 0
 }
 
 # --profile: the guest kernel's profiler (profile=6 on its command line),
-# cleared before a stream test and read after it; non-zero buckets as
+# cleared before a test and read after it; non-zero buckets as
 # "index count" lines (the first line is the bucket size) appended to
 # $BENCH_PROFILE/profile-NIC-TEST.raw for scripts/guest-profile.py, with
 # the guest's /proc/kallsyms (text) once per boot.
@@ -76,7 +88,7 @@ stream() { # test iperf3-args...: one TCP stream run, host side is the client
     rm -f "$IPERF_JSON"
     if [ -z "$bits" ]; then prog "$test: iperf3 failed"; return 1; fi
     awk -v n="$NIC" -v t="$test" -v bits="$bits" -v by="$bytes" -v c=$((c1 - c0)) -v hz="$hz" \
-        -v pk=$((p1 - p0)) -v bb=$((b1 - b0)) -v g="$(gbusy "$g0" "$g1")" -v x="retrans=$rtx,$(ddelta "$s0" "$s1")" 'BEGIN {
+        -v pk=$((p1 - p0)) -v bb=$((b1 - b0)) -v g="$(gbusy "$g0" "$g1")" -v x="retrans=$rtx,irq_per_s=$(girq "$g0" "$g1"),$(ddelta "$s0" "$s1")" 'BEGIN {
         printf "%s %s Mbit/s %.1f %.2f %.0f %s %s\n", n, t, bits / 1e6,
             (by > 0 ? (c / hz) / (by / 1e9) : 0), (pk > 0 ? bb / pk : 0), g, (x == "" ? "-" : x) }' |
         tee -a "$BENCH_OUT" | { read -r _ _ _ v cpu fr gc ex; prog "$test: $v Mbit/s, QEMU ${cpu} CPU s/GB, tap frames ${fr} B, guest CPU ${gc} %, $ex"; }
@@ -88,15 +100,15 @@ rcvbuf() { gxn vf0 "cat /proc/net/snmp" | awk '$1 == "Udp:" && $2 ~ /^[0-9]+$/ {
 udp64() { # 64-byte UDP datagrams host->guest at a fixed offered rate
     local pps=${BENCH_UDP_PPS:-100000} j g0 g1 c0 c1 r0 r1 got
     j=$(mktemp)
-    g0=$(gcpu); c0=$(agent_cpu_ticks "$qpid"); r0=$(rcvbuf)
+    prof_start; g0=$(gcpu); c0=$(agent_cpu_ticks "$qpid"); r0=$(rcvbuf)
     timeout 60 iperf3 -J -c "$G" -u -l 64 -b "$((pps * 64 * 8))" -t "$T" > "$j" 2>&1
-    c1=$(agent_cpu_ticks "$qpid"); g1=$(gcpu); r1=$(rcvbuf)
+    c1=$(agent_cpu_ticks "$qpid"); g1=$(gcpu); r1=$(rcvbuf); prof_save udp64_rx
     # Datagrams the receiver got per second, in thousands.
     got=$(jq -r --argjson t "$T" '.end.sum | select(.packets != null) |
           ((.packets - .lost_packets) / $t / 1000)' "$j" 2>/dev/null)
     rm -f "$j"
     if [ -z "$got" ]; then prog "udp64_rx: iperf3 failed"; return 1; fi
-    echo "$NIC udp64_rx kpps $got 0 0 $(gbusy "$g0" "$g1") offered_kpps=$((pps / 1000)),rcvbuf_errors=+$(( ${r1:-0} - ${r0:-0} )),qemu_cpu_pct=$(( (c1 - c0) * 100 / hz / T ))" >> "$BENCH_OUT"
+    echo "$NIC udp64_rx kpps $got 0 0 $(gbusy "$g0" "$g1") offered_kpps=$((pps / 1000)),rcvbuf_errors=+$(( ${r1:-0} - ${r0:-0} )),irq_per_s=$(girq "$g0" "$g1"),qemu_cpu_pct=$(( (c1 - c0) * 100 / hz / T ))" >> "$BENCH_OUT"
     prog "udp64_rx: $got kpps received of $((pps / 1000)) offered, guest CPU $(gbusy "$g0" "$g1") %, RcvbufErrors +$(( ${r1:-0} - ${r0:-0} ))"
 }
 
@@ -130,14 +142,14 @@ xdp_drop() { # the udp64 load with an XDP program that drops every frame
 
 rr() { # test: netperf TCP_RR / TCP_CRR
     local test=$1 out tps g0 g1 c0 c1
-    g0=$(gcpu); c0=$(agent_cpu_ticks "$qpid")
+    prof_start; g0=$(gcpu); c0=$(agent_cpu_ticks "$qpid")
     out=$(timeout 60 "$netperf" -H "$G" -l "$T" -t "$test" -P 0 -- -r 1,1 -o THROUGHPUT,MEAN_LATENCY 2>&1)
-    c1=$(agent_cpu_ticks "$qpid"); g1=$(gcpu)
+    c1=$(agent_cpu_ticks "$qpid"); g1=$(gcpu); prof_save "${test,,}"
     tps=$(printf '%s\n' "$out" | awk -F, 'NF == 2 && $1 + 0 > 0 {print $1}' | tail -n 1)
     if [ -z "$tps" ]; then prog "$test: netperf failed: $(printf '%s' "$out" | tail -n 1)"; return 1; fi
     lat=$(printf '%s\n' "$out" | awk -F, 'NF == 2 {print $2}' | tail -n 1)
     t=${test,,}
-    echo "$NIC $t trans/s $tps 0 0 $(gbusy "$g0" "$g1") lat_us=$lat,qemu_cpu_pct=$(( (c1 - c0) * 100 / hz / T ))" >> "$BENCH_OUT"
+    echo "$NIC $t trans/s $tps 0 0 $(gbusy "$g0" "$g1") lat_us=$lat,irq_per_s=$(girq "$g0" "$g1"),qemu_cpu_pct=$(( (c1 - c0) * 100 / hz / T ))" >> "$BENCH_OUT"
     prog "$t: $tps trans/s (mean latency $lat us), guest CPU $(gbusy "$g0" "$g1") %"
 }
 

@@ -23,10 +23,14 @@
 # Usage: scripts/bench-nic.sh [--nics qosvnic,igbvf,virtio] [--seconds N]
 #                             [--reps N] [--out DIR] [--qosvnic-args "k=v,..."]
 #                             [--tests tcp_rx,...] [--profile]
+#                             [--guest-cmd NIC:CMD]...
 #   --qosvnic-args  extra -device qosvnic properties (e.g. buffer-size=4194304)
 #   --tests         only these tests (default: all of the above)
+#   --guest-cmd     run CMD in the guest before NIC's tests, in the measured
+#                   netdev's namespace with $DEV its name (e.g.
+#                   'qosvnic:ethtool -C $DEV rx-usecs 50'); shown in the table
 #   --profile       boot the guests with the kernel's profiler (profile=6)
-#                   and print, per NIC and stream test, where the guest's
+#                   and print, per NIC and test, where the guest's
 #                   kernel spent its timer ticks (core kernel symbols; all
 #                   modules, the NIC drivers included, count as [modules]).
 #                   Costs little, but compare numbers only between runs
@@ -41,7 +45,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 . "$here/qv-agent.sh"
 
 all_tests=tcp_rx,tcp_rx4,tcp_tx,udp64_rx,xdp_drop,tcp_rr,tcp_crr
-nics=qosvnic,igbvf,virtio out='' qvargs='' report=0 profile=0
+nics=qosvnic,igbvf,virtio out='' qvargs='' report=0 profile=0 gcmds=()
 export BENCH_SECONDS=${BENCH_SECONDS:-5} BENCH_REPS=${BENCH_REPS:-3}
 export BENCH_TESTS=${BENCH_TESTS:-$all_tests}
 while [ $# -gt 0 ]; do
@@ -53,6 +57,11 @@ while [ $# -gt 0 ]; do
         --qosvnic-args) qvargs=$2; shift ;;
         --tests) BENCH_TESTS=$2; shift ;;
         --profile) profile=1 ;;
+        --guest-cmd) case "$2" in
+                         *:*) gcmds+=("$2") ;;
+                         *) die "--guest-cmd $2: expected NIC:COMMAND" ;;
+                     esac
+                     shift ;;
         --report) out=$2; report=1; shift ;;
         -h|--help) sed -n '2,/^set -e/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
         *) die "unknown option $1 (see --help)" ;;
@@ -91,7 +100,10 @@ run_all() {
         esac
         [ "$profile" = 0 ] || args+=(--append profile=6)
         step "$nic: boot, then $BENCH_REPS x ($BENCH_TESTS) of ${BENCH_SECONDS} s"
-        export BENCH_NIC=$nic
+        export BENCH_NIC=$nic BENCH_GUEST_CMD=''
+        for c in "${gcmds[@]}"; do
+            [ "${c%%:*}" != "$nic" ] || BENCH_GUEST_CMD="${BENCH_GUEST_CMD:+$BENCH_GUEST_CMD; }${c#*:}"
+        done
         if ! agent_run "bench-$nic" "$out/setup-$nic" "$here/bench-nic.host.bash" "$out/console-$nic.log" \
                 "${args[@]}" --ip none --timeout 1200 >&2; then
             note "$nic: the run failed (console: $out/console-$nic.log)"
@@ -170,7 +182,7 @@ if [ -n "$rows" ]; then
     awk '{print "    " $8}' <<< "$rows"
 fi
 echo
-echo "Offloads (ethtool -k of the measured netdev):"
+echo "Offloads (ethtool -k of the measured netdev) and guest commands (--guest-cmd):"
 sed 's/^/    /' "$BENCH_OUT.info"
 echo "tcp_rx = host->guest (tcp_rx4: 4 streams), tcp_tx = guest->host; udp64_rx = 64-byte datagrams host->guest at a fixed offered rate;"
 echo "xdp_drop = the same datagrams (a python sender: offered rate in the counters) into xdp-bench drop (native XDP);"
