@@ -9,25 +9,35 @@
 # --sanitize, cached under $QOSVNIC_CACHE, shared with the sanitizer
 # qtests), so a memory error or undefined behaviour is a crash.
 #
-# The corpus is kept under $QOSVNIC_CACHE/fuzz/corpus across runs;
+# The corpus is kept under $QOSVNIC_CACHE/fuzz/corpus across runs, with
+# the seeds of scripts/fuzz-seeds.py (rings set up, frames sent);
 # crashing inputs go to $QOSVNIC_CACHE/fuzz/crashes. Each run appends its
 # executions to $QOSVNIC_CACHE/fuzz/runs.log and prints the total so far,
 # the device functions the run covered (PF and VF register handlers
 # included) and the crashes it found.
 #
+# After the run, every corpus input is replayed once with the device's
+# trace events on (the generic-fuzz target with the same machine, as
+# patches/0006 configures it), and $QOSVNIC_CACHE/fuzz/trace-coverage.txt
+# lists each event of hw-net-qosvnic/trace-events with how often the
+# corpus reached it on the PF (fn 0), on VFs, and device-wide.
+#
 # Usage: scripts/fuzz.sh [--minutes N | --seconds N] [--no-build]
+#                        [--trace-only]
 #   default 10 minutes; exit status 1 if the run found a crash.
+#   --trace-only: no fuzzing, only the trace-event coverage of the corpus.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=scripts/lib.sh
 . "$here/lib.sh"
 
-seconds=600 build=1
+seconds=600 build=1 fuzz=1
 while [ $# -gt 0 ]; do
     case "$1" in
         --minutes) seconds=$(($2 * 60)); shift ;;
         --seconds) seconds=$2; shift ;;
         --no-build) build=0 ;;
+        --trace-only) fuzz=0 ;;
         -h|--help) sed -n '2,/^set -e/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
         *) die "unknown option $1 (see --help)" ;;
     esac
@@ -45,15 +55,55 @@ fuzzer=$out/bin/qemu-fuzz-x86_64
 
 dir=$QOSVNIC_CACHE/fuzz
 mkdir -p "$dir/corpus" "$dir/crashes"
-log=$(mktemp)
-trap 'rm -f "$log"' EXIT
+log=$(mktemp) tlog=$(mktemp)
+trap 'rm -f "$log" "$tlog"' EXIT
 before=$(find "$dir/crashes" -type f | wc -l)
+export ASAN_OPTIONS=detect_leaks=0:abort_on_error=1:symbolize=1
+export UBSAN_OPTIONS=halt_on_error=1:abort_on_error=1:print_stacktrace=1
+
+# Replay the corpus with the trace events on: the generic target takes its
+# machine from the environment, so -trace can be added (the predefined
+# generic-fuzz-qosvnic sets the arguments itself). Keep these arguments
+# those of the qosvnic config in patches/0006. The events go to stderr:
+# the fuzzer exits without flushing a trace file.
+trace_coverage() {
+    local n
+    n=$(find "$dir/corpus" -type f | wc -l)
+    step "trace-event coverage: replaying the $n corpus inputs with qosvnic_* traced"
+    (cd "$dir" &&
+        QEMU_FUZZ_ARGS="-M q35 -nodefaults -device qosvnic,netdev=net0,max-vfs=4,buffer-size=65536 -netdev user,id=net0 -trace enable=qosvnic_*" \
+        QEMU_FUZZ_OBJECTS="qosvnic qosvnic-vf-mmio*" QEMU_FUZZ_SRIOV=1 \
+        "$fuzzer" --fuzz-target=generic-fuzz -runs=0 corpus > "$tlog" 2>&1) ||
+        { tail -n 20 "$tlog" >&2; die "replaying the corpus failed"; }
+    # Per event: hits on the PF (fn 0), on VFs (fn > 0, or a vf
+    # argument), and device-wide (no function named).
+    awk -v ev="$QOSVNIC_ROOT/hw-net-qosvnic/trace-events" '
+        BEGIN { while ((getline l < ev) > 0) if (l ~ /^qosvnic_/) { sub(/\(.*/, "", l); order[++n] = l; pf[l] = vf[l] = dv[l] = 0 } }
+        match($0, /qosvnic_[a-z0-9_]+/) {
+            e = substr($0, RSTART, RLENGTH); if (!(e in pf)) next
+            rest = substr($0, RSTART + RLENGTH)
+            if (rest ~ /(^| )vf [0-9]/) vf[e]++
+            else if (match(rest, /fn [0-9]+/)) { if (substr(rest, RSTART + 3, RLENGTH - 3) + 0 > 0) vf[e]++; else pf[e]++ }
+            else dv[e]++
+        }
+        END {
+            for (i = 1; i <= n; i++) { e = order[i]; printf "%-28s PF %7d  VF %7d  device %7d\n", e, pf[e], vf[e], dv[e] }
+        }' "$tlog" > "$dir/trace-coverage.txt"
+    awk '{ n++; if ($3 + $5 + $7 > 0) r++; if ($3 > 0) p++; if ($5 > 0) v++ }
+         END { printf "trace events reached: %d of %d (with a PF function: %d, with a VF: %d) (%s)\n", r, n, p, v, f }' \
+        f="$dir/trace-coverage.txt" "$dir/trace-coverage.txt"
+    echo "never reached: $(awk '$3 + $5 + $7 == 0 {printf "%s ", $1}' "$dir/trace-coverage.txt")"
+}
+# Seeds that reach the datapath (rings, frames, shaper) on the PF and VFs.
+/usr/bin/python3 "$here/fuzz-seeds.py" "$dir/corpus" || die "writing the seed inputs failed"
+if [ "$fuzz" = 0 ]; then
+    trace_coverage
+    exit 0
+fi
 
 step "fuzzing generic-fuzz-qosvnic for $seconds s (corpus: $(find "$dir/corpus" -type f | wc -l) inputs in $dir/corpus)"
 # Leaks at QEMU's exit are QEMU's, not the device's: memory errors and
-# undefined behaviour are what this looks for.
-export ASAN_OPTIONS=detect_leaks=0:abort_on_error=1:symbolize=1
-export UBSAN_OPTIONS=halt_on_error=1:abort_on_error=1:print_stacktrace=1
+# undefined behaviour are what this looks for (ASAN_OPTIONS above).
 rc=0
 (cd "$dir" && "$fuzzer" --fuzz-target=generic-fuzz-qosvnic corpus \
     -max_total_time="$seconds" -print_final_stats=1 -print_coverage=1 \
@@ -86,4 +136,5 @@ if [ "$rc" != 0 ] || [ "$after" -gt "$before" ]; then
     echo "FAIL: fuzz generic-fuzz-qosvnic (exit $rc)"
     exit 1
 fi
+trace_coverage
 echo "PASS: fuzz generic-fuzz-qosvnic ($execs executions, no crash)"
