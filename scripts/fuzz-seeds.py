@@ -78,11 +78,13 @@ def arp_request(fn):
     return (b"\xff" * 6 + mac + b"\x08\x06" + arp).ljust(60, b"\0")
 
 
-def tcp_frame(fn, payload):
-    """An IPv4 TCP segment to slirp's gateway (for checksum and TSO)."""
+def tcp_frame(fn, payload, frame_len=0):
+    """An IPv4 TCP segment to slirp's gateway (for checksum and TSO); its
+    IP length says frame_len if given (the rest repeats the pattern)."""
     tcp = struct.pack(">HHIIBBHHH", 40000, 80, 1, 0, 5 << 4, 0x18, 8192,
                       0, 0) + payload
-    ip = struct.pack(">BBHHHBBH4s4s", 0x45, 0, 20 + len(tcp), 1, 0x4000,
+    ip_len = frame_len - 14 if frame_len else 20 + len(tcp)
+    ip = struct.pack(">BBHHHBBH4s4s", 0x45, 0, ip_len, 1, 0x4000,
                      64, 6, 0, bytes([10, 0, 2, 15 + fn]),
                      bytes([10, 0, 2, 2]))
     return bytes.fromhex("525400123502") + mac_of(fn) + b"\x08\x00" + \
@@ -137,8 +139,8 @@ def seeds():
                               mgmt(3, QV_MG_RX_RATE_LO, 8000),
                               mgmt(3, QV_MG_RX_BURST, 1500)] + \
         rings(2, 16) + rings(3, 16) + \
-        send(2, tcp_frame(2, bytes(1000)), csum | QV_TXD_TSO, mss=1400,
-             count=4, length=60000) + \
+        send(2, tcp_frame(2, bytes(1000), 60000), csum | QV_TXD_TSO,
+             mss=1400, count=4, length=60000) + \
         send(3, arp_request(3))
     # Two functions at once: the DMA scheduler picks between them.
     yield "seed-two-fns", rings(0, 16) + rings(1, 16) + \
