@@ -94,6 +94,11 @@ static bool qosvnic_check_props(QosvnicState *s, Error **errp)
                    QV_WEIGHT_MIN, QV_WEIGHT_MAX);
         return false;
     }
+    if (s->rx_first_len > QV_RX_BUF_MAX) {
+        error_setg(errp, "qosvnic: x-rx-first-len=%u is out of range "
+                   "(max %u; 0 = off)", s->rx_first_len, QV_RX_BUF_MAX);
+        return false;
+    }
     if (s->vf_alpha > QV_ALPHA_MAX) {
         error_setg(errp, "qosvnic: vf-alpha=%u is out of range (max %u, "
                    "in 1/%u units)", s->vf_alpha, QV_ALPHA_MAX, QV_ALPHA_ONE);
@@ -556,6 +561,7 @@ static const Property qosvnic_properties[] = {
     DEFINE_PROP_UINT32("vf-weight", QosvnicState, vf_weight, 1),
     DEFINE_PROP_UINT32("vf-alpha", QosvnicState, vf_alpha, QV_ALPHA_ONE),
     DEFINE_PROP_BOOL("vf-spoofchk", QosvnicState, vf_spoofchk, true),
+    DEFINE_PROP_UINT32("x-rx-first-len", QosvnicState, rx_first_len, 0),
 };
 
 static const struct {
@@ -579,6 +585,8 @@ static const struct {
     { "vf-alpha", "default Dynamic Threshold alpha of every VF in 1/16 units "
       "(16 = 1.0; 0 = static partition)" },
     { "vf-spoofchk", "VFs start with source-MAC anti-spoofing on" },
+    { "x-rx-first-len", "testing: at most this many bytes of a frame in its "
+      "first RX buffer, as a header-splitting NIC does (0 = off)" },
 };
 
 static void qosvnic_class_init(ObjectClass *klass, void *data)

@@ -234,11 +234,31 @@ static void qv_rx_count(QvFunc *f, uint32_t len, const uint8_t *dst,
 }
 
 /*
+ * Bytes of a frame in its first RX buffer: rx_buf_size, or fewer with
+ * x-rx-first-len, which splits a frame early as header-splitting NICs do,
+ * so that tests can show a driver taking any split.
+ */
+static uint32_t qv_rx_first_chunk(QosvnicState *s, QvFunc *f)
+{
+    return s->rx_first_len ? MIN(s->rx_first_len, f->rx_buf_size)
+                           : f->rx_buf_size;
+}
+
+/* RX descriptors a @len-byte frame takes. */
+static uint32_t qv_rx_descs_for(QosvnicState *s, QvFunc *f, uint32_t len)
+{
+    uint32_t first = qv_rx_first_chunk(s, f);
+
+    return len <= first ? 1 : 1 + DIV_ROUND_UP(len - first, f->rx_buf_size);
+}
+
+/*
  * Write @f's head frame into its ring, one descriptor per rx_buf_size
- * bytes. The caller made sure there are enough descriptors. A guest may
- * aim a DMA at the device itself; should that reach a register (a VF's
- * BAR) and reset the function, rx_gen changes and we stop touching the
- * frame. Returns true if the frame was delivered and popped.
+ * bytes (the first may take fewer, qv_rx_first_chunk()). The caller made
+ * sure there are enough descriptors. A guest may aim a DMA at the device
+ * itself; should that reach a register (a VF's BAR) and reset the
+ * function, rx_gen changes and we stop touching the frame. Returns true
+ * if the frame was delivered and popped.
  */
 static bool qv_rx_dma_frame(QosvnicState *s, QvFunc *f, unsigned q,
                             uint32_t nd)
@@ -260,7 +280,8 @@ static bool qv_rx_dma_frame(QosvnicState *s, QvFunc *f, unsigned q,
 
     for (uint32_t i = 0; i < nd; i++) {
         dma_addr_t da = qosvnic_ring_desc(r->base, head, QV_RXD_SIZE);
-        uint32_t chunk = MIN(f->rx_buf_size, left);
+        uint32_t chunk = MIN(i ? f->rx_buf_size : qv_rx_first_chunk(s, f),
+                             left);
         uint16_t status;
         uint64_t ba, wb;
 
@@ -357,7 +378,7 @@ static bool qv_queue_ready(QosvnicState *s, QvFunc *f, unsigned q,
     }
     while ((fr = qosvnic_buf_peek(s, f, q))) {
         uint32_t ndesc = r->size / QV_RXD_SIZE;
-        uint32_t need = DIV_ROUND_UP(fr->len, f->rx_buf_size);
+        uint32_t need = qv_rx_descs_for(s, f, fr->len);
         uint32_t avail;
 
         if (need < ndesc) {

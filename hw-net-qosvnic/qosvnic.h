@@ -325,6 +325,7 @@ struct QosvnicState {
     uint32_t vf_weight;
     uint32_t vf_alpha;
     bool vf_spoofchk;
+    uint32_t rx_first_len;      /* x-rx-first-len, 0 = off */
 
     QvFunc funcs[QV_MAX_FUNCS];
     uint16_t num_funcs;         /* 1 + max_vfs */

@@ -134,6 +134,77 @@ static void test_rx_vf_ring(void)
     qv_stop(d);
 }
 
+/*
+ * x-rx-first-len splits each frame after its first bytes, as a
+ * header-splitting NIC does: its first bytes in the first buffer, the rest
+ * in full buffers, even an Ethernet header; the ring's descriptor budget
+ * counts the early split. Out of range is refused with the limit.
+ */
+static void test_rx_first_len(void)
+{
+    QvDev *d = qv_start("max-vfs=2,x-rx-first-len=8", NULL);
+    static const uint32_t want[] = { 8, 256, 256, 256, 224 };
+    uint8_t small[14], big[1000], mac[6];
+    g_autofree char *err = qv_start_fails("x-rx-first-len=16385");
+    QvRing r;
+    unsigned i;
+
+    g_assert_nonnull(strstr(err, "x-rx-first-len=16385"));
+    g_assert_nonnull(strstr(err, "16384"));
+    qv_enable_vfs(d, 1);
+    start_rx(d, 1, &r, 8, 256);
+    qv_fn_mac(d, 1, mac);
+
+    /* 1000 bytes: 8 + 3 * 256 + 224, five of the seven posted buffers. */
+    tagged_frame(big, mac, sizeof(big), 0x42);
+    qv_inject(d, big, sizeof(big));
+    wait_stat(d, 1, QV_STAT_RX_PACKETS, 1);
+    for (i = 0; i < ARRAY_SIZE(want); i++) {
+        uint64_t desc = r.base + i * QV_RXD_SIZE;
+
+        g_assert_cmpuint(qtest_readw(d->qts, desc + QV_RXD_LEN), ==,
+                         want[i]);
+        g_assert_cmphex(qtest_readw(d->qts, desc + QV_RXD_STATUS), ==,
+                        QV_RXD_STA_DD |
+                        (i == ARRAY_SIZE(want) - 1 ? QV_RXD_STA_EOP : 0));
+    }
+    expect_frame(d, &r, big, sizeof(big));
+
+    /*
+     * A 14-byte frame: its Ethernet header split 8 + 6, what a driver
+     * must not hand to eth_type_trans() as it is.
+     */
+    qv_frame(small, mac, src_mac, ETYPE_TEST, sizeof(small));
+    qv_inject(d, small, sizeof(small));
+    wait_stat(d, 1, QV_STAT_RX_PACKETS, 2);
+    for (i = 5; i < 7; i++) {
+        uint64_t desc = r.base + i * QV_RXD_SIZE;
+
+        g_assert_cmpuint(qtest_readw(d->qts, desc + QV_RXD_LEN), ==,
+                         i == 5 ? 8 : 6);
+        g_assert_cmphex(qtest_readw(d->qts, desc + QV_RXD_STATUS), ==,
+                        QV_RXD_STA_DD | (i == 6 ? QV_RXD_STA_EOP : 0));
+    }
+    expect_frame(d, &r, small, sizeof(small));
+
+    /*
+     * All seven posted buffers used: a 300-byte frame takes three (8 +
+     * 256 + 36), not the two its length in full buffers would, so two
+     * reposted buffers are not enough and a third lets it in.
+     */
+    tagged_frame(big, mac, 300, 0x43);
+    qv_inject(d, big, 300);
+    qv_sync(d);
+    qv_rx_post(d, &r, 2);
+    qv_sync(d);
+    expect_empty(d, &r);
+    g_assert_cmpuint(qv_stat(d, 1, QV_STAT_RX_PACKETS), ==, 2);
+    qv_rx_post(d, &r, 1);
+    wait_stat(d, 1, QV_STAT_RX_PACKETS, 3);
+    expect_frame(d, &r, big, 300);
+    qv_stop(d);
+}
+
 /* Exact-MAC classification among 64 VFs and the PF; no-owner drops. */
 static void test_rx_classify_64(void)
 {
@@ -918,6 +989,7 @@ int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
     qtest_add_func("/qosvnic/rx/vf-ring", test_rx_vf_ring);
+    qtest_add_func("/qosvnic/rx/first-len", test_rx_first_len);
     qtest_add_func("/qosvnic/rx/classify-64", test_rx_classify_64);
     qtest_add_func("/qosvnic/rx/bcast-mcast-promisc",
                    test_rx_bcast_mcast_promisc);
