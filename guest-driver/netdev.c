@@ -768,9 +768,24 @@ static int qv_set_features(struct net_device *netdev,
 			   netdev_features_t features)
 {
 	struct qv_adapter *ad = netdev_priv(netdev);
+	netdev_features_t changed = netdev->features ^ features;
 
 	qv_set_features_hw(ad, features);
-	return 0;
+	/*
+	 * Large receive picks the default RX buffers (qv_rx_order()): the
+	 * rings are rebuilt for it, as ixgbe resets on an LRO change, with
+	 * the new features in place first (returning 1 says they are).
+	 */
+	if (!(changed & NETIF_F_LRO) || ad->rx_buf_req ||
+	    !netif_running(netdev) || READ_ONCE(ad->xdp_prog))
+		return 0;
+	netdev->features = features;
+	qv_stop(netdev);
+	if (qv_open(netdev)) {
+		netdev_err(netdev, "reopen for the new RX buffers failed\n");
+		dev_close(netdev);
+	}
+	return 1;
 }
 
 /* tc mqprio rates are bytes/s; the mailbox tuple is whole Mbit/s. */

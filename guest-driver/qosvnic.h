@@ -88,11 +88,12 @@ struct qv_rx_desc {
 #define QV_RX_BUF_LEN_FOR(headroom)	QV_RX_BUF_LEN_ORDER(0, headroom)
 #define QV_RX_BUF_LEN		QV_RX_BUF_LEN_FOR(QV_RX_HEADROOM)
 /*
- * Without XDP, buffers are 16 KiB pages unless ethtool -G rx-buf-len asks
- * for less: a 64 KiB large-receive frame then spans 5 buffers instead of
- * 18, the stack can coalesce such frames in the socket's queue (18 frags
- * cannot), and the receiving task copies and frees far fewer pieces. Under
- * TCG this took tcp_rx from 710 to 1092 Mbit/s (bench-nic, medians of 3).
+ * With large receive on and no XDP, buffers are 16 KiB pages unless
+ * ethtool -G rx-buf-len asks for less: a 64 KiB large-receive frame spans
+ * 5 buffers instead of 18, the stack can coalesce such frames in the
+ * socket's queue (18 frags cannot), and the receiving task copies and
+ * frees far fewer pieces. Under TCG this took tcp_rx from 710 to 1092
+ * Mbit/s (bench-nic, medians of 3).
  */
 #define QV_RX_ORDER_LARGE	2
 #define QV_RX_REFILL_BATCH	16
@@ -265,7 +266,7 @@ struct qv_adapter {
 	u8 rss_reta[QV_RSS_RETA_SIZE];
 	u32 tx_count;		/* ring sizes for the next open */
 	u32 rx_count;
-	u32 rx_buf_req;		/* ethtool -G rx-buf-len; 0: large buffers */
+	u32 rx_buf_req;		/* ethtool -G rx-buf-len; 0: by LRO */
 	u16 itr_us[QV_NUM_VECTORS];
 	u32 dev_features;	/* QV_FN_FEATURES */
 	struct bpf_prog *xdp_prog;	/* read by NAPI under RCU */

@@ -27,8 +27,9 @@ static u32 qv_rx_unused(struct qv_rx_ring *rx)
 /*
  * The page order of the RX buffers: page-sized with XDP (a frame must fit
  * one buffer, and XDP's frame is a page); else the smallest order whose
- * buffer holds what ethtool -G rx-buf-len asked for, QV_RX_ORDER_LARGE
- * by default.
+ * buffer holds what ethtool -G rx-buf-len asked for; by default
+ * QV_RX_ORDER_LARGE with large receive on and a page with it off (a
+ * forwarding or bridged port: MTU-sized frames then need no copy).
  */
 u32 qv_rx_order(const struct qv_adapter *ad, bool xdp)
 {
@@ -37,7 +38,8 @@ u32 qv_rx_order(const struct qv_adapter *ad, bool xdp)
 	if (xdp)
 		return 0;
 	if (!ad->rx_buf_req)
-		return QV_RX_ORDER_LARGE;
+		return ad->netdev->features & NETIF_F_LRO ?
+		       QV_RX_ORDER_LARGE : 0;
 	for (order = 0; order < QV_RX_ORDER_LARGE; order++)
 		if (QV_RX_BUF_LEN_ORDER(order, QV_RX_HEADROOM) >=
 		    ad->rx_buf_req)

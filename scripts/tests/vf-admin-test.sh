@@ -6,9 +6,10 @@
 # qosvnic.ko, puts VFs 0..2 in namespaces vf0..vf2 (scripts/qv-agent.sh),
 # then from the host (checks in vf-admin.host.bash):
 #   ring    ethtool -G below the minimum is refused (extack), not clamped;
-#           RX buffers are larger than a page by default; rx-buf-len
-#           rounds up to a page order's buffer, refuses more than the
-#           largest, and page-sized buffers carry TCP;
+#           RX buffers are larger than a page by default (a page with
+#           large receive off); rx-buf-len rounds up to a page order's
+#           buffer, refuses more than the largest, and page-sized buffers
+#           carry TCP;
 #   rate    min_tx_rate above max_tx_rate is refused; a setting the host
 #           caps (QMP tx-max-rate) is refused whole, nothing half-applied;
 #           guarantees (min_tx_rate) must fit in the line rate together;

@@ -49,6 +49,16 @@ check "ethtool -G below the ring minimum is refused with a message, ring unchang
 # up to what a page order holds, refused above the largest; traffic flows
 bufl() { gxn vf0 "ethtool -g $dev0" | awk '/^Current/ {c = 1} c && /^RX Buf Len:/ {print $4; exit}'; }
 b0=$(bufl)
+# With large receive off (a forwarding or bridged port) the default
+# buffers are a page: MTU-sized frames then need no copy. (Only the
+# default follows it: an rx-buf-len request, below, pins the size.)
+gxn vf0 "ethtool -K $dev0 lro off" || fail "ethtool -K lro off accepted"
+b4=$(bufl)
+gxn vf0 "ethtool -K $dev0 lro on" || fail "ethtool -K lro on accepted"
+b5=$(bufl)
+info "RX Buf Len: $b4 with large receive off, $b5 with it on again"
+check "large receive off gives page-sized RX buffers, on the large ones again" \
+    test "${b4:-0}" -gt 0 -a "${b4:-0}" -lt 4096 -a "$b5" = "$b0"
 gxn vf0 "ethtool -G $dev0 rx-buf-len 2000" || fail "ethtool -G rx-buf-len 2000 accepted"
 b1=$(bufl)
 m1=$(ip3 -c "$(vfip 0)" -t 2 2>/dev/null)

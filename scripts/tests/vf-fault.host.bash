@@ -16,9 +16,13 @@ ring() { gxn vf0 "ethtool -d $dev raw on | od -A n -t u4 -w4 -v | sed -n '68p;69
 ring_empty() { local h t; read -r h t <<< "$(ring)"; [ -n "$h" ] && [ "$h" = "$t" ]; }
 inflight() { gxn vf0 "cat /sys/class/net/$dev/queues/tx-0/byte_queue_limits/inflight"; }
 
-# One queue pair on VF 0: the bounce buffer is sized for one RX ring, and
-# every frame must land on the ring the test watches.
+# Page-sized RX buffers on the PF and VF 0: the bounce buffer is sized
+# for rings of those, and the default 16 KiB ones of the PF alone would
+# fill it. One queue pair on VF 0, so that every frame lands on the ring
+# the test watches.
+gx "ethtool -G $PFDEV rx-buf-len 2048" || fail "page-sized RX buffers on the PF (ethtool -G rx-buf-len 2048)"
 gxn vf0 "ethtool -L $dev combined 1" || fail "one queue pair on VF 0 (ethtool -L combined 1)"
+gxn vf0 "ethtool -G $dev rx-buf-len 2048" || fail "page-sized RX buffers on VF 0 (ethtool -G rx-buf-len 2048)"
 # No IPv6 on VF 0: neighbour discovery would send, and a TX completion
 # would poll RX again whatever the driver does.
 gxn vf0 "sysctl -qw net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.$dev.disable_ipv6=1" ||
