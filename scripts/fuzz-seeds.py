@@ -32,6 +32,7 @@ LONG = 2
 QV_FN_CTRL = 0x008
 QV_CTRL_RX_EN, QV_CTRL_TX_EN = 1 << 0, 1 << 1
 QV_FN_INT_MASK_CLR = 0x04C
+QV_FN_ITR_RX, QV_FN_ITR_TX = 0x050, 0x054     # QV_FN_ITR(QV_VEC_RX/TX)
 QV_FN_RX_BASE_LO, QV_FN_RX_BASE_HI, QV_FN_RX_SIZE = 0x100, 0x104, 0x108
 QV_FN_RX_TAIL, QV_FN_RX_BUF_SIZE = 0x110, 0x114
 QV_FN_TX_BASE_LO, QV_FN_TX_BASE_HI, QV_FN_TX_SIZE = 0x140, 0x144, 0x148
@@ -78,17 +79,20 @@ def arp_request(fn):
     return (b"\xff" * 6 + mac + b"\x08\x06" + arp).ljust(60, b"\0")
 
 
-def tcp_frame(fn, payload, frame_len=0):
-    """An IPv4 TCP segment to slirp's gateway (for checksum and TSO); its
-    IP length says frame_len if given (the rest repeats the pattern)."""
+SLIRP_MAC = bytes.fromhex("525400123502")
+
+
+def tcp_frame(fn, payload, frame_len=0, dst=SLIRP_MAC):
+    """An IPv4 TCP segment to slirp's gateway (for checksum and TSO), or
+    to another function's MAC; its IP length says frame_len if given (the
+    rest repeats the pattern)."""
     tcp = struct.pack(">HHIIBBHHH", 40000, 80, 1, 0, 5 << 4, 0x18, 8192,
                       0, 0) + payload
     ip_len = frame_len - 14 if frame_len else 20 + len(tcp)
     ip = struct.pack(">BBHHHBBH4s4s", 0x45, 0, ip_len, 1, 0x4000,
                      64, 6, 0, bytes([10, 0, 2, 15 + fn]),
                      bytes([10, 0, 2, 2]))
-    return bytes.fromhex("525400123502") + mac_of(fn) + b"\x08\x00" + \
-        ip + tcp
+    return dst + mac_of(fn) + b"\x08\x00" + ip + tcp
 
 
 def tx_desc(addr, length, cmd, mss=0, vlan=0):
@@ -120,6 +124,12 @@ def send(fn, frame, cmd=QV_TXD_EOP, mss=0, vlan=0, count=1, length=0):
             clock_step(), clock_step()]
 
 
+def rx_only(fn):
+    """fn accepts frames but has posted no RX buffer: the device holds
+    them in fn's partition of its buffer."""
+    return [write(fn, QV_FN_CTRL, QV_CTRL_RX_EN)]
+
+
 def mgmt(fn, reg, value):
     return write(0, QV_MGMT_BASE + fn * QV_MGMT_STRIDE + reg, value)
 
@@ -142,6 +152,18 @@ def seeds():
         send(2, tcp_frame(2, bytes(1000), 60000), csum | QV_TXD_TSO,
              mss=1400, count=4, length=60000) + \
         send(3, arp_request(3))
+    # Interrupt moderation: 100 us per vector; three doorbells at one
+    # virtual time, so the second completion's interrupt waits.
+    yield "seed-itr-fn1", rings(1, 16) + [
+        write(1, QV_FN_ITR_RX, 100), write(1, QV_FN_ITR_TX, 100)] + \
+        send(1, arp_request(1))[:2] + [
+            write(1, QV_FN_TX_TAIL, n) for n in (1, 2, 3)] + [clock_step()]
+    # The PF sends large frames to VF 1, which posted no buffer: VF 1's
+    # partition of the device buffer fills and the rest is refused.
+    yield "seed-partition-full", rx_only(1) + rings(0, 16) + send(
+        0, tcp_frame(0, bytes(1000), 60000, dst=mac_of(1)),
+        QV_TXD_EOP | QV_TXD_CSUM | QV_TXD_TSO, mss=1400, count=3,
+        length=60000)
     # Two functions at once: the DMA scheduler picks between them.
     yield "seed-two-fns", rings(0, 16) + rings(1, 16) + \
         send(0, arp_request(0), count=4) + send(1, arp_request(1), count=4)
