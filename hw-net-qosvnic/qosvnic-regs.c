@@ -300,7 +300,7 @@ static void qosvnic_queue_write(QvFunc *f, unsigned q, hwaddr off,
         break;
     case QV_Q_TX_TAIL:
         tx->tail = val;
-        qosvnic_tx_doorbell(f->dev, f);
+        qosvnic_tx_kick(f->dev);
         break;
     case QV_Q_ITR:
         if (q) {

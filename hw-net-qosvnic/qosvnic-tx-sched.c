@@ -322,36 +322,6 @@ void qosvnic_tx_kick(QosvnicState *s)
     qemu_bh_schedule(s->tx_bh);
 }
 
-/*
- * A TX_TAIL write. Waiting for the main loop to run the bottom half costs
- * a guest that writes the doorbell from a vCPU thread a wake-up of the
- * main loop per burst; so the engine runs right here, within its usual
- * budget (the rest goes to the bottom half), when that is safe: nothing
- * of the device is doing DMA (the PF's reentrancy guard is free, so
- * neither an engine nor the DMA scheduler is running below us: this is
- * a VF's register write from a vCPU), the function is not waiting for
- * its shaper's tokens and the wire is not busy. The engine serves every
- * function as the bottom half would, so the order of frames, the
- * shaper, the minimum share and the line rate are unchanged; only the
- * wait is gone. A PF's doorbell (its own guard is engaged by the write)
- * and a throttled function keep the bottom half.
- */
-void qosvnic_tx_doorbell(QosvnicState *s, QvFunc *f)
-{
-    MemReentrancyGuard *guard = &DEVICE(s)->mem_reentrancy_guard;
-    int64_t now = qemu_clock_get_ns(QEMU_CLOCK_VIRTUAL);
-
-    if (guard->engaged_in_io || s->wire_need || !qosvnic_tx_has_work(f) ||
-        (f->tx.throttled && qv_tb_wait_ns(&f->tx_tb, f->tx.need, now) > 0)) {
-        qosvnic_tx_kick(s);
-        return;
-    }
-    trace_qosvnic_tx_doorbell(f->fn);
-    guard->engaged_in_io = true;
-    qosvnic_tx_run(s);
-    guard->engaged_in_io = false;
-}
-
 void qosvnic_tx_fn_reset(QvFunc *f)
 {
     /*

@@ -775,7 +775,6 @@ void qosvnic_tx_kick(QosvnicState *s);
  * move its frames right away, within a bounded budget, under the PF's
  * reentrancy guard; what is left goes to the bottom half.
  */
-void qosvnic_tx_doorbell(QosvnicState *s, QvFunc *f);
 /* The ring was re-programmed (base, size) or TX enabled: look at it anew. */
 void qosvnic_tx_ring_changed(QvFunc *f);
 void qosvnic_tx_bh(void *opaque);
