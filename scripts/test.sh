@@ -101,7 +101,9 @@ if want sanitizers; then
         run_counted "$t (ASan+UBSan)" "$here/san-qtest.sh" "$san" "$t"
     done
     step "fuzz smoke: generic-fuzz-qosvnic"
-    run_counted fuzz "$here/fuzz.sh" --no-build --seconds 120
+    # Without the datapath seeds: runs that start from them end with a
+    # SIGBUS nobody reports (issue 9); ./qosvnic fuzz keeps using them.
+    run_counted fuzz "$here/fuzz.sh" --no-build --no-seeds --seconds 120
 fi
 
 if want guest; then
