@@ -10,8 +10,8 @@
 #   sanitizers every qtest again against QEMU built with clang, ASan and
 #              UBSan (scripts/build-qemu.sh --sanitize, cached); any
 #              sanitizer report fails (scripts/san-qtest.sh); then a fuzz
-#              smoke of the device (scripts/fuzz.sh, 2 minutes, kept
-#              corpus)
+#              smoke of the device (scripts/fuzz.sh, 2 minutes, and 1
+#              minute with its wire and DMA engine slowed; kept corpus)
 #   guest      scripts/tests/*.sh, which boot guests (TCG unless hardware KVM)
 #              and print "PASS: name" / "FAIL: name" / "SKIP: name" lines
 #
@@ -101,9 +101,9 @@ if want sanitizers; then
         run_counted "$t (ASan+UBSan)" "$here/san-qtest.sh" "$san" "$t"
     done
     step "fuzz smoke: generic-fuzz-qosvnic"
-    # Without the datapath seeds: runs that start from them end with a
-    # SIGBUS nobody reports (issue 9); ./qosvnic fuzz keeps using them.
-    run_counted fuzz "$here/fuzz.sh" --no-build --no-seeds --seconds 120
+    run_counted fuzz "$here/fuzz.sh" --no-build --no-trace --seconds 120
+    step "fuzz smoke: generic-fuzz-qosvnic-shaped"
+    run_counted fuzz-shaped "$here/fuzz.sh" --no-build --target qosvnic-shaped --seconds 60
 fi
 
 if want guest; then
