@@ -96,6 +96,57 @@ EOF
     return "$rc"
 }
 
+# ------------------------------------------------------------ guest tests
+# The frame of a guest test (scripts/tests/*-test.sh) around its host
+# script: what it needs before booting, one boot, and the verdict. Both
+# print FAIL lines in the test's name and return 1 on a failure.
+
+# What the test needs before it boots: QEMU with the qosvnic device (built
+# when missing; with device property PROP when --prop is given), a guest
+# image with qosvnic.ko, and the host tools its host script runs.
+agent_test_needs() { # name [--prop PROP] host-tool...
+    local name=$1 prop='' qemu t
+    shift
+    if [ "${1:-}" = --prop ]; then prop=$2; shift 2; fi
+    qemu=${QOSVNIC_QEMU:-$QOSVNIC_ROOT/out/qemu/bin/qemu-system-x86_64}
+    [ -x "$qemu" ] || "$QOSVNIC_ROOT/scripts/build-qemu.sh" >&2 || true
+    if [ -n "$prop" ]; then
+        "$qemu" -device qosvnic,help 2>/dev/null | grep -q "$prop" ||
+            { echo "FAIL: $name: qemu with the qosvnic device and $prop ($qemu)"; return 1; }
+    else
+        "$qemu" -device help 2>/dev/null | grep -q '"qosvnic"' ||
+            { echo "FAIL: $name: qemu with the qosvnic device ($qemu)"; return 1; }
+    fi
+    QOSVNIC_REQUIRE_DRIVER=1 "$QOSVNIC_ROOT/scripts/build-guest.sh" >&2 ||
+        { echo "FAIL: $name: guest image with qosvnic.ko built"; return 1; }
+    for t in "$@"; do
+        command -v "$t" >/dev/null ||
+            { echo "FAIL: $name: host tool $t (scripts/setup-host.sh)"; return 1; }
+    done
+}
+
+# One boot with agent_run, its host script's lines shown as they come, then
+# the verdict: the guest's set-up (WHAT) reached QVN-READY, run-guest.sh
+# exited 0, and the host script printed results, none of them a FAIL. On a
+# failure the console's last 40 lines follow. Leaves DIR/NAME.host.out and
+# the console without CRs in DIR/NAME.console.
+agent_test_boot() { # dir name what guest-setup host-script [run-guest options]
+    local dir=$1 name=$2 what=$3 setup=$4 hscript=$5 rc fails=0
+    shift 5
+    agent_run "$name" "$setup" "$hscript" "$dir/$name.log" "$@" | tee "$dir/$name.host.out"
+    rc=${PIPESTATUS[0]}
+    tr -d '\r' < "$dir/$name.log" > "$dir/$name.console"
+    grep -q '^QVN-READY' "$dir/$name.console" ||
+        { echo "FAIL: $name: guest set-up ($what)"; fails=1; }
+    grep -q '^FAIL: ' "$dir/$name.host.out" && fails=1
+    grep -qE '^(PASS|FAIL): ' "$dir/$name.host.out" || fails=1
+    [ "$rc" = 0 ] && [ "$fails" = 0 ] && return 0
+    [ "$rc" = 0 ] || echo "FAIL: $name: run-guest.sh exit $rc"
+    echo "--- guest console (last 40 lines) ---"
+    tail -n 40 "$dir/$name.console" | sed 's/^/  | /'
+    return 1
+}
+
 # ------------------------------------------------------------ guest set-ups
 # Each prints a guest set-up script (for agent_run) that leaves
 # /tmp/qv-env with shell assignments the host side reads with agent_env.

@@ -23,39 +23,12 @@ here=$(cd "$(dirname "$0")/.." && pwd)
 # shellcheck source=scripts/qv-agent.sh
 . "$here/qv-agent.sh"
 
-qemu=${QOSVNIC_QEMU:-$QOSVNIC_ROOT/out/qemu/bin/qemu-system-x86_64}
+agent_test_needs mq-rss jq iperf3 || exit 1
 work=$(mktemp -d /tmp/qvn-mq-rss.XXXXXX)
 trap 'rm -rf "$work"' EXIT
 
-if [ ! -x "$qemu" ]; then "$here/build-qemu.sh" >&2 || true; fi
-if ! "$qemu" -device help 2>/dev/null | grep -q '"qosvnic"'; then
-    echo "FAIL: mq-rss: qemu with the qosvnic device ($qemu)"
-    exit 1
-fi
-if ! QOSVNIC_REQUIRE_DRIVER=1 "$here/build-guest.sh" >&2; then
-    echo "FAIL: mq-rss: guest image with qosvnic.ko built"
-    exit 1
-fi
-for t in jq iperf3; do
-    command -v "$t" >/dev/null || { echo "FAIL: mq-rss: host tool $t (scripts/setup-host.sh)"; exit 1; }
-done
-
 agent_setup_qosvnic_vfs 1 > "$work/setup.guest"
-log=$work/console.log
 step "mq-rss: booting the guest (qosvnic, 4 vCPUs, VF 0 in a namespace)"
-agent_run mq-rss "$work/setup.guest" "$here/tests/mq-rss.host.bash" "$log" \
+agent_test_boot "$work" mq-rss "VF 0 in a namespace" "$work/setup.guest" "$here/tests/mq-rss.host.bash" \
     --nic qosvnic --vfs 2 --smp 4 --ip none \
-    --timeout "${QOSVNIC_MQ_TIMEOUT:-900}" | tee "$work/host.out"
-rc=${PIPESTATUS[0]}
-tr -d '\r' < "$log" > "$work/clean.log"
-fails=0
-grep -q '^QVN-READY' "$work/clean.log" || { echo "FAIL: mq-rss: guest set-up (VF 0 in a namespace)"; fails=1; }
-grep -q '^FAIL: ' "$work/host.out" && fails=1
-grep -qE '^(PASS|FAIL): ' "$work/host.out" || fails=1
-if [ "$rc" != 0 ] || [ "$fails" != 0 ]; then
-    [ "$rc" = 0 ] || echo "FAIL: mq-rss: run-guest.sh exit $rc"
-    echo "--- guest console (last 40 lines) ---"
-    tail -n 40 "$work/clean.log" | sed 's/^/  | /'
-    exit 1
-fi
-exit 0
+    --timeout "${QOSVNIC_MQ_TIMEOUT:-900}"

@@ -22,39 +22,17 @@ here=$(cd "$(dirname "$0")/.." && pwd)
 # shellcheck source=scripts/qv-agent.sh
 . "$here/qv-agent.sh"
 
-qemu=${QOSVNIC_QEMU:-$QOSVNIC_ROOT/out/qemu/bin/qemu-system-x86_64}
+agent_test_needs rx-split --prop x-rx-first-len || exit 1
 work=$(mktemp -d /tmp/qvn-rx-split.XXXXXX)
 trap 'rm -rf "$work"' EXIT
-
-if [ ! -x "$qemu" ]; then "$here/build-qemu.sh" >&2 || true; fi
-if ! "$qemu" -device qosvnic,help 2>/dev/null | grep -q 'x-rx-first-len'; then
-    echo "FAIL: rx-split: qemu with the qosvnic device and x-rx-first-len ($qemu)"
-    exit 1
-fi
-if ! QOSVNIC_REQUIRE_DRIVER=1 "$here/build-guest.sh" >&2; then
-    echo "FAIL: rx-split: guest image with qosvnic.ko built"
-    exit 1
-fi
 
 agent_setup_qosvnic_vfs 1 > "$work/setup.guest"
 fails=0
 for n in 8 20; do
-    log=$work/console-$n.log
     step "rx-split: booting the guest with x-rx-first-len=$n (qosvnic, 1 VF)"
-    RXSPLIT_LEN=$n agent_run "rx-split-$n" "$work/setup.guest" "$here/tests/rx-split.host.bash" "$log" \
+    RXSPLIT_LEN=$n agent_test_boot "$work" "rx-split-$n" "x-rx-first-len=$n" \
+        "$work/setup.guest" "$here/tests/rx-split.host.bash" \
         --nic qosvnic --vfs 8 --ip none --device-args "x-rx-first-len=$n" \
-        --timeout "${QOSVNIC_RXSPLIT_TIMEOUT:-300}" | tee "$work/host-$n.out"
-    rc=${PIPESTATUS[0]}
-    tr -d '\r' < "$log" > "$work/clean.log"
-    bad=0
-    grep -q '^QVN-READY' "$work/clean.log" || { echo "FAIL: rx-split: guest set-up (x-rx-first-len=$n)"; bad=1; }
-    grep -q '^FAIL: ' "$work/host-$n.out" && bad=1
-    grep -qE '^(PASS|FAIL): ' "$work/host-$n.out" || bad=1
-    if [ "$rc" != 0 ] || [ "$bad" != 0 ]; then
-        [ "$rc" = 0 ] || echo "FAIL: rx-split: run-guest.sh exit $rc (x-rx-first-len=$n)"
-        echo "--- guest console (last 40 lines) ---"
-        tail -n 40 "$work/clean.log" | sed 's/^/  | /'
-        fails=1
-    fi
+        --timeout "${QOSVNIC_RXSPLIT_TIMEOUT:-300}" || fails=1
 done
 exit "$fails"

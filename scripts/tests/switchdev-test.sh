@@ -28,40 +28,13 @@ here=$(cd "$(dirname "$0")/.." && pwd)
 # shellcheck source=scripts/qv-agent.sh
 . "$here/qv-agent.sh"
 
-qemu=${QOSVNIC_QEMU:-$QOSVNIC_ROOT/out/qemu/bin/qemu-system-x86_64}
+agent_test_needs switchdev jq iperf3 ping python3 || exit 1
 work=$(mktemp -d /tmp/qvn-switchdev.XXXXXX)
 trap 'rm -rf "$work"' EXIT
 
-if [ ! -x "$qemu" ]; then "$here/build-qemu.sh" >&2 || true; fi
-if ! "$qemu" -device help 2>/dev/null | grep -q '"qosvnic"'; then
-    echo "FAIL: switchdev: qemu with the qosvnic device ($qemu)"
-    exit 1
-fi
-if ! QOSVNIC_REQUIRE_DRIVER=1 "$here/build-guest.sh" >&2; then
-    echo "FAIL: switchdev: guest image with qosvnic.ko built"
-    exit 1
-fi
-for t in jq iperf3 ping python3; do
-    command -v "$t" >/dev/null || { echo "FAIL: switchdev: host tool $t (scripts/setup-host.sh)"; exit 1; }
-done
-
 export QV_QMP=$work/qmp.sock
 agent_setup_qosvnic_vfs 2 > "$work/setup.guest"
-log=$work/console.log
 step "switchdev: booting the guest (qosvnic, 2 VFs in namespaces)"
-agent_run switchdev "$work/setup.guest" "$here/tests/switchdev.host.bash" "$log" \
+agent_test_boot "$work" switchdev "2 VFs in namespaces" "$work/setup.guest" "$here/tests/switchdev.host.bash" \
     --nic qosvnic --vfs 8 --qmp "$QV_QMP" --ip none \
-    --timeout "${QOSVNIC_SWD_TIMEOUT:-900}" | tee "$work/host.out"
-rc=${PIPESTATUS[0]}
-tr -d '\r' < "$log" > "$work/clean.log"
-fails=0
-grep -q '^QVN-READY' "$work/clean.log" || { echo "FAIL: switchdev: guest set-up (2 VFs in namespaces)"; fails=1; }
-grep -q '^FAIL: ' "$work/host.out" && fails=1
-grep -qE '^(PASS|FAIL): ' "$work/host.out" || fails=1
-if [ "$rc" != 0 ] || [ "$fails" != 0 ]; then
-    [ "$rc" = 0 ] || echo "FAIL: switchdev: run-guest.sh exit $rc"
-    echo "--- guest console (last 40 lines) ---"
-    tail -n 40 "$work/clean.log" | sed 's/^/  | /'
-    exit 1
-fi
-exit 0
+    --timeout "${QOSVNIC_SWD_TIMEOUT:-900}"

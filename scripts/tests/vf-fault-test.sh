@@ -28,36 +28,12 @@ here=$(cd "$(dirname "$0")/.." && pwd)
 # shellcheck source=scripts/qv-agent.sh
 . "$here/qv-agent.sh"
 
-qemu=${QOSVNIC_QEMU:-$QOSVNIC_ROOT/out/qemu/bin/qemu-system-x86_64}
+agent_test_needs vf-fault || exit 1
 work=$(mktemp -d /tmp/qvn-vf-fault.XXXXXX)
 trap 'rm -rf "$work"' EXIT
 
-if [ ! -x "$qemu" ]; then "$here/build-qemu.sh" >&2 || true; fi
-if ! "$qemu" -device help 2>/dev/null | grep -q '"qosvnic"'; then
-    echo "FAIL: vf-fault: qemu with the qosvnic device ($qemu)"
-    exit 1
-fi
-if ! QOSVNIC_REQUIRE_DRIVER=1 "$here/build-guest.sh" >&2; then
-    echo "FAIL: vf-fault: guest image with qosvnic.ko built"
-    exit 1
-fi
-
 agent_setup_qosvnic_vfs 1 > "$work/setup.guest"
-log=$work/console.log
 step "vf-fault: booting the guest (swiotlb=4096,force; qosvnic, 1 VF)"
-agent_run vf-fault "$work/setup.guest" "$here/tests/vf-fault.host.bash" "$log" \
+agent_test_boot "$work" vf-fault "1 VF" "$work/setup.guest" "$here/tests/vf-fault.host.bash" \
     --nic qosvnic --vfs 8 --ip none --append "swiotlb=4096,force" \
-    --timeout "${QOSVNIC_VFF_TIMEOUT:-600}" | tee "$work/host.out"
-rc=${PIPESTATUS[0]}
-tr -d '\r' < "$log" > "$work/clean.log"
-fails=0
-grep -q '^QVN-READY' "$work/clean.log" || { echo "FAIL: vf-fault: guest set-up"; fails=1; }
-grep -q '^FAIL: ' "$work/host.out" && fails=1
-grep -qE '^(PASS|FAIL): ' "$work/host.out" || fails=1
-if [ "$rc" != 0 ] || [ "$fails" != 0 ]; then
-    [ "$rc" = 0 ] || echo "FAIL: vf-fault: run-guest.sh exit $rc"
-    echo "--- guest console (last 40 lines) ---"
-    tail -n 40 "$work/clean.log" | sed 's/^/  | /'
-    exit 1
-fi
-exit 0
+    --timeout "${QOSVNIC_VFF_TIMEOUT:-600}"

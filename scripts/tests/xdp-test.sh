@@ -23,46 +23,21 @@ here=$(cd "$(dirname "$0")/.." && pwd)
 # shellcheck source=scripts/qv-agent.sh
 . "$here/qv-agent.sh"
 
-qemu=${QOSVNIC_QEMU:-$QOSVNIC_ROOT/out/qemu/bin/qemu-system-x86_64}
+agent_test_needs xdp jq iperf3 python3 || exit 1
 work=$(mktemp -d /tmp/qvn-xdp.XXXXXX)
 trap 'rm -rf "$work"' EXIT
 
-if [ ! -x "$qemu" ]; then "$here/build-qemu.sh" >&2 || true; fi
-if ! "$qemu" -device help 2>/dev/null | grep -q '"qosvnic"'; then
-    echo "FAIL: xdp: qemu with the qosvnic device ($qemu)"
-    exit 1
-fi
-if ! QOSVNIC_REQUIRE_DRIVER=1 "$here/build-guest.sh" >&2; then
-    echo "FAIL: xdp: guest image with qosvnic.ko built"
-    exit 1
-fi
-for t in jq iperf3 python3; do
-    command -v "$t" >/dev/null || { echo "FAIL: xdp: host tool $t (scripts/setup-host.sh)"; exit 1; }
-done
-
 agent_setup_qosvnic_vfs 1 > "$work/setup.guest"
-log=$work/console.log
 step "xdp: booting the guest (qosvnic, VF 0 in a namespace)"
-agent_run xdp "$work/setup.guest" "$here/tests/xdp.host.bash" "$log" \
+agent_test_boot "$work" xdp "VF 0 in a namespace" "$work/setup.guest" "$here/tests/xdp.host.bash" \
     --nic qosvnic --vfs 2 --ip none \
-    --timeout "${QOSVNIC_XDP_TIMEOUT:-900}" | tee "$work/host.out"
-rc=${PIPESTATUS[0]}
-tr -d '\r' < "$log" > "$work/clean.log"
-fails=0
-grep -q '^QVN-READY' "$work/clean.log" || { echo "FAIL: xdp: guest set-up (VF 0 in a namespace)"; fails=1; }
-if grep -qaE 'WARNING:|BUG:|Oops|page_pool.*(stalled|leak)' "$work/clean.log"; then
+    --timeout "${QOSVNIC_XDP_TIMEOUT:-900}"
+rc=$?
+if grep -qaE 'WARNING:|BUG:|Oops|page_pool.*(stalled|leak)' "$work/xdp.console"; then
     echo "FAIL: xdp: no kernel warning in the guest"
-    grep -aE -A3 'WARNING:|BUG:|Oops|page_pool' "$work/clean.log" | head -n 20 | sed 's/^/  | /'
-    fails=1
+    grep -aE -A3 'WARNING:|BUG:|Oops|page_pool' "$work/xdp.console" | head -n 20 | sed 's/^/  | /'
+    rc=1
 else
     echo "PASS: xdp: no kernel warning in the guest"
 fi
-grep -q '^FAIL: ' "$work/host.out" && fails=1
-grep -qE '^(PASS|FAIL): ' "$work/host.out" || fails=1
-if [ "$rc" != 0 ] || [ "$fails" != 0 ]; then
-    [ "$rc" = 0 ] || echo "FAIL: xdp: run-guest.sh exit $rc"
-    echo "--- guest console (last 40 lines) ---"
-    tail -n 40 "$work/clean.log" | sed 's/^/  | /'
-    exit 1
-fi
-exit 0
+exit "$rc"
