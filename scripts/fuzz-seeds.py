@@ -164,6 +164,15 @@ def seeds():
         0, tcp_frame(0, bytes(1000), 60000, dst=mac_of(1)),
         QV_TXD_EOP | QV_TXD_CSUM | QV_TXD_TSO, mss=1400, count=3,
         length=60000)
+    # The PF sends a large TSO frame to the broadcast address: every
+    # segment is flooded to the four VFs, which have buffers posted; each
+    # VF's partition takes what it can and drops the rest (issue 9, item
+    # 1's flood), then the DMA scheduler serves the four in turn.
+    yield "seed-flood-vfs", sum((rings(fn, 16) for fn in (1, 2, 3, 4)), []) + \
+        rings(0, 16) + send(
+        0, tcp_frame(0, bytes(1000), 60000, dst=b"\xff" * 6),
+        QV_TXD_EOP | QV_TXD_CSUM | QV_TXD_TSO, mss=1400,
+        length=60000) + [clock_step()] * 4
     # Two functions at once: the DMA scheduler picks between them.
     yield "seed-two-fns", rings(0, 16) + rings(1, 16) + \
         send(0, arp_request(0), count=4) + send(1, arp_request(1), count=4)
