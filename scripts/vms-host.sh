@@ -26,9 +26,14 @@ gl1() {
        ". /host\$QOSVNIC_ROOT/scripts/vms-l1.sh; $*"
 }
 
+# The tenant's own wait ends first (QV_RPC_TIMEOUT, a minute below gx's),
+# so a tenant that does not answer is reported by L1 and the command
+# channel to L1 stays in step: when gx gave up first, L1's late answer was
+# taken for the next command's, and every check after it failed.
 gxv() { # tenant cmd...
     local i=$1; shift
-    gx "/lib/qv-rpc.sh $(vms_port "$i") $(printf '%s\n' "$*" | base64 -w0)"
+    gx "QV_RPC_TIMEOUT=$(( ${GX_TIMEOUT:-300} - 60 )) /lib/qv-rpc.sh $(vms_port "$i")" \
+       "$(printf '%s\n' "$*" | base64 -w0)"
 }
 
 # L1 as the virtualized server: the host's userland over 9p, KVM and vfio,

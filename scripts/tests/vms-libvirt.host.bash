@@ -47,6 +47,9 @@ if out=$($vp "$LV_VLAN" 10.77.42.1 "$LV_IP" 3 30 2>&1); then
     pass "the host reaches vm3 on VLAN $LV_VLAN ($(printf '%s\n' "$out" | tail -n 1))"
 else
     fail "the host reaches vm3 on VLAN $LV_VLAN ($(printf '%s\n' "$out" | tail -n 1))"
+    info "vm3's console and L1's kernel log, last lines:"
+    gl1 "tail -n 12 /sysroot/run/qv-libvirt/vm3.console; dmesg | tail -n 12" 2>&1 |
+        tr -d '\r' | sed 's/^/      | /'
 fi
 if ! out=$($vp 43 10.77.42.1 "$LV_IP" 2 4 2>&1); then
     pass "vm3 is not reachable on another VLAN (43)"

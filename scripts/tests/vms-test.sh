@@ -64,6 +64,12 @@ while :; do
 done
 grep -E '^(PASS|FAIL): ' "$work/out"
 [ "$attempt" = 1 ] || echo "    (attempt $attempt: the outer guest broke in the earlier ones, see above)"
+# A counted failure brings its measurements and the consoles the host
+# script printed (CI keeps only this output's result lines and its end).
+if grep -q '^FAIL: ' "$work/out"; then
+    echo "  the counted attempt's notes, last 30:"
+    grep -E '^ {4}' "$work/out" | tail -n 30 | sed 's/^/  /'
+fi
 if ! grep -qE '^(PASS|FAIL): ' "$work/out"; then
     echo "FAIL: vms: the tenant VMs came up (vms.sh exit $rc)"
     echo "  last lines of the run (vms.sh and L1's console):"

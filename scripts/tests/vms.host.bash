@@ -112,6 +112,9 @@ if gt "$a" "$txrate" && [ "$t1b" = "$t1" ] && ! gt "$dev" "$((txrate * (100 + TO
     pass "vm1's transmit is unaffected (above vm2's cap, never throttled) while vm2 stays capped"
 else
     fail "vm1's transmit is unaffected while vm2 stays capped (vm1 $(mbit "${a:-0}") Mbit/s, throttled +$((t1b - t1)); vm2 $(mbit "$dev"))"
+    info "vm1's and vm2's consoles and L1's kernel log, last lines:"
+    gl1 "tail -n 8 \$L1_VMS/vm1.console; tail -n 8 \$L1_VMS/vm2.console; dmesg | tail -n 12" 2>&1 |
+        tr -d '\r' | sed 's/^/      | /'
 fi
 gl1 "ip link set \$(l1_pfdev) vf 1 max_tx_rate 0"
 
