@@ -768,13 +768,11 @@ bool qosvnic_tx_below_min(QvFunc *f, int64_t now);
 
 void qosvnic_tx_reset(QosvnicState *s);     /* device reset, after fn resets */
 void qosvnic_tx_fn_reset(QvFunc *f);        /* function reset / FLR */
-/* TX enabled, a ceiling changed: schedule the TX engine (never runs it). */
-void qosvnic_tx_kick(QosvnicState *s);
 /*
- * @f's TX_TAIL was written: if @f is not throttled and nothing else waits,
- * move its frames right away, within a bounded budget, under the PF's
- * reentrancy guard; what is left goes to the bottom half.
+ * A TX_TAIL write, TX enabled, a ceiling changed: schedule the TX engine's
+ * bottom half (never runs it).
  */
+void qosvnic_tx_kick(QosvnicState *s);
 /* The ring was re-programmed (base, size) or TX enabled: look at it anew. */
 void qosvnic_tx_ring_changed(QvFunc *f);
 void qosvnic_tx_bh(void *opaque);
