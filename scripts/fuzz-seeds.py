@@ -25,7 +25,7 @@ import struct
 import sys
 
 SEP = b"FUZZ"
-OP_WRITE, OP_ADD_DMA_PATTERN, OP_CLOCK_STEP = 3, 7, 9
+OP_WRITE, OP_ADD_DMA_PATTERN, OP_CLEAR_DMA_PATTERNS, OP_CLOCK_STEP = 3, 7, 8, 9
 LONG = 2
 
 # qosvnic_hw.h
@@ -41,6 +41,13 @@ QV_TXD_EOP, QV_TXD_CSUM, QV_TXD_TSO, QV_TXD_VLAN_INS = 1, 2, 4, 8
 QV_MGMT_BASE, QV_MGMT_STRIDE = 0x10000, 0x400
 QV_MG_TX_MAX_RATE = 0x01C
 QV_MG_RX_RATE_LO, QV_MG_RX_BURST = 0x010, 0x018
+QV_DEV_ESW_MODE, QV_ESW_SWITCHDEV = 0x1100, 1
+QV_RULE_BASE = 0x34000
+QV_RL_CTRL, QV_RL_VALID, QV_RL_MATCH, QV_RLM_IN_PORT = 0x00, 1, 0x04, 1
+QV_RL_KEY, QV_RL_ACTION, QV_RL_ACT_ARG = 0x08, 0x38, 0x3c
+QV_RLA_REDIRECT, QV_RLA_POLICE = 1 << 0, 1 << 4
+QV_POLICER_BASE, QV_PL_RATE_LO, QV_PL_BURST = 0x3a000, 0x00, 0x08
+QV_PORT_UPLINK = 0x0fff
 
 PF_MAC = bytes.fromhex("525400123456")  # QEMU's default
 
@@ -58,6 +65,12 @@ def write(fn, offset, value):
 
 def pattern(data):
     return bytes([OP_ADD_DMA_PATTERN, 0, 0]) + data
+
+
+def clear_patterns():
+    """The next DMA read takes pattern 0 again (a TSO frame's reads leave
+    the turn anywhere)."""
+    return bytes([OP_CLEAR_DMA_PATTERNS])
 
 
 def clock_step():
@@ -173,6 +186,34 @@ def seeds():
         0, tcp_frame(0, bytes(1000), 60000, dst=b"\xff" * 6),
         QV_TXD_EOP | QV_TXD_CSUM | QV_TXD_TSO, mss=1400,
         length=60000) + [clock_step()] * 4
+    # VF 0 sends four large TSO frames to the PF, which has 63 buffers
+    # posted, one doorbell each at one virtual time. They do not go to the
+    # wire, so no line rate spaces them; the PF's partition takes about a
+    # third of each (the rest is dropped) and the DMA engine delivers it
+    # before the next doorbell, so more than the engine's burst (64 KiB)
+    # reaches the PF at once. On the shaped target (dma-rate=1000000) the
+    # engine runs out and waits for its timer.
+    big = send(1, tcp_frame(1, bytes(1000), 60000, dst=mac_of(0)),
+               QV_TXD_EOP | QV_TXD_CSUM | QV_TXD_TSO, mss=1400,
+               length=60000)[:2]
+    yield "seed-dma-wait", rings(0, 64) + rings(1, 16) + sum(
+        ([clear_patterns()] + big + [write(1, QV_FN_TX_TAIL, n)]
+         for n in (1, 2, 3, 4)), []) + [clock_step()] * 4
+    # Switchdev: a rule sends what VF 0 transmits to the uplink through
+    # policer 0 (8 kbit/s, 1500 bytes of burst), which refuses most of
+    # the segments of VF 0's TSO frame.
+    rule = QV_RULE_BASE
+    yield "seed-esw-police", [
+        write(0, QV_DEV_ESW_MODE, QV_ESW_SWITCHDEV),
+        write(0, QV_POLICER_BASE + QV_PL_RATE_LO, 8000),
+        write(0, QV_POLICER_BASE + QV_PL_BURST, 1500),
+        write(0, rule + QV_RL_MATCH, QV_RLM_IN_PORT),
+        write(0, rule + QV_RL_KEY, 1),
+        write(0, rule + QV_RL_ACTION, QV_RLA_REDIRECT | QV_RLA_POLICE),
+        write(0, rule + QV_RL_ACT_ARG, QV_PORT_UPLINK),
+        write(0, rule + QV_RL_CTRL, QV_RL_VALID)] + rings(1, 16) + send(
+        1, tcp_frame(1, bytes(1000), 20000), csum | QV_TXD_TSO, mss=1400,
+        length=20000)
     # Two functions at once: the DMA scheduler picks between them.
     yield "seed-two-fns", rings(0, 16) + rings(1, 16) + \
         send(0, arp_request(0), count=4) + send(1, arp_request(1), count=4)
