@@ -15,7 +15,8 @@
 /* Gauges are not accumulated across function resets. */
 static bool qv_stat_is_gauge(unsigned int idx)
 {
-	return idx == QV_STAT_BUF_OCCUPANCY || idx == QV_STAT_BUF_PEAK;
+	return idx == QV_STAT_BUF_OCCUPANCY || idx == QV_STAT_BUF_PEAK ||
+	       idx == QV_STAT_BUF_FRAMES;
 }
 
 /* Called with stats_lock held. */

@@ -84,8 +84,8 @@ void qosvnic_fn_write_ctrl(QvFunc *f, uint32_t val)
              * They are dropped because the function stopped receiving.
              */
             qosvnic_sched_remove(s, f);
-            qosvnic_stat_drop(f, QV_STAT_DROP_LINK_DOWN,
-                              qosvnic_buf_flush(s, f));
+            qosvnic_stat_discard(f, QV_STAT_DROP_LINK_DOWN,
+                                 qosvnic_buf_flush(s, f));
         }
     }
     qosvnic_sched_kick(s, f);

@@ -417,7 +417,9 @@ static const VMStateDescription vmstate_qosvnic_func = {
         VMSTATE_UINT32(tx_min_mbps, QvFunc),
         VMSTATE_UINT32(prio, QvFunc),
         VMSTATE_UINT32(weight, QvFunc),
-        VMSTATE_UINT64_ARRAY(stats, QvFunc, QV_NUM_STATS),
+        /* The counters up to QV_STAT_TX_DROP_LINK_DOWN; more follow. */
+        VMSTATE_UINT64_SUB_ARRAY(stats, QvFunc, 0,
+                                 QV_STAT_TX_DROP_LINK_DOWN + 1),
         VMSTATE_SUB_ARRAY(irq_last_ns, QvFunc, 0, QV_VEC_MISC + 1, 0,
                           vmstate_info_int64, int64_t),
         VMSTATE_SUB_ARRAY(irq_deferred, QvFunc, 0, QV_VEC_MISC + 1, 0,
@@ -428,6 +430,7 @@ static const VMStateDescription vmstate_qosvnic_func = {
         &vmstate_qosvnic_host_caps,
         &vmstate_qosvnic_rate_stage,
         &vmstate_qosvnic_func_queues,
+        &vmstate_qosvnic_rx_account,
         NULL
     }
 };

@@ -116,6 +116,9 @@ static QosvnicFuncStats *qosvnic_func_stats(QvFunc *f)
     st->drop_no_owner = qosvnic_stat_value(f, QV_STAT_DROP_NO_OWNER);
     st->tx_drop_link_down = qosvnic_stat_value(f,
                                                QV_STAT_TX_DROP_LINK_DOWN);
+    st->rx_admitted = qosvnic_stat_value(f, QV_STAT_RX_ADMITTED);
+    st->rx_discarded = qosvnic_stat_value(f, QV_STAT_RX_DISCARDED);
+    st->buf_frames = qosvnic_stat_value(f, QV_STAT_BUF_FRAMES);
     return st;
 }
 

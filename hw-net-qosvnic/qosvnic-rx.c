@@ -453,6 +453,7 @@ static void qv_rx_admit(QosvnicState *s, QvFunc *f, uint8_t *d, QvRxInfo *in)
     }
     /* Tokens are spent only on frames the device actually keeps. */
     qv_tb_consume(&f->rx_tb, in->len);
+    f->stats[QV_STAT_RX_ADMITTED]++;
     if ((f->offloads & QV_OFF_RX_CSUM) && in->csum == QV_CSUM_BAD) {
         f->stats[QV_STAT_RX_CSUM_ERR]++;
     }

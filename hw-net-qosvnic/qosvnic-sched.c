@@ -166,7 +166,7 @@ static void qv_rx_ring_error(QosvnicState *s, QvFunc *f, const char *why,
     qosvnic_sched_remove(s, f);
     /* Held frames can no longer be delivered: free the cells for others. */
     dropped = qosvnic_buf_flush(s, f);
-    qosvnic_stat_drop(f, QV_STAT_DROP_RING_FULL, dropped);
+    qosvnic_stat_discard(f, QV_STAT_DROP_RING_FULL, dropped);
     qosvnic_irq_misc(f, QV_MISC_RING_ERR);
 }
 
@@ -397,7 +397,7 @@ static bool qv_queue_ready(QosvnicState *s, QvFunc *f, unsigned q,
                       "descriptors, ring of queue %u has %u: dropped\n",
                       f->fn, fr->len, need, q, ndesc);
         qosvnic_buf_pop(s, f, q);
-        qosvnic_stat_drop(f, QV_STAT_DROP_RING_FULL, 1);
+        qosvnic_stat_discard(f, QV_STAT_DROP_RING_FULL, 1);
     }
     return false;
 }

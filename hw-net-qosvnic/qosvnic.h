@@ -483,6 +483,13 @@ uint64_t qosvnic_stat_value(QvFunc *f, unsigned idx);
  * tell the device's drop hook.
  */
 void qosvnic_stat_drop(QvFunc *f, unsigned reason, uint32_t frames);
+/*
+ * As qosvnic_stat_drop(), for @frames that admission had accepted into
+ * @f's partition and that leave it undelivered (QV_STAT_RX_DISCARDED).
+ */
+void qosvnic_stat_discard(QvFunc *f, unsigned reason, uint32_t frames);
+/* A subsection of each function's VMState: RX_ADMITTED, RX_DISCARDED. */
+extern const VMStateDescription vmstate_qosvnic_rx_account;
 
 /* qosvnic-qmp.c */
 /* The drop hook that sends QOSVNIC_VF_DROPPING (see qosvnic-stats.c). */

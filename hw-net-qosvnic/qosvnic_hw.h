@@ -294,7 +294,19 @@
 #define QV_STAT_LOOPBACK_RX     18      /* frames from the internal switch */
 #define QV_STAT_DROP_NO_OWNER   19      /* PF only: device-wide */
 #define QV_STAT_TX_DROP_LINK_DOWN 20    /* sent while the link was down */
-#define QV_NUM_STATS            21
+/*
+ * Receive admission's account, exact at every register read:
+ * RX_ADMITTED = RX_PACKETS + BUF_FRAMES + RX_DISCARDED.
+ * RX_ADMITTED counts the frames admission put into the function's buffer
+ * partition; RX_DISCARDED those of them dropped there undelivered (the
+ * function stopped receiving or its RX ring went into error, or no ring of
+ * its size could take the frame), which are also counted under that drop
+ * reason; BUF_FRAMES the frames held now.
+ */
+#define QV_STAT_RX_ADMITTED     21
+#define QV_STAT_RX_DISCARDED    22
+#define QV_STAT_BUF_FRAMES      23      /* frames held now */
+#define QV_NUM_STATS            24
 
 /*
  * Device buffer memory is allocated in cells of this size; occupancy,

@@ -155,6 +155,10 @@ static void check_func_matches_regs(QvDev *d, QDict *fi, int fn)
         { "buf-peak", QV_STAT_BUF_PEAK },
         { "loopback-rx", QV_STAT_LOOPBACK_RX },
         { "drop-no-owner", QV_STAT_DROP_NO_OWNER },
+        { "tx-drop-link-down", QV_STAT_TX_DROP_LINK_DOWN },
+        { "rx-admitted", QV_STAT_RX_ADMITTED },
+        { "rx-discarded", QV_STAT_RX_DISCARDED },
+        { "buf-frames", QV_STAT_BUF_FRAMES },
     };
     uint8_t mac[6];
     g_autofree char *ms = NULL;

@@ -436,6 +436,30 @@ static void test_rx_vlan_length(void)
  * The PF takes a VF's link down: new frames are refused as LINK_DOWN,
  * frames the device already holds still reach the ring.
  */
+/*
+ * The receive admission's account (qosvnic_hw.h): every frame admitted is
+ * delivered, held or discarded, at every register read.
+ */
+static void assert_account(QvDev *d, int fn)
+{
+    g_assert_cmpuint(qv_stat(d, fn, QV_STAT_RX_ADMITTED), ==,
+                     qv_stat(d, fn, QV_STAT_RX_PACKETS) +
+                     qv_stat(d, fn, QV_STAT_BUF_FRAMES) +
+                     qv_stat(d, fn, QV_STAT_RX_DISCARDED));
+}
+
+/* @fn's account is exactly these numbers. */
+static void expect_account(QvDev *d, int fn, uint64_t admitted,
+                           uint64_t delivered, uint64_t held,
+                           uint64_t discarded)
+{
+    g_assert_cmpuint(qv_stat(d, fn, QV_STAT_RX_ADMITTED), ==, admitted);
+    g_assert_cmpuint(qv_stat(d, fn, QV_STAT_RX_PACKETS), ==, delivered);
+    g_assert_cmpuint(qv_stat(d, fn, QV_STAT_BUF_FRAMES), ==, held);
+    g_assert_cmpuint(qv_stat(d, fn, QV_STAT_RX_DISCARDED), ==, discarded);
+    assert_account(d, fn);
+}
+
 static void test_rx_link_down(void)
 {
     QvDev *d = qv_start("max-vfs=2", NULL);
@@ -538,6 +562,65 @@ static size_t tcp6_frame(uint8_t *f, const uint8_t *dst, size_t plen)
     s = qv_csum_add(0, ip + 8, 32) + 6 + tlen + qv_csum_add(0, tcp, tlen);
     stw_be_p(tcp + 16, fold(s));
     return 14 + 40 + tlen;
+}
+
+/*
+ * What admission took, frame by frame: delivered when buffers are posted,
+ * held while none are, discarded when receive is turned off with frames
+ * held (and counted as link-down drops too); frames admission refuses do
+ * not enter the account; a function reset starts it from 0, and a
+ * migration carries it over with the frames held.
+ */
+static void test_rx_admission_account(void)
+{
+    QvDev *d = qv_start("max-vfs=2", NULL), *d2;
+    uint8_t f[2000], mac1[6];
+    QvRing r;
+    int i;
+
+    qv_enable_vfs(d, 1);
+    qv_fn_start(d, 1);
+    qv_rx_setup(d, 1, &r, 16, 2048, false);
+    qv_rx_post(d, &r, 4);
+    qv_fn_mac(d, 1, mac1);
+    tagged_frame(f, mac1, 300, 0);
+    for (i = 0; i < 6; i++) {
+        qv_inject(d, f, 300);
+    }
+    wait_stat(d, 1, QV_STAT_RX_ADMITTED, 6);
+    qv_sync(d);
+    expect_account(d, 1, 6, 4, 2, 0);
+
+    /* Longer than the MTU: refused by admission, outside the account. */
+    tagged_frame(f, mac1, 1600, 1);
+    qv_inject(d, f, 1600);
+    wait_stat(d, 1, QV_STAT_DROP_LENGTH, 1);
+    expect_account(d, 1, 6, 4, 2, 0);
+
+    qv_rx_post(d, &r, 1);
+    wait_stat(d, 1, QV_STAT_RX_PACKETS, 5);
+    expect_account(d, 1, 6, 5, 1, 0);
+
+    tagged_frame(f, mac1, 300, 2);
+    qv_inject(d, f, 300);
+    qv_inject(d, f, 300);
+    wait_stat(d, 1, QV_STAT_RX_ADMITTED, 8);
+    expect_account(d, 1, 8, 5, 3, 0);
+
+    /* Migrated with the three frames held, the account comes along. */
+    d2 = qv_migrate(d, "max-vfs=2");
+    qv_stop(d);
+    d = d2;
+    expect_account(d, 1, 8, 5, 3, 0);
+
+    /* Receive off: the held frames are discarded, and are link-down drops. */
+    qv_wr(d, 1, QV_FN_CTRL, QV_CTRL_TX_EN);
+    expect_account(d, 1, 8, 5, 0, 3);
+    g_assert_cmpuint(qv_stat(d, 1, QV_STAT_DROP_LINK_DOWN), ==, 3);
+
+    qv_wr(d, 1, QV_FN_CTRL, QV_CTRL_RESET);
+    expect_account(d, 1, 0, 0, 0, 0);
+    qv_stop(d);
 }
 
 static void test_rx_csum(void)
@@ -972,9 +1055,15 @@ static void random_guest(guint32 seed)
         qv_inject(d, f, 300);
     }
     qv_sync(d);
+    for (fn = 0; fn <= 8; fn++) {
+        assert_account(d, fn);
+    }
     d2 = qv_migrate(d, RANDOM_OPTS);
     qv_stop(d);
     g_assert_cmphex(qv_rd(d2, 0, QV_FN_ID), ==, QV_ID_MAGIC);
+    for (fn = 0; fn <= 8; fn++) {
+        assert_account(d2, fn);
+    }
     qv_stop(d2);
 }
 
@@ -995,6 +1084,8 @@ int main(int argc, char **argv)
                    test_rx_bcast_mcast_promisc);
     qtest_add_func("/qosvnic/rx/vlan-length", test_rx_vlan_length);
     qtest_add_func("/qosvnic/rx/link-down", test_rx_link_down);
+    qtest_add_func("/qosvnic/rx/admission-account",
+                   test_rx_admission_account);
     qtest_add_func("/qosvnic/rx/csum", test_rx_csum);
     qtest_add_func("/qosvnic/rx/vnet-gso", test_rx_vnet_gso);
     qtest_add_func("/qosvnic/rx/bad-rings", test_rx_bad_rings);

@@ -14,8 +14,10 @@
 #   - no frame the device admitted before the switch-over is lost: the
 #     destination's counters and held frames are the source's, and the
 #     frames VF 1 held at the switch-over are all delivered after it (its
-#     delivered frames grow by exactly the frames held, no drops); every
-#     frame the device delivered reached the guest's IP layer;
+#     delivered frames grow by exactly the frames held, no drops); the
+#     device's own account (rx-admitted = rx-packets + buf-frames +
+#     rx-discarded) adds up on both sides; every frame the device
+#     delivered reached the guest's IP layer;
 #   - rates and partitions continue: VF 0's policer is still set and
 #     drops the TCP stream's excess again once it has recovered, VF 0
 #     admits no more than rate x time + burst; VF 1 still drops for its

@@ -280,11 +280,19 @@ check "source and destination agree on VF 1 (config, every counter, bytes held)"
     test "$(fn "$s" 1)" = "$(fn "$d0" 1)"
 [ "$(fn "$s" 1)" = "$(fn "$d0" 1)" ] || { info "source: $(fn "$s" 1)"; info "destination: $(fn "$d0" 1)"; }
 occ=$(st "$s" 1 buf-occupancy)
-held=$((occ / CELLB))
-info "at the switch-over VF 1 held $occ bytes = $held frames of $WIRE bytes ($CELLB in cells)," \
-     "had delivered $(st "$s" 1 rx-packets)"
+held=$(st "$s" 1 buf-frames)
+info "at the switch-over VF 1 held $held frames in $occ bytes ($WIRE-byte frames, $CELLB in cells);" \
+     "admitted $(st "$s" 1 rx-admitted) = delivered $(st "$s" 1 rx-packets) + held $held" \
+     "+ discarded $(st "$s" 1 rx-discarded)"
 check "VF 1's partition held frames at the switch-over (whole flood frames)" \
     test "$held" -gt 0 -a "$((held * CELLB))" = "$occ"
+# The device's own account: every frame admission took is delivered, held
+# or discarded (qosvnic_hw.h, QV_STAT_RX_ADMITTED).
+account() { # query vf: admitted - delivered - held - discarded
+    echo $(( $(st "$1" "$2" rx-admitted) - $(st "$1" "$2" rx-packets) - $(st "$1" "$2" buf-frames) - $(st "$1" "$2" rx-discarded) ))
+}
+check "VF 0's and VF 1's admission accounts add up at the switch-over (admitted = delivered + held + discarded)" \
+    test "$(account "$s" 0)" = 0 -a "$(account "$s" 1)" = 0
 
 # ---- no admitted frame lost: VF 1's held frames all reach its ring
 wait_until 60 eval '[ "$(st "$(query dst)" 1 buf-occupancy)" = 0 ]'
@@ -296,7 +304,10 @@ ddrop=$(( $(nobuf "$d1" 1) + $(st "$d1" 1 drop-rate) - $(nobuf "$s" 1) - $(st "$
 info "after the switch-over, flood paused: VF 1 delivered $dp frames, $db bytes, occupancy" \
      "$(st "$d1" 1 buf-occupancy), new drops $ddrop, broadcast/multicast +$(( $(st "$d1" 1 rx-broadcast) + $(st "$d1" 1 rx-multicast) - $(st "$s" 1 rx-broadcast) - $(st "$s" 1 rx-multicast) ))"
 check "every frame VF 1 held at the switch-over is delivered by the destination (admitted = delivered + held)" \
-    test "$dp" = "$held" -a "$db" = "$((held * WIRE))" -a "$ddrop" = 0 -a "$(st "$d1" 1 buf-occupancy)" = 0
+    test "$dp" = "$held" -a "$db" = "$((held * WIRE))" -a "$ddrop" = 0 -a "$(st "$d1" 1 buf-frames)" = 0
+check "the destination's account: VF 1 admitted nothing new, discarded nothing, and it adds up" \
+    test "$(st "$d1" 1 rx-admitted)" = "$(st "$s" 1 rx-admitted)" -a \
+         "$(st "$d1" 1 rx-discarded)" = "$(st "$s" 1 rx-discarded)" -a "$(account "$d1" 1)" = 0
 
 # ---- after the switch-over: rates, partitions, interrupts
 irq1=$(irqs)
