@@ -120,6 +120,7 @@ static const struct qv_hw_stat_desc qv_hw_stats[] = {
 	{ "tx_drop_link_down", QV_STAT_TX_DROP_LINK_DOWN },
 	{ "tx_throttled", QV_STAT_TX_THROTTLED },
 	{ "rx_admitted", QV_STAT_RX_ADMITTED },
+	{ "rx_delivered", QV_STAT_RX_PACKETS },
 	{ "rx_discarded", QV_STAT_RX_DISCARDED },
 	{ "buf_frames", QV_STAT_BUF_FRAMES },
 	{ "buf_occupancy_bytes", QV_STAT_BUF_OCCUPANCY },

@@ -78,6 +78,12 @@ void qv_function_reset(struct qv_adapter *ad)
 			continue;
 		ad->hw_base[i] += before[i] - qv_rd64(ad->hw, QV_FN_STAT(i));
 	}
+	/*
+	 * Frames held when the reset came (receive still on, as at probe
+	 * after a kexec) are gone: discarded, so that rx_admitted stays
+	 * rx_delivered + buf_frames + rx_discarded.
+	 */
+	ad->hw_base[QV_STAT_RX_DISCARDED] += before[QV_STAT_BUF_FRAMES];
 	spin_unlock_irqrestore(&ad->stats_lock, flags);
 	ad->resets++;
 }

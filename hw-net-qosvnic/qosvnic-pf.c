@@ -435,11 +435,18 @@ static const VMStateDescription vmstate_qosvnic_func = {
     }
 };
 
+static int qosvnic_pre_load(void *opaque)
+{
+    qosvnic_stats_pre_load(opaque);
+    return 0;
+}
+
 static int qosvnic_post_load(void *opaque, int version_id)
 {
     QosvnicState *s = opaque;
     uint32_t fn;
     unsigned vec;
+    int ret;
 
     /* The stream is not trusted: registers the datapath relies on. */
     for (fn = 0; fn < QV_MAX_FUNCS; fn++) {
@@ -448,6 +455,10 @@ static int qosvnic_post_load(void *opaque, int version_id)
                 return qv_load_reject("ITR out of range");
             }
         }
+    }
+    ret = qosvnic_stats_post_load(s);
+    if (ret) {
+        return ret;
     }
 
     /*
@@ -531,6 +542,7 @@ static const VMStateDescription vmstate_qosvnic = {
     .name = "qosvnic",
     .version_id = 2,
     .minimum_version_id = 2,
+    .pre_load = qosvnic_pre_load,
     .post_load = qosvnic_post_load,
     .fields = (const VMStateField[]) {
         VMSTATE_PCI_DEVICE(parent_obj, QosvnicState),

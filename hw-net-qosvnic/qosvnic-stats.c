@@ -53,15 +53,16 @@ void qosvnic_stat_discard(QvFunc *f, unsigned reason, uint32_t frames)
 }
 
 /*
- * The admission account's counters came after the first migration format.
- * A stream from before them leaves them 0, and the function's account
- * (qosvnic_hw.h) does not add up until its next reset.
+ * The account's two counters travel in a subsection, sent only when a
+ * frame was discarded: otherwise RX_ADMITTED follows from the rest, which
+ * the destination works out (qosvnic_stats_post_load()). So a QEMU from
+ * before these counters takes most streams, and sends none they need.
  */
 static bool qosvnic_rx_account_needed(void *opaque)
 {
     QvFunc *f = opaque;
 
-    return f->stats[QV_STAT_RX_ADMITTED] || f->stats[QV_STAT_RX_DISCARDED];
+    return f->stats[QV_STAT_RX_DISCARDED] != 0;
 }
 
 const VMStateDescription vmstate_qosvnic_rx_account = {
@@ -74,3 +75,28 @@ const VMStateDescription vmstate_qosvnic_rx_account = {
         VMSTATE_END_OF_LIST()
     }
 };
+
+void qosvnic_stats_pre_load(QosvnicState *s)
+{
+    for (unsigned i = 0; i < QV_MAX_FUNCS; i++) {
+        s->funcs[i].stats[QV_STAT_RX_ADMITTED] = 0;
+        s->funcs[i].stats[QV_STAT_RX_DISCARDED] = 0;
+    }
+}
+
+int qosvnic_stats_post_load(QosvnicState *s)
+{
+    for (unsigned i = 0; i < QV_MAX_FUNCS; i++) {
+        QvFunc *f = &s->funcs[i];
+        uint64_t taken = f->stats[QV_STAT_RX_PACKETS] + f->part.nframes;
+
+        if (!f->stats[QV_STAT_RX_DISCARDED]) {
+            f->stats[QV_STAT_RX_ADMITTED] = taken;
+        }
+        if (f->stats[QV_STAT_RX_ADMITTED] !=
+            taken + f->stats[QV_STAT_RX_DISCARDED]) {
+            return qv_load_reject("admission account does not add up");
+        }
+    }
+    return 0;
+}

@@ -490,6 +490,14 @@ void qosvnic_stat_drop(QvFunc *f, unsigned reason, uint32_t frames);
 void qosvnic_stat_discard(QvFunc *f, unsigned reason, uint32_t frames);
 /* A subsection of each function's VMState: RX_ADMITTED, RX_DISCARDED. */
 extern const VMStateDescription vmstate_qosvnic_rx_account;
+/* Before a load: the account's counters of a stream without them are 0. */
+void qosvnic_stats_pre_load(QosvnicState *s);
+/*
+ * After a load, the buffer state in place: RX_ADMITTED of functions whose
+ * stream left it out, then every account checked (a corrupted stream
+ * fails the load).
+ */
+int qosvnic_stats_post_load(QosvnicState *s);
 
 /* qosvnic-qmp.c */
 /* The drop hook that sends QOSVNIC_VF_DROPPING (see qosvnic-stats.c). */

@@ -245,6 +245,7 @@ typedef struct CsStream {
     size_t buf;             /* fields of qosvnic/buffer */
     size_t tx;              /* fields of qosvnic/tx */
     size_t mbx;             /* fields of qosvnic/mailbox */
+    size_t account;         /* fields of VF 1's qosvnic-func/rx-account */
 } CsStream;
 
 static size_t cs_find(const CsStream *st, const char *name, uint32_t version)
@@ -268,12 +269,15 @@ static size_t cs_func(const CsStream *st, int fn)
            fn * CS_FUNC_SIZE;
 }
 
-/* A source with frames held in VF 0's partition, saved to a file. */
+/*
+ * A source with frames held in VF 0's partition, and one frame VF 1 took
+ * and discarded (so that its account is in the stream), saved to a file.
+ */
 static void cs_save(CsStream *st, const char *uri, const char *path)
 {
     QvDev *a = qv_start(CS_OPTS, NULL);
     uint8_t mac[6], src[6] = { 0x02, 0, 0, 0, 0, 0x99 }, frame[600];
-    QvRing rx;
+    QvRing rx, rx2;
     uint32_t reserve;
     int i;
 
@@ -290,6 +294,16 @@ static void cs_save(CsStream *st, const char *uri, const char *path)
     qv_wait_stat_sum(a, (int[]){ 1 }, 1,
                      (unsigned[]){ QV_STAT_BUF_OCCUPANCY }, 1,
                      3 * 3 * QV_BUF_CELL_SIZE);
+    qv_fn_mac(a, 2, mac);
+    qv_rx_setup(a, 2, &rx2, 16, 2048, false);
+    qv_fn_start(a, 2);
+    qv_frame(frame, mac, src, 0x88b5, sizeof(frame));
+    qv_inject(a, frame, sizeof(frame));
+    qv_wait_stat_sum(a, (int[]){ 2 }, 1,
+                     (unsigned[]){ QV_STAT_BUF_OCCUPANCY }, 1,
+                     3 * QV_BUF_CELL_SIZE);
+    qv_wr(a, 2, QV_FN_CTRL, QV_CTRL_TX_EN);
+    g_assert_cmpuint(qv_stat(a, 2, QV_STAT_RX_DISCARDED), ==, 1);
     reserve = qv_mg_rd(a, 1, QV_MG_BUF_RESERVE) / QV_BUF_CELL_SIZE;
     qtest_qmp_assert_success(a->qts, "{ 'execute': 'migrate', "
                              "'arguments': { 'uri': %s } }", uri);
@@ -301,7 +315,10 @@ static void cs_save(CsStream *st, const char *uri, const char *path)
     st->buf = cs_find(st, "qosvnic/buffer", 1);
     st->tx = cs_find(st, "qosvnic/tx", 2);
     st->mbx = cs_find(st, "qosvnic/mailbox", 1);
+    st->account = cs_find(st, "qosvnic-func/rx-account", 1);
     /* The layout is what the offsets assume. */
+    g_assert_cmpuint(ldq_be_p(st->data + st->account), ==, 1);
+    g_assert_cmpuint(ldq_be_p(st->data + st->account + 8), ==, 1);
     g_assert_cmpuint(ldl_be_p(st->data + st->buf), ==, CS_NCELLS);
     g_assert_cmpuint(ldl_be_p(st->data + cs_func(st, 1)), ==, reserve);
     g_assert_cmpuint(ldl_be_p(st->data + cs_func(st, 1) + 8), ==, 9);
@@ -401,6 +418,11 @@ static void test_corrupted_streams(void)
 
     /* A minimum-share credit that overflows when it is refilled. */
     stq_be_p(st.data + st.tx + CS_TX_FN_SIZE + 4, INT64_MIN);
+    g_assert_false(cs_load(&st, path, uri));
+    memcpy(st.data, good, st.len);
+
+    /* An admission account that does not add up: one frame admitted more. */
+    stq_be_p(st.data + st.account, 2);
     g_assert_false(cs_load(&st, path, uri));
 
     g_free(st.data);

@@ -214,6 +214,31 @@ else
 fi
 gx "ip link set $PFDEV vf 3 trust off"
 
+# ---- the device's admission account, as the driver shows it
+# Every frame admission took is delivered, held or discarded. The driver
+# reads the counters one by one, so a frame arriving between two reads can
+# show; the check takes the first of three quiet reads that adds up.
+account() { # ns dev: "admitted delivered held discarded"
+    gxn "$1" "ethtool -S $2" | awk '{ v[$1] = $2 } END { print v["rx_admitted:"] + 0, v["rx_delivered:"] + 0, v["buf_frames:"] + 0, v["rx_discarded:"] + 0 }'
+}
+for _ in 1 2 3; do
+    bad='' acc=''
+    for i in 0 1 2 3; do
+        eval "dv=\$dev$i"
+        read -r ad de he di <<< "$(account "vf$i" "$dv")"
+        acc="$acc vf$i $ad=$de+$he+$di"
+        [ "$ad" = "$((de + he + di))" ] && [ "$ad" -gt 0 ] || bad="$bad vf$i"
+    done
+    [ -n "$bad" ] || break
+    sleep 1
+done
+info "ethtool -S: rx_admitted = rx_delivered + buf_frames + rx_discarded:$acc"
+if [ -z "$bad" ]; then
+    pass "ethtool -S on every VF: the device's admission account adds up (admitted = delivered + held + discarded)"
+else
+    fail "ethtool -S on every VF: the device's admission account adds up (not on$bad)"
+fi
+
 echo "    guest counters at the end:"
 for i in 0 1 2 3; do
     eval "dv=\$dev$i"
