@@ -192,12 +192,15 @@ l1_tenant_start() { # name port nic ip [mem] [extra kernel args]
 l1_tenant_pid() { cat "$L1_VMS/$1.pid" 2>/dev/null; }
 l1_tenant_running() { local p; p=$(l1_tenant_pid "$1") && [ -n "$p" ] && kill -0 "$p" 2>/dev/null; }
 
+# The deadline is wall-clock time, not a count of polls: under TCG's load
+# a poll takes far longer than its 0.1 s sleep, and the host's channel
+# timeout (GX_TIMEOUT) must not end first, or the tenant's console, which
+# says why it is not ready, is never shown.
 l1_tenant_wait() { # name [seconds]
-    local i=0 n=$((${2:-120} * 10))
+    local end=$((SECONDS + ${2:-120}))
     until grep -q '^QVN-READY' "$L1_VMS/$1.console" 2>/dev/null; do
         l1_tenant_running "$1" || { l1_log "$1: QEMU exited before the guest was ready"; tail -n 20 "$L1_VMS/$1.console"; return 1; }
-        i=$((i + 1))
-        [ "$i" -ge "$n" ] && { l1_log "$1: not ready after ${2:-120} s"; tail -n 20 "$L1_VMS/$1.console"; return 1; }
+        [ "$SECONDS" -ge "$end" ] && { l1_log "$1: not ready after ${2:-120} s"; tail -n 20 "$L1_VMS/$1.console"; return 1; }
         sleep 0.1
     done
 }
@@ -205,7 +208,7 @@ l1_tenant_wait() { # name [seconds]
 # Power the tenant off through its agent (or SIGKILL its QEMU with "kill")
 # and wait until its QEMU is gone, which is when vfio resets the VF.
 l1_tenant_stop() { # name port [kill]
-    local name=$1 port=$2 p i=0
+    local name=$1 port=$2 p end=$((SECONDS + 30))
     p=$(l1_tenant_pid "$name") || return 0
     if [ "${3:-}" = kill ]; then
         kill -9 "$p" 2>/dev/null
@@ -213,8 +216,7 @@ l1_tenant_stop() { # name port [kill]
         /lib/qv-rpc.sh "$port" --quit 2>/dev/null
     fi
     while kill -0 "$p" 2>/dev/null; do
-        i=$((i + 1))
-        [ "$i" -ge 300 ] && { kill -9 "$p" 2>/dev/null; }
+        [ "$SECONDS" -ge "$end" ] && { kill -9 "$p" 2>/dev/null; }
         sleep 0.1
     done
     rm -f "$L1_VMS/$name.pid"
