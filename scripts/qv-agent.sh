@@ -35,8 +35,17 @@ agent_guest_loop() {
 }
 
 # Host side (inside the namespace, fd 5 connected).
+# A command that got no answer leaves the channel out of step: the guest's
+# late answer would be read as the next command's. From then on every gx
+# fails at once (agent_run's GX_NO_ANSWER file says so, also to the $(...)
+# subshells that call gx), so that a guest whose command loop is stuck
+# ends the host script in seconds, not in one GX_TIMEOUT per command.
 gx() {
     local script line rc
+    if [ -n "${GX_NO_ANSWER:-}" ] && [ -e "$GX_NO_ANSWER" ]; then
+        echo "gx: not sent: an earlier command got no answer ($(cat "$GX_NO_ANSWER"))"
+        return 255
+    fi
     script=$(printf '%s\n' "$*" | base64 -w0)
     printf '%s\n' "$script" >&5 || { echo "gx: channel closed"; return 255; }
     while IFS= read -r -t "${GX_TIMEOUT:-300}" line <&5; do
@@ -47,6 +56,9 @@ gx() {
         printf '%s\n' "$line"
     done
     echo "gx: no answer from the guest"
+    script="$*"
+    [ -z "${GX_NO_ANSWER:-}" ] ||
+        printf '%s\n' "none within ${GX_TIMEOUT:-300} s to: ${script:0:60}" > "$GX_NO_ANSWER"
     return 255
 }
 gxn() { local ns=$1; shift; gx "ip netns exec $ns bash -c $(printf '%q' "$*")"; }
@@ -83,6 +95,7 @@ agent_run() { # name guest-setup host-script log [run-guest options]
     cat > "$dir/host.sh" <<EOF
 . $(printf '%q' "$QOSVNIC_ROOT/scripts/qv-agent.sh")
 QV_AGENT_PORT=$QV_AGENT_PORT QOSVNIC_ROOT=$(printf '%q' "$QOSVNIC_ROOT")
+GX_NO_ANSWER=$(printf '%q' "$dir/gx-no-answer")
 agent_connect || exit 1
 trap gx_quit EXIT
 . $(printf '%q' "$hscript")

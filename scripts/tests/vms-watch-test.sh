@@ -11,6 +11,10 @@
 #   3. L1's userland stops (its watchdog feeder is stopped): the emulated
 #      watchdog fires after QOSVNIC_L1_WATCHDOG (20 s here) and vms.sh
 #      exits 75.
+#   4. L1's command loop is stuck in one command (a sleep here): the host's
+#      command gets no answer within GX_TIMEOUT (15 s here), and every
+#      later one fails at once instead of waiting out its own timeout,
+#      so that the run ends in seconds, not in a timeout per command.
 # Usage: scripts/tests/vms-watch-test.sh   (root; builds what is missing)
 # shellcheck disable=SC2016  # check() and the breakers eval their quoted code later
 set -uo pipefail
@@ -47,7 +51,14 @@ stall='rcu: INFO: rcu_preempt detected stalls on CPUs/tasks:'
 breaker "echo '<3>$stall (injected)' > /dev/kmsg" stall
 breaker "echo '<3>$stall qv_poll+0x1/0x2 [qosvnic]' > /dev/kmsg" driver
 breaker 'for p in /proc/[0-9]*; do [ "$(cat $p/comm)" = watchdog ] && kill -STOP ${p#/proc/}; done' hang
-for c in stall driver hang; do run "$c"; done
+cat > "$work/stuck.bash" <<'EOF'
+GX_TIMEOUT=15
+gl1 'sleep 600'
+t=$SECONDS; out=$(gl1 true); rc=$?
+echo "next command: exit $rc after $((SECONDS - t)) s: $out"
+exit 3
+EOF
+for c in stall driver hang stuck; do run "$c"; done
 
 read -r rc s < "$work/stall.rc"
 check "an RCU stall on L1's console stops the run with exit 75 (exit $rc after $s s)" \
@@ -58,4 +69,9 @@ check "a report whose trace goes through qosvnic.ko is a failure, exit 1 (exit $
 read -r rc s < "$work/hang.rc"
 check "L1's userland stopped: its watchdog fires and the run ends with exit 75 (exit $rc after $s s)" \
     '[ "$rc" = 75 ] && [ "$s" -lt 200 ] && grep -q "watchdog fired" "$work/hang.out"'
+read -r rc s < "$work/stuck.rc"
+check "a command without an answer fails the next one at once ($(grep -o 'next command: exit [0-9]* after [0-9]* s' "$work/stuck.out"))" \
+    'grep -qE "next command: exit 255 after [0-4] s: gx: not sent" "$work/stuck.out"'
+check "and the run ends as a failure, not a broken L1, well before its timeout (exit $rc after $s s)" \
+    '[ "$rc" != 0 ] && [ "$rc" != 75 ] && [ "$s" -lt 200 ]'
 exit "$fails"
