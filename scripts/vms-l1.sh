@@ -206,17 +206,30 @@ l1_tenant_wait() { # name [seconds]
 }
 
 # Power the tenant off through its agent (or SIGKILL its QEMU with "kill")
-# and wait until its QEMU is gone, which is when vfio resets the VF.
+# and wait until its QEMU is gone, which is when vfio resets the VF: at
+# most 30 s, then SIGKILL and 30 s more. A QEMU that outlives that (stuck
+# in the kernel, say in the VF's reset) is reported with its state and
+# the kernel function it waits in, instead of being waited for forever.
 l1_tenant_stop() { # name port [kill]
-    local name=$1 port=$2 p end=$((SECONDS + 30))
+    local name=$1 port=$2 p end=$((SECONDS + 30)) killed=0 st
     p=$(l1_tenant_pid "$name") || return 0
     if [ "${3:-}" = kill ]; then
         kill -9 "$p" 2>/dev/null
     else
         /lib/qv-rpc.sh "$port" --quit 2>/dev/null
     fi
-    while kill -0 "$p" 2>/dev/null; do
-        [ "$SECONDS" -ge "$end" ] && { kill -9 "$p" 2>/dev/null; }
+    # (busybox's ps has no -o: the state is the field after the command.)
+    while st=$(sed -n 's/.*) \([A-Z]\) .*/\1/p' "/proc/$p/stat" 2>/dev/null) &&
+          [ -n "$st" ] && [ "$st" != Z ]; do
+        if [ "$SECONDS" -ge "$end" ]; then
+            if [ "$killed" = 1 ]; then
+                l1_log "$name: QEMU (pid $p) still there 30 s after SIGKILL" \
+                       "(state $st, waiting in $(cat "/proc/$p/wchan" 2>/dev/null))"
+                return 1
+            fi
+            kill -9 "$p" 2>/dev/null
+            killed=1 end=$((SECONDS + 30))
+        fi
         sleep 0.1
     done
     rm -f "$L1_VMS/$name.pid"

@@ -61,7 +61,7 @@ attempt=1
 t0=$SECONDS
 while :; do
     left=$((budget - (SECONDS - t0)))
-    tmo=${QOSVNIC_VMS_TIMEOUT:-1500}
+    tmo=${QOSVNIC_VMS_TIMEOUT:-900}
     [ "$tmo" -le "$left" ] || tmo=$left
     step "vms: attempt $attempt: L1 and two tenant VMs (nested: TCG here, KVM inside L1; at most $tmo s)"
     "$here/vms.sh" --no-build --tenants 2 --run "$here/tests/vms.host.bash" \
