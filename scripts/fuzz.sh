@@ -19,6 +19,15 @@
 # the device functions the run covered (PF and VF register handlers
 # included) and the crashes it found.
 #
+# The corpus travels with the tree as qtests/fuzz/corpus.tar.xz: every run
+# first adds its inputs to the cached corpus, so that a fresh machine (and
+# check's smoke there) starts from what earlier runs found, not from the
+# seeds alone. --merge minimizes the cached corpus with libFuzzer's
+# -merge=1 (the inputs that add coverage on the plain target, then those
+# that add more on the shaped one), keeps the old one as
+# corpus-before-merge-DATE.tar.gz next to it, and writes the result to
+# qtests/fuzz/corpus.tar.xz to be committed.
+#
 # After the run, every corpus input is replayed once on each target's
 # machine with the device's trace events on (the generic-fuzz target with
 # the machines patches/0006 configures), and
@@ -29,6 +38,7 @@
 # Usage: scripts/fuzz.sh [--minutes N | --seconds N] [--no-build]
 #                        [--target qosvnic|qosvnic-shaped]
 #                        [--trace-only | --no-trace] [--no-seeds]
+#        scripts/fuzz.sh --merge [--no-build]
 #   default 10 minutes; exit status 1 if the run found a crash.
 #   --trace-only: no fuzzing, only the trace-event coverage of the corpus.
 #   --no-trace: fuzzing only, no trace-event coverage (about 80 s less).
@@ -42,9 +52,10 @@ here=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=scripts/lib.sh
 . "$here/lib.sh"
 
-seconds=600 build=1 fuzz=1 trace=1 seeds=1 target=qosvnic
+seconds=600 build=1 fuzz=1 trace=1 seeds=1 target=qosvnic merge=0
 while [ $# -gt 0 ]; do
     case "$1" in
+        --merge) merge=1 ;;
         --minutes) seconds=$(($2 * 60)); shift ;;
         --seconds) seconds=$2; shift ;;
         --no-build) build=0 ;;
@@ -125,6 +136,37 @@ trace_coverage() {
         f="$dir/trace-coverage.txt" "$dir/trace-coverage.txt"
     echo "never reached: $(awk '$3 + $5 + $7 == 0 {printf "%s ", $1}' "$dir/trace-coverage.txt")"
 }
+# The corpus kept in the tree: inputs are named by their SHA-1, so one
+# already here is the same input and is left alone.
+kept=$QOSVNIC_ROOT/qtests/fuzz/corpus.tar.xz
+if [ -f "$kept" ]; then
+    tar -xJf "$kept" -C "$dir" --skip-old-files || die "unpacking $kept failed"
+fi
+if [ "$merge" = 1 ]; then
+    n=$(find "$dir/corpus" -type f | wc -l)
+    new=$dir/corpus.merging
+    rm -rf "$new" && mkdir "$new"
+    for t in qosvnic qosvnic-shaped; do
+        step "merge: the inputs of the $n that add coverage on generic-fuzz-$t (libFuzzer -merge=1)"
+        # Inputs over -timeout or that crash are left out and written to
+        # the working directory: crashes/, where a run keeps them.
+        (cd "$dir/crashes" && "$fuzzer" --fuzz-target="generic-fuzz-$t" -merge=1 \
+            -timeout=30 -rss_limit_mb=4096 "$new" "$dir/corpus") > "$log" 2>&1 ||
+            { tail -n 20 "$log" >&2; die "merging the corpus on generic-fuzz-$t failed"; }
+        grep -E '^MERGE-OUTER: [0-9]+ new files' "$log" | sed 's/^/  /' || true
+    done
+    old=$dir/corpus-before-merge-$(date -u +%FT%H%M).tar.gz
+    tar -czf "$old" -C "$dir" corpus
+    rm -rf "$dir/corpus" && mv "$new" "$dir/corpus"
+    mkdir -p "$(dirname "$kept")"
+    # Reproducible: the same inputs give the same file.
+    tar --sort=name --mtime=@0 --owner=0 --group=0 --numeric-owner -C "$dir" -cf - corpus |
+        xz -9 > "$kept.tmp" && mv "$kept.tmp" "$kept"
+    step "merged"
+    echo "corpus: $n -> $(find "$dir/corpus" -type f | wc -l) inputs; the old one in $old"
+    echo "kept in the tree: $kept ($(stat -c %s "$kept") bytes): commit it"
+    exit 0
+fi
 # Seeds that reach the datapath (rings, frames, shaper) on the PF and VFs.
 if [ "$seeds" = 1 ]; then
     /usr/bin/python3 "$here/fuzz-seeds.py" "$dir/corpus" || die "writing the seed inputs failed"
