@@ -50,12 +50,12 @@ fi
 # All attempts share one budget, below the 30 minutes scripts/test.sh gives
 # a guest test, so that the test ends itself and says why (a run killed
 # from outside reports nothing). An attempt gets 15 minutes (a whole run
-# takes about 5 here) or what is left of the budget, and none starts with
-# less than 7 minutes left. A broken attempt is stopped within about two
+# takes 7 to 9 here) or what is left of the budget, and none starts with
+# less than 10 minutes left. A broken attempt is stopped within about two
 # minutes, so several of them fit in the budget.
 budget=${QOSVNIC_VMS_BUDGET:-1680}
 case "$budget" in ''|*[!0-9]*) die "QOSVNIC_VMS_BUDGET=$budget: a whole number of seconds" ;; esac
-attempt_min=420
+attempt_min=600
 max_attempts=10
 attempt=1
 t0=$SECONDS
