@@ -143,7 +143,7 @@ if [ -f "$kept" ]; then
     tar -xJf "$kept" -C "$dir" --skip-old-files || die "unpacking $kept failed"
 fi
 if [ "$merge" = 1 ]; then
-    n=$(find "$dir/corpus" -type f | wc -l)
+    n=$(find "$dir/corpus" -type f | wc -l) before=$(failures)
     new=$dir/corpus.merging
     rm -rf "$new" && mkdir "$new"
     for t in qosvnic qosvnic-shaped; do
@@ -159,12 +159,20 @@ if [ "$merge" = 1 ]; then
     tar -czf "$old" -C "$dir" corpus
     rm -rf "$dir/corpus" && mv "$new" "$dir/corpus"
     mkdir -p "$(dirname "$kept")"
-    # Reproducible: the same inputs give the same file.
-    tar --sort=name --mtime=@0 --owner=0 --group=0 --numeric-owner -C "$dir" -cf - corpus |
-        xz -9 > "$kept.tmp" && mv "$kept.tmp" "$kept"
+    # Reproducible: the same inputs give the same file (one xz thread:
+    # newer xz splits the stream by threads).
+    { tar --sort=name --mtime=@0 --owner=0 --group=0 --numeric-owner -C "$dir" -cf - corpus |
+        xz -9 -T1 > "$kept.tmp"; } || { rm -f "$kept.tmp"; die "writing $kept failed"; }
+    mv "$kept.tmp" "$kept"
     step "merged"
     echo "corpus: $n -> $(find "$dir/corpus" -type f | wc -l) inputs; the old one in $old"
     echo "kept in the tree: $kept ($(stat -c %s "$kept") bytes): commit it"
+    # -merge=1 leaves an input that crashes out of the corpus and keeps it
+    # in crashes/: a crash all the same.
+    if [ "$(failures)" -gt "$before" ]; then
+        echo "FAIL: merge: $(($(failures) - before)) input(s) crashed; kept in $dir/crashes"
+        exit 1
+    fi
     exit 0
 fi
 # Seeds that reach the datapath (rings, frames, shaper) on the PF and VFs.

@@ -56,9 +56,10 @@ gx() {
         printf '%s\n' "$line"
     done
     echo "gx: no answer from the guest"
-    script="$*"
+    # (The command's end names it: gl1's commands share a long prefix.)
+    script=$(printf '%s' "$*" | tr '\n' ' ')
     [ -z "${GX_NO_ANSWER:-}" ] ||
-        printf '%s\n' "none within ${GX_TIMEOUT:-300} s to: ${script:0:60}" > "$GX_NO_ANSWER"
+        printf '%s\n' "none within ${GX_TIMEOUT:-300} s to: ...${script: -80}" > "$GX_NO_ANSWER"
     return 255
 }
 gxn() { local ns=$1; shift; gx "ip netns exec $ns bash -c $(printf '%q' "$*")"; }
@@ -67,7 +68,11 @@ gx_quit() { printf 'QVRPC-QUIT\n' >&5 2>/dev/null || true; }
 agent_connect() {
     local _
     for _ in $(seq 1 50); do
-        if exec 5<>"/dev/tcp/127.0.0.1/$QV_AGENT_PORT"; then return 0; fi 2>/dev/null
+        # A new channel is in step (a migration's destination, say).
+        if exec 5<>"/dev/tcp/127.0.0.1/$QV_AGENT_PORT"; then
+            [ -z "${GX_NO_ANSWER:-}" ] || rm -f "$GX_NO_ANSWER"
+            return 0
+        fi 2>/dev/null
         sleep 0.2
     done
     echo "agent: cannot connect to the guest's control port $QV_AGENT_PORT"

@@ -218,8 +218,10 @@ l1_tenant_stop() { # name port [kill]
     else
         /lib/qv-rpc.sh "$port" --quit 2>/dev/null
     fi
-    # (busybox's ps has no -o: the state is the field after the command.)
-    while st=$(sed -n 's/.*) \([A-Z]\) .*/\1/p' "/proc/$p/stat" 2>/dev/null) &&
+    # The state is the field after the command's name in parentheses
+    # (busybox's ps has no -o); read without a fork every 0.1 s, since
+    # L1's one vCPU is also the tenants'.
+    while { read -r st < "/proc/$p/stat"; } 2>/dev/null && st=${st##*) } && st=${st%% *} &&
           [ -n "$st" ] && [ "$st" != Z ]; do
         if [ "$SECONDS" -ge "$end" ]; then
             if [ "$killed" = 1 ]; then

@@ -53,15 +53,19 @@ fi
 # takes 7 to 9 here) or what is left of the budget, and none starts with
 # less than 10 minutes left. A broken attempt is stopped within about two
 # minutes, so several of them fit in the budget.
-budget=${QOSVNIC_VMS_BUDGET:-1680}
-case "$budget" in ''|*[!0-9]*) die "QOSVNIC_VMS_BUDGET=$budget: a whole number of seconds" ;; esac
+# The budget counts from the script's start, as test.sh's timeout does.
+budget=${QOSVNIC_VMS_BUDGET:-1680} attempt_tmo=${QOSVNIC_VMS_TIMEOUT:-900}
 attempt_min=600
 max_attempts=10
+case "$budget" in ''|*[!0-9]*) die "QOSVNIC_VMS_BUDGET=$budget: a whole number of seconds" ;; esac
+case "$attempt_tmo" in ''|*[!0-9]*) die "QOSVNIC_VMS_TIMEOUT=$attempt_tmo: a whole number of seconds" ;; esac
+[ "$budget" -ge "$attempt_min" ] || die "QOSVNIC_VMS_BUDGET=$budget: at least $attempt_min s (one run)"
+[ "$attempt_tmo" -ge 60 ] || die "QOSVNIC_VMS_TIMEOUT=$attempt_tmo: at least 60 s"
 attempt=1
-t0=$SECONDS
+t0=0
 while :; do
     left=$((budget - (SECONDS - t0)))
-    tmo=${QOSVNIC_VMS_TIMEOUT:-900}
+    tmo=$attempt_tmo
     [ "$tmo" -le "$left" ] || tmo=$left
     step "vms: attempt $attempt: L1 and two tenant VMs (nested: TCG here, KVM inside L1; at most $tmo s)"
     "$here/vms.sh" --no-build --tenants 2 --run "$here/tests/vms.host.bash" \

@@ -222,7 +222,7 @@ else
     fail "vm2 still answers and carries TCP after vm1's fault"
 fi
 info "vm2 eth0 RX counters: $st2"
-vms_tenant_stop 1 kill
+vms_tenant_stop 1 kill || fail "vm1's QEMU ends when killed (its VF released)"
 
 # ---- 5. libvirt in L1 assigns a VF from a pool
 if [ -f "$VMS_ROOT/scripts/tests/vms-libvirt.host.bash" ]; then
@@ -231,5 +231,5 @@ fi
 
 rm -rf "$d"
 info "host memory: the outer QEMU (L1 and every tenant inside it) has $(ps -o rss= -p "$(agent_qemu_pid)" | awk '{printf "%.0f MiB", $1 / 1024}') resident"
-vms_tenant_stop 2
+vms_tenant_stop 2 || fail "vm2's QEMU ends on power-off (its VF released)"
 exit "$fails"
