@@ -70,7 +70,7 @@ case "$wd" in ''|*[!0-9]*) die "QOSVNIC_L1_WATCHDOG=$wd: a whole number of secon
 run=${run:-$here/vms-demo.host.bash}
 # Under TCG, L1 gets one vCPU unless told otherwise. TCG's emulation of
 # L1 (below) broke in 6 of 8 runs with two vCPUs on 2026-12-02, within a
-# minute or two of tenants booting, and in none of 6 with one. Every
+# minute or two of tenants booting, and in none of 7 with one. Every
 # breakage seen involves a second vCPU of L1 (an IPI taken at the wrong
 # moment, an interrupt lost between two vCPU threads). The tenants then
 # share that vCPU; vms-test's checks are of outcomes, not speeds.

@@ -9,8 +9,8 @@ T=${VMS_TEST_SECONDS:-5}
 # The limits stay well below what a tenant does here: under TCG, L1 has
 # one vCPU (scripts/vms.sh), which both tenants share. A tenant that
 # takes vm1's policed flood (3 x RATE_MBIT offered) and a TCP stream to
-# vm2 at once left vm2 43-157 Mbit/s, and a tenant sent as little as
-# 6.9 Mbit/s of UDP (six runs of 2026-12-02).
+# vm2 at once left vm2 42-157 Mbit/s, and a tenant sent as little as
+# 6.9 Mbit/s of UDP (seven runs of 2026-12-02).
 RATE_MBIT=10
 TOL=10
 UDP_LEN=1400
