@@ -95,8 +95,7 @@ trap 'rm -f "$log" "$tlog"' EXIT
 # libFuzzer's artifacts: crash-, timeout-, oom- and leak- inputs are
 # failures; a slow-unit- input only took over 10 s, which a busy host
 # causes, so it is kept and shown but fails nothing.
-failures() { find "$dir/crashes" -type f ! -name 'slow-unit-*' | wc -l; }
-before=$(failures)
+failures() { find "${1:-$dir/crashes}" -type f ! -name 'slow-unit-*' | wc -l; }
 export ASAN_OPTIONS=detect_leaks=0:abort_on_error=1:symbolize=1
 export UBSAN_OPTIONS=halt_on_error=1:abort_on_error=1:print_stacktrace=1
 
@@ -187,11 +186,16 @@ fi
 step "fuzzing generic-fuzz-$target for $seconds s (corpus: $(find "$dir/corpus" -type f | wc -l) inputs in $dir/corpus)"
 # Leaks at QEMU's exit are QEMU's, not the device's: memory errors and
 # undefined behaviour are what this looks for (ASAN_OPTIONS above).
-rc=0
+# This run's artifacts go to a directory of its own first, so that a run
+# beside it (both targets at once) does not count them as its own.
+rc=0 art=$(mktemp -d "$dir/artifacts.XXXXXX")
 (cd "$dir" && "$fuzzer" --fuzz-target="generic-fuzz-$target" corpus \
     -max_total_time="$seconds" -print_final_stats=1 -print_coverage=1 \
-    -artifact_prefix="$dir/crashes/" -timeout=30 -rss_limit_mb=4096) \
+    -artifact_prefix="$art/" -timeout=30 -rss_limit_mb=4096) \
     >"$log" 2>&1 || rc=$?
+found=$(failures "$art")
+find "$art" -type f -exec mv -t "$dir/crashes" {} +
+rmdir "$art"
 grep -E '^#[0-9]+.*(NEW|REDUCE|pulse|DONE)' "$log" | tail -n 5 || true
 
 execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -n 1)
@@ -199,7 +203,6 @@ execs=${execs:-0}
 echo "$(date -u +%FT%TZ) target=$target seconds=$seconds executions=$execs rc=$rc" >>"$dir/runs.log"
 total=$(sed -n 's/.* executions=\([0-9]*\).*/\1/p' "$dir/runs.log" |
         awk '{ n += $1 } END { print n + 0 }')
-after=$(failures)
 
 step "results"
 echo "executions: $execs this run, $total in all runs ($dir/runs.log)"
@@ -212,10 +215,10 @@ echo "device functions covered: $(wc -l <"$dir/coverage.txt") ($dir/coverage.txt
 for f in qosvnic-vf.c qosvnic-regs.c qosvnic-rx.c qosvnic-sched.c qosvnic-tx.c qosvnic-tx-sched.c; do
     echo "  $f: $(awk -v f="$f" '$1 == f' "$dir/coverage.txt" | wc -l) functions"
 done
-echo "crashes: $((after - before)) new, $after kept in $dir/crashes"
+echo "crashes: $found new, $(failures) kept in $dir/crashes"
 slow=$(find "$dir/crashes" -type f -name 'slow-unit-*' | wc -l)
 [ "$slow" = 0 ] || echo "slow inputs (over 10 s, not failures): $slow kept there as slow-unit-*"
-if [ "$rc" != 0 ] || [ "$after" -gt "$before" ]; then
+if [ "$rc" != 0 ] || [ "$found" -gt 0 ]; then
     grep -E 'ERROR: AddressSanitizer|runtime error|deadly signal|Timeout' "$log" | head -n 5 || true
     tail -n 40 "$log" >&2
     echo "FAIL: fuzz generic-fuzz-$target (exit $rc)"
