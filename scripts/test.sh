@@ -14,7 +14,7 @@
 #              kept corpus and up to 80 s of fuzzing, then the same with
 #              its wire and DMA engine slowed and 40 s; a large corpus's
 #              pass can take longer: about 3 minutes in all with the
-#              2,553 inputs of qtests/fuzz/corpus.tar.xz, 5.3 with 8,411
+#              2,665 inputs of qtests/fuzz/corpus.tar.xz, 5.3 with 8,411
 #              before the first merge)
 #   guest      scripts/tests/*.sh, which boot guests (TCG unless hardware KVM)
 #              and print "PASS: name" / "FAIL: name" / "SKIP: name" lines
