@@ -142,14 +142,14 @@ if [ -f "$kept" ]; then
     tar -xJf "$kept" -C "$dir" --skip-old-files || die "unpacking $kept failed"
 fi
 if [ "$merge" = 1 ]; then
-    n=$(find "$dir/corpus" -type f | wc -l) before=$(failures)
+    n=$(find "$dir/corpus" -type f | wc -l) art=$(mktemp -d "$dir/artifacts.XXXXXX")
     new=$dir/corpus.merging
     rm -rf "$new" && mkdir "$new"
     for t in qosvnic qosvnic-shaped; do
         step "merge: the inputs of the $n that add coverage on generic-fuzz-$t (libFuzzer -merge=1)"
         # Inputs over -timeout or that crash are left out and written to
-        # the working directory: crashes/, where a run keeps them.
-        (cd "$dir/crashes" && "$fuzzer" --fuzz-target="generic-fuzz-$t" -merge=1 \
+        # the working directory: this merge's artifacts, as for a run.
+        (cd "$art" && "$fuzzer" --fuzz-target="generic-fuzz-$t" -merge=1 \
             -timeout=30 -rss_limit_mb=4096 "$new" "$dir/corpus") > "$log" 2>&1 ||
             { tail -n 20 "$log" >&2; die "merging the corpus on generic-fuzz-$t failed"; }
         grep -E '^MERGE-OUTER: [0-9]+ new files' "$log" | sed 's/^/  /' || true
@@ -166,12 +166,12 @@ if [ "$merge" = 1 ]; then
     step "merged"
     echo "corpus: $n -> $(find "$dir/corpus" -type f | wc -l) inputs; the old one in $old"
     echo "kept in the tree: $kept ($(stat -c %s "$kept") bytes): commit it"
-    # -merge=1 leaves an input that crashes out of the corpus and keeps it
-    # in crashes/: a crash all the same.
-    if [ "$(failures)" -gt "$before" ]; then
-        echo "FAIL: merge: $(($(failures) - before)) input(s) crashed; kept in $dir/crashes"
-        exit 1
-    fi
+    # -merge=1 leaves an input that crashes out of the corpus: a crash all
+    # the same, kept in crashes/ as a run's.
+    found=$(failures "$art")
+    find "$art" -type f -exec mv -t "$dir/crashes" {} +
+    rmdir "$art"
+    [ "$found" = 0 ] || { echo "FAIL: merge: $found input(s) crashed; kept in $dir/crashes"; exit 1; }
     exit 0
 fi
 # Seeds that reach the datapath (rings, frames, shaper) on the PF and VFs.
