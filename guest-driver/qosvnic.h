@@ -541,8 +541,10 @@ void qv_rss_default_reta(struct qv_adapter *ad);
 /* selftest.c: ethtool -t */
 #define QV_TEST_REG	0
 #define QV_TEST_IRQ	1
-#define QV_TEST_LOOP	2
-#define QV_TEST_NUM	3
+#define QV_TEST_LOOP	2	/* the PF's tests from here: offline */
+#define QV_TEST_SCATTER	3
+#define QV_TEST_DOORBELL 4
+#define QV_TEST_NUM	5
 extern const char qv_test_names[QV_TEST_NUM][ETH_GSTRING_LEN];
 void qv_self_test(struct net_device *netdev, struct ethtool_test *eth_test,
 		  u64 *data);

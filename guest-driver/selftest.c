@@ -10,8 +10,15 @@
  *   loopback   PF, offline: a frame sent to the PF's own MAC comes back
  *              through the device's VEB (QV_MGF_LOOPBACK, the hairpin)
  *              into the RX ring, byte for byte. The netdev is closed for
- *              the test and opened again.
- * A test that fails reports 1 in its slot.
+ *              the test and opened again;
+ *   scatter    the same frame in three buffers, the middle one empty (an
+ *              empty fragment must take no descriptor: the device drops a
+ *              frame with a zero-length one);
+ *   doorbell   a frame sent with xmit_more, whose doorbell is deferred,
+ *              then a frame the driver drops (longer than QV_TX_MAX_FRAME):
+ *              the drop must ring the doorbell for the first one.
+ * The last three share the loopback set-up. A test that fails reports 1
+ * in its slot.
  */
 #include <linux/delay.h>
 #include <linux/etherdevice.h>
@@ -23,10 +30,15 @@ const char qv_test_names[QV_TEST_NUM][ETH_GSTRING_LEN] = {
 	"register test  (online)",
 	"interrupt test (online)",
 	"loopback test  (offline)",
+	"scatter test   (offline)",
+	"doorbell test  (offline)",
 };
 
 #define QV_TEST_ETYPE	0x88b5		/* IEEE local experimental */
 #define QV_TEST_LEN	256
+#define QV_TEST_HEAD	64		/* the scatter test's linear part */
+/* The doorbell test's dropped frame: whole pages past QV_TX_MAX_FRAME. */
+#define QV_TEST_BIG_FRAGS	(QV_TX_MAX_FRAME / PAGE_SIZE + 1)
 
 static int qv_test_reg(struct qv_adapter *ad)
 {
@@ -107,7 +119,11 @@ static struct sk_buff *qv_test_skb(struct qv_adapter *ad)
 	return skb;
 }
 
-/* Poll the RX ring for the frame; true if it came back unchanged. */
+/*
+ * Poll the RX ring for the next frame; true if it came back as @skb (a
+ * linear one). The slot is passed over, not refilled: the rings are freed
+ * after the tests.
+ */
 static bool qv_test_rx(struct qv_adapter *ad, const struct sk_buff *skb)
 {
 	struct qv_rx_ring *rx = &ad->qp[0].rx;
@@ -124,6 +140,7 @@ static bool qv_test_rx(struct qv_adapter *ad, const struct sk_buff *skb)
 	}
 	if (!(status & QV_RXD_STA_DD) || !page)
 		return false;
+	rx->next_to_clean = qv_next(rx->next_to_clean, rx->count);
 	dma_rmb();	/* the write-back after DD */
 	len = le16_to_cpu(desc->len);
 	dma_sync_single_range_for_cpu(&ad->pdev->dev,
@@ -135,16 +152,172 @@ static bool qv_test_rx(struct qv_adapter *ad, const struct sk_buff *skb)
 	       !memcmp(page_address(page) + rx->headroom, skb->data, len);
 }
 
-/* Rings up, RX and TX on, interrupts masked: the ring is polled. */
-static int qv_test_loopback(struct qv_adapter *ad)
+/* Send @skb (consumed) and expect it back byte for byte. */
+static int qv_test_echo(struct qv_adapter *ad, struct sk_buff *skb)
 {
-	void __iomem *mg = qv_mgmt(ad->pf, 0);
-	struct sk_buff *skb, *copy;
-	u32 flags, lo, hi;
+	struct sk_buff *copy = skb_copy(skb, GFP_KERNEL);	/* linear */
 	int bad = 1;
 
+	if (!copy)
+		kfree_skb(skb);
+	else if (qv_xmit_test(ad, skb) == NETDEV_TX_OK)
+		bad = !qv_test_rx(ad, copy);
+	kfree_skb(copy);
+	return bad;
+}
+
+static int qv_test_linear(struct qv_adapter *ad)
+{
+	struct sk_buff *skb = qv_test_skb(ad);
+	int bad = skb ? qv_test_echo(ad, skb) : 1;
+
+	if (bad)
+		netdev_err(ad->netdev, "self-test: loopback test failed\n");
+	return bad;
+}
+
+/* Append @len bytes of @page at @off to @skb's fragments (a reference). */
+static void qv_test_add_frag(struct sk_buff *skb, struct page *page,
+			     unsigned int off, unsigned int len)
+{
+	get_page(page);
+	skb_fill_page_desc(skb, skb_shinfo(skb)->nr_frags, page, off, len);
+	skb->len += len;
+	skb->data_len += len;
+	skb->truesize += len;
+}
+
+/*
+ * The test frame in three buffers: QV_TEST_HEAD bytes in the linear part,
+ * an empty fragment, then the rest in a page.
+ */
+static int qv_test_scatter(struct qv_adapter *ad)
+{
+	struct sk_buff *skb = qv_test_skb(ad), *sg = NULL;
+	unsigned int rest = QV_TEST_LEN - QV_TEST_HEAD;
+	struct page *page = alloc_page(GFP_KERNEL);
+	int bad = 1;
+
+	if (skb && page)
+		sg = netdev_alloc_skb(ad->netdev, QV_TEST_HEAD);
+	if (sg) {
+		skb_put_data(sg, skb->data, QV_TEST_HEAD);
+		memcpy(page_address(page), skb->data + QV_TEST_HEAD, rest);
+		qv_test_add_frag(sg, page, 0, 0);
+		qv_test_add_frag(sg, page, 0, rest);
+		bad = qv_test_echo(ad, sg);
+	}
+	if (page)
+		put_page(page);
+	kfree_skb(skb);
+	if (bad)
+		netdev_err(ad->netdev, "self-test: scatter test failed\n");
+	return bad;
+}
+
+/* A frame the driver must drop: the test frame's header, then zeroes. */
+static struct sk_buff *qv_test_big_skb(struct qv_adapter *ad)
+{
+	struct page *page = alloc_page(GFP_KERNEL | __GFP_ZERO);
+	struct sk_buff *skb = qv_test_skb(ad);
+	int i;
+
+	BUILD_BUG_ON(QV_TEST_BIG_FRAGS > MAX_SKB_FRAGS);
+	if (skb && page) {
+		skb_trim(skb, ETH_HLEN);
+		for (i = 0; i < QV_TEST_BIG_FRAGS; i++)
+			qv_test_add_frag(skb, page, 0, PAGE_SIZE);
+	} else {
+		kfree_skb(skb);
+		skb = NULL;
+	}
+	if (page)
+		put_page(page);
+	return skb;
+}
+
+/* BQL's minimum limit of @txq, which the doorbell test raises. */
+static unsigned int qv_test_dql_min(struct netdev_queue *txq)
+{
+#ifdef CONFIG_BQL
+	return txq->dql.min_limit;
+#else
+	return 0;
+#endif
+}
+
+/*
+ * A frame queued with xmit_more must wait for the doorbell, and a dropped
+ * frame that ends the batch must ring it. Both go through ndo_start_xmit as
+ * the stack sends a batch. The queue must be running for xmit_more to defer
+ * anything: so it is started, and BQL, whose limit is 0 after a reset, is
+ * given room for the frame.
+ */
+static int qv_test_doorbell(struct qv_adapter *ad)
+{
+	struct netdev_queue *txq = netdev_get_tx_queue(ad->netdev, 0);
+	unsigned int dql_min = qv_test_dql_min(txq);
+	bool stopped = netif_tx_queue_stopped(txq);
+	struct qv_tx_ring *tx = &ad->qp[0].tx;
+	u32 tail_reg = qv_q_reg(0, QV_Q_TX_TAIL);
+	struct sk_buff *skb, *big, *copy = NULL;
+	u64 dropped = tx->dropped;
+	bool deferred = false;
+	u32 tail;
+	int bad = 1;
+
+	skb = qv_test_skb(ad);
+	big = qv_test_big_skb(ad);
+	if (skb && big)
+		copy = skb_copy(skb, GFP_KERNEL);
+	if (!copy) {
+		kfree_skb(skb);
+		kfree_skb(big);
+		goto out;
+	}
+	netdev_queue_set_dql_min_limit(txq, QV_TX_MAX_FRAME);
+	netdev_tx_reset_queue(txq);
+	netif_tx_start_queue(txq);
+	tail = qv_rd32(ad->hw, tail_reg);
+
+	__netif_tx_lock_bh(txq);
+	if (netdev_start_xmit(skb, ad->netdev, txq, true) != NETDEV_TX_OK)
+		kfree_skb(skb);
+	deferred = qv_rd32(ad->hw, tail_reg) == tail;
+	/* Dropped and freed by the driver: NETDEV_TX_OK. */
+	netdev_start_xmit(big, ad->netdev, txq, false);
+	__netif_tx_unlock_bh(txq);
+
+	if (stopped)
+		netif_tx_stop_queue(txq);
+	netdev_queue_set_dql_min_limit(txq, dql_min);
+	if (!deferred)
+		netdev_err(ad->netdev, "self-test: xmit_more did not defer the doorbell\n");
+	else if (tx->dropped != dropped + 1)
+		netdev_err(ad->netdev, "self-test: the long frame was not dropped\n");
+	else
+		bad = !qv_test_rx(ad, copy);
+	kfree_skb(copy);
+out:
+	if (bad)
+		netdev_err(ad->netdev, "self-test: doorbell test failed\n");
+	return bad;
+}
+
+/*
+ * Rings up, RX and TX on, interrupts masked, the hairpin on: the RX ring
+ * is polled for the frames sent to our own MAC.
+ */
+static void qv_test_loopback(struct qv_adapter *ad, u64 *data)
+{
+	void __iomem *mg = qv_mgmt(ad->pf, 0);
+	u32 flags, lo, hi;
+
+	data[QV_TEST_LOOP] = 1;
+	data[QV_TEST_SCATTER] = 1;
+	data[QV_TEST_DOORBELL] = 1;
 	if (qv_rings_alloc(ad))
-		return 1;
+		return;
 	qv_mac_to_regs(ad->netdev->dev_addr, &lo, &hi);
 	qv_wr32(mg, QV_MG_MAC_LO, lo);
 	qv_wr32(mg, QV_MG_MAC_HI, hi);
@@ -158,14 +331,9 @@ static int qv_test_loopback(struct qv_adapter *ad)
 	mutex_unlock(&ad->pf->cfg_lock);
 	qv_wr32(ad->hw, QV_FN_CTRL, QV_CTRL_RX_EN | QV_CTRL_TX_EN);
 
-	skb = qv_test_skb(ad);
-	copy = skb ? skb_copy(skb, GFP_KERNEL) : NULL;
-	if (skb && copy && qv_xmit_test(ad, skb) == NETDEV_TX_OK) {
-		skb = NULL;	/* the ring has it */
-		bad = !qv_test_rx(ad, copy);
-	}
-	kfree_skb(skb);
-	kfree_skb(copy);
+	data[QV_TEST_LOOP] = qv_test_linear(ad);
+	data[QV_TEST_SCATTER] = qv_test_scatter(ad);
+	data[QV_TEST_DOORBELL] = qv_test_doorbell(ad);
 
 	qv_wr32(ad->hw, QV_FN_CTRL, 0);
 	qv_rd32(ad->hw, QV_FN_STATUS);	/* flush: no DMA after this */
@@ -176,9 +344,6 @@ static int qv_test_loopback(struct qv_adapter *ad)
 	qv_rings_free(ad);
 	qv_function_reset(ad);
 	qv_function_restore(ad);
-	if (bad)
-		netdev_err(ad->netdev, "self-test: loopback test failed\n");
-	return bad;
 }
 
 void qv_self_test(struct net_device *netdev, struct ethtool_test *eth_test,
@@ -201,16 +366,14 @@ void qv_self_test(struct net_device *netdev, struct ethtool_test *eth_test,
 		if (running)
 			qv_stop(netdev);
 		set_bit(QV_S_SELFTEST, &ad->state);
-		data[QV_TEST_LOOP] = qv_test_loopback(ad);
+		qv_test_loopback(ad, data);
 		clear_bit(QV_S_SELFTEST, &ad->state);
 		if (running && qv_open(netdev)) {
 			netdev_err(netdev, "reopen after the self-test failed\n");
 			dev_close(netdev);
 		}
-	} else if (ad->pf) {
-		/* The loopback test is offline only: not run, not failed. */
-		data[QV_TEST_LOOP] = 0;
 	}
+	/* Otherwise the loopback tests are not run, and not failed. */
 	while (n--)
 		if (data[n])
 			eth_test->flags |= ETH_TEST_FL_FAILED;

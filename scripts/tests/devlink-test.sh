@@ -15,7 +15,8 @@
 #             back when deleted);
 #   health    devlink health reporters tx_timeout, ring_error, mailbox:
 #             test events, counts, dumps, recovery (the VF still works);
-#   selftest  ethtool -t on the PF (offline: loopback) and a VF;
+#   selftest  ethtool -t on the PF (offline: loopback, scatter, doorbell)
+#             and a VF;
 #   aer       an injected PCIe error (QMP pcie_aer_inject_error) is
 #             handled and traffic goes on;
 #   pm        suspend and resume (pm_test devices) keep traffic going.

@@ -131,6 +131,13 @@ out=$(gx "ethtool -t $PFDEV offline")
 printf '%s\n' "$out" | sed 's/^/    | /'
 check "ethtool -t PF offline: register, interrupt, loopback through the VEB" \
     eval 'grep -q "result is PASS" <<< "$out" && grep -q "loopback test" <<< "$out"'
+# Each of these fails without its driver fix: an empty fragment took a
+# zero-length descriptor (the device drops the frame), and a dropped frame
+# left the doorbell of an xmit_more batch unrung.
+check "ethtool -t PF offline: a frame with an empty fragment comes back whole" \
+    grep -Eq "scatter test +\(offline\)[[:space:]]+0$" <<< "$out"
+check "ethtool -t PF offline: a dropped frame rings the doorbell deferred by xmit_more" \
+    grep -Eq "doorbell test +\(offline\)[[:space:]]+0$" <<< "$out"
 out=$(gxn vf0 "ethtool -t $dev0")
 printf '%s\n' "$out" | sed 's/^/    | /'
 check "ethtool -t VF: register, interrupt (mailbox)" grep -q "result is PASS" <<< "$out"
