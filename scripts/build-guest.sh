@@ -88,11 +88,25 @@ if [ ! -f "$kdir/.done" ]; then
     rm -rf "$kdir/dl"
     touch "$kdir/.done"
 fi
+kernel_input="kernel $kpkg $kdebver"
+hdr=/usr/src/linux-headers-$kver
+case ${QOSVNIC_GUEST_KERNEL:-debian} in
+debian) ;;
+debug)
+    # The same kernel built with KASAN, lockdep, DMA-API debugging and
+    # fault injection (scripts/build-debug-kernel.sh); its own cache key.
+    kdir=$("$here/build-debug-kernel.sh" "$kdir" "${guest_modules[@]}") ||
+        die "the debug kernel did not build"
+    kver=$(cat "$kdir/kernel-version")
+    kernel_input="kernel debug $(cat "$kdir/key")"
+    hdr=$kdir/build
+    ;;
+*) die "QOSVNIC_GUEST_KERNEL=${QOSVNIC_GUEST_KERNEL}: debian or debug" ;;
+esac
 kroot=$kdir/root
 vmlinuz=$kroot/boot/vmlinuz-$kver
 [ -f "$vmlinuz" ] || die "$vmlinuz missing in the extracted package"
 
-hdr=/usr/src/linux-headers-$kver
 if [ ! -f "$hdr/Makefile" ]; then
     step "installing linux-headers-$kver $kdebver (the guest driver builds against it)"
     DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends \
@@ -190,7 +204,7 @@ files_hash() { # paths relative to the clone: content hash, by path
     done
 }
 key=$( {
-    echo "kernel $kpkg $kdebver"; echo "netperf $npver"; echo "webfs $wfver"; echo "$pkg_versions"
+    echo "$kernel_input"; echo "netperf $npver"; echo "webfs $wfver"; echo "$pkg_versions"
     echo "ovs $ovsver"
     echo "modules ${guest_modules[*]}"; echo "bins ${guest_bins[*]}"
     files_hash scripts/build-guest.sh scripts/guest guest-driver hw-net-qosvnic/qosvnic_hw.h
@@ -367,7 +381,7 @@ step "packing the initramfs (cpio, zstd)"
     zstd -q -T0 -10 > "$gdir/initrd.img"
 cp "$vmlinuz" "$gdir/vmlinuz"
 {
-    echo "kernel $kpkg $kdebver ($kver)"
+    echo "$kernel_input ($kver)"
     echo "netperf $npver (trixie source)"
     echo "Open vSwitch: $ovsver"
     echo "driver: $driver_status"

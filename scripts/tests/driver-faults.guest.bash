@@ -1,0 +1,129 @@
+# Guest side of driver-faults-test.sh (runs as /test.sh; "rounds" is set
+# above this line). Needs the debug kernel's fault injection, KASAN,
+# lockdep and DMA-API debugging. Prints PASS:/FAIL: lines and "    "
+# detail lines.
+# shellcheck shell=bash
+# shellcheck disable=SC2154  # rounds is prepended by driver-faults-test.sh
+. /lib/qv-lib.sh
+
+bad='WARNING:|BUG:|Oops|general protection|hung_task|blocked for more than|NETDEV WATCHDOG|refcount_t|list_del corruption|page_pool_release_retry|unregister_netdevice: waiting|Call Trace'
+dbg=/sys/kernel/debug
+pf=$(qv_pf)
+sys=/sys/bus/pci/devices/$pf
+[ -n "$pf" ] || { fail "driver-faults: PF found"; exit 1; }
+mountpoint -q "$dbg" || mount -t debugfs none "$dbg"
+[ -d "$dbg/failslab" ] && [ -d "$dbg/fail_page_alloc" ] ||
+    { fail "driver-faults: the kernel has fault injection (QOSVNIC_GUEST_KERNEL=debug)"; exit 1; }
+# The checkers announce themselves at boot.
+for m in "KernelAddressSanitizer initialized" "Lock dependency validator" \
+         "DMA-API: debugging enabled"; do
+    dmesg | grep -q "$m" || { fail "driver-faults: the kernel's boot log says \"$m\""; exit 1; }
+done
+echo "    kernel $(uname -r): KASAN, lockdep, DMA-API debugging, fault injection"
+echo 20 > /proc/sys/kernel/hung_task_timeout_secs 2>/dev/null
+# Reports from before the driver is loaded are not the driver's: shown, and
+# cleared so that the rounds start from a clean log.
+if dmesg | grep -qE "$bad"; then
+    echo "    reports at boot, before qosvnic.ko (not counted):"
+    dmesg | grep -E -A6 "$bad" | head -n 20 | sed 's/^/    | /'
+fi
+dmesg -c > /dev/null
+
+# Both injectors: only tasks that asked (make-it-fail), sleeping
+# allocations too, order 0 up, quietly (a stack per failure would read as
+# a warning).
+for fa in failslab fail_page_alloc; do
+    echo Y > "$dbg/$fa/task-filter"
+    echo 0 > "$dbg/$fa/verbose"
+    echo N > "$dbg/$fa/ignore-gfp-wait"
+    echo 0 > "$dbg/$fa/space"
+    echo 1 > "$dbg/$fa/interval"
+    echo -1 > "$dbg/$fa/times"
+done
+echo 0 > "$dbg/fail_page_alloc/min-order"
+echo N > "$dbg/fail_page_alloc/ignore-gfp-highmem"
+odds() { echo "$1" > "$dbg/failslab/probability"; echo "$1" > "$dbg/fail_page_alloc/probability"; }
+# Run a command whose own allocations fail at the odds set.
+# ok/tried count the commands of a round that succeeded.
+faulty() {
+    tried=$((tried + 1))
+    bash -c 'echo 1 > /proc/self/make-it-fail && exec "$@"' _ "$@" > /dev/null 2>&1 &&
+        ok=$((ok + 1))
+}
+
+# One round: the driver's control paths, each in a task whose allocations
+# fail now and then; whatever fails must fail cleanly.
+round() { # odds
+    local vf
+    odds "$1"
+    faulty modprobe qosvnic || return 0
+    qv_wait "[ -d $sys/net ]" 10 || return 0
+    pfdev=$(ls "$sys/net")
+    faulty ip link set "$pfdev" up
+    faulty ethtool -G "$pfdev" rx 512 tx 512
+    faulty ethtool -L "$pfdev" combined 2
+    faulty devlink dev eswitch set "pci/$pf" mode switchdev
+    faulty devlink dev eswitch set "pci/$pf" mode legacy
+    faulty bash -c "echo 2 > $sys/sriov_numvfs"
+    for vf in "$sys"/virtfn*/net/*; do
+        [ -e "$vf" ] || continue
+        faulty ip link set "${vf##*/}" up
+        faulty ethtool -G "${vf##*/}" rx 256 tx 256
+        faulty ip link set "$pfdev" vf 0 max_tx_rate 100
+    done
+    faulty ip link set "$pfdev" down
+    odds 0
+}
+
+# Whatever a round left: a probe that failed half-way leaves the module.
+teardown() {
+    odds 0
+    echo 0 > "$sys/sriov_numvfs" 2>/dev/null
+    grep -q '^qosvnic ' /proc/modules || return 0
+    rmmod qosvnic 2>/dev/null || { sleep 1; rmmod qosvnic; }
+}
+
+warn=0 t0=$SECONDS
+for r in $(seq 1 "$rounds"); do
+    p=$((r % 2 ? 2 : 10))
+    [ $((r % 5)) = 0 ] && p=50
+    ok=0 tried=0
+    round "$p"
+    echo "    round $r (odds $p %): $ok of $tried commands succeeded"
+    teardown
+    if dmesg | grep -qE "$bad"; then
+        warn=$((warn + 1))
+        echo "    round $r (odds $p %): kernel reports:"
+        dmesg | grep -E -A12 "$bad" | head -n 40 | sed 's/^/    | /'
+        dmesg -c > /dev/null
+    fi
+done
+echo "    $rounds rounds in $((SECONDS - t0)) s; $(grep -c 'qosvnic' /proc/modules) qosvnic module(s) loaded after them"
+check "driver-faults: no KASAN, lockdep, DMA-API, WARNING or BUG report in $rounds rounds of allocation failures" \
+    [ "$warn" = 0 ]
+
+# Without injection the driver comes up and two VFs carry traffic.
+for j in 0 1; do ip netns add "vf$j"; done
+ok=0
+if modprobe qosvnic && qv_wait "[ -d $sys/net ]" 10; then
+    pfdev=$(ls "$sys/net")
+    ip link set "$pfdev" up && echo 2 > "$sys/sriov_numvfs" && ok=1
+    for j in 0 1; do
+        qv_wait "[ -d $sys/virtfn$j/net ]" 20 || ok=0
+        d=$(ls "$sys/virtfn$j/net" 2>/dev/null)
+        ip link set "$d" netns "vf$j" &&
+            ip -n "vf$j" addr add "10.77.0.$((11 + j))/24" dev "$d" &&
+            ip -n "vf$j" link set "$d" up || ok=0
+    done
+fi
+check "driver-faults: after the failures the driver loads and two VFs come up" [ "$ok" = 1 ]
+check "driver-faults: the VFs carry traffic" \
+    ip netns exec vf0 ping -c 3 -w 20 10.77.0.12
+echo 0 > "$sys/sriov_numvfs"
+check "driver-faults: rmmod" rmmod qosvnic
+if dmesg | grep -qE "$bad"; then
+    dmesg | grep -E -A12 "$bad" | head -n 40 | sed 's/^/    | /'
+    fail "driver-faults: no kernel report after the rounds"
+else
+    pass "driver-faults: no kernel report after the rounds"
+fi
