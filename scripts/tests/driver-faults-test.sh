@@ -1,15 +1,24 @@
 #!/usr/bin/env bash
 # Driver fault test: the guest's debug kernel (QOSVNIC_GUEST_KERNEL=debug,
 # scripts/build-debug-kernel.sh: KASAN, lockdep, DMA-API debugging, fault
-# injection) runs N rounds of the driver's control paths (modprobe, PF up,
-# ring and channel changes, eswitch mode switches, sriov_numvfs, VF up,
-# a VF rate), each command in a task whose memory allocations fail at odds
-# of 2, 10 or 50 % (failslab and fail_page_alloc with their task filter),
-# then takes everything down.
-# Asserts that no round leaves a KASAN, lockdep, DMA-API, WARNING or BUG
-# report (or a hung task, a leak line) in dmesg, and that afterwards, with
-# no injection, the driver loads, two VFs come up and carry traffic, and
+# injection) runs N rounds of the driver's control paths, each a sysfs
+# write from a shell whose kernel allocations fail at odds of 2, 10 or
+# 50 % (failslab and fail_page_alloc, task filter; user pages spared):
+# binding the PF (the whole probe), MTU changes, sriov_numvfs 2 (the VFs'
+# probes), unbinding and binding each VF, sriov_numvfs 0, unbinding the PF.
+# Asserts that no round leaves a KASAN, lockdep, WARNING or BUG report (or
+# a hung task, a leak line) in dmesg, and that afterwards, with no
+# injection, the driver loads, two VFs come up and carry traffic, and
 # rmmod is clean.
+#
+# State on 2026-12-02 (20 rounds, 2 minutes): the driver's failures are
+# clean (probe ends on register_netdev -12, MSI-X -12, pci_enable_sriov
+# failing; no report from qosvnic.ko's code), and afterwards everything
+# works; but it FAILs on the kernel's own reports under injection: a
+# WARNING in pci_device_add (the PCI core's, when adding a VF fails), one
+# in remove_proc_entry when MSI-X vectors whose /proc entries failed to be
+# made are freed, and once a KASAN use-after-free of a task_struct at
+# power-off. None of them is in the driver's code; they are not filtered.
 #
 # Rounds: QV_FAULT_ROUNDS (default 20). Not part of ./qosvnic check: the
 # debug kernel takes about 40 minutes to build cold on 2 cores.
