@@ -20,8 +20,9 @@
 # made are freed, and once a KASAN use-after-free of a task_struct at
 # power-off. None of them is in the driver's code; they are not filtered.
 #
-# Rounds: QV_FAULT_ROUNDS (default 20). Not part of ./qosvnic check: the
-# debug kernel takes about 40 minutes to build cold on 2 cores.
+# Rounds: QV_FAULT_ROUNDS (default 20). Not run by ./qosvnic check
+# (test.sh skips it unless --only names it): the debug kernel takes about
+# 30 minutes to build cold on 2 cores.
 # Prints PASS:/FAIL: lines, exits non-zero on a failure.
 #
 # Usage: scripts/tests/driver-faults-test.sh   (root; builds what is missing)
