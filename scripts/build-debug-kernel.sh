@@ -20,7 +20,7 @@
 # and modules give the module list's dependencies). Prints the directory
 # of the result: root/ (boot/vmlinuz-VER, lib/modules/VER), build/ (the
 # tree, KDIR for out-of-tree modules), kernel-version, key. Cached in
-# $QOSVNIC_CACHE/kernel-debug-<key>; a cold build takes about 40 minutes
+# $QOSVNIC_CACHE/kernel-debug-<key>; a cold build took 30 minutes
 # on 2 cores.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
