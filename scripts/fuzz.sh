@@ -85,8 +85,11 @@ fuzzer=$out/bin/qemu-fuzz-x86_64
 # which crashes in its own IPv4 reassembly (scripts/build-slirp.sh says how).
 slirp=$("$here/build-slirp.sh" | tail -n 1)
 export LD_LIBRARY_PATH=$slirp${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
-ldd "$fuzzer" | grep -q "libslirp.so.0 => $slirp/" ||
-    die "$fuzzer does not load $slirp/libslirp.so.0 (ldd: $(ldd "$fuzzer" | grep slirp))"
+# ldd's whole output first: grep -q stops reading at its match, and ldd,
+# killed by SIGPIPE, would fail the pipeline (pipefail) now and then.
+libs=$(ldd "$fuzzer")
+grep -q "libslirp.so.0 => $slirp/" <<< "$libs" ||
+    die "$fuzzer does not load $slirp/libslirp.so.0 (ldd: $(grep slirp <<< "$libs"))"
 
 dir=$QOSVNIC_CACHE/fuzz
 mkdir -p "$dir/corpus" "$dir/crashes"
