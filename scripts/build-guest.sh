@@ -92,16 +92,17 @@ kernel_input="kernel $kpkg $kdebver"
 hdr=/usr/src/linux-headers-$kver
 case ${QOSVNIC_GUEST_KERNEL:-debian} in
 debian) ;;
-debug)
+debug|kcsan)
     # The same kernel built with KASAN, lockdep, DMA-API debugging and
-    # fault injection (scripts/build-debug-kernel.sh); its own cache key.
-    kdir=$("$here/build-debug-kernel.sh" "$kdir" "${guest_modules[@]}") ||
-        die "the debug kernel did not build"
+    # fault injection, or with KCSAN (scripts/build-debug-kernel.sh); its
+    # own cache key.
+    kdir=$("$here/build-debug-kernel.sh" "$QOSVNIC_GUEST_KERNEL" "$kdir" "${guest_modules[@]}") ||
+        die "the $QOSVNIC_GUEST_KERNEL kernel did not build"
     kver=$(cat "$kdir/kernel-version")
-    kernel_input="kernel debug $(cat "$kdir/key")"
+    kernel_input="kernel $QOSVNIC_GUEST_KERNEL $(cat "$kdir/key")"
     hdr=$kdir/build
     ;;
-*) die "QOSVNIC_GUEST_KERNEL=${QOSVNIC_GUEST_KERNEL}: debian or debug" ;;
+*) die "QOSVNIC_GUEST_KERNEL=${QOSVNIC_GUEST_KERNEL}: debian, debug or kcsan" ;;
 esac
 kroot=$kdir/root
 vmlinuz=$kroot/boot/vmlinuz-$kver
@@ -374,6 +375,7 @@ install -m 0755 "$here/guest/init" "$stage/init"
 install -m 0644 "$here/guest/qv-lib.sh" "$stage/lib/qv-lib.sh"
 install -m 0755 "$here/guest/qv-agent-loop.sh" "$stage/lib/qv-agent-loop.sh"
 install -m 0755 "$here/guest/qv-rpc.sh" "$stage/lib/qv-rpc.sh"
+install -m 0644 "$here/guest/qv-kcsan.awk" "$stage/lib/qv-kcsan.awk"
 
 # ---------------------------------------------------------------- pack
 step "packing the initramfs (cpio, zstd)"
