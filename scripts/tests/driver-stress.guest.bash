@@ -74,7 +74,13 @@ torture() { # cycle j: everything at once on VF j, under traffic
     ip netns exec "vf$j" ethtool --reset "$d" dedicated > /dev/null || echo "    ethtool --reset of $d failed"
     ip link set "$pfdev" vf "$j" mac "02:00:00:00:$(printf %02x $((c % 256))):1$j"
     sleep 0.5
-    # An MTU change reallocates the RX ring while frames arrive.
+    # MTU changes while frames flow; the PF's while a VF reset asks the
+    # PF's mailbox for it, which reads it without the lock.
+    ( for m in 9000 1500 9000 1500; do
+          ip link set "$pfdev" mtu "$m" || echo "    MTU $m on $pfdev failed"
+      done ) &
+    ip netns exec "vf$j" ethtool --reset "$d" dedicated > /dev/null || echo "    ethtool --reset of $d failed"
+    wait $!
     ip -n "vf$j" link set "$d" mtu 9000 || echo "    MTU 9000 on $d failed"
     ip -n "vf$j" link set "$d" mtu 1500 || echo "    MTU 1500 on $d failed"
     ip -n "vf$j" link set "$d" down; ip -n "vf$j" link set "$d" up
