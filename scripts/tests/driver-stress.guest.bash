@@ -34,12 +34,16 @@ up_all() {
     qv_wait "[ -d $sys/net ]" 10 || return 1
     pfdev=$(ls "$sys/net")
     ip link set "$pfdev" up && ip addr add 10.77.0.2/24 dev "$pfdev" || return 1
-    echo 3 > "$sys/sriov_numvfs" || return 1
+    # Each VF's probe asks the PF for its MTU, which the PF's mailbox reads
+    # without the lock: change it meanwhile (the VFs are set to 1500 below).
+    ( for m in 9000 1500 9000 1500 9000 1500; do ip link set "$pfdev" mtu "$m"; done ) &
+    echo 3 > "$sys/sriov_numvfs" || { wait $!; return 1; }
+    wait $!
     for j in 0 1 2; do
         qv_wait "[ -d $sys/virtfn$j/net ]" 20 || return 1
         d=$(ls "$sys/virtfn$j/net")
         eval "dev$j=$d pci$j=$(basename "$(readlink "$sys/virtfn$j")")"
-        ip link set "$d" netns "vf$j" &&
+        ip link set "$d" mtu 1500 && ip link set "$d" netns "vf$j" &&
             ip -n "vf$j" addr add "$(vfip "$j")/24" dev "$d" &&
             ip -n "vf$j" link set "$d" up || return 1
     done
@@ -74,13 +78,7 @@ torture() { # cycle j: everything at once on VF j, under traffic
     ip netns exec "vf$j" ethtool --reset "$d" dedicated > /dev/null || echo "    ethtool --reset of $d failed"
     ip link set "$pfdev" vf "$j" mac "02:00:00:00:$(printf %02x $((c % 256))):1$j"
     sleep 0.5
-    # MTU changes while frames flow; the PF's while a VF reset asks the
-    # PF's mailbox for it, which reads it without the lock.
-    ( for m in 9000 1500 9000 1500; do
-          ip link set "$pfdev" mtu "$m" || echo "    MTU $m on $pfdev failed"
-      done ) &
-    ip netns exec "vf$j" ethtool --reset "$d" dedicated > /dev/null || echo "    ethtool --reset of $d failed"
-    wait $!
+    # An MTU change while frames flow.
     ip -n "vf$j" link set "$d" mtu 9000 || echo "    MTU 9000 on $d failed"
     ip -n "vf$j" link set "$d" mtu 1500 || echo "    MTU 1500 on $d failed"
     ip -n "vf$j" link set "$d" down; ip -n "vf$j" link set "$d" up
