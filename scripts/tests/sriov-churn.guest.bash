@@ -1,0 +1,39 @@
+# Guest side of sriov-churn-test.sh (runs as /test.sh; "rounds" is set
+# above this line). Prints PASS:/FAIL: lines and "    " detail lines.
+# shellcheck shell=bash
+# shellcheck disable=SC2154  # rounds is prepended by sriov-churn-test.sh
+. /lib/qv-lib.sh
+
+bad='WARNING:|BUG:|Oops|general protection|hung_task|blocked for more than|Call Trace'
+pf=$(qv_pf)
+sys=/sys/bus/pci/devices/$pf
+[ -n "$pf" ] || { fail "sriov-churn: PF found"; exit 1; }
+modprobe qosvnic
+qv_wait "[ -d $sys/net ]" 10 || { fail "sriov-churn: the PF's netdev"; exit 1; }
+pfdev=$(ls "$sys/net")
+ip link set "$pfdev" up
+probed=0 t0=$SECONDS
+# MMIO all the time: the PF's config space read through ECAM.
+( while :; do cat "$sys/config" > /dev/null; done ) &
+reader=$!
+for r in $(seq 1 "$rounds"); do
+    # The other vCPU writes to the PF's registers (MTU) while this one
+    # maps and unmaps three VFs' BARs.
+    ( for m in 9000 1500 9000 1500 9000 1500 9000 1500; do ip link set "$pfdev" mtu "$m"; done ) &
+    echo 3 > "$sys/sriov_numvfs" || echo "    round $r: sriov_numvfs 3 failed"
+    wait $!
+    n=0
+    for j in 0 1 2; do [ -d "$sys/virtfn$j/net" ] && n=$((n + 1)); done
+    [ "$n" = 3 ] && probed=$((probed + 1))
+    echo 0 > "$sys/sriov_numvfs" || echo "    round $r: sriov_numvfs 0 failed"
+done
+kill "$reader"
+echo "    $rounds rounds in $((SECONDS - t0)) s"
+check "sriov-churn: three VFs came up with a netdev in every round ($probed of $rounds)" [ "$probed" = "$rounds" ]
+check "sriov-churn: the PF still answers: its MTU is 1500" [ "$(cat "/sys/class/net/$pfdev/mtu")" = 1500 ]
+if dmesg | grep -E -A3 "$bad" | head -n 20 | sed 's/^/    | /' | grep .; then
+    fail "sriov-churn: no kernel warning"
+else
+    pass "sriov-churn: no kernel warning"
+fi
+exit "$qv_fail"
