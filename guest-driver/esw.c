@@ -58,15 +58,15 @@ static netdev_tx_t qv_repr_xmit(struct sk_buff *skb, struct net_device *netdev)
 
 	if (qv_xmit_port(repr->pf->adapter, skb, repr->vf->id + 1) !=
 	    NETDEV_TX_OK) {
-		u64_stats_update_begin(&repr->syncp);
+		u64_stats_update_begin(&repr->tx_syncp);
 		repr->tx_dropped++;
-		u64_stats_update_end(&repr->syncp);
+		u64_stats_update_end(&repr->tx_syncp);
 		return NETDEV_TX_OK;
 	}
-	u64_stats_update_begin(&repr->syncp);
+	u64_stats_update_begin(&repr->tx_syncp);
 	repr->tx_packets++;
 	repr->tx_bytes += len;
-	u64_stats_update_end(&repr->syncp);
+	u64_stats_update_end(&repr->tx_syncp);
 	return NETDEV_TX_OK;
 }
 
@@ -77,13 +77,16 @@ static void qv_repr_get_stats64(struct net_device *netdev,
 	unsigned int start;
 
 	do {
-		start = u64_stats_fetch_begin(&repr->syncp);
+		start = u64_stats_fetch_begin(&repr->rx_syncp);
 		s->rx_packets = repr->rx_packets;
 		s->rx_bytes = repr->rx_bytes;
+	} while (u64_stats_fetch_retry(&repr->rx_syncp, start));
+	do {
+		start = u64_stats_fetch_begin(&repr->tx_syncp);
 		s->tx_packets = repr->tx_packets;
 		s->tx_bytes = repr->tx_bytes;
 		s->tx_dropped = repr->tx_dropped;
-	} while (u64_stats_fetch_retry(&repr->syncp, start));
+	} while (u64_stats_fetch_retry(&repr->tx_syncp, start));
 }
 
 static int qv_repr_setup_tc(struct net_device *netdev,
@@ -154,10 +157,10 @@ struct net_device *qv_esw_rx_netdev(struct qv_adapter *ad, u16 port,
 	repr = READ_ONCE(vfs[port - 1].repr);
 	if (!repr || !(repr->netdev->flags & IFF_UP))
 		return NULL;
-	u64_stats_update_begin(&repr->syncp);
+	u64_stats_update_begin(&repr->rx_syncp);
 	repr->rx_packets++;
 	repr->rx_bytes += len;
-	u64_stats_update_end(&repr->syncp);
+	u64_stats_update_end(&repr->rx_syncp);
 	return repr->netdev;
 }
 
@@ -174,7 +177,8 @@ static int qv_repr_add(struct qv_pf *pf, struct qv_vf *vf)
 	repr->netdev = netdev;
 	repr->pf = pf;
 	repr->vf = vf;
-	u64_stats_init(&repr->syncp);
+	u64_stats_init(&repr->rx_syncp);
+	u64_stats_init(&repr->tx_syncp);
 	SET_NETDEV_DEV(netdev, &pf->pdev->dev);
 	netdev->netdev_ops = &qv_repr_netdev_ops;
 	netdev->ethtool_ops = &qv_repr_ethtool_ops;

@@ -131,7 +131,7 @@ struct qv_tx_ring {
 	u32 count;
 	u32 next_to_use;
 	u32 next_to_clean;
-	/* written by qv_xmit() only */
+	/* written under tx_lock only: qv_xmit_ring(), qv_xdp_xmit() */
 	struct u64_stats_sync syncp;
 	u64 restart_queue;	/* started again in qv_maybe_stop_tx() */
 	u64 busy;
@@ -314,8 +314,13 @@ struct qv_repr {
 	struct net_device *netdev;
 	struct qv_pf *pf;
 	struct qv_vf *vf;
-	struct u64_stats_sync syncp;
+	/*
+	 * One u64_stats_sync per writer: the PF's NAPI counts what the VF
+	 * sent, the representor's xmit (under its TX lock) what went to it.
+	 */
+	struct u64_stats_sync rx_syncp;
 	u64 rx_packets, rx_bytes;	/* what the VF sent (slow path) */
+	struct u64_stats_sync tx_syncp;
 	u64 tx_packets, tx_bytes;	/* what we sent to the VF */
 	u64 tx_dropped;
 	/* matchall police on egress = the VF's ingress policer */
