@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Style gate: QEMU's checkpatch.pl on the device model and qtests (from the
 # cached QEMU tree), the kernel's checkpatch.pl --strict on the driver (via
-# guest-driver/checkpatch.sh). One PASS:/FAIL: line per file; the findings
-# of a failing file are printed above its line.
+# guest-driver/checkpatch.sh), and the source rules of
+# check-device-layers.py and check-driver-rules.py. One PASS:/FAIL: line
+# per file or rule; the findings of a failing file are printed above its
+# line.
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=scripts/lib.sh
@@ -47,6 +49,10 @@ done
 python3 "$QOSVNIC_ROOT/scripts/gen-register-doc.py" --check || status=1
 # The device's files call only down their layers (docs/design.md).
 python3 "$QOSVNIC_ROOT/scripts/check-device-layers.py" || status=1
+# The driver's lockless MTU and one writer per u64_stats_sync, which no
+# x86-64 guest test can see; the self-test shows the check can fail.
+python3 "$QOSVNIC_ROOT/scripts/check-driver-rules.py" || status=1
+python3 "$QOSVNIC_ROOT/scripts/check-driver-rules.py" --self-test || status=1
 
 # Make sure the kernel's checkpatch is extracted, then check file by file.
 "$QOSVNIC_ROOT/guest-driver/checkpatch.sh" >/dev/null 2>&1
