@@ -116,32 +116,9 @@ EOF
 
 # ------------------------------------------------------------ guest tests
 # The frame of a guest test (scripts/tests/*-test.sh) around its host
-# script: what it needs before booting, one boot, and the verdict. Both
-# print FAIL lines in the test's name and return 1 on a failure.
-
-# What the test needs before it boots: QEMU with the qosvnic device (built
-# when missing; with device property PROP when --prop is given), a guest
-# image with qosvnic.ko, and the host tools its host script runs.
-agent_test_needs() { # name [--prop PROP] host-tool...
-    local name=$1 prop='' qemu t
-    shift
-    if [ "${1:-}" = --prop ]; then prop=$2; shift 2; fi
-    qemu=${QOSVNIC_QEMU:-$QOSVNIC_ROOT/out/qemu/bin/qemu-system-x86_64}
-    [ -x "$qemu" ] || "$QOSVNIC_ROOT/scripts/build-qemu.sh" >&2 || true
-    if [ -n "$prop" ]; then
-        "$qemu" -device qosvnic,help 2>/dev/null | grep -q "$prop" ||
-            { echo "FAIL: $name: qemu with the qosvnic device and $prop ($qemu)"; return 1; }
-    else
-        "$qemu" -device help 2>/dev/null | grep -q '"qosvnic"' ||
-            { echo "FAIL: $name: qemu with the qosvnic device ($qemu)"; return 1; }
-    fi
-    QOSVNIC_REQUIRE_DRIVER=1 "$QOSVNIC_ROOT/scripts/build-guest.sh" >&2 ||
-        { echo "FAIL: $name: guest image with qosvnic.ko built"; return 1; }
-    for t in "$@"; do
-        command -v "$t" >/dev/null ||
-            { echo "FAIL: $name: host tool $t (scripts/setup-host.sh)"; return 1; }
-    done
-}
+# script: one boot and the verdict (what it needs before booting is
+# lib.sh's guest_test_needs). It prints FAIL lines in the test's name and
+# returns 1 on a failure.
 
 # One boot with agent_run, its host script's lines shown as they come, then
 # the verdict: the guest's set-up (WHAT) reached QVN-READY, run-guest.sh

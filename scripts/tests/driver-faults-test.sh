@@ -33,20 +33,11 @@ here=$(cd "$(dirname "$0")/.." && pwd)
 
 rounds=${QV_FAULT_ROUNDS:-20}
 case $rounds in ''|*[!0-9]*|0) die "QV_FAULT_ROUNDS=$rounds: a number of rounds, at least 1" ;; esac
-qemu=${QOSVNIC_QEMU:-$QOSVNIC_ROOT/out/qemu/bin/qemu-system-x86_64}
 work=$(mktemp -d /tmp/qvn-faults.XXXXXX)
 trap 'rm -rf "$work"' EXIT
 
-if [ ! -x "$qemu" ]; then "$here/build-qemu.sh" >&2 || true; fi
-if ! "$qemu" -device help 2>/dev/null | grep -q '"qosvnic"'; then
-    echo "FAIL: driver-faults: qemu with the qosvnic device ($qemu)"
-    exit 1
-fi
 export QOSVNIC_GUEST_KERNEL=debug
-if ! QOSVNIC_REQUIRE_DRIVER=1 "$here/build-guest.sh" >&2; then
-    echo "FAIL: driver-faults: guest image with the debug kernel and qosvnic.ko built"
-    exit 1
-fi
+guest_test_needs driver-faults || exit 1
 
 { echo "rounds=$rounds"; cat "$here/tests/driver-faults.guest.bash"; } > "$work/guest.sh"
 log=$work/console.log

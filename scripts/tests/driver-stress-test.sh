@@ -35,20 +35,10 @@ here=$(cd "$(dirname "$0")/.." && pwd)
 . "$here/lib.sh"
 
 cycles=${QV_STRESS_CYCLES:-12}
-qemu=${QOSVNIC_QEMU:-$QOSVNIC_ROOT/out/qemu/bin/qemu-system-x86_64}
 work=$(mktemp -d /tmp/qvn-stress.XXXXXX)
 trap 'rm -rf "$work"' EXIT
 
-if [ ! -x "$qemu" ]; then "$here/build-qemu.sh" >&2 || true; fi
-if ! "$qemu" -device help 2>/dev/null | grep -q '"qosvnic"'; then
-    echo "FAIL: driver-stress: qemu with the qosvnic device ($qemu)"
-    exit 1
-fi
-if ! QOSVNIC_REQUIRE_DRIVER=1 "$here/build-guest.sh" >&2; then
-    echo "FAIL: driver-stress: guest image with qosvnic.ko built"
-    exit 1
-fi
-command -v jq >/dev/null || { echo "FAIL: driver-stress: host tool jq"; exit 1; }
+guest_test_needs driver-stress jq || exit 1
 
 { echo "cycles=$cycles"; cat "$here/tests/driver-stress.guest.bash"; } > "$work/guest.sh"
 # After the guest powers off, QEMU stays (-no-shutdown) for the host to look.

@@ -39,7 +39,7 @@ here=$(cd "$(dirname "$0")/.." && pwd)
 # shellcheck source=scripts/qv-agent.sh
 . "$here/qv-agent.sh"
 
-agent_test_needs migration-traffic jq ping python3 || exit 1
+guest_test_needs migration-traffic jq ping python3 || exit 1
 work=$(mktemp -d /tmp/qvn-migration.XXXXXX)
 trap 'rm -rf "$work"' EXIT
 

@@ -23,7 +23,7 @@ here=$(cd "$(dirname "$0")/.." && pwd)
 # shellcheck source=scripts/qv-agent.sh
 . "$here/qv-agent.sh"
 
-agent_test_needs mq-rss jq iperf3 || exit 1
+guest_test_needs mq-rss jq iperf3 || exit 1
 work=$(mktemp -d /tmp/qvn-mq-rss.XXXXXX)
 trap 'rm -rf "$work"' EXIT
 

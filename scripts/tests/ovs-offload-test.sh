@@ -17,7 +17,7 @@ here=$(cd "$(dirname "$0")/.." && pwd)
 # shellcheck source=scripts/qv-agent.sh
 . "$here/qv-agent.sh"
 
-agent_test_needs ovs-offload jq iperf3 ping python3 || exit 1
+guest_test_needs ovs-offload jq iperf3 ping python3 || exit 1
 work=$(mktemp -d /tmp/qvn-ovs-offload.XXXXXX)
 trap 'rm -rf "$work"' EXIT
 

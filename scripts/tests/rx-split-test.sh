@@ -22,7 +22,7 @@ here=$(cd "$(dirname "$0")/.." && pwd)
 # shellcheck source=scripts/qv-agent.sh
 . "$here/qv-agent.sh"
 
-agent_test_needs rx-split --prop x-rx-first-len || exit 1
+guest_test_needs rx-split --prop x-rx-first-len || exit 1
 work=$(mktemp -d /tmp/qvn-rx-split.XXXXXX)
 trap 'rm -rf "$work"' EXIT
 

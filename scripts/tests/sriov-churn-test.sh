@@ -31,19 +31,10 @@ here=$(cd "$(dirname "$0")/.." && pwd)
 
 rounds=${QV_CHURN_ROUNDS:-25}
 case $rounds in ''|*[!0-9]*|0) die "QV_CHURN_ROUNDS=$rounds: a number of rounds, at least 1" ;; esac
-qemu=${QOSVNIC_QEMU:-$QOSVNIC_ROOT/out/qemu/bin/qemu-system-x86_64}
 work=$(mktemp -d /tmp/qvn-churn.XXXXXX)
 trap 'rm -rf "$work"' EXIT
 
-if [ ! -x "$qemu" ]; then "$here/build-qemu.sh" >&2 || true; fi
-if ! "$qemu" -device help 2>/dev/null | grep -q '"qosvnic"'; then
-    echo "FAIL: sriov-churn: qemu with the qosvnic device ($qemu)"
-    exit 1
-fi
-if ! QOSVNIC_REQUIRE_DRIVER=1 "$here/build-guest.sh" >&2; then
-    echo "FAIL: sriov-churn: guest image with qosvnic.ko built"
-    exit 1
-fi
+guest_test_needs sriov-churn || exit 1
 
 { echo "rounds=$rounds"; cat "$here/tests/sriov-churn.guest.bash"; } > "$work/guest.sh"
 log=$work/console.log

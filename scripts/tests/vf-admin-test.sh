@@ -40,7 +40,7 @@ here=$(cd "$(dirname "$0")/.." && pwd)
 # shellcheck source=scripts/qv-agent.sh
 . "$here/qv-agent.sh"
 
-agent_test_needs vf-admin jq iperf3 ping python3 || exit 1
+guest_test_needs vf-admin jq iperf3 ping python3 || exit 1
 work=$(mktemp -d /tmp/qvn-vf-admin.XXXXXX)
 trap 'rm -rf "$work"' EXIT
 

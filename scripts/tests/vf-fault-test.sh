@@ -28,7 +28,7 @@ here=$(cd "$(dirname "$0")/.." && pwd)
 # shellcheck source=scripts/qv-agent.sh
 . "$here/qv-agent.sh"
 
-agent_test_needs vf-fault || exit 1
+guest_test_needs vf-fault || exit 1
 work=$(mktemp -d /tmp/qvn-vf-fault.XXXXXX)
 trap 'rm -rf "$work"' EXIT
 

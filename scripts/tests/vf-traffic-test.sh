@@ -30,7 +30,7 @@ here=$(cd "$(dirname "$0")/.." && pwd)
 # shellcheck source=scripts/qv-agent.sh
 . "$here/qv-agent.sh"
 
-agent_test_needs vf-traffic jq iperf3 httperf ping || exit 1
+guest_test_needs vf-traffic jq iperf3 httperf ping || exit 1
 work=$(mktemp -d /tmp/qvn-vf-traffic.XXXXXX)
 trap 'rm -rf "$work"' EXIT
 

@@ -23,7 +23,7 @@ here=$(cd "$(dirname "$0")/.." && pwd)
 # shellcheck source=scripts/qv-agent.sh
 . "$here/qv-agent.sh"
 
-agent_test_needs xdp jq iperf3 python3 || exit 1
+guest_test_needs xdp jq iperf3 python3 || exit 1
 work=$(mktemp -d /tmp/qvn-xdp.XXXXXX)
 trap 'rm -rf "$work"' EXIT
 
