@@ -376,6 +376,7 @@ install -m 0644 "$here/guest/qv-lib.sh" "$stage/lib/qv-lib.sh"
 install -m 0755 "$here/guest/qv-agent-loop.sh" "$stage/lib/qv-agent-loop.sh"
 install -m 0755 "$here/guest/qv-rpc.sh" "$stage/lib/qv-rpc.sh"
 install -m 0644 "$here/guest/qv-kcsan.awk" "$stage/lib/qv-kcsan.awk"
+install -m 0644 "$here/guest/qv-kreports.awk" "$stage/lib/qv-kreports.awk"
 
 # ---------------------------------------------------------------- pack
 step "packing the initramfs (cpio, zstd)"
