@@ -275,21 +275,25 @@ static int qv_test_doorbell(struct qv_adapter *ad)
 		kfree_skb(big);
 		goto out;
 	}
+	/*
+	 * The netdev is still up for the stack, which sends on the queue as
+	 * soon as it runs: the queue runs, and BQL's state and the tail are
+	 * read, only under the lock that keeps the stack's frames out.
+	 */
+	__netif_tx_lock_bh(txq);
 	netdev_queue_set_dql_min_limit(txq, QV_TX_MAX_FRAME);
 	netdev_tx_reset_queue(txq);
 	netif_tx_start_queue(txq);
 	tail = qv_rd32(ad->hw, tail_reg);
-
-	__netif_tx_lock_bh(txq);
 	if (netdev_start_xmit(skb, ad->netdev, txq, true) != NETDEV_TX_OK)
 		kfree_skb(skb);
 	deferred = qv_rd32(ad->hw, tail_reg) == tail;
 	/* Dropped and freed by the driver: NETDEV_TX_OK. */
 	netdev_start_xmit(big, ad->netdev, txq, false);
-	__netif_tx_unlock_bh(txq);
-
 	if (stopped)
 		netif_tx_stop_queue(txq);
+	__netif_tx_unlock_bh(txq);
+
 	netdev_queue_set_dql_min_limit(txq, dql_min);
 	if (!deferred)
 		netdev_err(ad->netdev, "self-test: xmit_more did not defer the doorbell\n");
