@@ -29,6 +29,14 @@ if dmesg | grep -qE "$bad"; then
 fi
 dmesg -c > /dev/null
 
+# The reports that count: all but the core kernel's own known reports
+# under injection, which /lib/qv-kreports.awk names on stderr (its header
+# says which and why); those are shown with PREFIX and not counted.
+reports() { # prefix
+    dmesg | awk -v re="$bad" -f /lib/qv-kreports.awk 2> /tmp/known
+    sort /tmp/known | uniq -c | sed "s/^ *\([0-9]*\) /    $1\1 x /"
+}
+
 # Both injectors: only tasks that asked (make-it-fail), sleeping
 # allocations too, order 0 up, but not user pages (the shell's own memory),
 # quietly (a stack per failure would read as a warning).
@@ -62,17 +70,27 @@ round() { # odds
     [ -e "$drv/$pf" ] && echo "$pf" > "$drv/unbind"
     odds "$1"
     faulty "echo $pf > $drv/bind"
+    # A probe makes hundreds of allocations, so it mostly fails even at
+    # 2 %: the steps after one that failed start from a success without
+    # injection, so that they are tried under it too.
+    odds 0
+    [ -d "$sys/net" ] || echo "$pf" > "$drv/bind" 2> /dev/null
     if [ -d "$sys/net" ]; then
         pfdev=$(ls "$sys/net")
-        odds 0
         ip link set "$pfdev" up
         odds "$1"
         faulty "echo 9000 > /sys/class/net/$pfdev/mtu"
         faulty "echo 1500 > /sys/class/net/$pfdev/mtu"
-        faulty "echo 2 > $sys/sriov_numvfs"
+        # Once a VF's device_add() has failed (pci_device_add()'s known
+        # WARN), the PCI core never releases that VF's BARs:
+        # pci_destroy_dev() skips a device with no kobject parent. The
+        # next enable then hits BUG_ON(rc) in pci_iov_add_virtfn() (6.1's
+        # drivers/pci/iov.c:334), the shell dies holding the device lock,
+        # and power-off's device_shutdown() reads its freed task_struct (a
+        # KASAN use-after-free). So SR-IOV is not enabled again after it.
+        [ -z "$leaked" ] && faulty "echo 2 > $sys/sriov_numvfs"
         for vf in "$sys"/virtfn*; do
-            [ -e "$drv/${vf##*/}" ] || continue
-            faulty "echo ${vf##*/} > $drv/unbind"
+            [ -e "$drv/${vf##*/}" ] && faulty "echo ${vf##*/} > $drv/unbind"
             faulty "echo ${vf##*/} > $drv/bind"
         done
         for n in "$sys"/virtfn*/net/*; do
@@ -92,7 +110,7 @@ teardown() {
     rmmod qosvnic 2>/dev/null || { sleep 1; rmmod qosvnic; }
 }
 
-warn=0 t0=$SECONDS
+warn=0 t0=$SECONDS leaked=
 for r in $(seq 1 "$rounds"); do
     p=$((r % 2 ? 2 : 10))
     [ $((r % 5)) = 0 ] && p=50
@@ -100,25 +118,38 @@ for r in $(seq 1 "$rounds"); do
     round "$p"
     echo "    round $r (odds $p %): $ok of $tried commands succeeded"
     teardown
-    if dmesg | grep -qE "$bad"; then
+    # Each report whole: KASAN's allocation and free stacks say whose.
+    out=$(reports "round $r: ")
+    counted=$(printf '%s\n' "$out" | grep -v '^    round ')
+    printf '%s\n' "$out" | grep '^    round ' || true
+    if [ -z "$leaked" ] && printf '%s\n' "$out" | grep -q 'pci_device_add()'; then
+        leaked=$r
+        echo "    round $r: a VF's device_add() failed: SR-IOV is not enabled again in this boot (see round())"
+    fi
+    if [ -n "$counted" ]; then
         warn=$((warn + 1))
         echo "    round $r (odds $p %): kernel reports:"
-        # The whole report: KASAN's allocation and free stacks say whose.
-        dmesg | awk -v re="$bad" 'f || $0 ~ re {f = 1; print}' | head -n 150 |
-            sed 's/^/    | /'
-        dmesg -c > /dev/null
+        printf '%s\n' "$counted" | head -n 150 | sed 's/^/    | /'
     fi
+    dmesg -c > /dev/null
 done
 echo "    $rounds rounds in $((SECONDS - t0)) s; $(grep -c 'qosvnic' /proc/modules) qosvnic module(s) loaded after them"
-check "driver-faults: no KASAN, lockdep, DMA-API, WARNING or BUG report in $rounds rounds of allocation failures" \
+check "driver-faults: no KASAN, lockdep, DMA-API, WARNING or BUG report in $rounds rounds of allocation failures (known core-kernel ones aside)" \
     [ "$warn" = 0 ]
 
-# Without injection the driver comes up and two VFs carry traffic.
+# Without injection the driver comes up and two VFs carry traffic (unless
+# the PCI core still holds a failed VF's BARs: see round()).
 for j in 0 1; do ip netns add "vf$j"; done
 ok=0
 if modprobe qosvnic && qv_wait "[ -d $sys/net ]" 10; then
     pfdev=$(ls "$sys/net")
-    ip link set "$pfdev" up && echo 2 > "$sys/sriov_numvfs" && ok=1
+    ip link set "$pfdev" up && ok=1
+fi
+check "driver-faults: after the failures the driver loads and its PF comes up" [ "$ok" = 1 ]
+if [ -n "$leaked" ]; then
+    skip "driver-faults: two VFs come up and carry traffic (the PCI core leaked a VF's BARs in round $leaked)"
+else
+    [ "$ok" = 1 ] && echo 2 > "$sys/sriov_numvfs" || ok=0
     for j in 0 1; do
         qv_wait "[ -d $sys/virtfn$j/net ]" 20 || ok=0
         d=$(ls "$sys/virtfn$j/net" 2>/dev/null)
@@ -126,14 +157,17 @@ if modprobe qosvnic && qv_wait "[ -d $sys/net ]" 10; then
             ip -n "vf$j" addr add "10.77.0.$((11 + j))/24" dev "$d" &&
             ip -n "vf$j" link set "$d" up || ok=0
     done
+    check "driver-faults: after the failures two VFs come up" [ "$ok" = 1 ]
+    check "driver-faults: the VFs carry traffic" \
+        ip netns exec vf0 ping -c 3 -w 20 10.77.0.12
+    echo 0 > "$sys/sriov_numvfs"
 fi
-check "driver-faults: after the failures the driver loads and two VFs come up" [ "$ok" = 1 ]
-check "driver-faults: the VFs carry traffic" \
-    ip netns exec vf0 ping -c 3 -w 20 10.77.0.12
-echo 0 > "$sys/sriov_numvfs"
 check "driver-faults: rmmod" rmmod qosvnic
-if dmesg | grep -qE "$bad"; then
-    dmesg | grep -E -A12 "$bad" | head -n 40 | sed 's/^/    | /'
+out=$(reports "after the rounds: ")
+counted=$(printf '%s\n' "$out" | grep -v '^    after the rounds: ')
+printf '%s\n' "$out" | grep '^    after the rounds: ' || true
+if [ -n "$counted" ]; then
+    printf '%s\n' "$counted" | head -n 40 | sed 's/^/    | /'
     fail "driver-faults: no kernel report after the rounds"
 else
     pass "driver-faults: no kernel report after the rounds"
