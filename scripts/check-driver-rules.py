@@ -58,14 +58,18 @@ def strip(text):
                   flags=re.S)
 
 
-def functions(root):
-    """{name: (file, body)} of every function defined in root's .c files
+def sources(root):
+    """{file: text without comments and strings} of root's .c files."""
+    return {f: strip(open(os.path.join(root, f)).read())
+            for f in sorted(os.listdir(root))
+            if f.endswith('.c') and not f.endswith('.mod.c')}
+
+
+def functions(srcs):
+    """{name: (file, body)} of every function defined in the sources
     (kernel style: the body's braces in column 0)."""
     defs = {}
-    for f in sorted(os.listdir(root)):
-        if not f.endswith('.c') or f.endswith('.mod.c'):
-            continue
-        text = strip(open(os.path.join(root, f)).read())
+    for f, text in srcs.items():
         for m in re.finditer(r'^([A-Za-z_][^;{}]*?)\b(\w+)\s*\(([^;{}]*?)\)'
                              r'\s*\n\{\n(.*?)\n\}', text, re.M | re.S):
             defs[m.group(2)] = (f, m.group(4))
@@ -103,9 +107,9 @@ def napi_off_at(body, pos):
 
 class Driver:
     def __init__(self, root):
-        self.defs = functions(root)
-        alltext = '\n'.join(strip(open(os.path.join(root, f)).read())
-                            for f in os.listdir(root) if f.endswith('.c'))
+        srcs = sources(root)
+        self.defs = functions(srcs)
+        alltext = '\n'.join(srcs.values())
         self.napi = set(re.findall(r'netif_napi_add\w*\([^;]*?,\s*(\w+)\s*'
                                    r'(?:,[^;]*)?\);', alltext))
         self.xmit = set(re.findall(r'\.ndo_start_xmit\s*=\s*(\w+)', alltext))
@@ -147,10 +151,7 @@ class Driver:
 
 def rule_mtu(root):
     bad = []
-    for f in sorted(os.listdir(root)):
-        if not f.endswith('.c') or f.endswith('.mod.c'):
-            continue
-        text = strip(open(os.path.join(root, f)).read())
+    for f, text in sources(root).items():
         for m in re.finditer(r'(->|\.)mtu\s*=[^=]', text):
             line = text.count('\n', 0, m.start()) + 1
             bad.append(f'{f}:{line}: the MTU is stored without WRITE_ONCE()')
