@@ -468,7 +468,11 @@ static bool qv_dma_take(QosvnicState *s, uint32_t len, int64_t now)
         int64_t wait = qv_tb_wait_ns(&s->dma_tb, want, now);
 
         trace_qosvnic_sched_dma_wait(wait);
-        timer_mod(s->dma_timer, now + wait);
+        if (qv_tb_deadline(now, wait) == INT64_MAX) {
+            timer_del(s->dma_timer);
+        } else {
+            timer_mod(s->dma_timer, now + wait);
+        }
         return false;
     }
     qv_tb_consume(&s->dma_tb, len);

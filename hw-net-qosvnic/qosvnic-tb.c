@@ -40,17 +40,17 @@ uint64_t qv_tb_default_burst(uint64_t rate_bits_per_s)
 
 static void qv_tb_refill(QvTokenBucket *tb, int64_t now_ns)
 {
-    uint64_t lo, hi, rem;
-    int64_t dt;
+    uint64_t lo, hi, rem, dt;
 
     if (!tb->rate_bits) {
         return;
     }
-    dt = now_ns - tb->last_ns;
-    if (dt <= 0) {
+    if (now_ns <= tb->last_ns) {
         /* The virtual clock does not go backwards; be defensive anyway. */
         return;
     }
+    /* Unsigned: now_ns - last_ns may not fit in an int64_t. */
+    dt = (uint64_t)now_ns - (uint64_t)tb->last_ns;
     tb->last_ns = now_ns;
     if (tb->tokens >= (int64_t)tb->burst) {
         tb->tokens = tb->burst;
@@ -139,7 +139,7 @@ void qv_tb_charge(QvTokenBucket *tb, uint64_t bytes)
         return;
     }
     tb->tokens = MAX(tb->tokens - (int64_t)MIN(bytes, QV_TB_LIMIT),
-                     -QV_TB_LIMIT);
+                     -QV_TB_DEBT_MAX);
 }
 
 bool qv_tb_take(QvTokenBucket *tb, uint64_t bytes, int64_t now_ns)
@@ -184,8 +184,14 @@ int64_t qv_tb_wait_ns(QvTokenBucket *tb, uint64_t bytes, int64_t now_ns)
 
 bool qv_tb_post_load(QvTokenBucket *tb, int64_t now_ns)
 {
+    /*
+     * A debt no frame can run up would hold the bucket's owner for
+     * centuries, and a refill time before the clock's start is not one
+     * this device wrote.
+     */
     if (tb->burst > QV_TB_LIMIT || tb->tokens > (int64_t)tb->burst ||
-        tb->tokens < -QV_TB_LIMIT || tb->frac >= QV_TB_FRAC_UNIT) {
+        tb->tokens < -QV_TB_DEBT_MAX || tb->frac >= QV_TB_FRAC_UNIT ||
+        tb->last_ns < 0) {
         return false;
     }
     tb->last_ns = MIN(tb->last_ns, now_ns);

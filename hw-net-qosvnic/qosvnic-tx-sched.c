@@ -188,10 +188,10 @@ static void qosvnic_tx_arm_timer(QosvnicState *s, int64_t now)
             }
         }
     }
-    if (wait <= 0 || wait == INT64_MAX) {
+    if (wait <= 0 || qv_tb_deadline(now, wait) == INT64_MAX) {
         timer_del(s->tx_timer);
     } else {
-        timer_mod(s->tx_timer, now + MAX(wait, 1));
+        timer_mod(s->tx_timer, now + wait);
         trace_qosvnic_tx_timer(wait);
     }
 }

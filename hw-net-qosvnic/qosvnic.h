@@ -97,6 +97,14 @@ typedef struct QvTokenBucket {
 #define QV_TB_FRAC_UNIT         (8ULL * NANOSECONDS_PER_SECOND)
 /* Bound of depth and debt: burst - tokens never overflows. */
 #define QV_TB_LIMIT             (INT64_MAX / 4)
+/*
+ * The most a bucket can owe: a shaper sends a frame only with tokens in
+ * hand, then charges its wire bytes, at most a QV_TX_MAX_FRAME TSO frame
+ * cut at the smallest mss, each segment with headers as long as the
+ * frame. A migration stream that claims more is refused.
+ */
+#define QV_TB_DEBT_MAX          ((int64_t)QV_TX_MAX_FRAME * \
+                                 (QV_TX_MAX_FRAME / QV_TSO_MSS_MIN + 1))
 
 /* A frame held in device memory: a chain of cells. */
 typedef struct QvFrame {
@@ -542,6 +550,15 @@ bool qv_tb_take(QvTokenBucket *tb, uint64_t bytes, int64_t now_ns);
  * INT64_MAX = never: @bytes exceeds the burst).
  */
 int64_t qv_tb_wait_ns(QvTokenBucket *tb, uint64_t bytes, int64_t now_ns);
+/*
+ * @now_ns + @wait_ns, or INT64_MAX (never) where the sum would wrap: a
+ * wrapped deadline is in the past, and a timer armed there fires at once,
+ * for ever.
+ */
+static inline int64_t qv_tb_deadline(int64_t now_ns, int64_t wait_ns)
+{
+    return wait_ns >= INT64_MAX - now_ns ? INT64_MAX : now_ns + wait_ns;
+}
 /*
  * For a bucket loaded from a migration stream: false if its fields are
  * out of range; a refill time in the future (the destination's clock may

@@ -235,6 +235,7 @@ static void test_no_dma_while_stopped(void)
 #define CS_FRAME_SIZE   22                      /* vmstate_qv_frame */
 #define CS_FUNC_SIZE    112                     /* vmstate_qv_func_buf */
 #define CS_TB_TOKENS    16                      /* in a token bucket */
+#define CS_TB_LAST_NS   32
 #define CS_TX_FN_SIZE   20                      /* vmstate_qosvnic_tx_fn */
 #define CS_MBX_FN_SIZE  73                      /* ..._mbx_fn: 16 words, */
 #define CS_MBX_OWNER    72                      /* 2 controls, owner */
@@ -408,6 +409,22 @@ static void test_corrupted_streams(void)
     /* A token bucket holding more than its depth. */
     stq_be_p(st.data + fn1 + 28 + CS_TB_TOKENS,
              ldq_be_p(st.data + fn1 + 28 + 8) + 1);
+    g_assert_false(cs_load(&st, path, uri));
+    memcpy(st.data, good, st.len);
+
+    /*
+     * A debt no frame can run up (QV_TX_MAX_FRAME cut at the smallest
+     * mss, headers as long as the frame): it would put the timer that
+     * waits for it past the end of the clock.
+     */
+    stq_be_p(st.data + fn1 + 28 + CS_TB_TOKENS,
+             -(int64_t)QV_TX_MAX_FRAME *
+             (QV_TX_MAX_FRAME / QV_TSO_MSS_MIN + 1) - 1);
+    g_assert_false(cs_load(&st, path, uri));
+    memcpy(st.data, good, st.len);
+
+    /* A refill before the clock started: now - last_ns would wrap. */
+    stq_be_p(st.data + fn1 + 28 + CS_TB_LAST_NS, INT64_MIN);
     g_assert_false(cs_load(&st, path, uri));
     memcpy(st.data, good, st.len);
 
