@@ -325,10 +325,20 @@ void qosvnic_tx_kick(QosvnicState *s)
 void qosvnic_tx_fn_reset(QvFunc *f)
 {
     /*
-     * The shaper (tx_tb) is not reset: its ceiling is the PF's, which a
-     * function reset keeps, and a reset must not hand out a new burst.
+     * Neither the shaper (tx_tb) nor the min-share meter is reset: both
+     * run at the PF's rates, which a function reset keeps. A reset must
+     * not hand out a new burst, nor forgive the debt that keeps a
+     * function over its guarantee in the round robin (a reset loop would
+     * otherwise put it ahead of every other function).
      */
+    uint32_t min_mbps = f->tx.min_mbps;
+    int64_t min_credit = f->tx.min_credit;
+    int64_t min_last_ns = f->tx.min_last_ns;
+
     memset(&f->tx, 0, sizeof(f->tx));
+    f->tx.min_mbps = min_mbps;
+    f->tx.min_credit = min_credit;
+    f->tx.min_last_ns = min_last_ns;
 }
 
 void qosvnic_tx_reset(QosvnicState *s)
