@@ -10,6 +10,7 @@
 #include "libqtest.h"
 #include "qobject/qdict.h"
 #include "qemu/bswap.h"
+#include "standard-headers/linux/pci_regs.h"
 #include "qosvnic-qtest-lib.h"
 
 #define NFRAMES 3
@@ -236,6 +237,7 @@ static void test_no_dma_while_stopped(void)
 #define CS_FUNC_SIZE    112                     /* vmstate_qv_func_buf */
 #define CS_TB_TOKENS    16                      /* in a token bucket */
 #define CS_TB_LAST_NS   32
+#define CS_SRIOV_LEN    PCI_EXT_CAP_SRIOV_SIZEOF
 #define CS_TX_FN_SIZE   20                      /* vmstate_qosvnic_tx_fn */
 #define CS_MBX_FN_SIZE  73                      /* ..._mbx_fn: 16 words, */
 #define CS_MBX_OWNER    72                      /* 2 controls, owner */
@@ -247,6 +249,7 @@ typedef struct CsStream {
     size_t tx;              /* fields of qosvnic/tx */
     size_t mbx;             /* fields of qosvnic/mailbox */
     size_t account;         /* fields of VF 1's qosvnic-func/rx-account */
+    size_t sriov;           /* the PF's SR-IOV capability in its config */
 } CsStream;
 
 static size_t cs_find(const CsStream *st, const char *name, uint32_t version)
@@ -278,6 +281,8 @@ static void cs_save(CsStream *st, const char *uri, const char *path)
 {
     QvDev *a = qv_start(CS_OPTS, NULL);
     uint8_t mac[6], src[6] = { 0x02, 0, 0, 0, 0, 0x99 }, frame[600];
+    uint8_t sriov[CS_SRIOV_LEN];
+    const uint8_t *at;
     QvRing rx, rx2;
     uint32_t reserve;
     int i;
@@ -306,6 +311,11 @@ static void cs_save(CsStream *st, const char *uri, const char *path)
     qv_wr(a, 2, QV_FN_CTRL, QV_CTRL_TX_EN);
     g_assert_cmpuint(qv_stat(a, 2, QV_STAT_RX_DISCARDED), ==, 1);
     reserve = qv_mg_rd(a, 1, QV_MG_BUF_RESERVE) / QV_BUF_CELL_SIZE;
+    for (i = 0; i < CS_SRIOV_LEN / 4; i++) {
+        stl_le_p(sriov + 4 * i,
+                 qv_cfg_readl(a, QV_T_PF_BUS, QV_T_PF_DEVFN,
+                              QV_EXTCAP_SRIOV_OFFSET + 4 * i));
+    }
     qtest_qmp_assert_success(a->qts, "{ 'execute': 'migrate', "
                              "'arguments': { 'uri': %s } }", uri);
     wait_migration(a->qts);
@@ -317,6 +327,16 @@ static void cs_save(CsStream *st, const char *uri, const char *path)
     st->tx = cs_find(st, "qosvnic/tx", 2);
     st->mbx = cs_find(st, "qosvnic/mailbox", 1);
     st->account = cs_find(st, "qosvnic-func/rx-account", 1);
+    /* The PF's config space is saved as it reads: find the capability. */
+    at = memmem(st->data, st->len, sriov, sizeof(sriov));
+    g_assert_nonnull(at);
+    st->sriov = at - st->data;
+    g_assert_null(memmem(at + 1, st->data + st->len - at - 1, sriov,
+                         sizeof(sriov)));
+    g_assert_cmpuint(lduw_le_p(at + PCI_SRIOV_CTRL) & PCI_SRIOV_CTRL_VFE,
+                     !=, 0);
+    g_assert_cmpuint(lduw_le_p(at + PCI_SRIOV_NUM_VF), ==, 2);
+    g_assert_cmpuint(lduw_le_p(at + PCI_SRIOV_TOTAL_VF), ==, 2);
     /* The layout is what the offsets assume. */
     g_assert_cmpuint(ldq_be_p(st->data + st->account), ==, 1);
     g_assert_cmpuint(ldq_be_p(st->data + st->account + 8), ==, 1);
@@ -425,6 +445,14 @@ static void test_corrupted_streams(void)
 
     /* A refill before the clock started: now - last_ns would wrap. */
     stq_be_p(st.data + fn1 + 28 + CS_TB_LAST_NS, INT64_MIN);
+    g_assert_false(cs_load(&st, path, uri));
+    memcpy(st.data, good, st.len);
+
+    /*
+     * VFs enabled, more of them than the PF has (patches/0010): the VF
+     * array would be read past its end when they are enabled.
+     */
+    stw_le_p(st.data + st.sriov + PCI_SRIOV_NUM_VF, 0x200);
     g_assert_false(cs_load(&st, path, uri));
     memcpy(st.data, good, st.len);
 
