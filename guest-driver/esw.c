@@ -58,35 +58,11 @@ static netdev_tx_t qv_repr_xmit(struct sk_buff *skb, struct net_device *netdev)
 
 	if (qv_xmit_port(repr->pf->adapter, skb, repr->vf->id + 1) !=
 	    NETDEV_TX_OK) {
-		u64_stats_update_begin(&repr->tx_syncp);
-		repr->tx_dropped++;
-		u64_stats_update_end(&repr->tx_syncp);
+		dev_core_stats_tx_dropped_inc(netdev);
 		return NETDEV_TX_OK;
 	}
-	u64_stats_update_begin(&repr->tx_syncp);
-	repr->tx_packets++;
-	repr->tx_bytes += len;
-	u64_stats_update_end(&repr->tx_syncp);
+	dev_sw_netstats_tx_add(netdev, 1, len);
 	return NETDEV_TX_OK;
-}
-
-static void qv_repr_get_stats64(struct net_device *netdev,
-				struct rtnl_link_stats64 *s)
-{
-	struct qv_repr *repr = netdev_priv(netdev);
-	unsigned int start;
-
-	do {
-		start = u64_stats_fetch_begin(&repr->rx_syncp);
-		s->rx_packets = repr->rx_packets;
-		s->rx_bytes = repr->rx_bytes;
-	} while (u64_stats_fetch_retry(&repr->rx_syncp, start));
-	do {
-		start = u64_stats_fetch_begin(&repr->tx_syncp);
-		s->tx_packets = repr->tx_packets;
-		s->tx_bytes = repr->tx_bytes;
-		s->tx_dropped = repr->tx_dropped;
-	} while (u64_stats_fetch_retry(&repr->tx_syncp, start));
 }
 
 static int qv_repr_setup_tc(struct net_device *netdev,
@@ -112,7 +88,7 @@ static const struct net_device_ops qv_repr_netdev_ops = {
 	.ndo_open = qv_repr_open,
 	.ndo_stop = qv_repr_stop,
 	.ndo_start_xmit = qv_repr_xmit,
-	.ndo_get_stats64 = qv_repr_get_stats64,
+	.ndo_get_stats64 = dev_get_tstats64,
 	.ndo_setup_tc = qv_repr_setup_tc,
 #ifndef QV_HAVE_NETDEV_DEVLINK_PORT
 	.ndo_get_devlink_port = qv_repr_get_devlink_port,
@@ -157,10 +133,7 @@ struct net_device *qv_esw_rx_netdev(struct qv_adapter *ad, u16 port,
 	repr = READ_ONCE(vfs[port - 1].repr);
 	if (!repr || !(repr->netdev->flags & IFF_UP))
 		return NULL;
-	u64_stats_update_begin(&repr->rx_syncp);
-	repr->rx_packets++;
-	repr->rx_bytes += len;
-	u64_stats_update_end(&repr->rx_syncp);
+	dev_sw_netstats_rx_add(repr->netdev, len);
 	return repr->netdev;
 }
 
@@ -177,8 +150,16 @@ static int qv_repr_add(struct qv_pf *pf, struct qv_vf *vf)
 	repr->netdev = netdev;
 	repr->pf = pf;
 	repr->vf = vf;
-	u64_stats_init(&repr->rx_syncp);
-	u64_stats_init(&repr->tx_syncp);
+	/*
+	 * Per-CPU counters: the PF's NAPI instances (one per RX queue, over
+	 * which the device spreads the VF's slow-path frames) count what the
+	 * VF sent, and the representor's xmit what went to it, all at once.
+	 */
+	netdev->tstats = netdev_alloc_pcpu_stats(struct pcpu_sw_netstats);
+	if (!netdev->tstats) {
+		free_netdev(netdev);
+		return -ENOMEM;
+	}
 	SET_NETDEV_DEV(netdev, &pf->pdev->dev);
 	netdev->netdev_ops = &qv_repr_netdev_ops;
 	netdev->ethtool_ops = &qv_repr_ethtool_ops;
@@ -194,6 +175,7 @@ static int qv_repr_add(struct qv_pf *pf, struct qv_vf *vf)
 #endif
 	err = register_netdev(netdev);
 	if (err) {
+		free_percpu(netdev->tstats);
 		free_netdev(netdev);
 		return err;
 	}
@@ -216,6 +198,7 @@ static void qv_repr_del(struct qv_vf *vf)
 	devlink_port_type_clear(&vf->dl_port);
 #endif
 	unregister_netdev(repr->netdev);
+	free_percpu(repr->netdev->tstats);
 	free_netdev(repr->netdev);
 }
 

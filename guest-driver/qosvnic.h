@@ -314,15 +314,7 @@ struct qv_repr {
 	struct net_device *netdev;
 	struct qv_pf *pf;
 	struct qv_vf *vf;
-	/*
-	 * One u64_stats_sync per writer: the PF's NAPI counts what the VF
-	 * sent, the representor's xmit (under its TX lock) what went to it.
-	 */
-	struct u64_stats_sync rx_syncp;
-	u64 rx_packets, rx_bytes;	/* what the VF sent (slow path) */
-	struct u64_stats_sync tx_syncp;
-	u64 tx_packets, tx_bytes;	/* what we sent to the VF */
-	u64 tx_dropped;
+	/* Its counters are the netdev's tstats (see qv_repr_add()). */
 	/* matchall police on egress = the VF's ingress policer */
 	unsigned long police_cookie;
 	u64 police_drops;		/* QV_STAT_DROP_RATE reported so far */
