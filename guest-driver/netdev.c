@@ -532,6 +532,12 @@ int qv_stop(struct net_device *netdev)
 			synchronize_irq(pci_irq_vector(ad->pdev, vec[i]));
 		napi_disable(&ad->qp[q].napi);
 	}
+	/*
+	 * A NAPI poll that tested QV_S_DOWN before it was set may have woken
+	 * a queue after the netif_tx_disable() above; with every NAPI off,
+	 * nothing wakes them now, and no xmit reaches the rings freed below.
+	 */
+	netif_tx_disable(netdev);
 	qv_free_ring_irqs(ad, ad->num_qp);
 	/* ndo_xdp_xmit() callers that saw the function up are done */
 	synchronize_net();
