@@ -321,6 +321,12 @@ netdev_features_t qv_features_check(struct sk_buff *skb,
 	u8 l4;
 
 	features = vlan_features_check(skb, features);
+	/*
+	 * The device drops a TSO frame cut below QV_TSO_MSS_MIN; TCP goes
+	 * as low as tcp_min_snd_mss (48) less options, so segment those here.
+	 */
+	if (skb_is_gso(skb) && skb_shinfo(skb)->gso_size < QV_TSO_MSS_MIN)
+		features &= ~NETIF_F_GSO_MASK;
 	if (skb->ip_summed != CHECKSUM_PARTIAL)
 		return features;
 	/* The device parses plain IPv4/IPv6 + TCP/UDP headers only. */

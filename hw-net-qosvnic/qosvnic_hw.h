@@ -596,7 +596,8 @@
 /*
  * Smallest mss for QV_TXD_TSO, as on other NICs (i40e, ice): a frame with
  * a smaller mss is dropped (QV_STAT_TX_DROP_BAD); drivers segment such
- * frames in software. Linux never asks for less than 88 bytes.
+ * frames in software (Linux's TCP goes down to tcp_min_snd_mss, 48
+ * bytes, less its options).
  */
 #define QV_TSO_MSS_MIN          64
 #define QV_TXD_VLAN_INS         (1u << 3)       /* insert vlan tag */

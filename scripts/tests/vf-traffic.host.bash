@@ -56,6 +56,23 @@ else
     fail "iperf3 TCP through VF 0 and VF 2 at once, both deliver"
 fi
 
+# ---- 2b. TCP from a VF to a peer that advertises a 48-byte MSS
+# Linux's TCP then cuts segments of tcp_min_snd_mss (48) less options;
+# the device drops a TSO frame cut below QV_TSO_MSS_MIN (64), so the
+# driver must segment such frames itself (qv_features_check), or the
+# stream stalls on tx_drop_bad.
+ip route replace "$(vfip 0)" dev qvtap0 advmss 48
+b0=$(gstat vf0 "$dev0" tx_drop_bad)
+s=$(ip3 -c "$(vfip 0)" -R -t 3)
+b1=$(gstat vf0 "$dev0" tx_drop_bad)
+ip route del "$(vfip 0)" dev qvtap0
+info "TCP VF0->host at MSS 48: $(mbit "${s:-0}") Mbit/s, tx_drop_bad $b0 -> $b1"
+if [ "${s:-0}" -gt 0 ] && [ "$b1" = "$b0" ]; then
+    pass "TCP from VF 0 to a peer with a 48-byte MSS flows, no TSO frame dropped"
+else
+    fail "TCP from VF 0 to a peer with a 48-byte MSS flows, no TSO frame dropped"
+fi
+
 # ---- 3. VF1 ingress policer
 rate=$((RATE_MBIT * 1000000))
 setvf 1 "\"rx-rate\":$rate"
