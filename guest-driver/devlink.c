@@ -550,11 +550,14 @@ int qv_devlink_vf_ports_add(struct qv_pf *pf)
 		}
 		vf->rate_leaf = true;
 	}
+	pf->num_vf_ports = i;
 	if (!err && pf->esw_mode == DEVLINK_ESWITCH_MODE_SWITCHDEV)
 		err = qv_esw_reprs_add(pf);
-	if (err)	/* ports 0 .. i - 1 are registered */
+	if (err) {	/* ports 0 .. i - 1 are registered */
 		while (i--)
 			qv_vf_port_del(&pf->vfs[i]);
+		pf->num_vf_ports = 0;
+	}
 	devl_unlock(devlink);
 	return err;
 }
@@ -565,8 +568,9 @@ void qv_devlink_vf_ports_del(struct qv_pf *pf)
 
 	devl_lock(pf->devlink);
 	qv_esw_reprs_del(pf);
-	for (i = 0; i < pf->num_vfs; i++)
+	for (i = 0; i < pf->num_vf_ports; i++)
 		qv_vf_port_del(&pf->vfs[i]);
+	pf->num_vf_ports = 0;
 	devl_unlock(pf->devlink);
 }
 

@@ -18,9 +18,13 @@
  * device's rule table and to the VF's ingress policer (tc.c).
  *
  * Locking: mode changes and representor creation run under devl_lock
- * (devlink calls eswitch_mode_set with it; sriov_configure takes it), and
- * take rtnl inside it, as devlink does. The RX path finds a representor
- * under RCU.
+ * (devlink calls eswitch_mode_set with it; sriov_configure takes it to
+ * add and delete the VFs' ports), and take rtnl inside it, as devlink
+ * does. Representors follow pf->num_vf_ports, which only the ports' add
+ * and delete change, under devl_lock: pf->num_vfs changes outside it
+ * (before the ports are added, after they are gone), so a mode change
+ * racing sriov_configure must not make representors from it. The RX
+ * path finds a representor under RCU.
  */
 #include <linux/etherdevice.h>
 #include <linux/rtnetlink.h>
@@ -202,12 +206,12 @@ static void qv_repr_del(struct qv_vf *vf)
 	free_netdev(repr->netdev);
 }
 
-/* devl_lock held (and the VFs' ports registered). */
+/* devl_lock held: one for each VF port registered. */
 int qv_esw_reprs_add(struct qv_pf *pf)
 {
 	int i, err;
 
-	for (i = 0; i < pf->num_vfs; i++) {
+	for (i = 0; i < pf->num_vf_ports; i++) {
 		err = qv_repr_add(pf, &pf->vfs[i]);
 		if (err) {
 			dev_err(&pf->pdev->dev, "VF %d representor: %d\n", i,
@@ -225,7 +229,7 @@ void qv_esw_reprs_del(struct qv_pf *pf)
 {
 	int i;
 
-	for (i = 0; i < pf->num_vfs; i++)
+	for (i = 0; i < pf->num_vf_ports; i++)
 		qv_repr_del(&pf->vfs[i]);
 }
 
@@ -271,7 +275,7 @@ int qv_esw_mode_set(struct devlink *devlink, u16 mode,
 		qv_wr32(pf->hw, QV_DEV_ESW_MODE, QV_ESW_SWITCHDEV);
 		pf->esw_mode = mode;
 		dev_info(&pf->pdev->dev, "eswitch mode switchdev, %d VF representors\n",
-			 pf->num_vfs);
+			 pf->num_vf_ports);
 		return 0;
 	}
 	rtnl_lock();

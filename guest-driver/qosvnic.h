@@ -377,6 +377,8 @@ struct qv_pf {
 	struct mutex cfg_lock;
 	struct qv_vf *vfs;
 	int num_vfs;
+	/* vfs[]' devlink ports registered; devl_lock (representors follow) */
+	int num_vf_ports;
 	struct work_struct mbx_work;
 	/* ip link vf rates changed: refresh devlink rate's view (devl_lock) */
 	struct work_struct rate_sync_work;
