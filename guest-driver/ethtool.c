@@ -295,12 +295,12 @@ static int qv_set_ringparam(struct net_device *netdev,
 	if (rx == old_rx && tx == old_tx && buf == old_buf)
 		return 0;
 
-	if (netif_running(netdev))
+	if (qv_live(netdev))
 		qv_stop(netdev);
 	ad->rx_count = rx;
 	ad->tx_count = tx;
 	ad->rx_buf_req = buf;
-	if (!netif_running(netdev))
+	if (!qv_live(netdev))
 		return 0;
 	err = qv_open(netdev);
 	if (err) {
@@ -373,12 +373,12 @@ static int qv_set_channels(struct net_device *netdev,
 		return -EINVAL;
 	if (ch->combined_count == old)
 		return 0;
-	if (netif_running(netdev))
+	if (qv_live(netdev))
 		qv_stop(netdev);
 	ad->req_qp = ch->combined_count;
 	if (!netif_is_rxfh_configured(netdev))
 		qv_rss_default_reta(ad);
-	if (!netif_running(netdev))
+	if (!qv_live(netdev))
 		return 0;
 	err = qv_open(netdev);
 	if (err) {
@@ -433,7 +433,7 @@ static int qv_rxfh_set(struct qv_adapter *ad, const u32 *indir,
 	}
 	if (key)
 		memcpy(ad->rss_key, key, QV_RSS_KEY_BYTES);
-	if (netif_running(ad->netdev))
+	if (qv_live(ad->netdev))
 		qv_rss_write(ad);
 	return 0;
 }
@@ -540,7 +540,7 @@ static int qv_set_rxfh_fields(struct qv_adapter *ad,
 	else
 		return -EINVAL;
 	ad->rss_ctrl = ctrl;
-	if (netif_running(ad->netdev))
+	if (qv_live(ad->netdev))
 		qv_wr32(ad->hw, QV_FN_RSS_CTRL, ctrl);
 	return 0;
 }

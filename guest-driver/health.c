@@ -59,12 +59,14 @@ static int qv_rings_recover(struct devlink_health_reporter *reporter,
 {
 	struct qv_adapter *ad = devlink_health_reporter_priv(reporter);
 
+	/* Under rtnl, which the FLR's prepare takes to detach the netdev. */
+	rtnl_lock();
 	if (test_bit(QV_S_REMOVING, &ad->state) ||
 	    test_bit(QV_S_FLR, &ad->state)) {
+		rtnl_unlock();
 		NL_SET_ERR_MSG_MOD(extack, "the function is going away");
 		return -EBUSY;
 	}
-	rtnl_lock();
 	netdev_warn(ad->netdev, "recovering: function reset (status %#x)\n",
 		    qv_rd32(ad->hw, QV_FN_STATUS));
 	qv_reinit_locked(ad);

@@ -555,10 +555,13 @@ int qv_stop(struct net_device *netdev)
 void qv_reinit_locked(struct qv_adapter *ad)
 {
 	struct net_device *netdev = ad->netdev;
-	bool running = netif_running(netdev);
+	bool running = qv_live(netdev);
 	int err;
 
 	ASSERT_RTNL();
+	/* Detached (FLR, AER, suspend): its resume resets and restores it. */
+	if (!netif_device_present(netdev))
+		return;
 	if (running)
 		qv_stop(netdev);
 	qv_function_reset(ad);
@@ -790,7 +793,7 @@ static int qv_set_features(struct net_device *netdev,
 	 * the new features in place first (returning 1 says they are).
 	 */
 	if (!(changed & NETIF_F_LRO) || ad->rx_buf_req ||
-	    !netif_running(netdev) || READ_ONCE(ad->xdp_prog))
+	    !qv_live(netdev) || READ_ONCE(ad->xdp_prog))
 		return 0;
 	netdev->features = features;
 	qv_stop(netdev);

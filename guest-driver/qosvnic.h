@@ -420,6 +420,16 @@ static inline void qv_wr64(void __iomem *base, u32 reg, u64 val)
  * Register @off (QV_Q_*) of queue pair @q: pair 0 at the original
  * registers (which QV_FN_QUEUE(0) aliases on devices with queue pairs).
  */
+/*
+ * Running and attached. A detached function (FLR, AER, suspend) is
+ * stopped, and its resume reopens it with what was set meanwhile: the
+ * paths that stop and reopen it to apply a setting must not reopen it.
+ */
+static inline bool qv_live(const struct net_device *netdev)
+{
+	return netif_running(netdev) && netif_device_present(netdev);
+}
+
 static inline u32 qv_q_reg(u16 q, u32 off)
 {
 	return (q ? QV_FN_QUEUE(q) : QV_FN_RX_BASE_LO) + off;

@@ -355,7 +355,7 @@ void qv_self_test(struct net_device *netdev, struct ethtool_test *eth_test,
 {
 	struct qv_adapter *ad = netdev_priv(netdev);
 	bool offline = eth_test->flags & ETH_TEST_FL_OFFLINE;
-	bool running = netif_running(netdev);
+	bool running = qv_live(netdev);
 	int n = ad->pf ? QV_TEST_NUM : QV_TEST_LOOP;
 
 	memset(data, 0, n * sizeof(*data));

@@ -44,7 +44,7 @@ static int qv_xdp_setup(struct net_device *netdev, struct bpf_prog *prog,
 	 * frees the old one after a grace period.
 	 */
 	layout = !READ_ONCE(ad->xdp_prog) != !prog;
-	running = layout && netif_running(netdev);
+	running = layout && qv_live(netdev);
 	if (running)
 		qv_stop(netdev);
 	old = xchg(&ad->xdp_prog, prog);
