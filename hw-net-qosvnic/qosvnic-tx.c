@@ -452,6 +452,13 @@ static bool qv_tx_tso(QosvnicState *s, QvTxFrame *fr)
                       "frame that is not TCP with payload\n", fr->f->fn);
         return qv_tx_reject(fr, QV_STAT_TX_DROP_BAD, "TSO not TCP");
     }
+    if (hdr + fr->mss > qv_tx_max_len(fr->f, s->tx_frame)) {
+        /* Each segment must fit the MTU, as a frame sent whole must. */
+        qemu_log_mask(LOG_GUEST_ERROR, "qosvnic: fn %u: TSO segments of %"
+                      PRIu64 " bytes above MTU %u: frame dropped\n",
+                      fr->f->fn, hdr + fr->mss, fr->f->mtu);
+        return qv_tx_reject(fr, QV_STAT_TX_DROP_BAD, "TSO mss above the MTU");
+    }
     net_tx_pkt_update_ip_checksums(pkt);
     fr->nsegs = DIV_ROUND_UP(payload, fr->mss);
     fr->wire = payload + (uint64_t)fr->nsegs * hdr;

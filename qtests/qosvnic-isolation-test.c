@@ -104,6 +104,35 @@ static void test_tso_min_mss(void)
 }
 
 /*
+ * Each TSO segment must fit the sender's MTU (1500 by default), as a frame
+ * sent whole must: before, an mss up to 65535 sent frames past the MTU.
+ * 54 bytes of headers + mss 1461 = 1515 > 1514 is refused; mss 1460 cuts
+ * 3000 bytes into 3 segments.
+ */
+static void test_tso_max_mss(void)
+{
+    QvRing tx[2];
+    QvDev *d = iso_start(NULL, NULL, 1, tx, 16);
+    uint8_t mac[6], frame[3100];
+    size_t len;
+
+    qv_fn_mac(d, 1, mac);
+    len = tcp4_frame(frame, ext_mac, mac, 0, 3000);
+    qv_tx_send(d, &tx[1], frame, len, QV_TXD_TSO | QV_TXD_CSUM, 65535, 0);
+    qv_tx_send(d, &tx[1], frame, len, QV_TXD_TSO | QV_TXD_CSUM, 1461, 0);
+    qv_tx_send(d, &tx[1], frame, len, QV_TXD_TSO | QV_TXD_CSUM, 1460, 0);
+    qv_wait_stat_sum(d, (int[]){ 1 }, 1, (unsigned[]){ QV_STAT_TX_PACKETS },
+                     1, 3);
+    g_assert_cmpuint(qv_stat(d, 1, QV_STAT_TX_DROP_BAD), ==, 2);
+    g_assert_cmphex(qv_tx_status(d, &tx[1], 0), ==,
+                    QV_TXD_STA_DD | QV_TXD_STA_ERR);
+    g_assert_cmphex(qv_tx_status(d, &tx[1], 1), ==,
+                    QV_TXD_STA_DD | QV_TXD_STA_ERR);
+    g_assert_cmphex(qv_tx_status(d, &tx[1], 2), ==, QV_TXD_STA_DD);
+    qv_stop(d);
+}
+
+/*
  * The shaper charges a frame all the bytes it puts on the wire, even when
  * they exceed the bucket (128 KiB): 64 KiB of TSO payload in 64-byte
  * segments with 94 bytes of headers each is 161602 wire bytes. At 100
@@ -554,6 +583,7 @@ int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
     qtest_add_func("/qosvnic/isolation/tso-min-mss", test_tso_min_mss);
+    qtest_add_func("/qosvnic/isolation/tso-max-mss", test_tso_max_mss);
     qtest_add_func("/qosvnic/isolation/tso-shaper-debt",
                    test_tso_shaper_debt);
     qtest_add_func("/qosvnic/isolation/tx-budget-segments",
