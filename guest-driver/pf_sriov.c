@@ -29,8 +29,10 @@ static int qv_sriov_enable(struct qv_pf *pf, int num_vfs)
 	u32 max_vfs;
 	int i, err;
 
+	/* All three bound it: the register blocks stop at QV_MAX_VFS. */
 	max_vfs = qv_rd32(pf->hw, QV_DEV_MAX_VFS);
-	if (num_vfs > pci_sriov_get_totalvfs(pdev) || num_vfs > max_vfs) {
+	if (num_vfs > pci_sriov_get_totalvfs(pdev) || num_vfs > max_vfs ||
+	    num_vfs > QV_MAX_VFS) {
 		dev_err(&pdev->dev, "cannot enable %d VFs, device has %u\n",
 			num_vfs, max_vfs);
 		return -ERANGE;
@@ -73,10 +75,12 @@ err_ports:
 	qv_devlink_vf_ports_del(pf);
 err_free:
 	mutex_lock(&pf->cfg_lock);
-	pf->vfs = NULL;
-	pf->num_vfs = 0;
+	WRITE_ONCE(pf->num_vfs, 0);
+	WRITE_ONCE(pf->vfs, NULL);
 	mutex_unlock(&pf->cfg_lock);
 	cancel_work_sync(&pf->mbx_work);
+	/* The PF's RX path may be looking at a VF (switchdev): let it end. */
+	synchronize_net();
 	kfree(vfs);
 	return err;
 }
