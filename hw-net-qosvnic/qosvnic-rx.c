@@ -313,6 +313,14 @@ static bool qv_may_promisc(QvFunc *f)
            (f->fn == 0 || (f->mg_flags & QV_MGF_TRUST));
 }
 
+/* Is @in on @f's port VLAN, if it has one? */
+static bool qv_rx_in_port_vlan(QvFunc *f, const QvRxInfo *in)
+{
+    uint32_t pvid = f->vlan & QV_VLAN_VID_MASK;
+
+    return !pvid || (in->tagged && (in->tci & QV_VLAN_VID_MASK) == pvid);
+}
+
 /*
  * The admission checks, in order (docs/rx-datapath.md): function state,
  * port VLAN, length, ingress policer, ring state. Returns the reason to
@@ -336,7 +344,7 @@ static unsigned qv_rx_check(QvFunc *f, QvRxInfo *in, QvFrame *meta,
      * stripped into the descriptor if the driver asked for it.
      */
     if (pvid) {
-        if (!in->tagged || (in->tci & QV_VLAN_VID_MASK) != pvid) {
+        if (!qv_rx_in_port_vlan(f, in)) {
             return QV_STAT_DROP_VLAN;
         }
         *strip = true;
@@ -510,6 +518,10 @@ static void qv_rx_flood(QosvnicState *s, uint8_t *d, QvRxInfo *in)
         bool want;
 
         if ((in->loopback && fn == in->src_fn) || !qosvnic_fn_pci(s, fn)) {
+            continue;
+        }
+        if (!qv_rx_in_port_vlan(f, in)) {
+            /* A switch floods within the VLAN: not this port's frame. */
             continue;
         }
         if (bcast) {

@@ -349,6 +349,36 @@ static void test_rx_bcast_mcast_promisc(void)
     qv_stop(d);
 }
 
+/*
+ * Broadcasts flood only within a VF's port VLAN: one on another VLAN, or
+ * untagged, is not that VF's frame, so it is neither delivered nor
+ * counted as its drop (before, every tenant's broadcast raised the
+ * DROP_VLAN of every VF on another port VLAN, with a drop event each).
+ */
+static void test_rx_flood_port_vlan(void)
+{
+    QvDev *d = qv_start("max-vfs=4", NULL);
+    uint8_t f[100];
+    QvRing r1, r2;
+
+    qv_enable_vfs(d, 2);
+    start_rx(d, 1, &r1, 16, 2048);
+    start_rx(d, 2, &r2, 16, 2048);
+    qv_mg_wr(d, 1, QV_MG_VLAN, 100);
+
+    vlan_frame(f, qv_bcast, 100, 200, 1);
+    qv_inject(d, f, 100);
+    tagged_frame(f, qv_bcast, 100, 2);
+    qv_inject(d, f, 100);
+    vlan_frame(f, qv_bcast, 100, 100, 3);
+    qv_inject(d, f, 100);
+    wait_stat(d, 2, QV_STAT_RX_PACKETS, 3);       /* no port VLAN: all */
+    wait_stat(d, 1, QV_STAT_RX_PACKETS, 1);       /* VLAN 100 only */
+    g_assert_cmpuint(qv_mg_stat(d, 1, QV_STAT_DROP_VLAN), ==, 0);
+    g_assert_cmpuint(qv_mg_stat(d, 1, QV_STAT_RX_BCAST), ==, 1);
+    qv_stop(d);
+}
+
 /* Port VLAN, VLAN stripping, MTU limits and runts. */
 static void test_rx_vlan_length(void)
 {
@@ -1083,6 +1113,7 @@ int main(int argc, char **argv)
     qtest_add_func("/qosvnic/rx/bcast-mcast-promisc",
                    test_rx_bcast_mcast_promisc);
     qtest_add_func("/qosvnic/rx/vlan-length", test_rx_vlan_length);
+    qtest_add_func("/qosvnic/rx/flood-port-vlan", test_rx_flood_port_vlan);
     qtest_add_func("/qosvnic/rx/link-down", test_rx_link_down);
     qtest_add_func("/qosvnic/rx/admission-account",
                    test_rx_admission_account);
