@@ -75,32 +75,46 @@ static uint64_t tx_pkts(QvDev *d, int fn)
 /* ------------------------------------------------- 1. TSO amplification */
 
 /*
+ * VF 1 sends a TCP frame of @plen payload bytes three times with TSO, at
+ * the mss values in @mss: the first two are refused like malformed frames
+ * (TX_DROP_BAD, the descriptor done with ERR), the last is cut into
+ * @segs segments.
+ */
+static void tso_two_refused(size_t plen, const uint16_t *mss, uint64_t segs)
+{
+    QvRing tx[2];
+    QvDev *d = iso_start(NULL, NULL, 1, tx, 16);
+    g_autofree uint8_t *frame = g_malloc(plen + 100);
+    uint8_t mac[6];
+    size_t len;
+    int i;
+
+    qv_fn_mac(d, 1, mac);
+    len = tcp4_frame(frame, ext_mac, mac, 0, plen);
+    for (i = 0; i < 3; i++) {
+        qv_tx_send(d, &tx[1], frame, len, QV_TXD_TSO | QV_TXD_CSUM, mss[i],
+                   0);
+    }
+    qv_wait_stat_sum(d, (int[]){ 1 }, 1, (unsigned[]){ QV_STAT_TX_PACKETS },
+                     1, segs);
+    g_assert_cmpuint(qv_stat(d, 1, QV_STAT_TX_DROP_BAD), ==, 2);
+    for (i = 0; i < 2; i++) {
+        g_assert_cmphex(qv_tx_status(d, &tx[1], i), ==,
+                        QV_TXD_STA_DD | QV_TXD_STA_ERR);
+    }
+    g_assert_cmphex(qv_tx_status(d, &tx[1], 2), ==, QV_TXD_STA_DD);
+    qv_stop(d);
+}
+
+/*
  * An mss below QV_TSO_MSS_MIN is refused like a malformed frame: before,
  * mss 1 turned one descriptor into a segment per payload byte.
  */
 static void test_tso_min_mss(void)
 {
-    QvRing tx[2];
-    QvDev *d = iso_start(NULL, NULL, 1, tx, 16);
-    uint8_t mac[6], frame[1100];
-    size_t len;
-
-    qv_fn_mac(d, 1, mac);
-    len = tcp4_frame(frame, ext_mac, mac, 0, 1000);
-    qv_tx_send(d, &tx[1], frame, len, QV_TXD_TSO | QV_TXD_CSUM, 1, 0);
-    qv_tx_send(d, &tx[1], frame, len, QV_TXD_TSO | QV_TXD_CSUM,
-               QV_TSO_MSS_MIN - 1, 0);
-    qv_tx_send(d, &tx[1], frame, len, QV_TXD_TSO | QV_TXD_CSUM,
-               QV_TSO_MSS_MIN, 0);
-    qv_wait_stat_sum(d, (int[]){ 1 }, 1, (unsigned[]){ QV_STAT_TX_PACKETS },
-                     1, DIV_ROUND_UP(1000, QV_TSO_MSS_MIN));
-    g_assert_cmpuint(qv_stat(d, 1, QV_STAT_TX_DROP_BAD), ==, 2);
-    g_assert_cmphex(qv_tx_status(d, &tx[1], 0), ==,
-                    QV_TXD_STA_DD | QV_TXD_STA_ERR);
-    g_assert_cmphex(qv_tx_status(d, &tx[1], 1), ==,
-                    QV_TXD_STA_DD | QV_TXD_STA_ERR);
-    g_assert_cmphex(qv_tx_status(d, &tx[1], 2), ==, QV_TXD_STA_DD);
-    qv_stop(d);
+    tso_two_refused(1000, (uint16_t[]){ 1, QV_TSO_MSS_MIN - 1,
+                                        QV_TSO_MSS_MIN },
+                    DIV_ROUND_UP(1000, QV_TSO_MSS_MIN));
 }
 
 /*
@@ -111,25 +125,7 @@ static void test_tso_min_mss(void)
  */
 static void test_tso_max_mss(void)
 {
-    QvRing tx[2];
-    QvDev *d = iso_start(NULL, NULL, 1, tx, 16);
-    uint8_t mac[6], frame[3100];
-    size_t len;
-
-    qv_fn_mac(d, 1, mac);
-    len = tcp4_frame(frame, ext_mac, mac, 0, 3000);
-    qv_tx_send(d, &tx[1], frame, len, QV_TXD_TSO | QV_TXD_CSUM, 65535, 0);
-    qv_tx_send(d, &tx[1], frame, len, QV_TXD_TSO | QV_TXD_CSUM, 1461, 0);
-    qv_tx_send(d, &tx[1], frame, len, QV_TXD_TSO | QV_TXD_CSUM, 1460, 0);
-    qv_wait_stat_sum(d, (int[]){ 1 }, 1, (unsigned[]){ QV_STAT_TX_PACKETS },
-                     1, 3);
-    g_assert_cmpuint(qv_stat(d, 1, QV_STAT_TX_DROP_BAD), ==, 2);
-    g_assert_cmphex(qv_tx_status(d, &tx[1], 0), ==,
-                    QV_TXD_STA_DD | QV_TXD_STA_ERR);
-    g_assert_cmphex(qv_tx_status(d, &tx[1], 1), ==,
-                    QV_TXD_STA_DD | QV_TXD_STA_ERR);
-    g_assert_cmphex(qv_tx_status(d, &tx[1], 2), ==, QV_TXD_STA_DD);
-    qv_stop(d);
+    tso_two_refused(3000, (uint16_t[]){ 65535, 1461, 1460 }, 3);
 }
 
 /*
