@@ -61,13 +61,24 @@ static void qosvnic_mbx_guest_error(QvFunc *f, const char *side,
     trace_qosvnic_mbx_ignored(f->fn, side, what, f->mbx_owner);
 }
 
-/* Tells the PF that VF @f wrote: pending bit and the PF's misc vector. */
+/*
+ * Tells the PF that VF @f wrote: its pending bit and, when that bit goes
+ * from clear to set, the PF's misc vector. While the bit is set the PF has
+ * yet to look at this VF, and will then find whatever the VF did since, so
+ * a VF cannot interrupt the PF faster than the PF services it: a VF looping
+ * over REQ and its own reset (which keeps the bit) raises one interrupt.
+ */
 static void qosvnic_mbx_notify_pf(QvFunc *f)
 {
     QosvnicState *s = f->dev;
     uint32_t vf = f->fn - 1;
+    uint32_t bit = 1u << (vf % 32);
 
-    s->mbx_pending[vf / 32] |= 1u << (vf % 32);
+    if (s->mbx_pending[vf / 32] & bit) {
+        trace_qosvnic_mbx_pf_busy(f->fn);
+        return;
+    }
+    s->mbx_pending[vf / 32] |= bit;
     qosvnic_irq_misc(&s->funcs[0], QV_MISC_VF_MBX);
 }
 
@@ -171,19 +182,25 @@ void qosvnic_mbx_mem_write(QvFunc *f, bool from_pf, unsigned idx,
     f->mbx_mem[idx] = val;
 }
 
+/*
+ * A function reset empties the mailbox but leaves the VF's pending bit to
+ * the PF, which then finds nothing to do: see qosvnic_mbx_notify_pf().
+ */
 void qosvnic_mbx_reset(QvFunc *f)
 {
-    QosvnicState *s = f->dev;
-
     memset(f->mbx_mem, 0, sizeof(f->mbx_mem));
     f->mbx_ctrl = 0;
     f->mbx_pf_ctrl = 0;
     f->mbx_owner = QV_MBX_OWNER_NONE;
-    if (f->fn > 0 && s) {
-        uint32_t vf = f->fn - 1;
+}
 
-        s->mbx_pending[vf / 32] &= ~(1u << (vf % 32));
-    }
+/* A VF that is enabled or disabled starts with no news for the PF. */
+void qosvnic_mbx_forget(QvFunc *f)
+{
+    QosvnicState *s = f->dev;
+    uint32_t vf = f->fn - 1;
+
+    s->mbx_pending[vf / 32] &= ~(1u << (vf % 32));
 }
 
 /* ------------------------------------------------------------ migration */

@@ -126,7 +126,13 @@ static void qosvnic_vf_reset_hold(Object *obj, ResetType type)
     PCIDevice *vf = PCI_DEVICE(obj);
     QvFunc *f = qosvnic_vf_func(vf);
 
-    /* pci_set_enabled() resets the VF on every enable and disable. */
+    /*
+     * pci_set_enabled() resets the VF on every enable and disable; an FLR
+     * keeps it enabled, and its mailbox news for the PF.
+     */
+    if (f->pci != (vf->enabled ? vf : NULL)) {
+        qosvnic_mbx_forget(f);
+    }
     f->pci = vf->enabled ? vf : NULL;
 
     trace_qosvnic_vf_reset(pcie_sriov_vf_number(vf));

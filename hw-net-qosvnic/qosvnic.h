@@ -869,6 +869,7 @@ uint32_t qosvnic_mbx_pf_ctrl(QvFunc *f);
 void qosvnic_mbx_mem_write(QvFunc *f, bool from_pf, unsigned idx,
                            uint32_t val);
 void qosvnic_mbx_reset(QvFunc *f);
+void qosvnic_mbx_forget(QvFunc *f);
 /* Every function's mailbox and the pending bitmap; a subsection. */
 extern const VMStateDescription vmstate_qosvnic_mbx;
 

@@ -328,7 +328,12 @@
 #define QV_DEV_DMA_RATE_LO      0x1018  /* RO 64: bytes/s, 0 = unmodelled */
 #define QV_DEV_DMA_RATE_HI      0x101c
 #define QV_DEV_LINK             0x1020  /* RO: backend link up (bit 0) */
-/* RW1C bitmap of the VFs with a mailbox message for the PF. */
+/*
+ * RW1C bitmap of the VFs with mailbox news for the PF. QV_MISC_VF_MBX is
+ * raised when a VF's bit goes from clear to set, not again while it stays
+ * set (a VF's own reset keeps it): the PF clears a VF's bit before it reads
+ * that VF's QV_MG_MBX_CTRL, and so sees every change after the clear.
+ */
 #define QV_DEV_MBX_PENDING(i)   (0x1040 + (i) * 4)
 #define QV_DEV_MBX_WORDS        (QV_MAX_VFS / 32)
 

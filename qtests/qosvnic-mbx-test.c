@@ -8,6 +8,7 @@
 
 #include "qemu/osdep.h"
 #include "libqtest.h"
+#include "standard-headers/linux/pci_regs.h"
 #include "qosvnic-qtest-lib.h"
 
 /* The owner of the shared words, as both control registers show it. */
@@ -287,6 +288,62 @@ static void test_mbx_owner(void)
     qv_stop(d);
 }
 
+/*
+ * A VF that loops over a request and its own reset (CTRL_RESET or FLR)
+ * must not interrupt the PF once per loop: the PF hears of it once, and
+ * again only after it has cleared the VF's pending bit. A VF that is
+ * disabled and enabled again starts with a clear bit.
+ */
+static void test_mbx_reset_flood(void)
+{
+    QvDev *d = mbx_start(2);
+    uint8_t devfn = qv_fn_devfn(1);
+    int i;
+
+    for (i = 0; i < 200; i++) {
+        qv_wr(d, 1, QV_FN_MBX_MEM(0), QV_MSG_RESET);
+        qv_wr(d, 1, QV_FN_MBX_CTRL, QV_MBX_REQ);
+        qv_sync(d);
+        g_assert_cmpint(qv_irq_fired(d, 0, QV_VEC_MISC), ==, i == 0);
+        if (i % 50 == 49) {
+            qv_cfg_writew(d, QV_T_PF_BUS, devfn,
+                          QV_CAP_EXP_OFFSET + PCI_EXP_DEVCTL,
+                          PCI_EXP_DEVCTL_BCR_FLR);
+            qv_cfg_writew(d, QV_T_PF_BUS, devfn, PCI_COMMAND,
+                          PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER);
+        } else {
+            qv_wr(d, 1, QV_FN_CTRL, QV_CTRL_RESET);
+        }
+    }
+    /* The PF finds the bit and an empty mailbox: nothing was lost. */
+    g_assert_cmphex(qv_rd(d, 0, QV_DEV_MBX_PENDING(0)), ==, 1);
+    g_assert_cmphex(qv_mg_rd(d, 1, QV_MG_MBX_CTRL), ==, 0);
+
+    /* VF2 is not held up by VF1's bit. */
+    qv_wr(d, 2, QV_FN_MBX_MEM(0), QV_MSG_RESET);
+    qv_wr(d, 2, QV_FN_MBX_CTRL, QV_MBX_REQ);
+    qv_sync(d);
+    g_assert_true(qv_irq_fired(d, 0, QV_VEC_MISC));
+    g_assert_cmphex(qv_rd(d, 0, QV_DEV_MBX_PENDING(0)), ==, 3);
+
+    /* Cleared, VF1's next request interrupts again. */
+    qv_wr(d, 0, QV_DEV_MBX_PENDING(0), 1);
+    qv_wr(d, 1, QV_FN_MBX_MEM(0), QV_MSG_RESET);
+    qv_wr(d, 1, QV_FN_MBX_CTRL, QV_MBX_REQ);
+    qv_sync(d);
+    g_assert_true(qv_irq_fired(d, 0, QV_VEC_MISC));
+
+    /* Disabled and enabled again, the VFs start with clear bits. */
+    qv_disable_vfs(d);
+    g_assert_cmphex(qv_rd(d, 0, QV_DEV_MBX_PENDING(0)), ==, 0);
+    qv_enable_vfs(d, 2);
+    qv_fn_start(d, 1);
+    qv_wr(d, 1, QV_FN_MBX_MEM(0), QV_MSG_RESET);
+    qv_wr(d, 1, QV_FN_MBX_CTRL, QV_MBX_REQ);
+    assert_pf_notified(d, 1);
+    qv_stop(d);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -294,5 +351,6 @@ int main(int argc, char **argv)
     qtest_add_func("/qosvnic/mbx/pf-message", test_mbx_pf_message);
     qtest_add_func("/qosvnic/mbx/races", test_mbx_races);
     qtest_add_func("/qosvnic/mbx/owner", test_mbx_owner);
+    qtest_add_func("/qosvnic/mbx/reset-flood", test_mbx_reset_flood);
     return g_test_run();
 }
