@@ -44,6 +44,13 @@ static void qv_check_layout(void)
 	/* a largest large-receive frame fits an skb's head and frags */
 	BUILD_BUG_ON(DIV_ROUND_UP(QV_RX_MAX_FRAME, QV_RX_BUF_LEN) >
 		     MAX_SKB_FRAGS + 1);
+	/*
+	 * A frame's descriptors (qv_xmit_ring()): the head and every frag,
+	 * one more for a buffer split at QV_TXD_MAX_DATA (QV_TX_MAX_FRAME
+	 * allows two such splits), and a context descriptor.
+	 */
+	BUILD_BUG_ON(MAX_SKB_FRAGS + 1 + QV_TX_MAX_FRAME / QV_TXD_MAX_DATA + 1 >
+		     QV_TX_MAX_DESC);
 	/* A woken queue must have room for the largest frame... */
 	BUILD_BUG_ON(QV_TX_WAKE_THRESH < QV_TX_DESC_NEEDED);
 	/* ...and the smallest ring must be able to reach the threshold. */

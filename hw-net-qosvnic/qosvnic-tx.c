@@ -62,7 +62,7 @@ typedef struct QvTxFrame {
     bool to_loop;           /* to other functions (internal switch) */
     bool to_wire;
     bool vnet;              /* the wire copy carries a virtio-net header */
-    bool bad_chain;         /* descriptors fill the ring without EOP */
+    bool bad_chain;         /* no EOP in QV_TX_MAX_DESC or in the ring */
     bool has_dport;         /* led by a QV_TXD_CTX_DPORT descriptor */
     uint16_t dport;
     bool esw;               /* switchdev: goes where esw says */
@@ -328,10 +328,11 @@ static bool qv_tx_fetch_desc(QosvnicState *s, QvTxFrame *fr, uint32_t idx,
 }
 
 /*
- * Fetch: the descriptors from the head up to the first EOP. QV_TX_IDLE if
- * the driver has not posted the whole frame yet, QV_TX_STOPPED if the ring
- * was stopped; else QV_TX_CONTINUE with the frame (perhaps malformed, see
- * fr->why) spanning fr->ndesc descriptors.
+ * Fetch: the descriptors from the head up to the first EOP, at most
+ * QV_TX_MAX_DESC of them. QV_TX_IDLE if the driver has not posted the
+ * whole frame yet, QV_TX_STOPPED if the ring was stopped; else
+ * QV_TX_CONTINUE with the frame (perhaps malformed, see fr->why) spanning
+ * fr->ndesc descriptors.
  */
 static QvTxResult qv_tx_fetch(QosvnicState *s, QvTxFrame *fr)
 {
@@ -345,10 +346,18 @@ static QvTxResult qv_tx_fetch(QosvnicState *s, QvTxFrame *fr)
     }
     n = r->size / QV_TXD_SIZE;
     avail = (r->tail + n - r->head) % n;
-    for (i = 0, idx = r->head; i < avail && !eop; i++, idx = (idx + 1) % n) {
+    for (i = 0, idx = r->head; i < MIN(avail, QV_TX_MAX_DESC) && !eop;
+         i++, idx = (idx + 1) % n) {
         if (!qv_tx_fetch_desc(s, fr, idx, &eop)) {
             return QV_TX_STOPPED;
         }
+    }
+    if (!eop && i == QV_TX_MAX_DESC) {
+        qemu_log_mask(LOG_GUEST_ERROR, "qosvnic: fn %u: TX frame spans more "
+                      "than %u descriptors\n", f->fn, QV_TX_MAX_DESC);
+        qv_tx_reject(fr, QV_STAT_TX_DROP_BAD, "too many descriptors");
+        fr->bad_chain = true;
+        return QV_TX_CONTINUE;
     }
     if (!eop) {
         if (avail < n - 1) {

@@ -612,6 +612,14 @@
 #define QV_TXD_STA_DD           (1u << 0)
 #define QV_TXD_STA_ERR          (1u << 1)       /* frame dropped */
 #define QV_TX_MAX_FRAME         65536           /* per frame, TSO included */
+/*
+ * Most descriptors one frame may span, a context descriptor included. The
+ * device drops the first QV_TX_MAX_DESC descriptors of a longer chain as a
+ * bad frame (QV_STAT_TX_DROP_BAD, each completed with QV_TXD_STA_ERR) and
+ * goes on from the next, as other NICs do (ixgbe: 40): a partly posted
+ * frame is fetched again whenever the tail moves, and this bounds that.
+ */
+#define QV_TX_MAX_DESC          64
 
 /*
  * RX descriptor, 16 bytes. The driver writes le64 addr (buffer of

@@ -139,6 +139,66 @@ static void test_tx_incomplete_frame(void)
     unlink(trace);
 }
 
+/*
+ * A chain without EOP is fetched again whenever the tail moves, so a guest
+ * that posts thousands of descriptors without EOP and then moves its tail
+ * back and forth made the device fetch them all on every write. A frame
+ * spans at most QV_TX_MAX_DESC descriptors: longer chains go as bad frames
+ * of QV_TX_MAX_DESC, and only the rest is fetched again.
+ */
+static void test_tx_long_chain(void)
+{
+    const unsigned n = QV_RING_MAX_BYTES / QV_TXD_SIZE, posted = 4000;
+    const unsigned dropped = posted / QV_TX_MAX_DESC * QV_TX_MAX_DESC;
+    const unsigned rest = posted - dropped, toggles = 20;
+    g_autofree char *trace = NULL;
+    g_autofree char *args = qv_trace_args("qosvnic_tx_desc", &trace);
+    g_autofree uint8_t *ring = g_malloc0(n * QV_TXD_SIZE);
+    QvDev *d = qv_start(NULL, args);
+    uint8_t mac[6], frame[100], got[2048];
+    uint64_t buf;
+    QvRing tx[2];
+    unsigned i;
+
+    qv_enable_vfs(d, 1);
+    qv_tx_setup(d, 1, &tx[1], n);
+    qv_fn_start(d, 1);
+    qv_fn_mac(d, 1, mac);
+    buf = qv_alloc(d, 64, 64);
+    for (i = 0; i < n; i++) {
+        stq_le_p(ring + i * QV_TXD_SIZE + QV_TXD_ADDR, buf);
+        stw_le_p(ring + i * QV_TXD_SIZE + QV_TXD_LEN, 40);
+    }
+    qtest_memwrite(d->qts, tx[1].base, ring, n * QV_TXD_SIZE);
+
+    qv_wr(d, 1, QV_FN_TX_TAIL, posted);
+    qv_sync(d);
+    g_assert_cmpuint(qv_rd(d, 1, QV_FN_TX_HEAD), ==, dropped);
+    g_assert_cmpuint(qv_stat(d, 1, QV_STAT_TX_DROP_BAD), ==,
+                     dropped / QV_TX_MAX_DESC);
+    g_assert_cmpuint(desc_fetches(trace, 1), ==, posted);
+
+    for (i = 0; i < toggles; i++) {
+        qv_wr(d, 1, QV_FN_TX_TAIL, posted + (i % 2 ? 0 : 1));
+        qv_sync(d);
+    }
+    g_assert_cmpuint(desc_fetches(trace, 1), ==,
+                     posted + toggles / 2 * (rest + 1 + rest));
+    g_assert_cmpuint(qv_rd(d, 1, QV_FN_TX_HEAD), ==, dropped);
+
+    /* The rest ends in a frame: it goes, the function works on. */
+    qv_frame(frame, ext_mac, mac, 0x88b5, sizeof(frame));
+    qtest_memwrite(d->qts, buf, frame, 64);
+    qtest_writeb(d->qts, tx[1].base + posted * QV_TXD_SIZE + QV_TXD_CMD,
+                 QV_TXD_EOP);
+    qv_wr(d, 1, QV_FN_TX_TAIL, posted + 1);
+    g_assert_cmpint(qv_wire_recv(d, got, sizeof(got), 5000), ==,
+                    (rest + 1) * 40);
+    g_assert_cmpuint(qv_rd(d, 1, QV_FN_TX_HEAD), ==, posted + 1);
+    qv_stop(d);
+    unlink(trace);
+}
+
 /* -------------------------------------------------------- TX and MTU */
 
 /*
@@ -360,6 +420,7 @@ int main(int argc, char **argv)
     qtest_add_func("/qosvnic/defects/intx-level", test_intx_level);
     qtest_add_func("/qosvnic/defects/tx-incomplete-frame",
                    test_tx_incomplete_frame);
+    qtest_add_func("/qosvnic/defects/tx-long-chain", test_tx_long_chain);
     qtest_add_func("/qosvnic/defects/tx-mtu", test_tx_mtu);
     qtest_add_func("/qosvnic/defects/tap-offload-storm",
                    test_tap_offload_storm);
