@@ -562,6 +562,9 @@ static int qv_buf_post_load(void *opaque, int version_id)
 
         if (i >= s->num_funcs && (f->part.nframes || f->part.reserve_cells)) {
             why = "partition of a function the device does not have";
+        } else if (f->part.nframes && !qosvnic_fn_enabled(f)) {
+            /* A VF's disable flushes its frames: nothing could take these. */
+            why = "frames held for a disabled VF";
         } else if (!qv_tb_post_load(&f->rx_tb, now) ||
                    !qv_tb_post_load(&f->tx_tb, now)) {
             why = "token bucket out of range";

@@ -26,6 +26,7 @@
 #include "qemu/osdep.h"
 #include "qemu/log.h"
 #include "qemu/iov.h"
+#include "qemu/cutils.h"
 #include "migration/vmstate.h"
 #include "qosvnic.h"
 #include "trace.h"
@@ -598,16 +599,18 @@ static bool qv_frames_have_ports(QosvnicState *s)
     return false;
 }
 
+/*
+ * Sent whenever anything differs from qosvnic_esw_reset(): rules and
+ * policers the PF has only begun to write (a rule's fields before VALID, a
+ * policer's burst or the staged high word of its rate) are state too.
+ */
 static bool qosvnic_esw_needed(void *opaque)
 {
     QosvnicState *s = opaque;
 
-    for (unsigned j = 0; j < QV_ESW_NUM_POLICERS; j++) {
-        if (s->esw_pol[j].rate_bits || s->esw_pol[j].drops) {
-            return true;
-        }
-    }
-    return s->esw_mode != QV_ESW_LEGACY || s->esw_nvalid || s->esw_miss ||
+    return s->esw_mode != QV_ESW_LEGACY || s->esw_miss || s->esw_latch ||
+           !buffer_is_zero(s->esw_rules, sizeof(s->esw_rules)) ||
+           !buffer_is_zero(s->esw_pol, sizeof(s->esw_pol)) ||
            qv_frames_have_ports(s);
 }
 

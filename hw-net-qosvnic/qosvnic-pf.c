@@ -441,19 +441,49 @@ static int qosvnic_pre_load(void *opaque)
     return 0;
 }
 
+/*
+ * The stream is not trusted: a function's registers must hold values their
+ * writes accept, or the datapath that relies on them computes with garbage
+ * (an MTU near 2^32 wraps the TX length check).
+ */
+static const char *qosvnic_func_problem(QvFunc *f)
+{
+    uint32_t link = (f->mg_flags & QV_MGF_LINK_MASK) >> QV_MGF_LINK_SHIFT;
+
+    for (unsigned vec = 0; vec < QV_NUM_VECTORS; vec++) {
+        if (f->itr_us[vec] > QV_ITR_MAX_US) {
+            return "ITR out of range";
+        }
+    }
+    if (f->mtu < QV_MTU_MIN || f->mtu > QV_MTU_MAX) {
+        return "MTU out of range";
+    }
+    if (f->vlan & ~(QV_VLAN_VID_MASK | QV_VLAN_QOS_MASK)) {
+        return "port VLAN out of range";
+    }
+    if (f->mg_flags & ~(QV_MGF_TRUST | QV_MGF_SPOOFCHK | QV_MGF_LINK_MASK |
+                        QV_MGF_LOOPBACK) || link > QV_LINK_DISABLE) {
+        return "unknown management flags";
+    }
+    if (f->prio >= QV_PRIO_CLASSES ||
+        f->weight < QV_WEIGHT_MIN || f->weight > QV_WEIGHT_MAX) {
+        return "priority class or weight out of range";
+    }
+    return NULL;
+}
+
 static int qosvnic_post_load(void *opaque, int version_id)
 {
     QosvnicState *s = opaque;
     uint32_t fn;
-    unsigned vec;
     int ret;
 
-    /* The stream is not trusted: registers the datapath relies on. */
-    for (fn = 0; fn < QV_MAX_FUNCS; fn++) {
-        for (vec = 0; vec < QV_NUM_VECTORS; vec++) {
-            if (s->funcs[fn].itr_us[vec] > QV_ITR_MAX_US) {
-                return qv_load_reject("ITR out of range");
-            }
+    /* Functions past num_funcs do not exist and are never used. */
+    for (fn = 0; fn < s->num_funcs; fn++) {
+        const char *why = qosvnic_func_problem(&s->funcs[fn]);
+
+        if (why) {
+            return qv_load_reject(why);
         }
     }
     ret = qosvnic_stats_post_load(s);

@@ -218,6 +218,31 @@ static void test_no_dma_while_stopped(void)
     qv_stop(b);
 }
 
+/*
+ * The eswitch subsection is sent whenever its state differs from reset:
+ * in legacy mode with no rule committed, the fields of a rule the PF has
+ * begun to write, a policer's burst and the staged high word of its rate
+ * are state too. Before, the subsection was left out and they were lost.
+ */
+static void test_esw_staged_across_migration(void)
+{
+    QvDev *a = qv_start("max-vfs=2", NULL);
+    QvDev *b;
+
+    qv_wr(a, 0, QV_RULE(3) + QV_RL_DMAC_LO, 0x12345678);
+    qv_wr(a, 0, QV_POLICER(2) + QV_PL_RATE_HI, 1);
+    qv_wr(a, 0, QV_POLICER(2) + QV_PL_BURST, 9000);
+    b = qv_migrate(a, "max-vfs=2");
+    qv_stop(a);
+    g_assert_cmphex(qv_rd(b, 0, QV_DEV_ESW_MODE), ==, QV_ESW_LEGACY);
+    g_assert_cmphex(qv_rd(b, 0, QV_RULE(3) + QV_RL_DMAC_LO), ==, 0x12345678);
+    g_assert_cmpuint(qv_rd(b, 0, QV_POLICER(2) + QV_PL_BURST), ==, 9000);
+    qv_wr(b, 0, QV_POLICER(2) + QV_PL_RATE_LO, 5);
+    g_assert_cmphex(qv_rd(b, 0, QV_POLICER(2) + QV_PL_RATE_HI), ==, 1);
+    g_assert_cmphex(qv_rd(b, 0, QV_POLICER(2) + QV_PL_RATE_LO), ==, 5);
+    qv_stop(b);
+}
+
 /* ------------------------------------------- corrupted migration streams */
 
 /*
@@ -250,6 +275,8 @@ typedef struct CsStream {
     size_t mbx;             /* fields of qosvnic/mailbox */
     size_t account;         /* fields of VF 1's qosvnic-func/rx-account */
     size_t sriov;           /* the PF's SR-IOV capability in its config */
+    size_t mtu1;            /* VF 0's MTU */
+    size_t vlan2;           /* VF 1's port VLAN */
 } CsStream;
 
 static size_t cs_find(const CsStream *st, const char *name, uint32_t version)
@@ -273,15 +300,27 @@ static size_t cs_func(const CsStream *st, int fn)
            fn * CS_FUNC_SIZE;
 }
 
+/* Offset of the one place @pattern is found in the stream. */
+static size_t cs_unique(const CsStream *st, const void *pattern, size_t n)
+{
+    const uint8_t *at = memmem(st->data, st->len, pattern, n);
+
+    g_assert_nonnull(at);
+    g_assert_null(memmem(at + 1, st->data + st->len - at - 1, pattern, n));
+    return at - st->data;
+}
+
 /*
  * A source with frames held in VF 0's partition, and one frame VF 1 took
  * and discarded (so that its account is in the stream), saved to a file.
+ * VF 0's MTU and VF 1's port VLAN are set to values found in the stream
+ * next to the fields saved before them (VF 0's control, VF 1's MAC).
  */
 static void cs_save(CsStream *st, const char *uri, const char *path)
 {
     QvDev *a = qv_start(CS_OPTS, NULL);
     uint8_t mac[6], src[6] = { 0x02, 0, 0, 0, 0, 0x99 }, frame[600];
-    uint8_t sriov[CS_SRIOV_LEN];
+    uint8_t sriov[CS_SRIOV_LEN], ctrl_mtu[8], mac_vlan[10];
     const uint8_t *at;
     QvRing rx, rx2;
     uint32_t reserve;
@@ -310,6 +349,12 @@ static void cs_save(CsStream *st, const char *uri, const char *path)
                      3 * QV_BUF_CELL_SIZE);
     qv_wr(a, 2, QV_FN_CTRL, QV_CTRL_TX_EN);
     g_assert_cmpuint(qv_stat(a, 2, QV_STAT_RX_DISCARDED), ==, 1);
+    qv_wr(a, 1, QV_FN_MTU, 7777);
+    stl_be_p(ctrl_mtu, qv_rd(a, 1, QV_FN_CTRL));
+    stl_be_p(ctrl_mtu + 4, 7777);
+    qv_mg_wr(a, 2, QV_MG_VLAN, 0xbad);
+    memcpy(mac_vlan, mac, 6);
+    stl_be_p(mac_vlan + 6, 0xbad);
     reserve = qv_mg_rd(a, 1, QV_MG_BUF_RESERVE) / QV_BUF_CELL_SIZE;
     for (i = 0; i < CS_SRIOV_LEN / 4; i++) {
         stl_le_p(sriov + 4 * i,
@@ -328,11 +373,10 @@ static void cs_save(CsStream *st, const char *uri, const char *path)
     st->mbx = cs_find(st, "qosvnic/mailbox", 1);
     st->account = cs_find(st, "qosvnic-func/rx-account", 1);
     /* The PF's config space is saved as it reads: find the capability. */
-    at = memmem(st->data, st->len, sriov, sizeof(sriov));
-    g_assert_nonnull(at);
-    st->sriov = at - st->data;
-    g_assert_null(memmem(at + 1, st->data + st->len - at - 1, sriov,
-                         sizeof(sriov)));
+    st->sriov = cs_unique(st, sriov, sizeof(sriov));
+    at = st->data + st->sriov;
+    st->mtu1 = cs_unique(st, ctrl_mtu, sizeof(ctrl_mtu)) + 4;
+    st->vlan2 = cs_unique(st, mac_vlan, sizeof(mac_vlan)) + 6;
     g_assert_cmpuint(lduw_le_p(at + PCI_SRIOV_CTRL) & PCI_SRIOV_CTRL_VFE,
                      !=, 0);
     g_assert_cmpuint(lduw_le_p(at + PCI_SRIOV_NUM_VF), ==, 2);
@@ -466,6 +510,21 @@ static void test_corrupted_streams(void)
     g_assert_false(cs_load(&st, path, uri));
     memcpy(st.data, good, st.len);
 
+    /* Registers no write accepts: an MTU, a port VLAN with extra bits. */
+    cs_put32(&st, st.mtu1, UINT32_MAX);
+    g_assert_false(cs_load(&st, path, uri));
+    memcpy(st.data, good, st.len);
+    cs_put32(&st, st.vlan2, 0x10000 | 0xbad);
+    g_assert_false(cs_load(&st, path, uri));
+    memcpy(st.data, good, st.len);
+
+    /* Frames held for a VF that the stream's config space disables. */
+    stw_le_p(st.data + st.sriov + PCI_SRIOV_CTRL,
+             lduw_le_p(st.data + st.sriov + PCI_SRIOV_CTRL) &
+             ~PCI_SRIOV_CTRL_VFE);
+    g_assert_false(cs_load(&st, path, uri));
+    memcpy(st.data, good, st.len);
+
     /* An admission account that does not add up: one frame admitted more. */
     stq_be_p(st.data + st.account, 2);
     g_assert_false(cs_load(&st, path, uri));
@@ -483,6 +542,8 @@ int main(int argc, char **argv)
                    test_moderated_irq_across_migration);
     qtest_add_func("/qosvnic/migration/no-dma-while-stopped",
                    test_no_dma_while_stopped);
+    qtest_add_func("/qosvnic/migration/esw-staged",
+                   test_esw_staged_across_migration);
     qtest_add_func("/qosvnic/migration/corrupted-streams",
                    test_corrupted_streams);
     return g_test_run();
