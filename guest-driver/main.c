@@ -351,6 +351,9 @@ err_free_vectors:
 	pci_free_irq_vectors(pdev);
 err_free_netdev:
 	cancel_delayed_work_sync(&ad->service);
+	/* The misc interrupt is gone: a run it queued is the last. */
+	if (pf)
+		cancel_work_sync(&pf->mbx_work);
 	free_netdev(netdev);
 	pci_set_drvdata(pdev, NULL);
 err_free_pf:
@@ -380,7 +383,6 @@ static void qv_remove(struct pci_dev *pdev)
 	set_bit(QV_S_REMOVING, &ad->state);
 	cancel_delayed_work_sync(&ad->service);
 
-	qv_health_destroy(ad);
 	if (pf) {
 		qv_devlink_unregister(pf);
 		qv_sriov_disable(pf);
@@ -389,19 +391,25 @@ static void qv_remove(struct pci_dev *pdev)
 		rtnl_lock();
 		qv_tc_flush(pf);
 		rtnl_unlock();
-	} else {
-		qv_vf_devlink_free(ad->devlink);
-		ad->devlink = NULL;
 	}
 
 	/* No more misc events: the mailbox stays idle. */
 	qv_free_misc_irq(ad);
 	if (pf)
-		cancel_work_sync(&pf->mbx_work);
-
-	if (pf)
 		qv_devlink_netdev_detach(pf);
 	unregister_netdev(netdev);	/* runs ndo_stop */
+	/*
+	 * Only now does nothing queue the mailbox work (a reinit from ethtool
+	 * did, through qv_function_restore()) or use a health reporter (the
+	 * mailbox work, a VF's requests, ndo_tx_timeout).
+	 */
+	if (pf)
+		cancel_work_sync(&pf->mbx_work);
+	qv_health_destroy(ad);
+	if (!pf) {
+		qv_vf_devlink_free(ad->devlink);
+		ad->devlink = NULL;
+	}
 	for (i = 0; i < QV_NUM_QUEUES; i++)
 		netif_napi_del(&ad->qp[i].napi);
 
@@ -430,6 +438,20 @@ static void qv_shutdown(struct pci_dev *pdev)
 }
 
 /*
+ * A reset, a PCI error or suspend stops the PF's mailbox work: with
+ * QV_S_FLR set (by the caller) the misc interrupt no longer queues it, and
+ * once a handler that ran before the bit was set has ended, the last queued
+ * run can be cancelled. qv_function_restore() queues it again.
+ */
+static void qv_pf_mbx_quiesce(struct qv_adapter *ad)
+{
+	if (!ad->pf)
+		return;
+	synchronize_irq(pci_irq_vector(ad->pdev, QV_VEC_MISC));
+	cancel_work_sync(&ad->pf->mbx_work);
+}
+
+/*
  * FLR through sysfs "reset" (or a VMM resetting an assigned function):
  * quiesce before, and after it bring the function back as after any reset.
  */
@@ -449,8 +471,7 @@ static void qv_reset_prepare(struct pci_dev *pdev)
 	set_bit(QV_S_FLR, &ad->state);
 	/* The service task takes rtnl, and stays off while QV_S_FLR is set. */
 	cancel_delayed_work_sync(&ad->service);
-	if (ad->pf)
-		cancel_work_sync(&ad->pf->mbx_work);
+	qv_pf_mbx_quiesce(ad);
 
 	rtnl_lock();
 	netif_device_detach(netdev);
@@ -553,8 +574,7 @@ static pci_ers_result_t qv_io_error_detected(struct pci_dev *pdev,
 		return PCI_ERS_RESULT_DISCONNECT;
 	set_bit(QV_S_FLR, &ad->state);	/* keeps the service task off */
 	cancel_delayed_work_sync(&ad->service);
-	if (ad->pf)
-		cancel_work_sync(&ad->pf->mbx_work);
+	qv_pf_mbx_quiesce(ad);
 	qv_quiesce(ad);
 	if (state == pci_channel_io_perm_failure)
 		return PCI_ERS_RESULT_DISCONNECT;
@@ -620,8 +640,7 @@ static int qv_suspend(struct device *dev)
 		return 0;
 	set_bit(QV_S_FLR, &ad->state);
 	cancel_delayed_work_sync(&ad->service);
-	if (ad->pf)
-		cancel_work_sync(&ad->pf->mbx_work);
+	qv_pf_mbx_quiesce(ad);
 	qv_quiesce(ad);
 	dev_info(dev, "suspended\n");
 	return 0;

@@ -223,8 +223,10 @@ irqreturn_t qv_msix_misc(int irq, void *data)
 	}
 	if ((cause & QV_MISC_MBX) && !ad->pf)
 		set_bit(QV_S_PF_MSG, &ad->state);
+	/* Not while the work is being stopped: see qv_pf_mbx_quiesce(). */
 	if ((cause & QV_MISC_VF_MBX) && ad->pf &&
-	    !test_bit(QV_S_REMOVING, &ad->state))
+	    !test_bit(QV_S_REMOVING, &ad->state) &&
+	    !test_bit(QV_S_FLR, &ad->state))
 		queue_work(system_wq, &ad->pf->mbx_work);
 	if (cause & ~QV_MISC_VF_MBX)
 		qv_service_kick(ad);
@@ -385,8 +387,12 @@ static int qv_request_qp_irqs(struct qv_adapter *ad, struct qv_qpair *qp)
 		if (err) {
 			netdev_err(ad->netdev, "request_irq(%s) failed: %d\n",
 				   qp->irq_name[i], err);
-			if (i)
-				free_irq(pci_irq_vector(ad->pdev, vec[0]), qp);
+			if (i) {
+				irq = pci_irq_vector(ad->pdev, vec[0]);
+				/* free_irq() warns about a hint left set */
+				irq_update_affinity_hint(irq, NULL);
+				free_irq(irq, qp);
+			}
 			return err;
 		}
 		irq_update_affinity_hint(irq, cpumask_of(qv_qp_cpu(qp->idx)));
