@@ -165,6 +165,8 @@ static int qv_repr_add(struct qv_pf *pf, struct qv_vf *vf)
 		return -ENOMEM;
 	}
 	SET_NETDEV_DEV(netdev, &pf->pdev->dev);
+	/* Its xmit lock is held while it takes the PF's (qv_xmit_port()). */
+	netdev_lockdep_set_classes(netdev);
 	netdev->netdev_ops = &qv_repr_netdev_ops;
 	netdev->ethtool_ops = &qv_repr_ethtool_ops;
 	/* The VF's frames go to it as they are: no offloads but SG. */

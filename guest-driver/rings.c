@@ -554,6 +554,25 @@ drop:
 	return port >= 0 ? NETDEV_TX_BUSY : NETDEV_TX_OK;
 }
 
+/*
+ * Producers other than the stack (XDP, the representors, the self-test)
+ * take the pair's netdev queue xmit lock before tx_lock, as the stack does:
+ * netpoll (netconsole) only trylocks that lock, so it can never spin on a
+ * tx_lock held by the context it interrupted. BH is off in all of them.
+ */
+void qv_tx_lock(struct qv_qpair *qp)
+{
+	__netif_tx_lock(netdev_get_tx_queue(qp->ad->netdev, qp->idx),
+			smp_processor_id());
+	spin_lock(&qp->tx_lock);
+}
+
+void qv_tx_unlock(struct qv_qpair *qp)
+{
+	spin_unlock(&qp->tx_lock);
+	__netif_tx_unlock(netdev_get_tx_queue(qp->ad->netdev, qp->idx));
+}
+
 netdev_tx_t qv_xmit(struct sk_buff *skb, struct net_device *netdev)
 {
 	struct qv_adapter *ad = netdev_priv(netdev);
@@ -574,9 +593,11 @@ netdev_tx_t qv_xmit_test(struct qv_adapter *ad, struct sk_buff *skb)
 	struct qv_qpair *qp = &ad->qp[0];
 	netdev_tx_t ret;
 
-	spin_lock_bh(&qp->tx_lock);
+	local_bh_disable();
+	qv_tx_lock(qp);
 	ret = qv_xmit_ring(qp, skb, -1);
-	spin_unlock_bh(&qp->tx_lock);
+	qv_tx_unlock(qp);
+	local_bh_enable();
 	if (ret != NETDEV_TX_OK)
 		kfree_skb(skb);
 	return ret;
@@ -592,14 +613,14 @@ netdev_tx_t qv_xmit_port(struct qv_adapter *ad, struct sk_buff *skb, u16 port)
 	struct qv_qpair *qp = &ad->qp[0];
 	netdev_tx_t ret;
 
-	spin_lock(&qp->tx_lock);
+	qv_tx_lock(qp);
 	if (test_bit(QV_S_DOWN, &ad->state)) {
-		spin_unlock(&qp->tx_lock);
+		qv_tx_unlock(qp);
 		dev_kfree_skb_any(skb);
 		return NETDEV_TX_BUSY;
 	}
 	ret = qv_xmit_ring(qp, skb, port);
-	spin_unlock(&qp->tx_lock);
+	qv_tx_unlock(qp);
 	return ret;
 }
 

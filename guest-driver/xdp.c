@@ -9,8 +9,9 @@
  * QV_XDP_MAX_MTU.
  *
  * XDP_TX and ndo_xdp_xmit() use the queue pair's TX ring, shared with the
- * stack under tx_lock. They never take the last QV_TX_DESC_NEEDED
- * descriptors, which the stack keeps for one frame of its own: its
+ * stack under its netdev queue's xmit lock and tx_lock (qv_tx_lock()).
+ * They never take the last QV_TX_DESC_NEEDED descriptors, which the stack
+ * keeps for one frame of its own: its
  * "queue stopped only when full of its own frames" rule still holds, and
  * XDP frames stay out of BQL.
  */
@@ -128,9 +129,9 @@ static void qv_xdp_doorbell(struct qv_qpair *qp)
 /* The end of a poll that queued XDP_TX frames: one doorbell for them. */
 void qv_xdp_tx_flush(struct qv_qpair *qp)
 {
-	spin_lock(&qp->tx_lock);
+	qv_tx_lock(qp);
 	qv_xdp_doorbell(qp);
-	spin_unlock(&qp->tx_lock);
+	qv_tx_unlock(qp);
 }
 
 /*
@@ -151,7 +152,7 @@ int qv_xdp_xmit(struct net_device *netdev, int n, struct xdp_frame **frames,
 		return -ENETDOWN;
 	qp = &ad->qp[smp_processor_id() % READ_ONCE(ad->num_qp)];
 
-	spin_lock(&qp->tx_lock);
+	qv_tx_lock(qp);
 	for (i = 0; i < n; i++) {
 		if (qv_xdp_queue(qp, frames[i], false))
 			break;
@@ -163,7 +164,7 @@ int qv_xdp_xmit(struct net_device *netdev, int n, struct xdp_frame **frames,
 	qp->tx.xdp_xmit += sent;
 	qp->tx.xdp_xmit_err += n - sent;
 	u64_stats_update_end(&qp->tx.syncp);
-	spin_unlock(&qp->tx_lock);
+	qv_tx_unlock(qp);
 	/* the caller frees the frames not sent */
 	return sent;
 }
@@ -175,9 +176,9 @@ static bool qv_xdp_tx(struct qv_qpair *qp, struct xdp_buff *xdp)
 
 	if (unlikely(!xdpf))
 		return false;
-	spin_lock(&qp->tx_lock);
+	qv_tx_lock(qp);
 	err = qv_xdp_queue(qp, xdpf, true);
-	spin_unlock(&qp->tx_lock);
+	qv_tx_unlock(qp);
 	return !err;
 }
 

@@ -47,8 +47,11 @@ import sys
 import tempfile
 
 LOCK = re.compile(r'\b(?:raw_)?(spin_lock(?:_bh|_irq|_irqsave)?|mutex_lock|'
-                  r'spin_unlock(?:_bh|_irq|_irqrestore)?|mutex_unlock)'
+                  r'spin_unlock(?:_bh|_irq|_irqrestore)?|mutex_unlock|'
+                  r'qv_tx_lock|qv_tx_unlock)'
                   r'\s*\(\s*&?\s*([^,)]+)')
+# The driver's lock helpers, and the lock each takes of its argument.
+LOCK_HELPERS = {'qv_tx_lock': 'tx_lock', 'qv_tx_unlock': 'tx_lock'}
 NAPI_OFF = ('napi_disable', 'qv_stop')
 # Syncs named <owner>.<sync> whose owner is one queue's ring.
 RING_OWNERS = ('tx', 'rx')
@@ -88,6 +91,8 @@ def locks_held(body, pos):
     held = []
     for m in LOCK.finditer(body, 0, pos):
         name = re.sub(r'\s+', '', m.group(2))
+        if m.group(1) in LOCK_HELPERS:
+            name += '->' + LOCK_HELPERS[m.group(1)]
         if 'unlock' not in m.group(1):
             held.append(name)
             continue
