@@ -115,9 +115,9 @@ static const struct ethtool_ops qv_repr_ethtool_ops = {
 };
 
 /*
- * The PF received a frame the eswitch sent it from @port: the uplink's is
- * the PF's own; a VF's goes to its representor (NULL: none, dropped).
- * NAPI context.
+ * The PF received a frame the eswitch sent it from VF port @port (see
+ * qv_rx_from_vf()): it goes to the VF's representor (NULL: none, or down;
+ * dropped). NAPI context.
  */
 struct net_device *qv_esw_rx_netdev(struct qv_adapter *ad, u16 port,
 				    unsigned int len)
@@ -126,8 +126,6 @@ struct net_device *qv_esw_rx_netdev(struct qv_adapter *ad, u16 port,
 	struct qv_repr *repr;
 	struct qv_vf *vfs;
 
-	if (port == QV_PORT_UPLINK || port == 0)
-		return ad->netdev;
 	/* num_vfs goes to 0 before vfs is freed after an RCU grace period */
 	if (port > READ_ONCE(pf->num_vfs))
 		return NULL;

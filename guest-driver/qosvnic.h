@@ -620,7 +620,18 @@ int qv_esw_mode_set(struct devlink *devlink, u16 mode,
 		    struct netlink_ext_ack *extack);
 int qv_esw_reprs_add(struct qv_pf *pf);	/* devl_lock held */
 void qv_esw_reprs_del(struct qv_pf *pf);	/* devl_lock held */
-/* The PF received a frame from @port: the netdev it belongs to. */
+/*
+ * Switchdev: every frame the PF receives names its source port; those from
+ * the wire (or the PF itself) are the PF netdev's own, those from a VF its
+ * representor's.
+ */
+static inline bool qv_rx_from_vf(u16 status, u16 port)
+{
+	return (status & QV_RXD_STA_SRC_PORT) && port != QV_PORT_UPLINK &&
+	       port != 0;
+}
+
+/* The PF received a frame from VF port @port: its representor, or NULL. */
 struct net_device *qv_esw_rx_netdev(struct qv_adapter *ad, u16 port,
 				    unsigned int len);
 bool qv_is_repr(const struct net_device *netdev);

@@ -784,7 +784,7 @@ static void qv_rx_deliver(struct qv_qpair *qp, struct sk_buff *skb,
 	u16 status = fst->status, vlan = fst->vlan, gso_size = fst->gso_size;
 
 	/* Switchdev: a frame from a VF belongs to its representor. */
-	if (ad->pf && (status & QV_RXD_STA_SRC_PORT)) {
+	if (ad->pf && qv_rx_from_vf(status, fst->src_port)) {
 		netdev = qv_esw_rx_netdev(ad, fst->src_port, skb->len);
 		if (!netdev) {
 			napi_consume_skb(skb, 1);
@@ -915,7 +915,7 @@ static int qv_clean_rx(struct qv_qpair *qp, int budget, bool *starved)
 			off = rx->headroom;
 			net_prefetch(page_address(page) + off);
 			/* A representor's frame is not this netdev's. */
-			if (prog && !(status & QV_RXD_STA_SRC_PORT)) {
+			if (prog && !qv_rx_from_vf(status, fst->src_port)) {
 				if (unlikely(!(status & QV_RXD_STA_EOP))) {
 					/* no LRO and a small MTU with XDP */
 					page_pool_recycle_direct(rx->pp, page);

@@ -165,6 +165,23 @@ check "police with peakrate is refused with a message" \
 check "legacy refused while the uplink has offloaded rules" \
     fails_msg "delete them first" gx "devlink dev eswitch set pci/$PF mode legacy"
 gx "tc qdisc del dev $PFDEV clsact"
+
+# ---- XDP on the uplink: the wire's frames are the PF's own in switchdev
+# mode too, though they carry a source port (QV_PORT_UPLINK) as a VF's do.
+pfmac=$(gx "cat /sys/class/net/$PFDEV/address")
+ip neigh replace 10.77.0.9 lladdr "$pfmac" dev qvtap0 nud permanent
+pf_xdp_drops() { gx "ethtool -S $PFDEV" | awk '$1 == "rx_xdp_drop:" {print $2}'; }
+gx "setsid xdp-bench drop -m native $PFDEV > /tmp/xbpf.log 2>&1 < /dev/null & echo \$! > /tmp/xbpf.pid"
+sleep 3
+x0=$(pf_xdp_drops)
+udp_send 10.77.0.9 200 1000 > /dev/null
+sleep 1
+x1=$(pf_xdp_drops)
+info "PF rx_xdp_drop: $x0 -> $x1 for 200 datagrams from the wire"
+check "switchdev: XDP on the PF gets the wire's frames (xdp-bench drop)" \
+    test "$((x1 - x0))" -ge 200
+gx "kill -INT \$(cat /tmp/xbpf.pid); for i in \$(seq 10); do kill -0 \$(cat /tmp/xbpf.pid) 2>/dev/null || break; sleep 0.5; done"
+ip neigh del 10.77.0.9 dev qvtap0 2>/dev/null
 check "devlink dev eswitch set pci/$PF mode legacy" gx "devlink dev eswitch set pci/$PF mode legacy"
 check "representors are gone" test -z "$(repr_of pf0vf0)"
 ip neigh flush dev qvtap0 2>/dev/null
