@@ -2,8 +2,9 @@
 /*
  * qosvnic: ethtool -t (self-test).
  *
- *   register   the identity registers, and the interrupt moderation and
- *              MTU registers written and read back (then restored);
+ *   register   the identity registers, the misc vector's moderation
+ *              written and read back (then restored), and MTUs out of
+ *              range refused;
  *   interrupt  the misc vector fires: on a VF, a mailbox round trip to
  *              the PF (QV_MSG_PING); on the PF, its own link state set
  *              and set back (QV_MISC_LINK);
@@ -55,12 +56,17 @@ static int qv_test_reg(struct qv_adapter *ad)
 		bad |= qv_rd32(ad->hw, QV_FN_ITR(QV_VEC_MISC)) != pat[i];
 	}
 	qv_wr32(ad->hw, QV_FN_ITR(QV_VEC_MISC), itr);
-	/* An MTU out of range is refused and leaves the old one. */
+	/*
+	 * An MTU out of range is refused and leaves the old one. The test
+	 * runs online, where any other MTU would drop the traffic's frames:
+	 * only the one in use is written back.
+	 */
 	qv_wr32(ad->hw, QV_FN_MTU, QV_MTU_MAX + 1);
 	bad |= qv_rd32(ad->hw, QV_FN_MTU) != mtu;
-	qv_wr32(ad->hw, QV_FN_MTU, QV_MTU_MIN);
-	bad |= qv_rd32(ad->hw, QV_FN_MTU) != QV_MTU_MIN;
+	qv_wr32(ad->hw, QV_FN_MTU, QV_MTU_MIN - 1);
+	bad |= qv_rd32(ad->hw, QV_FN_MTU) != mtu;
 	qv_wr32(ad->hw, QV_FN_MTU, mtu);
+	bad |= qv_rd32(ad->hw, QV_FN_MTU) != mtu;
 	if (bad)
 		netdev_err(ad->netdev, "self-test: register test failed\n");
 	return bad;
