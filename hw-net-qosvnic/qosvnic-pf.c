@@ -461,8 +461,9 @@ static const char *qosvnic_func_problem(QvFunc *f)
     if (f->vlan & ~(QV_VLAN_VID_MASK | QV_VLAN_QOS_MASK)) {
         return "port VLAN out of range";
     }
-    if (f->mg_flags & ~(QV_MGF_TRUST | QV_MGF_SPOOFCHK | QV_MGF_LINK_MASK |
-                        QV_MGF_LOOPBACK) || link > QV_LINK_DISABLE) {
+    if ((f->mg_flags & ~(QV_MGF_TRUST | QV_MGF_SPOOFCHK | QV_MGF_LINK_MASK |
+                         QV_MGF_LOOPBACK)) ||
+        link > QV_LINK_DISABLE) {
         return "unknown management flags";
     }
     if (f->prio >= QV_PRIO_CLASSES ||

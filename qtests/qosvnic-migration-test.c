@@ -276,8 +276,11 @@ typedef struct CsStream {
     size_t account;         /* fields of VF 1's qosvnic-func/rx-account */
     size_t sriov;           /* the PF's SR-IOV capability in its config */
     size_t mtu1;            /* VF 0's MTU */
-    size_t vlan2;           /* VF 1's port VLAN */
+    size_t vlan2;           /* VF 1's port VLAN, then: */
+    uint32_t flags2;        /* ... its management flags at +4, */
 } CsStream;
+#define CS_PRIO         28      /* its priority class, */
+#define CS_WEIGHT       32      /* its weight */
 
 static size_t cs_find(const CsStream *st, const char *name, uint32_t version)
 {
@@ -353,6 +356,9 @@ static void cs_save(CsStream *st, const char *uri, const char *path)
     stl_be_p(ctrl_mtu, qv_rd(a, 1, QV_FN_CTRL));
     stl_be_p(ctrl_mtu + 4, 7777);
     qv_mg_wr(a, 2, QV_MG_VLAN, 0xbad);
+    qv_mg_wr(a, 2, QV_MG_PRIO, 5);
+    qv_mg_wr(a, 2, QV_MG_WEIGHT, 7);
+    st->flags2 = qv_mg_rd(a, 2, QV_MG_FLAGS);
     memcpy(mac_vlan, mac, 6);
     stl_be_p(mac_vlan + 6, 0xbad);
     reserve = qv_mg_rd(a, 1, QV_MG_BUF_RESERVE) / QV_BUF_CELL_SIZE;
@@ -377,6 +383,9 @@ static void cs_save(CsStream *st, const char *uri, const char *path)
     at = st->data + st->sriov;
     st->mtu1 = cs_unique(st, ctrl_mtu, sizeof(ctrl_mtu)) + 4;
     st->vlan2 = cs_unique(st, mac_vlan, sizeof(mac_vlan)) + 6;
+    g_assert_cmphex(ldl_be_p(st->data + st->vlan2 + 4), ==, st->flags2);
+    g_assert_cmpuint(ldl_be_p(st->data + st->vlan2 + CS_PRIO), ==, 5);
+    g_assert_cmpuint(ldl_be_p(st->data + st->vlan2 + CS_WEIGHT), ==, 7);
     g_assert_cmpuint(lduw_le_p(at + PCI_SRIOV_CTRL) & PCI_SRIOV_CTRL_VFE,
                      !=, 0);
     g_assert_cmpuint(lduw_le_p(at + PCI_SRIOV_NUM_VF), ==, 2);
@@ -515,6 +524,18 @@ static void test_corrupted_streams(void)
     g_assert_false(cs_load(&st, path, uri));
     memcpy(st.data, good, st.len);
     cs_put32(&st, st.vlan2, 0x10000 | 0xbad);
+    g_assert_false(cs_load(&st, path, uri));
+    memcpy(st.data, good, st.len);
+    /* ... an unknown flag, a link state, a priority class, a weight. */
+    cs_put32(&st, st.vlan2 + 4, st.flags2 | 1u << 31);
+    g_assert_false(cs_load(&st, path, uri));
+    cs_put32(&st, st.vlan2 + 4, st.flags2 | QV_MGF_LINK_MASK);
+    g_assert_false(cs_load(&st, path, uri));
+    memcpy(st.data, good, st.len);
+    cs_put32(&st, st.vlan2 + CS_PRIO, QV_PRIO_CLASSES);
+    g_assert_false(cs_load(&st, path, uri));
+    memcpy(st.data, good, st.len);
+    cs_put32(&st, st.vlan2 + CS_WEIGHT, 0);
     g_assert_false(cs_load(&st, path, uri));
     memcpy(st.data, good, st.len);
 
