@@ -379,9 +379,14 @@ static void qv_remove(struct pci_dev *pdev)
 		return;
 	ad = netdev_priv(netdev);
 	pf = ad->pf;
-	/* From here on nothing queues the service task again. */
+	/*
+	 * From here on nothing queues the service task again, and the
+	 * mailbox work does nothing: the run in flight is waited for.
+	 */
 	set_bit(QV_S_REMOVING, &ad->state);
 	cancel_delayed_work_sync(&ad->service);
+	if (pf)
+		cancel_work_sync(&pf->mbx_work);
 
 	if (pf) {
 		qv_devlink_unregister(pf);
@@ -400,8 +405,8 @@ static void qv_remove(struct pci_dev *pdev)
 	unregister_netdev(netdev);	/* runs ndo_stop */
 	/*
 	 * Only now does nothing queue the mailbox work (a reinit from ethtool
-	 * did, through qv_function_restore()) or use a health reporter (the
-	 * mailbox work, a VF's requests, ndo_tx_timeout).
+	 * did, through qv_function_restore()) or use a health reporter (a
+	 * VF's requests, ndo_tx_timeout).
 	 */
 	if (pf)
 		cancel_work_sync(&pf->mbx_work);
@@ -439,9 +444,10 @@ static void qv_shutdown(struct pci_dev *pdev)
 
 /*
  * A reset, a PCI error or suspend stops the PF's mailbox work: with
- * QV_S_FLR set (by the caller) the misc interrupt no longer queues it, and
- * once a handler that ran before the bit was set has ended, the last queued
- * run can be cancelled. qv_function_restore() queues it again.
+ * QV_S_FLR set (by the caller) the misc interrupt no longer queues it and
+ * a run queued by anything else returns at once; once a handler that ran
+ * before the bit was set has ended, the last real run can be cancelled.
+ * qv_function_restore() queues it again.
  */
 static void qv_pf_mbx_quiesce(struct qv_adapter *ad)
 {

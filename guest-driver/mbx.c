@@ -458,10 +458,17 @@ void qv_pf_notify_vf(struct qv_pf *pf, struct qv_vf *vf)
 void qv_pf_mbx_work(struct work_struct *work)
 {
 	struct qv_pf *pf = container_of(work, struct qv_pf, mbx_work);
+	unsigned long state = READ_ONCE(pf->adapter->state);
 	unsigned long pending;
 	unsigned int w, bit, id;
 	int i;
 
+	/*
+	 * Not on a function being reset or removed (qv_pf_mbx_quiesce()),
+	 * which may read all-ones: qv_function_restore() queues a run after.
+	 */
+	if (state & (BIT(QV_S_FLR) | BIT(QV_S_REMOVING)))
+		return;
 	mutex_lock(&pf->cfg_lock);
 	for (w = 0; w < QV_DEV_MBX_WORDS; w++) {
 		pending = qv_rd32(pf->hw, QV_DEV_MBX_PENDING(w));

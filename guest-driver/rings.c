@@ -557,8 +557,10 @@ drop:
 /*
  * Producers other than the stack (XDP, the representors, the self-test)
  * take the pair's netdev queue xmit lock before tx_lock, as the stack does:
- * netpoll (netconsole) only trylocks that lock, so it can never spin on a
- * tx_lock held by the context it interrupted. BH is off in all of them.
+ * netpoll (netconsole) on the PF only trylocks that lock, so it can never
+ * spin on a tx_lock held by the context it interrupted. (Netpoll on a
+ * representor still waits for the PF's lock in qv_xmit_port().) BH is off
+ * in all of them.
  */
 void qv_tx_lock(struct qv_qpair *qp)
 {
