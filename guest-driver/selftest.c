@@ -269,7 +269,8 @@ static int qv_test_doorbell(struct qv_adapter *ad)
 	struct sk_buff *skb, *big, *copy = NULL;
 	u64 dropped = tx->dropped;
 	bool deferred = false;
-	u32 tail;
+	u32 tail, after, ntu;
+	unsigned long state;
 	int bad = 1;
 
 	skb = qv_test_skb(ad);
@@ -291,9 +292,12 @@ static int qv_test_doorbell(struct qv_adapter *ad)
 	netdev_tx_reset_queue(txq);
 	netif_tx_start_queue(txq);
 	tail = qv_rd32(ad->hw, tail_reg);
+	ntu = tx->next_to_use;
 	if (netdev_start_xmit(skb, ad->netdev, txq, true) != NETDEV_TX_OK)
 		kfree_skb(skb);
-	deferred = qv_rd32(ad->hw, tail_reg) == tail;
+	after = qv_rd32(ad->hw, tail_reg);
+	state = READ_ONCE(txq->state);
+	deferred = after == tail;
 	/* Dropped and freed by the driver: NETDEV_TX_OK. */
 	netdev_start_xmit(big, ad->netdev, txq, false);
 	if (stopped)
@@ -302,7 +306,11 @@ static int qv_test_doorbell(struct qv_adapter *ad)
 
 	netdev_queue_set_dql_min_limit(txq, dql_min);
 	if (!deferred)
-		netdev_err(ad->netdev, "self-test: xmit_more did not defer the doorbell\n");
+		/* What rang it: the queue's state and the ring say. */
+		netdev_err(ad->netdev,
+			   "self-test: xmit_more did not defer the doorbell (tail %u -> %u, next_to_use %u -> %u, %u unused, queue state %#lx)\n",
+			   tail, after, ntu, tx->next_to_use, qv_tx_unused(tx),
+			   state);
 	else if (tx->dropped != dropped + 1)
 		netdev_err(ad->netdev, "self-test: the long frame was not dropped\n");
 	else
