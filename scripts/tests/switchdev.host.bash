@@ -178,7 +178,7 @@ udp_send 10.77.0.9 200 1000 > /dev/null
 sleep 1
 x1=$(pf_xdp_drops)
 info "PF rx_xdp_drop: $x0 -> $x1 for 200 datagrams from the wire"
-check "switchdev: XDP on the PF gets the wire's frames (xdp-bench drop)" \
+check "XDP on the PF gets the wire's frames in switchdev mode (xdp-bench drop)" \
     test "$((x1 - x0))" -ge 200
 gx "kill -INT \$(cat /tmp/xbpf.pid); for i in \$(seq 10); do kill -0 \$(cat /tmp/xbpf.pid) 2>/dev/null || break; sleep 0.5; done"
 ip neigh del 10.77.0.9 dev qvtap0 2>/dev/null
