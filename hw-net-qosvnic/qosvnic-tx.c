@@ -728,6 +728,13 @@ QvTxResult qosvnic_tx_frame(QosvnicState *s, QvFunc *f, unsigned q,
         return r;
     }
     if (fr.bad_chain || !qv_tx_validate(s, &fr) || !qv_tx_offload(s, &fr)) {
+        /*
+         * Dropped before the shaper, the frame still took a turn that the
+         * guaranteed pass gave it: it costs its minimum share what it
+         * fetched, at least a minimum frame, or a ring of frames that never
+         * leave would keep that pass, and every other function waiting.
+         */
+        qosvnic_tx_min_charge(f, MAX(fr.len, ETH_ZLEN), now);
         qosvnic_tx_drop(&fr);
         return QV_TX_DONE;
     }

@@ -575,9 +575,79 @@ static void test_zero_length_frame(void)
     qv_stop(d);
 }
 
+/*
+ * A VF with a minimum TX share whose ring holds only frames the device
+ * drops (zero-length descriptors) must not keep the guaranteed pass: a
+ * dropped frame costs its meter what it fetched, at least a minimum frame.
+ * Before, it cost nothing, the meter stayed full and the engine served VF 1
+ * alone until its ring was empty: all 4000 frames before VF 2's one. Now
+ * VF 2 waits for at most a full meter's worth of 60-byte frames (64 KiB).
+ */
+static void test_min_share_bad_frames(void)
+{
+    const unsigned n = QV_RING_MAX_BYTES / QV_TXD_SIZE, bad = 4000;
+    g_autofree char *trace = NULL;
+    g_autofree char *args = qv_trace_args("qosvnic_tx_desc", &trace);
+    g_autofree uint8_t *ring = g_malloc0(n * QV_TXD_SIZE);
+    g_autoptr(GPtrArray) lines = NULL;
+    QvDev *d = qv_start(NULL, args);
+    uint8_t mac1[6], mac2[6], frame[100], got[2048];
+    unsigned i, fn, before = 0;
+    QvRing tx[3];
+
+    qv_enable_vfs(d, 2);
+    qv_tx_setup(d, 1, &tx[1], n);
+    qv_tx_setup(d, 2, &tx[2], 16);
+    qv_fn_start(d, 1);
+    qv_fn_start(d, 2);
+    qv_fn_mac(d, 1, mac1);
+    qv_fn_mac(d, 2, mac2);
+
+    /* A frame that leaves starts VF 1's meter; a second fills it. */
+    qv_mg_wr(d, 1, QV_MG_TX_MIN_RATE, 1);
+    qv_frame(frame, ext_mac, mac1, 0x88b5, sizeof(frame));
+    qv_tx_send(d, &tx[1], frame, sizeof(frame), 0, 0, 0);
+    g_assert_cmpint(qv_wire_recv(d, got, sizeof(got), 5000), ==,
+                    sizeof(frame));
+    qv_step(d, 1000 * 1000 * 1000);
+    for (i = 1; i < n; i++) {
+        ring[i * QV_TXD_SIZE + QV_TXD_CMD] = QV_TXD_EOP;    /* len 0 */
+    }
+    qtest_memwrite(d->qts, tx[1].base + QV_TXD_SIZE, ring + QV_TXD_SIZE,
+                   (n - 1) * QV_TXD_SIZE);
+
+    /* Both rings at once: the engines wait while the VM is stopped. */
+    qtest_qmp_assert_success(d->qts, "{ 'execute': 'stop' }");
+    qv_wr(d, 1, QV_FN_TX_TAIL, 1 + bad);
+    qv_frame(frame, ext_mac, mac2, 0x88b5, sizeof(frame));
+    qv_tx_send(d, &tx[2], frame, sizeof(frame), 0, 0, 0);
+    qtest_qmp_assert_success(d->qts, "{ 'execute': 'cont' }");
+    g_assert_cmpint(qv_wire_recv(d, got, sizeof(got), 5000), ==,
+                    sizeof(frame));
+    qv_wait_stat_sum(d, (int[]){ 1 }, 1,
+                     (unsigned[]){ QV_STAT_TX_DROP_BAD }, 1, bad);
+
+    lines = qv_trace_lines(trace, "qosvnic_tx_desc");
+    for (i = 0; i < lines->len; i++) {
+        g_assert_cmpint(sscanf(g_ptr_array_index(lines, i), "fn %u", &fn),
+                        ==, 1);
+        if (fn == 2) {
+            break;
+        }
+        before += fn == 1 && i > 0;     /* not the first, good frame */
+    }
+    g_assert_cmpuint(i, <, lines->len);
+    g_test_message("VF 1 frames served before VF 2's: %u", before);
+    g_assert_cmpuint(before, <=, 64 * KiB / 60 + 1);
+    qv_stop(d);
+    unlink(trace);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
+    qtest_add_func("/qosvnic/isolation/min-share-bad-frames",
+                   test_min_share_bad_frames);
     qtest_add_func("/qosvnic/isolation/tso-min-mss", test_tso_min_mss);
     qtest_add_func("/qosvnic/isolation/tso-max-mss", test_tso_max_mss);
     qtest_add_func("/qosvnic/isolation/tso-shaper-debt",
