@@ -236,6 +236,25 @@ const VMStateDescription vmstate_qosvnic_rate_stage = {
     }
 };
 
+static bool qosvnic_mg_stat_latch_needed(void *opaque)
+{
+    QvFunc *f = opaque;
+
+    return f->mg_stat_hi_latch != 0;
+}
+
+/* The PF's latched high word of this function's counters. */
+const VMStateDescription vmstate_qosvnic_mg_stat_latch = {
+    .name = "qosvnic-func/mg-stat-latch",
+    .version_id = 1,
+    .minimum_version_id = 1,
+    .needed = qosvnic_mg_stat_latch_needed,
+    .fields = (const VMStateField[]) {
+        VMSTATE_UINT32(mg_stat_hi_latch, QvFunc),
+        VMSTATE_END_OF_LIST()
+    }
+};
+
 /* A subsection of each function's VMState. */
 const VMStateDescription vmstate_qosvnic_host_caps = {
     .name = "qosvnic-func/host-caps",
@@ -308,6 +327,8 @@ void qosvnic_mgmt_defaults(QvFunc *f)
     f->tx_min_mbps = 0;
     f->prio = f->fn ? s->vf_prio : 0;
     f->weight = s->vf_weight;
+    f->rate_hi_stage = 0;
+    f->mg_stat_hi_latch = 0;
     f->part.alpha = s->vf_alpha;
     qosvnic_mac_table_update(s, f);
     qosvnic_buf_set_reserve(s, f, qosvnic_buf_default_reserve(s));

@@ -429,6 +429,7 @@ static const VMStateDescription vmstate_qosvnic_func = {
     .subsections = (const VMStateDescription * const []) {
         &vmstate_qosvnic_host_caps,
         &vmstate_qosvnic_rate_stage,
+        &vmstate_qosvnic_mg_stat_latch,
         &vmstate_qosvnic_func_queues,
         &vmstate_qosvnic_rx_account,
         NULL

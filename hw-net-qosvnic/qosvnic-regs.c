@@ -28,10 +28,12 @@ static uint64_t qosvnic_mac_hi(const MACAddr *m)
 
 /*
  * 64-bit counters: an 8-byte read returns the value; a 4-byte read of the
- * low word returns it and latches the high word for the next read, so a
- * 32-bit driver still gets a consistent snapshot.
+ * low word returns it and latches the high word into @latch for the next
+ * read, so a 32-bit driver still gets a consistent snapshot. The function
+ * and the PF's management window each have their own latch.
  */
-static uint64_t qosvnic_stat_read(QvFunc *f, hwaddr off, unsigned size)
+static uint64_t qosvnic_stat_read(QvFunc *f, uint32_t *latch, hwaddr off,
+                                  unsigned size)
 {
     unsigned idx = off / 8;
     uint64_t v;
@@ -40,13 +42,13 @@ static uint64_t qosvnic_stat_read(QvFunc *f, hwaddr off, unsigned size)
         return 0;
     }
     if (off & 4) {
-        return f->stat_hi_latch;
+        return *latch;
     }
     v = qosvnic_stat_value(f, idx);
     if (size == 8) {
         return v;
     }
-    f->stat_hi_latch = v >> 32;
+    *latch = v >> 32;
     return (uint32_t)v;
 }
 
@@ -130,7 +132,8 @@ uint64_t qosvnic_fn_read(QvFunc *f, hwaddr addr, unsigned size)
     unsigned q;
 
     if (addr >= QV_FN_STATS && addr < QV_FN_STAT(QV_NUM_STATS)) {
-        v = qosvnic_stat_read(f, addr - QV_FN_STATS, size);
+        v = qosvnic_stat_read(f, &f->stat_hi_latch, addr - QV_FN_STATS,
+                              size);
         trace_qosvnic_fn_read(f->fn, addr, v);
         return v;
     }
@@ -485,7 +488,8 @@ static bool qosvnic_check_range(QvFunc *f, const char *what, uint64_t val,
 static uint64_t qosvnic_mgmt_read(QvFunc *f, hwaddr reg, unsigned size)
 {
     if (reg >= QV_MG_STATS && reg < QV_MG_STAT(QV_NUM_STATS)) {
-        return qosvnic_stat_read(f, reg - QV_MG_STATS, size);
+        return qosvnic_stat_read(f, &f->mg_stat_hi_latch,
+                                 reg - QV_MG_STATS, size);
     }
     if (reg >= QV_MG_MBX_MEM(0) && reg < QV_MG_MBX_MEM(QV_MBX_WORDS)) {
         return f->mbx_mem[(reg - QV_MG_MBX_MEM(0)) / 4];

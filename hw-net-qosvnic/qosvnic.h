@@ -192,6 +192,12 @@ typedef struct QvFunc {
     uint64_t rx_rate_bps;
     uint32_t rx_burst;
     uint32_t rate_hi_stage; /* QV_MG_RX_RATE_HI until LO commits */
+    /*
+     * The high word latched by the PF's low-word read of this function's
+     * counters (QV_MG_STATS); the function's own reads latch into
+     * stat_hi_latch, so a tenant cannot tear the PF's 64-bit reads.
+     */
+    uint32_t mg_stat_hi_latch;
     uint32_t tx_max_mbps, tx_min_mbps;
     uint32_t prio;
     uint32_t weight;
@@ -482,6 +488,7 @@ void qosvnic_host_reapply(QvFunc *f);
 /* Subsections of each function's VMState. */
 extern const VMStateDescription vmstate_qosvnic_host_caps;
 extern const VMStateDescription vmstate_qosvnic_rate_stage;
+extern const VMStateDescription vmstate_qosvnic_mg_stat_latch;
 
 /* qosvnic-stats.c */
 /* A counter as the registers show it. */

@@ -280,7 +280,8 @@ typedef struct CsStream {
     uint32_t flags2;        /* ... its management flags at +4, */
 } CsStream;
 #define CS_PRIO         28      /* its priority class, */
-#define CS_WEIGHT       32      /* its weight */
+#define CS_WEIGHT       32      /* its weight, */
+#define CS_STATS        36      /* its counters (be64 each) */
 
 static size_t cs_find(const CsStream *st, const char *name, uint32_t version)
 {
@@ -554,6 +555,57 @@ static void test_corrupted_streams(void)
     unlink(path);
 }
 
+/*
+ * The PF reads a VF's 64-bit counters as two 32-bit reads, low word first,
+ * in its management window, and the VF reads its own in its BAR. A counter
+ * past 4 G (put into a migration stream: a qtest cannot send 4 GiB) reads
+ * whole in either window while the other side reads in between. Before,
+ * the two windows shared one latch: a tenant reading its counters in a
+ * loop tore the PF's reads of them (the high word of its RX_PACKETS, 0,
+ * for that of TX_BYTES).
+ */
+static void test_stat_latch_per_reader(void)
+{
+    g_autofree char *path = g_strdup_printf("%s/qosvnic-latch-%d",
+                                            g_get_tmp_dir(), getpid());
+    g_autofree char *uri = g_strdup_printf("file:%s", path);
+    const uint64_t big = 0x500000007ULL;
+    const uint32_t mg = QV_MG_STAT(QV_STAT_TX_BYTES);
+    const uint32_t fn = QV_FN_STAT(QV_STAT_TX_BYTES);
+    uint64_t lo, hi;
+    CsStream st;
+    QvDev *d, *b;
+
+    cs_save(&st, uri, path);
+    stq_be_p(st.data + st.vlan2 + CS_STATS + 8 * QV_STAT_TX_BYTES, big);
+    g_assert_true(g_file_set_contents(path, (char *)st.data, st.len, NULL));
+    d = qv_start_incoming(CS_OPTS, uri);
+    wait_migration(d->qts);
+
+    lo = qv_mg_rd(d, 2, mg);
+    hi = qv_mg_rd(d, 2, mg + 4);
+    g_assert_cmphex(hi << 32 | lo, ==, big);
+    /* The tenant reads between the PF's two reads... */
+    lo = qv_mg_rd(d, 2, mg);
+    qv_rd(d, 2, QV_FN_STAT(QV_STAT_RX_PACKETS));
+    hi = qv_mg_rd(d, 2, mg + 4);
+    g_assert_cmphex(hi << 32 | lo, ==, big);
+    /* ...and the PF between the tenant's. */
+    lo = qv_rd(d, 2, fn);
+    qv_mg_rd(d, 2, QV_MG_STAT(QV_STAT_RX_PACKETS));
+    hi = qv_rd(d, 2, fn + 4);
+    g_assert_cmphex(hi << 32 | lo, ==, big);
+    /* The PF's latch travels with a migration between its two reads. */
+    lo = qv_mg_rd(d, 2, mg);
+    b = qv_migrate(d, CS_OPTS);
+    qv_stop(d);
+    hi = qv_mg_rd(b, 2, mg + 4);
+    g_assert_cmphex(hi << 32 | lo, ==, big);
+    qv_stop(b);
+    g_free(st.data);
+    unlink(path);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -565,6 +617,8 @@ int main(int argc, char **argv)
                    test_no_dma_while_stopped);
     qtest_add_func("/qosvnic/migration/esw-staged",
                    test_esw_staged_across_migration);
+    qtest_add_func("/qosvnic/migration/stat-latch-per-reader",
+                   test_stat_latch_per_reader);
     qtest_add_func("/qosvnic/migration/corrupted-streams",
                    test_corrupted_streams);
     return g_test_run();
