@@ -290,6 +290,15 @@ static int qv_test_doorbell(struct qv_adapter *ad)
 	__netif_tx_lock_bh(txq);
 	netdev_queue_set_dql_min_limit(txq, QV_TX_MAX_FRAME);
 	netdev_tx_reset_queue(txq);
+	/*
+	 * dql_reset() leaves adj_limit, the limit that dql_avail() reads, as
+	 * the last completion set it: after a reopen and a few small frames,
+	 * less than one test frame, so BQL stopped the queue and the driver
+	 * rightly rang. A pretend frame sent and completed sets it from the
+	 * new minimum.
+	 */
+	netdev_tx_sent_queue(txq, QV_TX_MAX_FRAME);
+	netdev_tx_completed_queue(txq, 1, QV_TX_MAX_FRAME);
 	netif_tx_start_queue(txq);
 	tail = qv_rd32(ad->hw, tail_reg);
 	ntu = tx->next_to_use;
