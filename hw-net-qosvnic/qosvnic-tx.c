@@ -448,6 +448,16 @@ static bool qv_tx_tso(QosvnicState *s, QvTxFrame *fr)
                       QV_TSO_MSS_MIN);
         return qv_tx_reject(fr, QV_STAT_TX_DROP_BAD, "TSO mss too small");
     }
+    if (is_multicast_ether_addr(s->tx_frame)) {
+        /*
+         * TCP is unicast (every receiver discards it otherwise, RFC 1122
+         * 4.2.3.10), and each of up to 1024 segments would be flooded to
+         * every function and the wire.
+         */
+        qemu_log_mask(LOG_GUEST_ERROR, "qosvnic: fn %u: TSO to a group "
+                      "address: frame dropped\n", fr->f->fn);
+        return qv_tx_reject(fr, QV_STAT_TX_DROP_BAD, "TSO to a group address");
+    }
     if (!net_tx_pkt_build_vheader(pkt, true, true, fr->mss)) {
         return qv_tx_reject(fr, QV_STAT_TX_DROP_BAD, "bad TSO");
     }

@@ -182,9 +182,52 @@ static void test_tso_shaper_debt(void)
 }
 
 /*
- * The engine's budget per run counts segments, not frames: a broadcast
- * TSO frame of 256 segments (flooded to every function and the wire) is
- * one run's work. Before, one run served 64 such frames.
+ * TSO to a group address is refused like a malformed frame: TCP is
+ * unicast, and before, each of a broadcast or multicast TSO frame's
+ * segments (up to 1024) was flooded to every function and to the wire.
+ * A unicast TSO frame to VF 2 after them is cut into segments as usual.
+ */
+static void test_tso_group_refused(void)
+{
+    static const uint8_t mcast[6] = { 0x01, 0x00, 0x5e, 0x00, 0x00, 0x01 };
+    QvRing tx[3], rx2;
+    QvDev *d = iso_start(NULL, NULL, 2, tx, 16);
+    g_autofree uint8_t *frame = g_malloc(QV_TX_MAX_FRAME);
+    const uint8_t *dst[3] = { qv_bcast, mcast, NULL };
+    uint8_t mac1[6], mac2[6], wire[2048];
+    size_t len;
+    int i;
+
+    qv_fn_mac(d, 1, mac1);
+    qv_fn_mac(d, 2, mac2);
+    dst[2] = mac2;
+    qv_rx_setup(d, 2, &rx2, 64, 2048, true);
+    qv_wr(d, 2, QV_FN_RX_FILTER, QV_RXF_ALLMULTI | QV_RXF_BCAST);
+    for (i = 0; i < 3; i++) {
+        len = tcp4_frame(frame, dst[i], mac1, 0, 16 * QV_TSO_MSS_MIN);
+        qv_tx_send(d, &tx[1], frame, len, QV_TXD_TSO | QV_TXD_CSUM,
+                   QV_TSO_MSS_MIN, 0);
+    }
+    qv_wait_stat_sum(d, (int[]){ 1 }, 1, (unsigned[]){ QV_STAT_TX_PACKETS },
+                     1, 16);
+    g_assert_cmpuint(qv_stat(d, 1, QV_STAT_TX_DROP_BAD), ==, 2);
+    for (i = 0; i < 2; i++) {
+        g_assert_cmphex(qv_tx_status(d, &tx[1], i), ==,
+                        QV_TXD_STA_DD | QV_TXD_STA_ERR);
+    }
+    g_assert_cmphex(qv_tx_status(d, &tx[1], 2), ==, QV_TXD_STA_DD);
+    qv_wait_stat_sum(d, (int[]){ 2 }, 1, (unsigned[]){ QV_STAT_RX_PACKETS },
+                     1, 16);
+    g_assert_cmpuint(qv_stat(d, 2, QV_STAT_RX_MCAST), ==, 0);
+    /* Nothing reached the wire: the unicast frame was VF 2's. */
+    g_assert_cmpint(qv_wire_recv(d, wire, sizeof(wire), 200), ==, -1);
+    qv_stop(d);
+}
+
+/*
+ * The engine's budget per run counts segments, not frames: a TSO frame of
+ * 256 segments (looped to VF 2) is one run's work. Before, one run served
+ * 64 such frames.
  */
 #define BUDGET_SEGS     256
 
@@ -196,12 +239,13 @@ static void test_tx_budget_segments(void)
     QvRing tx[4];
     QvDev *d = iso_start(NULL, args, 3, tx, 16);
     g_autofree uint8_t *frame = g_malloc(QV_TX_MAX_FRAME);
-    uint8_t mac[6];
+    uint8_t mac1[6], mac2[6];
     unsigned total = 0, i;
     size_t len;
 
-    qv_fn_mac(d, 1, mac);
-    len = tcp4_frame(frame, qv_bcast, mac, 0, BUDGET_SEGS * QV_TSO_MSS_MIN);
+    qv_fn_mac(d, 1, mac1);
+    qv_fn_mac(d, 2, mac2);
+    len = tcp4_frame(frame, mac2, mac1, 0, BUDGET_SEGS * QV_TSO_MSS_MIN);
     for (i = 0; i < 8; i++) {
         /* Ring the doorbell once, for all 8 frames. */
         uint64_t buf = qv_alloc(d, len, 64);
@@ -652,6 +696,8 @@ int main(int argc, char **argv)
     qtest_add_func("/qosvnic/isolation/tso-max-mss", test_tso_max_mss);
     qtest_add_func("/qosvnic/isolation/tso-shaper-debt",
                    test_tso_shaper_debt);
+    qtest_add_func("/qosvnic/isolation/tso-group-refused",
+                   test_tso_group_refused);
     qtest_add_func("/qosvnic/isolation/tx-budget-segments",
                    test_tx_budget_segments);
     qtest_add_func("/qosvnic/isolation/ceiling-across-resets",
