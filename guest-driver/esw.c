@@ -59,9 +59,12 @@ static netdev_tx_t qv_repr_xmit(struct sk_buff *skb, struct net_device *netdev)
 {
 	struct qv_repr *repr = netdev_priv(netdev);
 	unsigned int len = skb->len;
+	int err;
 
-	if (qv_xmit_port(repr->pf->adapter, skb, repr->vf->id + 1) !=
-	    NETDEV_TX_OK) {
+	err = qv_xmit_port(repr->pf->adapter, skb, repr->vf->id + 1);
+	if (err == -EBUSY)
+		return NETDEV_TX_BUSY;	/* netpoll: the skb is still ours */
+	if (err) {
 		dev_core_stats_tx_dropped_inc(netdev);
 		return NETDEV_TX_OK;
 	}

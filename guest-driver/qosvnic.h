@@ -518,10 +518,10 @@ void qv_rings_clean(struct qv_adapter *ad);
 int qv_poll(struct napi_struct *napi, int budget);
 netdev_tx_t qv_xmit(struct sk_buff *skb, struct net_device *netdev);
 void qv_tx_lock(struct qv_qpair *qp);
+bool qv_tx_trylock(struct qv_qpair *qp);
 void qv_tx_unlock(struct qv_qpair *qp);
 /* A representor's frame on the PF's ring, to @port. */
-netdev_tx_t qv_xmit_port(struct qv_adapter *ad, struct sk_buff *skb,
-			 u16 port);
+int qv_xmit_port(struct qv_adapter *ad, struct sk_buff *skb, u16 port);
 netdev_tx_t qv_xmit_test(struct qv_adapter *ad, struct sk_buff *skb);
 
 /* xdp.c: verdicts of qv_xdp_run() (a poll ORs them for its flushes) */

@@ -11,6 +11,7 @@
 #include <linux/if_vlan.h>
 #include <linux/ip.h>
 #include <linux/ipv6.h>
+#include <linux/netpoll.h>
 #include <linux/tcp.h>
 #include <net/ip.h>
 
@@ -558,15 +559,24 @@ drop:
  * Producers other than the stack (XDP, the representors, the self-test)
  * take the pair's netdev queue xmit lock before tx_lock, as the stack does:
  * netpoll (netconsole) on the PF only trylocks that lock, so it can never
- * spin on a tx_lock held by the context it interrupted. (Netpoll on a
- * representor still waits for the PF's lock in qv_xmit_port().) BH is off
- * in all of them.
+ * spin on a tx_lock held by the context it interrupted. BH is off in all
+ * of them. tx_lock is only ever taken under that lock, so whoever holds it
+ * gets tx_lock at once.
  */
 void qv_tx_lock(struct qv_qpair *qp)
 {
 	__netif_tx_lock(netdev_get_tx_queue(qp->ad->netdev, qp->idx),
 			smp_processor_id());
 	spin_lock(&qp->tx_lock);
+}
+
+/* As qv_tx_lock(), for netpoll: false if the queue's xmit lock is held. */
+bool qv_tx_trylock(struct qv_qpair *qp)
+{
+	if (!__netif_tx_trylock(netdev_get_tx_queue(qp->ad->netdev, qp->idx)))
+		return false;
+	spin_lock(&qp->tx_lock);
+	return true;
 }
 
 void qv_tx_unlock(struct qv_qpair *qp)
@@ -606,24 +616,35 @@ netdev_tx_t qv_xmit_test(struct qv_adapter *ad, struct sk_buff *skb)
 }
 
 /*
- * A representor's frame, for its VF: NETDEV_TX_OK if queued, else the
- * skb was freed (ring full, mapping failure) and NETDEV_TX_BUSY tells the
- * representor to count a drop.
+ * A representor's frame, for its VF: 0 if queued; -EBUSY if netpoll sent
+ * it while the PF's queue was locked (the skb is untouched: netpoll tries
+ * again, then queues it for later); -EIO if the skb was freed (PF down,
+ * ring full, mapping failure) and the representor counts a drop.
  */
-netdev_tx_t qv_xmit_port(struct qv_adapter *ad, struct sk_buff *skb, u16 port)
+int qv_xmit_port(struct qv_adapter *ad, struct sk_buff *skb, u16 port)
 {
 	struct qv_qpair *qp = &ad->qp[0];
 	netdev_tx_t ret;
 
-	qv_tx_lock(qp);
+	/*
+	 * Netpoll (netconsole on a representor) runs with interrupts off and
+	 * may have interrupted the holder of the PF's queue lock on this CPU:
+	 * it only tries that lock, as it does the representor's own.
+	 */
+	if (netpoll_tx_running(ad->netdev)) {
+		if (!qv_tx_trylock(qp))
+			return -EBUSY;
+	} else {
+		qv_tx_lock(qp);
+	}
 	if (test_bit(QV_S_DOWN, &ad->state)) {
 		qv_tx_unlock(qp);
 		dev_kfree_skb_any(skb);
-		return NETDEV_TX_BUSY;
+		return -EIO;
 	}
 	ret = qv_xmit_ring(qp, skb, port);
 	qv_tx_unlock(qp);
-	return ret;
+	return ret == NETDEV_TX_OK ? 0 : -EIO;
 }
 
 /* Returns true when all completed work was cleaned. */

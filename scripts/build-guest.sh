@@ -59,6 +59,8 @@ guest_modules=(
     tun vhost_net
     # its watchdog, which tells the host when it hangs
     i6300esb
+    # netpoll through a representor (switchdev test)
+    netconsole
 )
 # Userland copied from the host with its shared libraries.
 # bash is /bin/sh: Debian's busybox-static ash runs its own applets before

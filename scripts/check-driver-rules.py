@@ -48,10 +48,11 @@ import tempfile
 
 LOCK = re.compile(r'\b(?:raw_)?(spin_lock(?:_bh|_irq|_irqsave)?|mutex_lock|'
                   r'spin_unlock(?:_bh|_irq|_irqrestore)?|mutex_unlock|'
-                  r'qv_tx_lock|qv_tx_unlock)'
+                  r'qv_tx_lock|qv_tx_trylock|qv_tx_unlock)'
                   r'\s*\(\s*&?\s*([^,)]+)')
 # The driver's lock helpers, and the lock each takes of its argument.
-LOCK_HELPERS = {'qv_tx_lock': 'tx_lock', 'qv_tx_unlock': 'tx_lock'}
+LOCK_HELPERS = {'qv_tx_lock': 'tx_lock', 'qv_tx_trylock': 'tx_lock',
+                'qv_tx_unlock': 'tx_lock'}
 NAPI_OFF = ('napi_disable', 'qv_stop')
 # Syncs named <owner>.<sync> whose owner is one queue's ring.
 RING_OWNERS = ('tx', 'rx')

@@ -17,6 +17,8 @@
 #   matchall  police on a representor's egress is the VF's ingress policer
 #             (QMP shows rx-rate), tc -s shows its drops;
 #   extack    what the device cannot do is refused with a message;
+#   xdp       XDP on the uplink gets the wire's frames;
+#   netconsole on a representor: netpoll's kernel lines reach its VF;
 #   legacy    back to legacy: representors gone, the VEB carries traffic.
 # Prints PASS:/FAIL: lines, exits non-zero on a failure.
 #

@@ -182,6 +182,27 @@ check "XDP on the PF gets the wire's frames in switchdev mode (xdp-bench drop)" 
     test "$((x1 - x0))" -ge 200
 gx "kill -INT \$(cat /tmp/xbpf.pid); for i in \$(seq 10); do kill -0 \$(cat /tmp/xbpf.pid) 2>/dev/null || break; sleep 0.5; done"
 ip neigh del 10.77.0.9 dev qvtap0 2>/dev/null
+
+# ---- netconsole on a representor: netpoll sends on the PF's ring with
+# interrupts off and only tries the PF's queue lock (qv_xmit_port()); the
+# lines reach VF 0, the representor's VF, as one UDP datagram each to a
+# port nothing listens on there (the guest has no UDP listener to run):
+# VF 0's Udp NoPorts counter.
+udp_noports() { gxn vf0 "awk '/^Udp:/ { if (h) print \$3; h = 1 }' /proc/net/snmp"; }
+check "netconsole on representor $r0 loads" \
+    gx "modprobe netconsole netconsole=6665@10.77.0.250/$r0,6666@10.77.0.11/$mac0"
+u0=$(udp_noports)
+# Level 3: printed to consoles (netconsole among them) under 'quiet' too;
+# printk_devkmsg on: /dev/kmsg lets through 10 lines in 5 s otherwise.
+gx 'echo on > /proc/sys/kernel/printk_devkmsg
+    for i in $(seq 1 100); do echo "<3>qvnc line $i" > /dev/kmsg; done
+    echo ratelimit > /proc/sys/kernel/printk_devkmsg'
+sleep 2
+u1=$(udp_noports)
+info "netconsole: VF 0's Udp NoPorts ${u0:-?} -> ${u1:-?} for 100 kernel lines"
+check "netconsole on a representor: 100 kernel lines reach its VF" \
+    test "$((${u1:-0} - ${u0:-0}))" -ge 100
+gx "rmmod netconsole"
 check "devlink dev eswitch set pci/$PF mode legacy" gx "devlink dev eswitch set pci/$PF mode legacy"
 check "representors are gone" test -z "$(repr_of pf0vf0)"
 ip neigh flush dev qvtap0 2>/dev/null
