@@ -547,9 +547,13 @@ static const char *qv_check_partition(QosvnicState *s, QvBufCheck *k,
     return NULL;
 }
 
-static int qv_buf_post_load(void *opaque, int version_id)
+/*
+ * Called by the PF's post_load, after every subsection: the buffer's
+ * state comes in two (the queues' FIFOs, and the rest), which a stream
+ * may send in any order, repeated, or not at all.
+ */
+int qosvnic_buf_post_load(QosvnicState *s)
 {
-    QosvnicState *s = opaque;
     int64_t now = qemu_clock_get_ns(QEMU_CLOCK_VIRTUAL);
     g_autofree uint8_t *cell_seen = g_new0(uint8_t, s->ncells);
     g_autofree uint8_t *frame_seen = g_new0(uint8_t, s->ncells);
@@ -613,7 +617,7 @@ static const VMStateDescription vmstate_qv_frame = {
  * Multi-queue: which RX queue every frame is on, its RSS hash, and the
  * FIFOs of queues 1.. (queue 0's, and the total, are in the buffer
  * subsection, so that a stream from before queues loads as all queue 0).
- * Loaded before the buffer subsection, whose post_load checks it all.
+ * qosvnic_buf_post_load() checks it with the buffer.
  */
 static bool qv_buf_queues_needed(void *opaque)
 {
@@ -702,7 +706,6 @@ const VMStateDescription vmstate_qosvnic_buf = {
     .name = "qosvnic/buffer",
     .version_id = 1,
     .minimum_version_id = 1,
-    .post_load = qv_buf_post_load,
     .fields = (const VMStateField[]) {
         VMSTATE_UINT32_EQUAL(ncells, QosvnicState,
                              "the buf-size property must match"),

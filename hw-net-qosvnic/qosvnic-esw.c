@@ -616,12 +616,13 @@ static bool qosvnic_esw_needed(void *opaque)
 
 /*
  * The stream is not trusted: the mode, every valid rule (checked as a
- * commit would), the policers' buckets and the frames' source ports. The
- * buffer subsection, which comes first, has checked the frame chains.
+ * commit would), the policers' buckets and the frames' source ports.
+ * Called by the PF's post_load after qosvnic_buf_post_load(): the frames'
+ * status comes with the buffer, their source ports with the eswitch, and
+ * a stream may send those subsections in any order.
  */
-static int qosvnic_esw_post_load(void *opaque, int version_id)
+int qosvnic_esw_post_load(QosvnicState *s)
 {
-    QosvnicState *s = opaque;
     int64_t now = qemu_clock_get_ns(QEMU_CLOCK_VIRTUAL);
 
     if (s->esw_mode != QV_ESW_LEGACY && s->esw_mode != QV_ESW_SWITCHDEV) {
@@ -693,7 +694,6 @@ const VMStateDescription vmstate_qosvnic_esw = {
     .version_id = 1,
     .minimum_version_id = 1,
     .needed = qosvnic_esw_needed,
-    .post_load = qosvnic_esw_post_load,
     .fields = (const VMStateField[]) {
         VMSTATE_UINT32(esw_mode, QosvnicState),
         VMSTATE_STRUCT_ARRAY(esw_rules, QosvnicState, QV_ESW_NUM_RULES, 1,

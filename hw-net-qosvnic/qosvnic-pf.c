@@ -488,16 +488,24 @@ static int qosvnic_post_load(void *opaque, int version_id)
             return qv_load_reject(why);
         }
     }
-    ret = qosvnic_stats_post_load(s);
+    /*
+     * What spans subsections is checked here, once all are in: a stream
+     * may send them in any order, one twice, or leave one out
+     * (vmstate_subsection_load() takes any listed subsection it finds).
+     * The TX and mailbox subsections check their own fields.
+     */
+    ret = qosvnic_buf_post_load(s);
+    if (!ret) {
+        ret = qosvnic_esw_post_load(s);
+    }
+    if (!ret) {
+        ret = qosvnic_stats_post_load(s);
+    }
     if (ret) {
         return ret;
     }
 
-    /*
-     * Rebuild what is derived from migrated state; the subsections have
-     * checked their parts (qosvnic-buf.c, qosvnic-tx-sched.c,
-     * qosvnic-mbx.c).
-     */
+    /* Rebuild what is derived from migrated state. */
     qosvnic_mac_table_rebuild(s);
     qosvnic_rx_filter_update(s);
     qosvnic_sched_rebuild(s);
@@ -585,9 +593,9 @@ static const VMStateDescription vmstate_qosvnic = {
         VMSTATE_END_OF_LIST()
     },
     .subsections = (const VMStateDescription * const []) {
-        &vmstate_qosvnic_buf_queues,    /* before the buffer, which checks */
+        &vmstate_qosvnic_buf_queues,
         &vmstate_qosvnic_buf,
-        &vmstate_qosvnic_esw,   /* after the buffer: frames' source ports */
+        &vmstate_qosvnic_esw,
         &vmstate_qosvnic_tx,
         &vmstate_qosvnic_mbx,
         &vmstate_qosvnic_vfs,

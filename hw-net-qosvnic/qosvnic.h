@@ -635,12 +635,13 @@ void qosvnic_buf_pop(QosvnicState *s, QvFunc *f, unsigned q);
 uint32_t qosvnic_buf_flush(QosvnicState *s, QvFunc *f);
 /*
  * Cells, frame chains, partitions, token buckets; a subsection of the
- * PF's VMState. Its post_load checks them; the PF's post_load rebuilds
- * what depends on them (MAC table, scheduler lists).
+ * PF's VMState, and the RX queues of held frames, another. The PF's
+ * post_load checks them with qosvnic_buf_post_load() once both are in,
+ * then rebuilds what depends on them (MAC table, scheduler lists).
  */
 extern const VMStateDescription vmstate_qosvnic_buf;
-/* RX queues of held frames; a subsection loaded before the buffer's. */
 extern const VMStateDescription vmstate_qosvnic_buf_queues;
+int qosvnic_buf_post_load(QosvnicState *s);
 
 /* qosvnic-rx.c */
 /* (Re)insert f->mac into the classifier (@f remembers its chain). */
@@ -860,8 +861,12 @@ int qosvnic_esw_edit_iov(const QvEswVerdict *v, const struct iovec *iov,
                          uint8_t tag[4]);
 size_t qosvnic_esw_edit_buf(const QvEswVerdict *v, uint8_t *d, size_t len,
                             size_t cap);
-/* Mode, rules, policers, counters, frames' source ports; a subsection. */
+/*
+ * Mode, rules, policers, counters, frames' source ports; a subsection,
+ * checked by qosvnic_esw_post_load() after the buffer's frames.
+ */
 extern const VMStateDescription vmstate_qosvnic_esw;
+int qosvnic_esw_post_load(QosvnicState *s);
 
 /* qosvnic-mbx.c */
 void qosvnic_mbx_vf_write(QvFunc *f, uint32_t val);     /* QV_FN_MBX_CTRL */
