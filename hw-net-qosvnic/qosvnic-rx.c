@@ -356,7 +356,14 @@ static unsigned qv_rx_check(QvFunc *f, QvRxInfo *in, QvFrame *meta,
         }
     }
 
-    /* A GSO super-frame is judged by the segments it stands for. */
+    /*
+     * A GSO super-frame is judged by the segments it stands for, and only
+     * a function that takes large frames gets one: the backend may still
+     * hold some it queued before the function turned QV_OFF_LRO off.
+     */
+    if (in->gso_size && !(f->offloads & QV_OFF_LRO)) {
+        return QV_STAT_DROP_LENGTH;
+    }
     max = mtu + ETH_HLEN + (in->tagged ? QV_VLAN_HLEN : 0);
     seg = in->gso_size ? in->hdr_len + in->gso_size : in->len;
     if (in->oversize || in->len < ETH_HLEN || seg > max) {

@@ -867,6 +867,21 @@ static void test_rx_vnet_gso(void)
     qv_tap_send(&t, &vh, f, n);
     wait_stat(d, 1, QV_STAT_DROP_LENGTH, 1);
 
+    /*
+     * A super-frame the tap queued while the function took large frames,
+     * read after it stopped taking them (the VM stopped meanwhile, so
+     * QEMU did not read the tap): dropped, not handed to a driver that
+     * turned large receive off. Before, it was delivered.
+     */
+    vh.gso_size = 1448;
+    qtest_qmp_assert_success(d->qts, "{ 'execute': 'stop' }");
+    qv_tap_send(&t, &vh, f, n);
+    qv_wr(d, 1, QV_FN_OFFLOADS, QV_OFF_RX_CSUM);
+    qtest_qmp_assert_success(d->qts, "{ 'execute': 'cont' }");
+    wait_stat(d, 1, QV_STAT_DROP_LENGTH, 2);
+    g_assert_cmpuint(qv_stat(d, 1, QV_STAT_RX_PACKETS), ==, 1);
+    qv_wr(d, 1, QV_FN_OFFLOADS, QV_OFF_LRO | QV_OFF_RX_CSUM);
+
     /* A plain frame with a partial checksum: completed, not GSO. */
     n = tcp4_partial(f, mac1, 333);
     vh.gso_type = VIRTIO_NET_HDR_GSO_NONE;
