@@ -132,9 +132,8 @@ void qosvnic_irq_ack(QvFunc *f, uint32_t causes)
  * Walks every function, but runs at most once per moderation window, not
  * per frame.
  */
-void qosvnic_irq_timer_cb(void *opaque)
+static void qosvnic_irq_timer_run(QosvnicState *s)
 {
-    QosvnicState *s = opaque;
     int64_t now = qemu_clock_get_ns(QEMU_CLOCK_VIRTUAL);
     int64_t next = INT64_MAX;
     uint32_t fn;
@@ -169,6 +168,31 @@ void qosvnic_irq_timer_cb(void *opaque)
     if (next != INT64_MAX) {
         timer_mod_ns(s->irq_timer, next);
     }
+}
+
+/*
+ * An MSI-X message is a DMA write to whatever address the function's
+ * table names, the device's own BARs included (a tenant that owns its
+ * table, with no interrupt remapping, can aim it at its management
+ * window). A message sent at once goes out under the PF's reentrancy
+ * guard, engaged by the MMIO write or the guarded bottom half that sent
+ * it, which blocks that; the timer engages the guard itself for the
+ * messages moderation held back, as the TX timer does.
+ */
+void qosvnic_irq_timer_cb(void *opaque)
+{
+    QosvnicState *s = opaque;
+    MemReentrancyGuard *guard = &DEVICE(s)->mem_reentrancy_guard;
+
+    if (guard->engaged_in_io) {
+        /* Not from the main loop's timer list: try again from there. */
+        timer_mod_ns(s->irq_timer, qemu_clock_get_ns(QEMU_CLOCK_VIRTUAL) +
+                     SCALE_US);
+        return;
+    }
+    guard->engaged_in_io = true;
+    qosvnic_irq_timer_run(s);
+    guard->engaged_in_io = false;
 }
 
 /*

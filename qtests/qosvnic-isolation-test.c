@@ -687,6 +687,47 @@ static void test_min_share_bad_frames(void)
     unlink(trace);
 }
 
+/*
+ * A VF's MSI-X message is a DMA write to the address its table names: a
+ * tenant that owns its table (no interrupt remapping) aims vector RX at
+ * its management window's flags in the PF's BAR, with TRUST as the data.
+ * The message sent at once is blocked by the PF's reentrancy guard. The
+ * one interrupt moderation held back was sent from a timer outside the
+ * guard, and the VF trusted itself.
+ */
+static void test_msix_into_pf_bar(void)
+{
+    QvDev *d = qv_start("max-vfs=2", NULL);
+    uint64_t e = qv_fn_bar2(1) + QV_MSIX_TABLE_OFFSET +
+                 QV_VEC_RX * PCI_MSIX_ENTRY_SIZE;
+    uint64_t target = qv_fn_bar0(d, 0) + QV_MGMT(1) + QV_MG_FLAGS;
+    uint8_t mac[6], src[6] = { 0x02, 0, 0, 0, 0, 0x99 }, frame[100];
+    uint32_t flags;
+    QvRing rx;
+    int i;
+
+    qv_enable_vfs(d, 1);
+    qv_fn_mac(d, 1, mac);
+    qv_rx_setup(d, 1, &rx, 16, 2048, true);
+    qv_fn_start(d, 1);
+    flags = qv_mg_rd(d, 1, QV_MG_FLAGS);
+    g_assert_cmphex(flags & QV_MGF_TRUST, ==, 0);
+    qtest_writel(d->qts, e + PCI_MSIX_ENTRY_LOWER_ADDR, (uint32_t)target);
+    qtest_writel(d->qts, e + PCI_MSIX_ENTRY_UPPER_ADDR, target >> 32);
+    qtest_writel(d->qts, e + PCI_MSIX_ENTRY_DATA, flags | QV_MGF_TRUST);
+    qv_wr(d, 1, QV_FN_ITR(QV_VEC_RX), 100);
+    qv_frame(frame, mac, src, 0x88b5, sizeof(frame));
+    for (i = 1; i <= 2; i++) {
+        qv_inject(d, frame, sizeof(frame));
+        qv_wait_stat_sum(d, (int[]){ 1 }, 1,
+                         (unsigned[]){ QV_STAT_RX_PACKETS }, 1, i);
+    }
+    qv_step(d, 200 * 1000);
+    qv_sync(d);
+    g_assert_cmphex(qv_mg_rd(d, 1, QV_MG_FLAGS), ==, flags);
+    qv_stop(d);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -709,6 +750,8 @@ int main(int argc, char **argv)
     qtest_add_func("/qosvnic/isolation/port-vlan-escape",
                    test_port_vlan_escape);
     qtest_add_func("/qosvnic/isolation/veb-vlan-aware", test_veb_vlan_aware);
+    qtest_add_func("/qosvnic/isolation/msix-into-pf-bar",
+                   test_msix_into_pf_bar);
     qtest_add_func("/qosvnic/isolation/zero-length-frame",
                    test_zero_length_frame);
     return g_test_run();

@@ -290,7 +290,7 @@ uint64_t qv_fn_bar0(QvDev *d, int fn)
            QV_T_VF_BAR0 + (uint64_t)(fn - 1) * QV_VF_BAR0_SIZE;
 }
 
-static uint64_t qv_fn_bar2(int fn)
+uint64_t qv_fn_bar2(int fn)
 {
     return fn == 0 ? QV_T_PF_BAR2 :
            QV_T_VF_BAR2 + (uint64_t)(fn - 1) * QV_VF_BAR2_SIZE;

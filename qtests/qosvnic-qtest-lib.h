@@ -101,6 +101,8 @@ void qv_disable_vfs(QvDev *d);
 
 /* Per-function register block of fn (0 = PF), and its 64-bit stats. */
 uint64_t qv_fn_bar0(QvDev *d, int fn);
+/* Its MSI-X BAR (table at QV_MSIX_TABLE_OFFSET). */
+uint64_t qv_fn_bar2(int fn);
 uint32_t qv_rd(QvDev *d, int fn, uint32_t reg);
 void qv_wr(QvDev *d, int fn, uint32_t reg, uint32_t val);
 uint64_t qv_stat(QvDev *d, int fn, unsigned idx);
