@@ -22,6 +22,20 @@ u32 qv_host_capped(struct qv_pf *pf, unsigned int fn, u32 reg)
 	return qv_rd32(qv_mgmt(pf, fn), QV_MG_HOST_LIMITS) & BIT(reg / 4);
 }
 
+/*
+ * VF @vf's port VLAN, rates and flags back to their defaults (spoof
+ * checking as the device has it); what the host caps stays capped.
+ */
+static void qv_vf_config_clear(struct qv_pf *pf, int vf)
+{
+	void __iomem *mg = qv_mgmt(pf, vf + 1);
+
+	qv_wr32(mg, QV_MG_VLAN, 0);
+	qv_wr32(mg, QV_MG_TX_MIN_RATE, 0);
+	qv_wr32(mg, QV_MG_TX_MAX_RATE, 0);
+	qv_wr32(mg, QV_MG_FLAGS, qv_rd32(mg, QV_MG_FLAGS) & QV_MGF_SPOOFCHK);
+}
+
 static int qv_sriov_enable(struct qv_pf *pf, int num_vfs)
 {
 	struct pci_dev *pdev = pf->pdev;
@@ -42,13 +56,19 @@ static int qv_sriov_enable(struct qv_pf *pf, int num_vfs)
 	if (!vfs)
 		return -ENOMEM;
 	/*
-	 * Every VF has a MAC from the device (its default, or the host's):
-	 * that is not the administrator's, so an untrusted VF may change it,
-	 * as with igb, until "ip link set PF vf N mac" sets one.
+	 * Every VF has a MAC from the device (its default, the host's, or
+	 * an earlier administrator's): that is not this administrator's, so
+	 * an untrusted VF may change it, as with igb, until "ip link set PF
+	 * vf N mac" sets one. The rest of the VF's configuration starts
+	 * from scratch as this driver's record of it does: the device keeps
+	 * it across VF disable and enable, and an earlier port VLAN, trust
+	 * or rate would otherwise hold with nothing here to say so (a
+	 * ceiling the VF could then lift through QOS_REQ).
 	 */
 	for (i = 0; i < num_vfs; i++) {
 		vfs[i].pf = pf;
 		vfs[i].id = i;
+		qv_vf_config_clear(pf, i);
 	}
 
 	/* Not under cfg_lock: VF probes run now and need the mailbox. */
@@ -355,9 +375,31 @@ int qv_set_vf_spoofchk(struct net_device *dev, int vf, bool on)
 				  on ? QV_MGF_SPOOFCHK : 0);
 }
 
+/*
+ * A guarantee above the administrator's is granted (QOS_REQ) only to a
+ * trusted VF: it goes with the trust, and the VF, told to reset, asks
+ * again as an untrusted one (ice resets a VF whose trust changes).
+ */
 int qv_set_vf_trust(struct net_device *dev, int vf, bool on)
 {
-	return qv_vf_flags_update(dev, vf, QV_MGF_TRUST, on ? QV_MGF_TRUST : 0);
+	struct qv_pf *pf = qv_vf_pf(dev, vf);
+	struct qv_vf *v;
+	int err;
+
+	err = qv_vf_flags_update(dev, vf, QV_MGF_TRUST, on ? QV_MGF_TRUST : 0);
+	if (err || on)
+		return err;
+	mutex_lock(&pf->cfg_lock);
+	v = vf < pf->num_vfs ? &pf->vfs[vf] : NULL;
+	if (v && v->req_min_tx > v->admin_min_tx) {
+		v->req_min_tx = 0;
+		v->req_max_tx = 0;
+		qv_vf_program_rates(pf, v, v->admin_min_tx, v->admin_max_tx,
+				    NULL, NULL);
+		qv_pf_notify_vf(pf, v);
+	}
+	mutex_unlock(&pf->cfg_lock);
+	return 0;
 }
 
 int qv_set_vf_link_state(struct net_device *dev, int vf, int state)

@@ -29,7 +29,9 @@
 #           bw_rlimit min_rate/max_rate) untrusted VFs get no guarantee
 #           through QOS_REQ and never overwrite the administrator's
 #           min_tx_rate; trusted VFs get guarantees while the sum fits the
-#           line rate; deleting the qdisc gives the grant back.
+#           line rate; deleting the qdisc gives the grant back; trust off
+#           takes back a guarantee only trust got;
+#   sriov   SR-IOV off and on: no port VLAN, trust or rate left over.
 # Prints PASS:/FAIL: lines, exits non-zero on a failure.
 #
 # Usage: scripts/tests/vf-admin-test.sh   (root; builds what is missing)

@@ -214,6 +214,28 @@ check "trusted VFs get guarantees while they fit in the line rate (400, 400, ref
 gx "dmesg | grep -E 'PF (granted|refused) bandwidth'" | tail -n 4 | sed 's/^/    | /'
 gxn vf1 "tc qdisc del dev $dev1 root"
 check "deleting the qdisc gives the guarantee back" test "$(vfcfg 1 tx-min-rate)" = 0
+# Only trust got VF 0 its 400: trust off takes it back to the
+# administrator's 100 (the VF is told to reset, and asks again untrusted).
+gx "ip link set $PFDEV vf 0 trust off"
+for _ in $(seq 50); do [ "$(vfcfg 0 tx-min-rate)" = 100 ] && break; sleep 0.2; done
+info "VF 0 min_tx_rate after trust off: $(vfcfg 0 tx-min-rate)"
+check "trust off takes back a guarantee only trust got (400 -> the administrator's 100)" \
+    test "$(vfcfg 0 tx-min-rate)" = 100
+
+# ---- SR-IOV off and on: the VFs' configuration starts from scratch, as
+# the driver's record of it does (before, the device kept VF 0's port VLAN,
+# trust and ceiling while the driver had forgotten them, and an untrusted
+# VF could lift that ceiling through QOS_REQ). Last: the VFs' namespaces go.
+vf0cfg() { echo "vlan $(vfcfg 0 vlan) trust $(vfcfg 0 trust) tx-max-rate $(vfcfg 0 tx-max-rate) tx-min-rate $(vfcfg 0 tx-min-rate)"; }
+gx "ip link set $PFDEV vf 0 vlan 7; ip link set $PFDEV vf 0 trust on
+    ip link set $PFDEV vf 0 min_tx_rate 100 max_tx_rate 200"
+info "VF 0 before: $(vf0cfg)"
+sys=/sys/bus/pci/devices/$PF
+gx "echo 0 > $sys/sriov_numvfs && echo 3 > $sys/sriov_numvfs"
+c=$(vf0cfg)
+info "VF 0 after sriov_numvfs 0 and 3: $c"
+check "SR-IOV re-enabled: VF 0 has no port VLAN, trust or rates left over" \
+    test "$c" = "vlan 0 trust false tx-max-rate 0 tx-min-rate 0"
 
 if gx "dmesg | grep -E 'WARNING:|BUG:|Oops|NETDEV WATCHDOG|hung_task|blocked for more than'"; then
     fail "no kernel warnings"
