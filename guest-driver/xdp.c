@@ -158,7 +158,12 @@ int qv_xdp_xmit(struct net_device *netdev, int n, struct xdp_frame **frames,
 			break;
 		sent++;
 	}
-	if (sent && (flags & XDP_XMIT_FLUSH))
+	/*
+	 * Earlier calls without FLUSH (a devmap's full bulk queue) may have
+	 * queued frames this one, finding the ring full, does not add to:
+	 * the doorbell rings for them all the same, as on ice and mlx5.
+	 */
+	if (flags & XDP_XMIT_FLUSH)
 		qv_xdp_doorbell(qp);
 	u64_stats_update_begin(&qp->tx.syncp);
 	qp->tx.xdp_xmit += sent;
