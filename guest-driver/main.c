@@ -504,6 +504,9 @@ static void qv_reset_done(struct pci_dev *pdev)
 	/* Whether or not the reset happened: a known state. */
 	qv_function_reset(ad);
 	qv_function_restore(ad);
+	/* The PF has no FLR: its reset was the device's, eswitch included. */
+	if (ad->pf)
+		qv_tc_replay(ad->pf);
 	if (netif_running(netdev)) {
 		err = qv_open(netdev);
 		if (err) {
