@@ -505,6 +505,15 @@ int qv_open(struct net_device *netdev)
 	qv_wr32(ad->hw, QV_FN_CTRL, QV_CTRL_RX_EN | QV_CTRL_TX_EN);
 	qv_wr32(ad->hw, QV_FN_INT_CAUSE, qv_ring_causes(ad));
 	qv_irq_enable(ad, qv_ring_causes(ad));
+	/*
+	 * One poll per pair: a ring whose buffers could not all be
+	 * allocated above gets them there (NAPI polls on while it starves);
+	 * with none, the device would never interrupt to start that.
+	 */
+	local_bh_disable();
+	for (q = 0; q < ad->num_qp; q++)
+		napi_schedule(&ad->qp[q].napi);
+	local_bh_enable();
 	netif_tx_start_all_queues(netdev);
 	qv_update_link(ad);
 
