@@ -836,8 +836,14 @@ static void qv_rx_deliver(struct qv_qpair *qp, struct sk_buff *skb,
 		__vlan_hwaccel_put_tag(skb, htons(ETH_P_8021Q), vlan);
 		rx->vlan_strip++;
 	}
+	/*
+	 * A large frame goes up as GSO only with its checksum checked: a
+	 * forwarded GSO skb is segmented with CHECKSUM_UNNECESSARY assumed
+	 * (the contract has the device check it; a faulty device may not).
+	 * Otherwise it goes up whole, and the stack checks it.
+	 */
 	if ((status & (QV_RXD_STA_GSO_TCPV4 | QV_RXD_STA_GSO_TCPV6)) &&
-	    gso_size)
+	    gso_size && skb->ip_summed == CHECKSUM_UNNECESSARY)
 		qv_rx_gso(rx, skb, status, gso_size);
 	u64_stats_update_end(&rx->syncp);
 	napi_gro_receive(&qp->napi, skb);
