@@ -332,6 +332,7 @@ static int qv_set_coalesce(struct net_device *netdev,
 			   struct netlink_ext_ack *extack)
 {
 	struct qv_adapter *ad = netdev_priv(netdev);
+	u16 q;
 
 	if (ec->rx_coalesce_usecs > QV_ITR_MAX_US ||
 	    ec->tx_coalesce_usecs > QV_ITR_MAX_US) {
@@ -342,6 +343,9 @@ static int qv_set_coalesce(struct net_device *netdev,
 	ad->itr_us[QV_VEC_TX] = ec->tx_coalesce_usecs;
 	qv_wr32(ad->hw, QV_FN_ITR(QV_VEC_RX), ad->itr_us[QV_VEC_RX]);
 	qv_wr32(ad->hw, QV_FN_ITR(QV_VEC_TX), ad->itr_us[QV_VEC_TX]);
+	/* Pairs 1.. have one vector for both: the RX setting, as qv_open(). */
+	for (q = 1; q < ad->num_qp; q++)
+		qv_wr32(ad->hw, QV_FN_ITR(QV_VEC_QP(q)), ad->itr_us[QV_VEC_RX]);
 	return 0;
 }
 
