@@ -116,11 +116,7 @@ static int qv_rings_test(struct devlink_health_reporter *reporter,
 {
 	struct qv_adapter *ad = devlink_health_reporter_priv(reporter);
 
-	if (test_bit(QV_S_RESET_REQ, &ad->state))
-		return -EBUSY;
-	qv_request_reset(ad, why);
-	ad->snap.test = true;
-	return 0;
+	return qv_request_reset_test(ad, why) ? 0 : -EBUSY;
 }
 
 static int qv_tx_timeout_test(struct devlink_health_reporter *reporter,

@@ -611,15 +611,38 @@ void qv_health_snapshot(struct qv_adapter *ad, struct qv_health_snap *s)
 /*
  * A TX timeout or a ring error: remember the state and let the service
  * task report it (devlink health), which recovers with a function reset.
- * Any context.
+ * Any context. The first request claims the record (QV_S_RESET_CLAIM),
+ * fills it in and only then hands it to the service task
+ * (QV_S_RESET_REQ), which frees the claim once it has reported it: the
+ * task never reads a reason or a snapshot still being written. False if
+ * an earlier request holds the record.
  */
-void qv_request_reset(struct qv_adapter *ad, enum qv_reset_reason why)
+static bool qv_request_reset_as(struct qv_adapter *ad,
+				enum qv_reset_reason why, bool test)
 {
-	if (!test_and_set_bit(QV_S_RESET_REQ, &ad->state)) {
+	bool mine = !test_and_set_bit(QV_S_RESET_CLAIM, &ad->state);
+
+	if (mine) {
 		ad->reset_reason = why;
 		qv_health_snapshot(ad, &ad->snap);
+		ad->snap.test = test;
+		/* the record before the flag the service task reads */
+		smp_mb__before_atomic();
+		set_bit(QV_S_RESET_REQ, &ad->state);
 	}
 	qv_service_kick(ad);
+	return mine;
+}
+
+void qv_request_reset(struct qv_adapter *ad, enum qv_reset_reason why)
+{
+	qv_request_reset_as(ad, why, false);
+}
+
+/* devlink health test: a request marked as a test in its dump. */
+bool qv_request_reset_test(struct qv_adapter *ad, enum qv_reset_reason why)
+{
+	return qv_request_reset_as(ad, why, true);
 }
 
 void qv_service_task(struct work_struct *work)
@@ -647,8 +670,12 @@ void qv_service_task(struct work_struct *work)
 	 * Errors go to their devlink health reporter, whose recovery is the
 	 * function reset (health.c); it takes rtnl itself.
 	 */
-	if (test_and_clear_bit(QV_S_RESET_REQ, &ad->state))
+	if (test_and_clear_bit(QV_S_RESET_REQ, &ad->state)) {
+		/* pairs with the barrier in qv_request_reset_as() */
+		smp_mb__after_atomic();
 		qv_health_report_reset(ad);
+		clear_bit(QV_S_RESET_CLAIM, &ad->state);
+	}
 
 	rtnl_lock();
 	/* FLR may have begun while we waited for rtnl. */

@@ -216,7 +216,8 @@ struct qv_qpair {
 enum qv_state_bits {
 	QV_S_DOWN,
 	QV_S_REMOVING,
-	QV_S_RESET_REQ,
+	QV_S_RESET_CLAIM,	/* a reset request's record is being written */
+	QV_S_RESET_REQ,		/* ... and is ready for the service task */
 	QV_S_RXMODE_REQ,
 	QV_S_LINK_CHECK,
 	QV_S_PF_MSG,
@@ -490,6 +491,7 @@ void qv_update_link(struct qv_adapter *ad);
 irqreturn_t qv_msix_misc(int irq, void *data);
 void qv_health_snapshot(struct qv_adapter *ad, struct qv_health_snap *s);
 void qv_request_reset(struct qv_adapter *ad, enum qv_reset_reason why);
+bool qv_request_reset_test(struct qv_adapter *ad, enum qv_reset_reason why);
 int qv_setup_tc(struct net_device *netdev, enum tc_setup_type type,
 		void *type_data);
 
