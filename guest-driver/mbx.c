@@ -287,6 +287,7 @@ static bool qv_pf_mac_in_use(struct qv_pf *pf, struct qv_vf *vf, const u8 *mac)
 static void qv_pf_vf_reset(struct qv_pf *pf, struct qv_vf *vf)
 {
 	vf->mc_count = 0;
+	vf->driver_seen = true;
 	vf->notify_pending = false;	/* it is about to read its config */
 	if (vf->req_min_tx || vf->req_max_tx) {
 		vf->req_min_tx = 0;
@@ -447,10 +448,18 @@ static void qv_pf_service_vf(struct qv_pf *pf, struct qv_vf *vf)
 		qv_pf_send_notify(pf, vf);
 }
 
-/* Ask VF @vf to reset and fetch its configuration. cfg_lock held. */
+/*
+ * Ask VF @vf to reset and fetch its configuration. cfg_lock held. Only a
+ * VF whose driver has started (asked for a reset): one with none bound
+ * reads its configuration when it starts, and a message it never
+ * acknowledges would be reported as a mailbox fault (ice, likewise,
+ * tells only VFs that are set up).
+ */
 void qv_pf_notify_vf(struct qv_pf *pf, struct qv_vf *vf)
 {
 	lockdep_assert_held(&pf->cfg_lock);
+	if (!vf->driver_seen)
+		return;
 	vf->notify_pending = true;
 	queue_work(system_wq, &pf->mbx_work);
 }

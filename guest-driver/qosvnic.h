@@ -329,6 +329,7 @@ struct qv_vf {
 	u16 id;
 	bool admin_mac;		/* set with ip link set PF vf N mac */
 	bool notify_pending;	/* QV_MSG_RESET to send when the mailbox is free */
+	bool driver_seen;	/* it has asked for a reset since enable */
 	bool msg_outstanding;	/* sent a message the VF has not acknowledged */
 	u32 admin_min_tx;	/* ip link min_tx_rate (Mbit/s) */
 	u32 admin_max_tx;	/* ip link max_tx_rate, ceiling for QOS_REQ */
