@@ -113,7 +113,7 @@ static void qv_mac_unlink(QosvnicState *s, QvFunc *f)
 static void qv_mac_link(QosvnicState *s, QvFunc *f)
 {
     static const uint8_t zero[ETH_ALEN];
-    uint32_t b;
+    uint32_t b, *pp;
 
     /* Only a real unicast address can own frames. */
     if (f->fn >= s->num_funcs || is_multicast_ether_addr(f->mac.a) ||
@@ -121,8 +121,17 @@ static void qv_mac_link(QosvnicState *s, QvFunc *f)
         return;
     }
     b = qv_mac_hash(f->mac.a);
-    f->mac_hash_next = s->mac_hash[b];
-    s->mac_hash[b] = f->fn;
+    /*
+     * A chain is kept in function order: of two functions the PF gave one
+     * MAC, the lower owns its frames whatever order the MACs were set in,
+     * as after a migration's rebuild.
+     */
+    pp = &s->mac_hash[b];
+    for (unsigned i = 0; i < QV_MAX_FUNCS && *pp < f->fn; i++) {
+        pp = &s->funcs[*pp].mac_hash_next;
+    }
+    f->mac_hash_next = *pp;
+    *pp = f->fn;
     f->mac_hash_bucket = b;
 }
 
@@ -137,7 +146,6 @@ void qosvnic_mac_table_rebuild(QosvnicState *s)
     for (unsigned i = 0; i < QV_MAC_HASH_SIZE; i++) {
         s->mac_hash[i] = QV_FN_NONE;
     }
-    /* Link in reverse so that, for duplicate MACs, the lowest fn wins. */
     for (int i = QV_MAX_FUNCS - 1; i >= 0; i--) {
         s->funcs[i].mac_hash_bucket = QV_FN_NONE;
         s->funcs[i].mac_hash_next = QV_FN_NONE;

@@ -256,6 +256,41 @@ static void test_rx_classify_64(void)
     qv_stop(d);
 }
 
+/*
+ * The PF gives VF 1 (function 2) VF 0's MAC: frames for it go to the lower
+ * function, VF 0, whatever order the MACs were set in, as they do after a
+ * migration (whose rebuild of the MAC table has always done so). Before,
+ * the function set last took them at run time, and a migration moved
+ * them back to VF 0.
+ */
+static void test_rx_duplicate_mac_owner(void)
+{
+    QvDev *d = qv_start("max-vfs=2", NULL);
+    g_autofree uint8_t *f = g_malloc(256);
+    uint8_t mac1[6];
+    QvRing r1, r2;
+    QvDev *b;
+
+    qv_enable_vfs(d, 2);
+    start_rx(d, 1, &r1, 16, 2048);
+    start_rx(d, 2, &r2, 16, 2048);
+    qv_fn_mac(d, 1, mac1);
+    qv_mg_wr(d, 2, QV_MG_MAC_LO, ldl_le_p(mac1));
+    qv_mg_wr(d, 2, QV_MG_MAC_HI, lduw_le_p(mac1 + 4));
+    tagged_frame(f, mac1, 100, 1);
+    qv_inject(d, f, 100);
+    wait_stat(d, 1, QV_STAT_RX_PACKETS, 1);
+    g_assert_cmpuint(qv_stat(d, 2, QV_STAT_RX_PACKETS), ==, 0);
+
+    b = qv_migrate(d, "max-vfs=2");
+    qv_stop(d);
+    tagged_frame(f, mac1, 100, 2);
+    qv_inject(b, f, 100);
+    wait_stat(b, 1, QV_STAT_RX_PACKETS, 2);
+    g_assert_cmpuint(qv_stat(b, 2, QV_STAT_RX_PACKETS), ==, 0);
+    qv_stop(b);
+}
+
 /* Broadcast, multicast lists, ALLMULTI, and promiscuous only if trusted. */
 static void test_rx_bcast_mcast_promisc(void)
 {
@@ -1125,6 +1160,8 @@ int main(int argc, char **argv)
     qtest_add_func("/qosvnic/rx/vf-ring", test_rx_vf_ring);
     qtest_add_func("/qosvnic/rx/first-len", test_rx_first_len);
     qtest_add_func("/qosvnic/rx/classify-64", test_rx_classify_64);
+    qtest_add_func("/qosvnic/rx/duplicate-mac-owner",
+                   test_rx_duplicate_mac_owner);
     qtest_add_func("/qosvnic/rx/bcast-mcast-promisc",
                    test_rx_bcast_mcast_promisc);
     qtest_add_func("/qosvnic/rx/vlan-length", test_rx_vlan_length);
