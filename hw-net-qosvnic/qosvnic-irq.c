@@ -32,6 +32,25 @@ static void qosvnic_irq_intx(QvFunc *f)
     }
 }
 
+/*
+ * An MSI-X message is a DMA write to whatever address the function's
+ * table names, the device's own BARs included: a tenant that owns its
+ * table (no interrupt remapping) could aim it at its management window in
+ * the PF's BAR and, say, trust itself. Every message goes out under the
+ * PF's reentrancy guard, which blocks that: whether it follows a guarded
+ * MMIO write or bottom half, the moderation timer, a VF's own BAR, or the
+ * host (a link change, QMP).
+ */
+static void qosvnic_irq_msix(QvFunc *f, PCIDevice *pci, unsigned vec)
+{
+    MemReentrancyGuard *guard = &DEVICE(f->dev)->mem_reentrancy_guard;
+    bool engaged = guard->engaged_in_io;
+
+    guard->engaged_in_io = true;
+    msix_notify(pci, vec);
+    guard->engaged_in_io = engaged;
+}
+
 static void qosvnic_irq_send(QvFunc *f, unsigned vec, PCIDevice *pci,
                              int64_t now)
 {
@@ -39,7 +58,7 @@ static void qosvnic_irq_send(QvFunc *f, unsigned vec, PCIDevice *pci,
     f->irq_deferred[vec] = false;
     trace_qosvnic_irq(f->fn, vec);
     if (msix_enabled(pci)) {
-        msix_notify(pci, vec);
+        qosvnic_irq_msix(f, pci, vec);
     } else {
         qosvnic_irq_intx(f);
     }
@@ -132,8 +151,9 @@ void qosvnic_irq_ack(QvFunc *f, uint32_t causes)
  * Walks every function, but runs at most once per moderation window, not
  * per frame.
  */
-static void qosvnic_irq_timer_run(QosvnicState *s)
+void qosvnic_irq_timer_cb(void *opaque)
 {
+    QosvnicState *s = opaque;
     int64_t now = qemu_clock_get_ns(QEMU_CLOCK_VIRTUAL);
     int64_t next = INT64_MAX;
     uint32_t fn;
@@ -168,31 +188,6 @@ static void qosvnic_irq_timer_run(QosvnicState *s)
     if (next != INT64_MAX) {
         timer_mod_ns(s->irq_timer, next);
     }
-}
-
-/*
- * An MSI-X message is a DMA write to whatever address the function's
- * table names, the device's own BARs included (a tenant that owns its
- * table, with no interrupt remapping, can aim it at its management
- * window). A message sent at once goes out under the PF's reentrancy
- * guard, engaged by the MMIO write or the guarded bottom half that sent
- * it, which blocks that; the timer engages the guard itself for the
- * messages moderation held back, as the TX timer does.
- */
-void qosvnic_irq_timer_cb(void *opaque)
-{
-    QosvnicState *s = opaque;
-    MemReentrancyGuard *guard = &DEVICE(s)->mem_reentrancy_guard;
-
-    if (guard->engaged_in_io) {
-        /* Not from the main loop's timer list: try again from there. */
-        timer_mod_ns(s->irq_timer, qemu_clock_get_ns(QEMU_CLOCK_VIRTUAL) +
-                     SCALE_US);
-        return;
-    }
-    guard->engaged_in_io = true;
-    qosvnic_irq_timer_run(s);
-    guard->engaged_in_io = false;
 }
 
 /*

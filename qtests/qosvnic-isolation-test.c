@@ -689,19 +689,20 @@ static void test_min_share_bad_frames(void)
 
 /*
  * A VF's MSI-X message is a DMA write to the address its table names: a
- * tenant that owns its table (no interrupt remapping) aims vector RX at
- * its management window's flags in the PF's BAR, with TRUST as the data.
- * The message sent at once is blocked by the PF's reentrancy guard. The
- * one interrupt moderation held back was sent from a timer outside the
- * guard, and the VF trusted itself.
+ * tenant that owns its table (no interrupt remapping) aims its RX and misc
+ * vectors at its management window's flags in the PF's BAR, with TRUST
+ * as the data. Every message must be dropped. Before, the one interrupt
+ * moderation held back (sent from a timer), the link-change interrupts
+ * of a host's set_link, and a message the vector's mask held pending
+ * (sent by QEMU's MSI-X code on unmask) reached the PF's registers, and
+ * the VF trusted itself.
  */
 static void test_msix_into_pf_bar(void)
 {
     QvDev *d = qv_start("max-vfs=2", NULL);
-    uint64_t e = qv_fn_bar2(1) + QV_MSIX_TABLE_OFFSET +
-                 QV_VEC_RX * PCI_MSIX_ENTRY_SIZE;
     uint64_t target = qv_fn_bar0(d, 0) + QV_MGMT(1) + QV_MG_FLAGS;
     uint8_t mac[6], src[6] = { 0x02, 0, 0, 0, 0, 0x99 }, frame[100];
+    const unsigned vecs[] = { QV_VEC_RX, QV_VEC_MISC };
     uint32_t flags;
     QvRing rx;
     int i;
@@ -712,9 +713,23 @@ static void test_msix_into_pf_bar(void)
     qv_fn_start(d, 1);
     flags = qv_mg_rd(d, 1, QV_MG_FLAGS);
     g_assert_cmphex(flags & QV_MGF_TRUST, ==, 0);
-    qtest_writel(d->qts, e + PCI_MSIX_ENTRY_LOWER_ADDR, (uint32_t)target);
-    qtest_writel(d->qts, e + PCI_MSIX_ENTRY_UPPER_ADDR, target >> 32);
-    qtest_writel(d->qts, e + PCI_MSIX_ENTRY_DATA, flags | QV_MGF_TRUST);
+    for (i = 0; i < ARRAY_SIZE(vecs); i++) {
+        uint64_t e = qv_fn_bar2(1) + QV_MSIX_TABLE_OFFSET +
+                     vecs[i] * PCI_MSIX_ENTRY_SIZE;
+
+        qtest_writel(d->qts, e + PCI_MSIX_ENTRY_LOWER_ADDR,
+                     (uint32_t)target);
+        qtest_writel(d->qts, e + PCI_MSIX_ENTRY_UPPER_ADDR, target >> 32);
+        qtest_writel(d->qts, e + PCI_MSIX_ENTRY_DATA, flags | QV_MGF_TRUST);
+    }
+
+    /* The host takes the link down and up: two misc interrupts. */
+    qtest_qmp_assert_success(d->qts, "{ 'execute': 'set_link', 'arguments':"
+                             " { 'name': 'hs0', 'up': false } }");
+    qtest_qmp_assert_success(d->qts, "{ 'execute': 'set_link', 'arguments':"
+                             " { 'name': 'hs0', 'up': true } }");
+    g_assert_cmphex(qv_mg_rd(d, 1, QV_MG_FLAGS), ==, flags);
+
     qv_wr(d, 1, QV_FN_ITR(QV_VEC_RX), 100);
     qv_frame(frame, mac, src, 0x88b5, sizeof(frame));
     for (i = 1; i <= 2; i++) {
@@ -724,6 +739,22 @@ static void test_msix_into_pf_bar(void)
     }
     qv_step(d, 200 * 1000);
     qv_sync(d);
+    g_assert_cmphex(qv_mg_rd(d, 1, QV_MG_FLAGS), ==, flags);
+
+    /*
+     * A message held pending by the vector's mask goes out when the
+     * tenant unmasks it in its own BAR, from QEMU's MSI-X code.
+     */
+    qtest_writel(d->qts, qv_fn_bar2(1) + QV_MSIX_TABLE_OFFSET +
+                 QV_VEC_RX * PCI_MSIX_ENTRY_SIZE +
+                 PCI_MSIX_ENTRY_VECTOR_CTRL, PCI_MSIX_ENTRY_CTRL_MASKBIT);
+    qv_wr(d, 1, QV_FN_ITR(QV_VEC_RX), 0);
+    qv_inject(d, frame, sizeof(frame));
+    qv_wait_stat_sum(d, (int[]){ 1 }, 1,
+                     (unsigned[]){ QV_STAT_RX_PACKETS }, 1, 3);
+    qtest_writel(d->qts, qv_fn_bar2(1) + QV_MSIX_TABLE_OFFSET +
+                 QV_VEC_RX * PCI_MSIX_ENTRY_SIZE +
+                 PCI_MSIX_ENTRY_VECTOR_CTRL, 0);
     g_assert_cmphex(qv_mg_rd(d, 1, QV_MG_FLAGS), ==, flags);
     qv_stop(d);
 }
