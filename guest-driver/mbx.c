@@ -415,6 +415,8 @@ void qv_pf_mbx_check_timeouts(struct qv_pf *pf)
 		    QV_PFMBX_VF_ACK)
 			continue;
 		vf->mbx_timed_out = true;
+		/* Its driver is gone (unbound, its VM off): tell it no more. */
+		vf->driver_seen = false;
 		ad->mbx_snap.vf = i;
 		ad->mbx_snap.mbx_ctrl = qv_rd32(qv_mgmt(pf, i + 1),
 						QV_MG_MBX_CTRL);

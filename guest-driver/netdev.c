@@ -613,9 +613,10 @@ void qv_health_snapshot(struct qv_adapter *ad, struct qv_health_snap *s)
  * task report it (devlink health), which recovers with a function reset.
  * Any context. The first request claims the record (QV_S_RESET_CLAIM),
  * fills it in and only then hands it to the service task
- * (QV_S_RESET_REQ), which frees the claim once it has reported it: the
- * task never reads a reason or a snapshot still being written. False if
- * an earlier request holds the record.
+ * (QV_S_RESET_REQ), which copies it and frees the claim before it
+ * reports (and recovers): the task never reads a reason or a snapshot
+ * still being written, and an error on the rings the recovery reopens is
+ * a new request. False if an earlier request holds the record.
  */
 static bool qv_request_reset_as(struct qv_adapter *ad,
 				enum qv_reset_reason why, bool test)
@@ -623,9 +624,9 @@ static bool qv_request_reset_as(struct qv_adapter *ad,
 	bool mine = !test_and_set_bit(QV_S_RESET_CLAIM, &ad->state);
 
 	if (mine) {
-		ad->reset_reason = why;
-		qv_health_snapshot(ad, &ad->snap);
-		ad->snap.test = test;
+		ad->req_reason = why;
+		qv_health_snapshot(ad, &ad->req_snap);
+		ad->req_snap.test = test;
 		/* the record before the flag the service task reads */
 		smp_mb__before_atomic();
 		set_bit(QV_S_RESET_REQ, &ad->state);
@@ -671,10 +672,10 @@ void qv_service_task(struct work_struct *work)
 	 * function reset (health.c); it takes rtnl itself.
 	 */
 	if (test_and_clear_bit(QV_S_RESET_REQ, &ad->state)) {
-		/* pairs with the barrier in qv_request_reset_as() */
-		smp_mb__after_atomic();
+		ad->reset_reason = ad->req_reason;
+		ad->snap = ad->req_snap;
+		clear_bit_unlock(QV_S_RESET_CLAIM, &ad->state);
 		qv_health_report_reset(ad);
-		clear_bit(QV_S_RESET_CLAIM, &ad->state);
 	}
 
 	rtnl_lock();

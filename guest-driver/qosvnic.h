@@ -292,8 +292,11 @@ struct qv_adapter {
 	struct devlink_health_reporter *rep_tx;
 	struct devlink_health_reporter *rep_ring;
 	struct devlink_health_reporter *rep_mbx;
-	enum qv_reset_reason reset_reason;
+	enum qv_reset_reason reset_reason;	/* being reported */
 	struct qv_health_snap snap;	/* at the error, for the dump */
+	/* A request's record, until the service task takes it (CLAIM). */
+	enum qv_reset_reason req_reason;
+	struct qv_health_snap req_snap;
 	struct qv_health_snap mbx_snap;
 	bool mbx_unhealthy;		/* reported, not answered since */
 

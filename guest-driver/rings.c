@@ -629,7 +629,8 @@ int qv_xmit_port(struct qv_adapter *ad, struct sk_buff *skb, u16 port)
 	/*
 	 * Netpoll (netconsole on a representor) runs with interrupts off and
 	 * may have interrupted the holder of the PF's queue lock on this CPU:
-	 * it only tries that lock, as it does the representor's own.
+	 * it only tries that lock, as it does the representor's own. The
+	 * test is irqs_disabled() whatever the device it is given.
 	 */
 	if (netpoll_tx_running(ad->netdev)) {
 		if (!qv_tx_trylock(qp))

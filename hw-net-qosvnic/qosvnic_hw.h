@@ -602,14 +602,11 @@
  * Smallest mss for QV_TXD_TSO, as on other NICs (i40e, ice): a frame with
  * a smaller mss is dropped (QV_STAT_TX_DROP_BAD); drivers segment such
  * frames in software (Linux's TCP goes down to tcp_min_snd_mss, 48
- * bytes, less its options).
+ * bytes, less its options). A QV_TXD_TSO frame to a group (multicast or
+ * broadcast) destination MAC is dropped as well: TCP is unicast, and
+ * each segment would be flooded to every function and the wire.
  */
 #define QV_TSO_MSS_MIN          64
-/*
- * A QV_TXD_TSO frame to a group (multicast or broadcast) destination MAC
- * is dropped as well (QV_STAT_TX_DROP_BAD): TCP is unicast, and each
- * segment would be flooded to every function and the wire.
- */
 #define QV_TXD_VLAN_INS         (1u << 3)       /* insert vlan tag */
 #define QV_TXD_CTX_DPORT        (1u << 4)       /* context: destination port */
 #define QV_TXD_DPORT            0
