@@ -49,15 +49,25 @@ static int qv_xdp_setup(struct net_device *netdev, struct bpf_prog *prog,
 	if (running)
 		qv_stop(netdev);
 	old = xchg(&ad->xdp_prog, prog);
-	if (old)
-		bpf_prog_put(old);
 	if (running) {
 		err = qv_open(netdev);
 		if (err) {
-			netdev_err(netdev, "reopen for XDP failed: %d\n", err);
-			dev_close(netdev);
+			/*
+			 * Refused: the core drops its reference to @prog, so
+			 * the old program and layout come back.
+			 */
+			NL_SET_ERR_MSG_MOD(extack,
+					   "reopening with the new RX buffer layout failed");
+			WRITE_ONCE(ad->xdp_prog, old);
+			if (qv_open(netdev)) {
+				netdev_err(netdev, "reopen after XDP failed\n");
+				dev_close(netdev);
+			}
+			return err;
 		}
 	}
+	if (old)
+		bpf_prog_put(old);
 	if (layout)
 		netdev_update_features(netdev);	/* LRO: qv_fix_features() */
 	return 0;
