@@ -591,6 +591,14 @@ static void cs_add_queues(CsStream *st, uint32_t head1, uint32_t n1)
     st->len += len;
 }
 
+/* Back to the stream as saved, @len bytes at @good. */
+static void cs_restore(CsStream *st, const uint8_t *good, size_t len)
+{
+    g_free(st->data);
+    st->data = g_memdup2(good, len);
+    st->len = len;
+}
+
 /*
  * A stream may send the device's subsections in any order, one twice, or
  * leave one out: QEMU loads any listed subsection it finds. Queue 1's
@@ -617,15 +625,11 @@ static void test_subsection_order(void)
     cs_add_queues(&st, 0, 0);
     g_assert_true(cs_load(&st, path, uri));
 
-    g_free(st.data);
-    st.data = g_memdup2(good, good_len);
-    st.len = good_len;
+    cs_restore(&st, good, good_len);
     cs_add_queues(&st, 0x40000000, 1);
     g_assert_false(cs_load(&st, path, uri));
 
-    g_free(st.data);
-    st.data = g_memdup2(good, good_len);
-    st.len = good_len;
+    cs_restore(&st, good, good_len);
     cs_add_queues(&st, CS_NCELLS - 1, 1);       /* a free frame */
     g_assert_false(cs_load(&st, path, uri));
 
