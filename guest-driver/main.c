@@ -390,6 +390,14 @@ static void qv_remove(struct pci_dev *pdev)
 
 	if (pf) {
 		qv_devlink_unregister(pf);
+		/*
+		 * The VFs go with the PF, even one a VMM holds: vfio-pci's
+		 * remove waits until its user lets the function go (QEMU
+		 * unplugs it from the guest on the request), and
+		 * pci_vfs_assigned() sees only Xen pciback's assignments.
+		 * ixgbe leaves such VFs running and adopts them at the next
+		 * probe; here nothing would answer their mailbox meanwhile.
+		 */
 		qv_sriov_disable(pf);
 		cancel_work_sync(&pf->rate_sync_work);
 		/* The next driver finds the VEB, with no rules. */
