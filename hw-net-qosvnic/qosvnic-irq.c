@@ -13,6 +13,7 @@
  */
 
 #include "qemu/osdep.h"
+#include "hw/pci/msi.h"
 #include "hw/pci/msix.h"
 #include "hw/pci/pci.h"
 #include "qosvnic.h"
@@ -36,19 +37,33 @@ static void qosvnic_irq_intx(QvFunc *f)
  * An MSI-X message is a DMA write to whatever address the function's
  * table names, the device's own BARs included: a tenant that owns its
  * table (no interrupt remapping) could aim it at its management window in
- * the PF's BAR and, say, trust itself. Every message goes out under the
- * PF's reentrancy guard, which blocks that: whether it follows a guarded
- * MMIO write or bottom half, the moderation timer, a VF's own BAR, or the
- * host (a link change, QMP).
+ * the PF's BAR and trust itself, or at another tenant's registers or
+ * MSI-X table. Every message of every function goes out here, under the
+ * PF's reentrancy guard, which blocks all of those (each of the device's
+ * regions has the PF as its guard's device): the device's own, and those
+ * QEMU's MSI-X code sends when a pending vector is unmasked (in the
+ * table, in config space, or by a migration's load).
  */
-static void qosvnic_irq_msix(QvFunc *f, PCIDevice *pci, unsigned vec)
+static void qosvnic_msi_trigger(PCIDevice *pci, MSIMessage msg)
 {
-    MemReentrancyGuard *guard = &DEVICE(f->dev)->mem_reentrancy_guard;
+    QosvnicState *s = qosvnic_from_pci(pci);
+    MemReentrancyGuard *guard = &DEVICE(s)->mem_reentrancy_guard;
     bool engaged = guard->engaged_in_io;
 
     guard->engaged_in_io = true;
-    msix_notify(pci, vec);
+    s->bus_msi_trigger(pci, msg);
     guard->engaged_in_io = engaged;
+}
+
+/* After the PCI core's realize of @pci, which sets its msi_trigger. */
+void qosvnic_irq_take_msi_trigger(PCIDevice *pci)
+{
+    QosvnicState *s = qosvnic_from_pci(pci);
+
+    /* The core gives every function the same one. */
+    assert(!s->bus_msi_trigger || s->bus_msi_trigger == pci->msi_trigger);
+    s->bus_msi_trigger = pci->msi_trigger;
+    pci->msi_trigger = qosvnic_msi_trigger;
 }
 
 static void qosvnic_irq_send(QvFunc *f, unsigned vec, PCIDevice *pci,
@@ -58,7 +73,7 @@ static void qosvnic_irq_send(QvFunc *f, unsigned vec, PCIDevice *pci,
     f->irq_deferred[vec] = false;
     trace_qosvnic_irq(f->fn, vec);
     if (msix_enabled(pci)) {
-        qosvnic_irq_msix(f, pci, vec);
+        msix_notify(pci, vec);
     } else {
         qosvnic_irq_intx(f);
     }

@@ -644,11 +644,22 @@ static const struct {
       "first RX buffer, as a header-splitting NIC does (0 = off)" },
 };
 
+static void qosvnic_qdev_realize(DeviceState *dev, Error **errp)
+{
+    ERRP_GUARD();
+
+    QOSVNIC_GET_CLASS(dev)->parent_realize(dev, errp);
+    if (!*errp) {
+        qosvnic_irq_take_msi_trigger(PCI_DEVICE(dev));
+    }
+}
+
 static void qosvnic_class_init(ObjectClass *klass, void *data)
 {
     DeviceClass *dc = DEVICE_CLASS(klass);
     PCIDeviceClass *k = PCI_DEVICE_CLASS(klass);
     ResettableClass *rc = RESETTABLE_CLASS(klass);
+    QosvnicClass *qc = QOSVNIC_CLASS(klass);
     size_t i;
 
     k->realize = qosvnic_realize;
@@ -662,6 +673,8 @@ static void qosvnic_class_init(ObjectClass *klass, void *data)
     k->subsystem_id = 0x1100;
     rc->phases.hold = qosvnic_reset_hold;
 
+    device_class_set_parent_realize(dc, qosvnic_qdev_realize,
+                                    &qc->parent_realize);
     dc->desc = "qosvnic SR-IOV NIC with device-level ingress QoS";
     dc->vmsd = &vmstate_qosvnic;
     device_class_set_props(dc, qosvnic_properties);
@@ -677,6 +690,7 @@ static const TypeInfo qosvnic_info = {
     .name = TYPE_QOSVNIC,
     .parent = TYPE_PCI_DEVICE,
     .instance_size = sizeof(QosvnicState),
+    .class_size = sizeof(QosvnicClass),
     .class_init = qosvnic_class_init,
     .interfaces = (InterfaceInfo[]) {
         { INTERFACE_PCIE_DEVICE },

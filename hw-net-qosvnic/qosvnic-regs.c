@@ -738,43 +738,42 @@ static void qosvnic_pf_mmio_write(void *opaque, hwaddr addr, uint64_t val,
     }
 }
 
-/* Is @rid the requester ID of one of this device's functions? */
-static bool qosvnic_own_requester(QosvnicState *s, uint16_t rid)
+/*
+ * Is this write to function @fn's registers one of this device's own DMA
+ * writes? Every MSI-X message and DMA of the device goes out under the
+ * PF's reentrancy guard, which blocks them on every function's BARs; this
+ * is the second line behind it. A write that carries one of the device's
+ * requester IDs (CPU writes carry none) is dropped.
+ */
+bool qosvnic_write_from_self(QosvnicState *s, uint32_t fn, hwaddr addr,
+                             MemTxAttrs attrs)
 {
-    for (uint32_t fn = 0; fn < s->num_funcs; fn++) {
-        PCIDevice *pci = qosvnic_fn_pci(s, fn);
+    if (attrs.unspecified || !attrs.requester_id) {
+        return false;
+    }
+    for (uint32_t i = 0; i < s->num_funcs; i++) {
+        PCIDevice *pci = qosvnic_fn_pci(s, i);
 
-        if (pci && pci_requester_id(pci) == rid) {
+        if (pci && pci_requester_id(pci) == attrs.requester_id) {
+            qemu_log_mask(LOG_GUEST_ERROR, "qosvnic: a write from function "
+                          "%04x (an MSI-X message) to function %u's "
+                          "registers at 0x%" HWADDR_PRIx ": dropped\n",
+                          attrs.requester_id, fn, addr);
             return true;
         }
     }
     return false;
 }
 
-/*
- * An MSI-X message is a write to whatever address the function's table
- * names: a tenant that owns its table (no interrupt remapping) could aim
- * one at its management window and, say, trust itself. The device sends
- * its messages under its reentrancy guard, but QEMU's MSI-X code also
- * sends a pending one when the guest unmasks the vector in the VF's own
- * BAR. A write that carries one of this device's requester IDs (CPU
- * writes carry none) is dropped.
- */
 static MemTxResult qosvnic_pf_mmio_write_attrs(void *opaque, hwaddr addr,
                                                uint64_t val, unsigned size,
                                                MemTxAttrs attrs)
 {
     QosvnicState *s = opaque;
 
-    if (!attrs.unspecified && attrs.requester_id &&
-        qosvnic_own_requester(s, attrs.requester_id)) {
-        qemu_log_mask(LOG_GUEST_ERROR, "qosvnic: a write from function "
-                      "%04x (an MSI-X message) to its own device's "
-                      "registers at 0x%" HWADDR_PRIx ": dropped\n",
-                      attrs.requester_id, addr);
-        return MEMTX_OK;
+    if (!qosvnic_write_from_self(s, 0, addr, attrs)) {
+        qosvnic_pf_mmio_write(s, addr, val, size);
     }
-    qosvnic_pf_mmio_write(s, addr, val, size);
     return MEMTX_OK;
 }
 

@@ -29,15 +29,22 @@ static uint64_t qosvnic_vf_mmio_read(void *opaque, hwaddr addr, unsigned size)
     return qosvnic_fn_read(qosvnic_vf_func(PCI_DEVICE(opaque)), addr, size);
 }
 
-static void qosvnic_vf_mmio_write(void *opaque, hwaddr addr, uint64_t val,
-                                  unsigned size)
+static MemTxResult qosvnic_vf_mmio_write(void *opaque, hwaddr addr,
+                                         uint64_t val, unsigned size,
+                                         MemTxAttrs attrs)
 {
-    qosvnic_fn_write(qosvnic_vf_func(PCI_DEVICE(opaque)), addr, val, size);
+    PCIDevice *vf = opaque;
+    QvFunc *f = qosvnic_vf_func(vf);
+
+    if (!qosvnic_write_from_self(f->dev, f->fn, addr, attrs)) {
+        qosvnic_fn_write(f, addr, val, size);
+    }
+    return MEMTX_OK;
 }
 
 static const MemoryRegionOps qosvnic_vf_mmio_ops = {
     .read = qosvnic_vf_mmio_read,
-    .write = qosvnic_vf_mmio_write,
+    .write_with_attrs = qosvnic_vf_mmio_write,
     .endianness = DEVICE_LITTLE_ENDIAN,
     .valid = {
         .min_access_size = 4,
@@ -63,16 +70,18 @@ static void qosvnic_vf_write_config(PCIDevice *vf, uint32_t addr,
 static void qosvnic_vf_realize(PCIDevice *vf, Error **errp)
 {
     QosvnicVfState *s = QOSVNIC_VF(vf);
+    DeviceState *pf = DEVICE(pcie_sriov_get_pf(vf));
     int i;
 
     memory_region_init_io(&s->mmio, OBJECT(vf), &qosvnic_vf_mmio_ops, vf,
                           "qosvnic-vf-mmio", QV_VF_BAR0_SIZE);
     /*
-     * One reentrancy guard for the whole device: the datapath runs under
-     * the PF's, so a DMA the guest aims at a VF's registers must be
-     * blocked like one aimed at the PF's, not reset the function under it.
+     * One reentrancy guard for the whole device: the datapath and every
+     * MSI-X message run under the PF's, so a DMA or message the guest
+     * aims at a VF's registers or MSI-X table (its own or another
+     * tenant's) must be blocked like one aimed at the PF's.
      */
-    s->mmio.dev = DEVICE(pcie_sriov_get_pf(vf));
+    s->mmio.dev = pf;
     pci_register_bar(vf, QV_VF_BAR_REGS, PCI_BASE_ADDRESS_MEM_TYPE_64 |
                      PCI_BASE_ADDRESS_MEM_PREFETCH, &s->mmio);
     memory_region_init(&s->msix, OBJECT(vf), "qosvnic-vf-msix",
@@ -85,6 +94,8 @@ static void qosvnic_vf_realize(PCIDevice *vf, Error **errp)
                   QV_MSIX_PBA_OFFSET, QV_CAP_MSIX_OFFSET, errp)) {
         return;
     }
+    vf->msix_table_mmio.dev = pf;
+    vf->msix_pba_mmio.dev = pf;
     for (i = 0; i < QV_NUM_VECTORS; i++) {
         msix_vector_use(vf, i);
     }
@@ -156,11 +167,22 @@ const VMStateDescription vmstate_qosvnic_vf = {
     }
 };
 
+static void qosvnic_vf_qdev_realize(DeviceState *dev, Error **errp)
+{
+    ERRP_GUARD();
+
+    QOSVNIC_VF_GET_CLASS(dev)->parent_realize(dev, errp);
+    if (!*errp) {
+        qosvnic_irq_take_msi_trigger(PCI_DEVICE(dev));
+    }
+}
+
 static void qosvnic_vf_class_init(ObjectClass *klass, void *data)
 {
     DeviceClass *dc = DEVICE_CLASS(klass);
     PCIDeviceClass *k = PCI_DEVICE_CLASS(klass);
     ResettableClass *rc = RESETTABLE_CLASS(klass);
+    QosvnicVfClass *qc = QOSVNIC_VF_CLASS(klass);
 
     k->realize = qosvnic_vf_realize;
     k->exit = qosvnic_vf_exit;
@@ -171,6 +193,8 @@ static void qosvnic_vf_class_init(ObjectClass *klass, void *data)
     k->class_id = PCI_CLASS_NETWORK_ETHERNET;
     rc->phases.hold = qosvnic_vf_reset_hold;
 
+    device_class_set_parent_realize(dc, qosvnic_vf_qdev_realize,
+                                    &qc->parent_realize);
     dc->desc = "qosvnic Virtual Function";
     dc->user_creatable = false;
     set_bit(DEVICE_CATEGORY_NETWORK, dc->categories);
@@ -180,6 +204,7 @@ static const TypeInfo qosvnic_vf_info = {
     .name = TYPE_QOSVNIC_VF,
     .parent = TYPE_PCI_DEVICE,
     .instance_size = sizeof(QosvnicVfState),
+    .class_size = sizeof(QosvnicVfClass),
     .class_init = qosvnic_vf_class_init,
     .interfaces = (InterfaceInfo[]) {
         { INTERFACE_PCIE_DEVICE },

@@ -52,8 +52,22 @@
 
 #define TYPE_QOSVNIC "qosvnic"
 #define TYPE_QOSVNIC_VF "qosvnic-vf"
-OBJECT_DECLARE_SIMPLE_TYPE(QosvnicState, QOSVNIC)
-OBJECT_DECLARE_SIMPLE_TYPE(QosvnicVfState, QOSVNIC_VF)
+OBJECT_DECLARE_TYPE(QosvnicState, QosvnicClass, QOSVNIC)
+OBJECT_DECLARE_TYPE(QosvnicVfState, QosvnicVfClass, QOSVNIC_VF)
+
+/*
+ * The PF and the VF classes wrap the PCI core's realize, which sets the
+ * function's msi_trigger last: see qosvnic_irq_take_msi_trigger().
+ */
+struct QosvnicClass {
+    PCIDeviceClass parent_class;
+    DeviceRealize parent_realize;
+};
+
+struct QosvnicVfClass {
+    PCIDeviceClass parent_class;
+    DeviceRealize parent_realize;
+};
 
 /* Device buffer memory is managed in cells, as switch MMUs do. */
 #define QV_CELL_SIZE            QV_BUF_CELL_SIZE
@@ -344,6 +358,7 @@ struct QosvnicState {
     QvFunc funcs[QV_MAX_FUNCS];
     uint16_t num_funcs;         /* 1 + max_vfs */
     QvDropHook *drop_hook;      /* the control plane's, or NULL */
+    MSITriggerFunc *bus_msi_trigger; /* the PCI core's, for every function */
 
     /* Device buffer: cell storage and the frame descriptors using it. */
     uint8_t *cells;             /* buf_size bytes */
@@ -457,6 +472,8 @@ extern const VMStateDescription vmstate_qosvnic_vf;
 uint64_t qosvnic_fn_read(QvFunc *f, hwaddr addr, unsigned size);
 void qosvnic_fn_write(QvFunc *f, hwaddr addr, uint64_t val, unsigned size);
 extern const MemoryRegionOps qosvnic_pf_mmio_ops;
+bool qosvnic_write_from_self(QosvnicState *s, uint32_t fn, hwaddr addr,
+                             MemTxAttrs attrs);
 
 /* qosvnic-mgmt.c */
 /* Defaults (device reset), with the host's values re-applied over them. */
@@ -530,6 +547,7 @@ void qosvnic_irq_fn_reset(QvFunc *f);
 void qosvnic_irq_timer_cb(void *opaque);
 /* Re-arm moderation after migration (the PF's post_load). */
 void qosvnic_irq_post_load(QosvnicState *s);
+void qosvnic_irq_take_msi_trigger(PCIDevice *pci);
 
 /* qosvnic-tb.c */
 /* Rate in bytes/s (kept for the egress shaper); see qv_tb_config_bits. */

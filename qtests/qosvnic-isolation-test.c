@@ -759,6 +759,97 @@ static void test_msix_into_pf_bar(void)
     qv_stop(d);
 }
 
+/* Mask or unmask VF 1's RX vector: in its MSI-X table, or all in config. */
+static void vf1_rx_vector_mask(QvDev *d, bool in_config, bool mask)
+{
+    uint16_t flags_off = QV_CAP_MSIX_OFFSET + PCI_MSIX_FLAGS;
+    uint16_t flags = qv_cfg_readw(d, QV_T_PF_BUS, qv_fn_devfn(1), flags_off);
+
+    if (in_config) {
+        flags = mask ? flags | PCI_MSIX_FLAGS_MASKALL
+                     : flags & ~PCI_MSIX_FLAGS_MASKALL;
+        qv_cfg_writew(d, QV_T_PF_BUS, qv_fn_devfn(1), flags_off, flags);
+        return;
+    }
+    qtest_writel(d->qts, qv_fn_bar2(1) + QV_MSIX_TABLE_OFFSET +
+                 QV_VEC_RX * PCI_MSIX_ENTRY_SIZE + PCI_MSIX_ENTRY_VECTOR_CTRL,
+                 mask ? PCI_MSIX_ENTRY_CTRL_MASKBIT : 0);
+}
+
+/*
+ * Nor at another tenant or the PF: VF 1 aims its RX vector at VF 2's
+ * registers, at VF 2's MSI-X table and at the PF's, and has QEMU's MSI-X
+ * code send it (a pending message, on unmask in the table or in config
+ * space); then it points an RX buffer at VF 2's MSI-X table. Before the
+ * fix the first message stopped VF 2, the others rewrote the tables, and
+ * the frame became VF 2's vectors.
+ */
+static void test_msix_into_peer(void)
+{
+    QvDev *d = qv_start("max-vfs=2", NULL);
+    uint64_t e = qv_fn_bar2(1) + QV_MSIX_TABLE_OFFSET +
+                 QV_VEC_RX * PCI_MSIX_ENTRY_SIZE;
+    uint64_t vf2_table = qv_fn_bar2(2) + QV_MSIX_TABLE_OFFSET;
+    uint8_t mac[6], src[6] = { 0x02, 0, 0, 0, 0, 0x99 }, frame[100];
+    const struct {
+        uint64_t addr;
+        uint32_t data;
+        bool in_config;
+    } targets[] = {
+        { qv_fn_bar0(d, 2) + QV_FN_CTRL, 0, false },
+        { qv_fn_bar0(d, 2) + QV_FN_CTRL, 0, true },
+        { vf2_table + PCI_MSIX_ENTRY_DATA, 0xdead, false },
+        { qv_fn_bar2(0) + QV_MSIX_TABLE_OFFSET + PCI_MSIX_ENTRY_VECTOR_CTRL,
+          PCI_MSIX_ENTRY_CTRL_MASKBIT, true },
+    };
+    uint32_t table[QV_NUM_VECTORS * PCI_MSIX_ENTRY_SIZE / 4];
+    gint64 deadline;
+    QvRing rx;
+    int i;
+
+    qv_enable_vfs(d, 2);
+    qv_fn_mac(d, 1, mac);
+    qv_rx_setup(d, 1, &rx, 16, 2048, true);
+    qv_fn_start(d, 1);
+    qv_fn_start(d, 2);
+    qv_wr(d, 1, QV_FN_ITR(QV_VEC_RX), 0);
+    qv_frame(frame, mac, src, 0x88b5, sizeof(frame));
+    for (i = 0; i < ARRAY_SIZE(targets); i++) {
+        uint32_t before = qtest_readl(d->qts, targets[i].addr);
+
+        qtest_writel(d->qts, e + PCI_MSIX_ENTRY_LOWER_ADDR,
+                     (uint32_t)targets[i].addr);
+        qtest_writel(d->qts, e + PCI_MSIX_ENTRY_UPPER_ADDR,
+                     targets[i].addr >> 32);
+        qtest_writel(d->qts, e + PCI_MSIX_ENTRY_DATA, targets[i].data);
+        vf1_rx_vector_mask(d, targets[i].in_config, true);
+        qv_inject(d, frame, sizeof(frame));
+        qv_wait_stat_sum(d, (int[]){ 1 }, 1,
+                         (unsigned[]){ QV_STAT_RX_PACKETS }, 1, i + 1);
+        vf1_rx_vector_mask(d, targets[i].in_config, false);
+        g_assert_cmphex(qtest_readl(d->qts, targets[i].addr), ==, before);
+    }
+    g_assert_cmphex(qv_rd(d, 2, QV_FN_CTRL) & (QV_CTRL_RX_EN | QV_CTRL_TX_EN),
+                    ==, QV_CTRL_RX_EN | QV_CTRL_TX_EN);
+
+    /* The device's own DMA: a receive buffer in VF 2's MSI-X table. */
+    for (i = 0; i < ARRAY_SIZE(table); i++) {
+        table[i] = qtest_readl(d->qts, vf2_table + i * 4);
+    }
+    qtest_writeq(d->qts, rx.base + ARRAY_SIZE(targets) * QV_RXD_SIZE +
+                 QV_RXD_ADDR, vf2_table);   /* one descriptor per frame */
+    qv_inject(d, frame, sizeof(frame));
+    deadline = g_get_monotonic_time() + 5 * G_USEC_PER_SEC;
+    while (!(qv_rd(d, 1, QV_FN_STATUS) & QV_STATUS_RX_RING_ERR)) {
+        g_assert_cmpint(g_get_monotonic_time(), <, deadline);
+        qv_sync(d);
+    }
+    for (i = 0; i < ARRAY_SIZE(table); i++) {
+        g_assert_cmphex(qtest_readl(d->qts, vf2_table + i * 4), ==, table[i]);
+    }
+    qv_stop(d);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -783,6 +874,7 @@ int main(int argc, char **argv)
     qtest_add_func("/qosvnic/isolation/veb-vlan-aware", test_veb_vlan_aware);
     qtest_add_func("/qosvnic/isolation/msix-into-pf-bar",
                    test_msix_into_pf_bar);
+    qtest_add_func("/qosvnic/isolation/msix-into-peer", test_msix_into_peer);
     qtest_add_func("/qosvnic/isolation/zero-length-frame",
                    test_zero_length_frame);
     return g_test_run();
