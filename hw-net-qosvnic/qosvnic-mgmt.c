@@ -121,15 +121,18 @@ enum {
 static const struct {
     uint8_t kind;
     uint64_t loosest;       /* a ceiling at this value caps nothing */
+    uint64_t lo, hi;        /* the field's own range, and a ceiling's */
 } qv_caps[QV_HOST_CAP_FIELDS] = {
-    [QV_MG_RX_RATE_LO / 4] = { QV_CAP_MAX_0_IS_INF, 0 },
-    [QV_MG_RX_BURST / 4] = { QV_CAP_MAX_0_IS_INF, 0 },
-    [QV_MG_TX_MAX_RATE / 4] = { QV_CAP_MAX_0_IS_INF, 0 },
-    [QV_MG_TX_MIN_RATE / 4] = { QV_CAP_MAX, UINT64_MAX },
-    [QV_MG_PRIO / 4] = { QV_CAP_MIN, 0 },
-    [QV_MG_WEIGHT / 4] = { QV_CAP_MAX, QV_WEIGHT_MAX },
-    [QV_MG_BUF_RESERVE / 4] = { QV_CAP_MAX, UINT64_MAX },
-    [QV_MG_BUF_ALPHA / 4] = { QV_CAP_MAX, QV_ALPHA_MAX },
+    [QV_MG_RX_RATE_LO / 4] = { QV_CAP_MAX_0_IS_INF, 0, 0, UINT64_MAX },
+    [QV_MG_RX_BURST / 4] = { QV_CAP_MAX_0_IS_INF, 0, 0, UINT32_MAX },
+    [QV_MG_TX_MAX_RATE / 4] = { QV_CAP_MAX_0_IS_INF, 0, 0, UINT32_MAX },
+    [QV_MG_TX_MIN_RATE / 4] = { QV_CAP_MAX, UINT64_MAX, 0, UINT32_MAX },
+    [QV_MG_PRIO / 4] = { QV_CAP_MIN, 0, 0, QV_PRIO_CLASSES - 1 },
+    [QV_MG_WEIGHT / 4] = { QV_CAP_MAX, QV_WEIGHT_MAX, QV_WEIGHT_MIN,
+                           QV_WEIGHT_MAX },
+    /* and at most the buffer */
+    [QV_MG_BUF_RESERVE / 4] = { QV_CAP_MAX, UINT64_MAX, 0, UINT32_MAX },
+    [QV_MG_BUF_ALPHA / 4] = { QV_CAP_MAX, QV_ALPHA_MAX, 0, QV_ALPHA_MAX },
 };
 
 /* QV_MG_HOST_LIMITS bits of the field at @reg (the rate has two words). */
@@ -199,7 +202,11 @@ static bool qosvnic_host_caps_needed(void *opaque)
     return f->host_limits != 0;
 }
 
-/* Only fields the host can cap may be marked capped. */
+/*
+ * Only fields the host can cap may be marked capped, each with a ceiling
+ * the field itself could hold: the clamp writes the ceiling into the field
+ * (a priority class of 100 would then fail every later migration).
+ */
 static int qosvnic_host_caps_post_load(void *opaque, int version_id)
 {
     QvFunc *f = opaque;
@@ -213,6 +220,17 @@ static int qosvnic_host_caps_post_load(void *opaque, int version_id)
     }
     if (f->host_limits & ~valid) {
         return qv_load_reject("host limits on fields that have none");
+    }
+    for (i = 0; i < QV_HOST_CAP_FIELDS; i++) {
+        uint64_t cap = f->host_cap[i];
+
+        if (!qv_caps[i].kind || !(f->host_limits & BIT(i))) {
+            continue;
+        }
+        if (cap < qv_caps[i].lo || cap > qv_caps[i].hi ||
+            (i == QV_MG_BUF_RESERVE / 4 && cap > f->dev->buf_size)) {
+            return qv_load_reject("host ceiling out of its field's range");
+        }
     }
     return 0;
 }
@@ -269,6 +287,13 @@ const VMStateDescription vmstate_qosvnic_host_caps = {
     }
 };
 
+void qosvnic_host_reapply_reserve(QvFunc *f)
+{
+    if (qosvnic_host_capped(f, QV_MG_BUF_RESERVE)) {
+        qosvnic_mg_set_buf_reserve(f, f->host_cap[QV_MG_BUF_RESERVE / 4]);
+    }
+}
+
 void qosvnic_host_reapply(QvFunc *f)
 {
     if (qosvnic_host_capped(f, QV_MG_RX_RATE_LO)) {
@@ -289,9 +314,7 @@ void qosvnic_host_reapply(QvFunc *f)
     if (qosvnic_host_capped(f, QV_MG_WEIGHT)) {
         qosvnic_mg_set_weight(f, f->host_cap[QV_MG_WEIGHT / 4]);
     }
-    if (qosvnic_host_capped(f, QV_MG_BUF_RESERVE)) {
-        qosvnic_mg_set_buf_reserve(f, f->host_cap[QV_MG_BUF_RESERVE / 4]);
-    }
+    qosvnic_host_reapply_reserve(f);
     if (qosvnic_host_capped(f, QV_MG_BUF_ALPHA)) {
         qosvnic_mg_set_buf_alpha(f, f->host_cap[QV_MG_BUF_ALPHA / 4]);
     }

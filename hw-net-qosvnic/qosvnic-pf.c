@@ -282,6 +282,13 @@ static void qosvnic_reset_hold(Object *obj, ResetType type)
         qosvnic_fn_reset(&s->funcs[fn]);
         qosvnic_mgmt_defaults(&s->funcs[fn]);
     }
+    /*
+     * A host reserve above the default fits only once the later
+     * functions' host reserves below it have been applied too.
+     */
+    for (fn = 0; fn < s->num_funcs; fn++) {
+        qosvnic_host_reapply_reserve(&s->funcs[fn]);
+    }
     qosvnic_tx_reset(s);
 }
 

@@ -502,6 +502,7 @@ void qosvnic_host_set_cap(QvFunc *f, hwaddr reg, uint64_t val, bool limit);
 bool qosvnic_host_capped(QvFunc *f, hwaddr reg);
 uint64_t qosvnic_host_clamp(QvFunc *f, hwaddr reg, uint64_t val);
 void qosvnic_host_reapply(QvFunc *f);
+void qosvnic_host_reapply_reserve(QvFunc *f);
 /* Subsections of each function's VMState. */
 extern const VMStateDescription vmstate_qosvnic_host_caps;
 extern const VMStateDescription vmstate_qosvnic_rate_stage;

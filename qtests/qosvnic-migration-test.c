@@ -256,7 +256,7 @@ static void test_esw_staged_across_migration(void)
  * length and bytes of its name, its version (be32), then its fields in
  * order, big-endian. The layout is checked against known values first.
  */
-#define CS_OPTS         "max-vfs=2,buffer-size=65536"
+#define CS_OPTS         "id=nic0,max-vfs=2,buffer-size=65536"
 #define CS_NCELLS       256                     /* 64 KiB / 256 */
 #define CS_FRAME_SIZE   22                      /* vmstate_qv_frame */
 #define CS_FUNC_SIZE    112                     /* vmstate_qv_func_buf */
@@ -274,6 +274,7 @@ typedef struct CsStream {
     size_t tx;              /* fields of qosvnic/tx */
     size_t mbx;             /* fields of qosvnic/mailbox */
     size_t account;         /* fields of VF 1's qosvnic-func/rx-account */
+    size_t caps2;           /* ... and of its qosvnic-func/host-caps */
     size_t sriov;           /* the PF's SR-IOV capability in its config */
     size_t mtu1;            /* VF 0's MTU */
     size_t vlan2;           /* VF 1's port VLAN, then: */
@@ -359,6 +360,10 @@ static void cs_save(CsStream *st, const char *uri, const char *path)
     qv_mg_wr(a, 2, QV_MG_VLAN, 0xbad);
     qv_mg_wr(a, 2, QV_MG_PRIO, 5);
     qv_mg_wr(a, 2, QV_MG_WEIGHT, 7);
+    /* The host's ceiling on that class, so that VF 1 has its host caps. */
+    qtest_qmp_assert_success(a->qts, "{ 'execute': 'qosvnic-set-vf', "
+                             "'arguments': { 'id': 'nic0', 'vf': 1, "
+                             "'priority': 5 } }");
     st->flags2 = qv_mg_rd(a, 2, QV_MG_FLAGS);
     memcpy(mac_vlan, mac, 6);
     stl_be_p(mac_vlan + 6, 0xbad);
@@ -379,6 +384,7 @@ static void cs_save(CsStream *st, const char *uri, const char *path)
     st->tx = cs_find(st, "qosvnic/tx", 2);
     st->mbx = cs_find(st, "qosvnic/mailbox", 1);
     st->account = cs_find(st, "qosvnic-func/rx-account", 1);
+    st->caps2 = cs_find(st, "qosvnic-func/host-caps", 1);
     /* The PF's config space is saved as it reads: find the capability. */
     st->sriov = cs_unique(st, sriov, sizeof(sriov));
     at = st->data + st->sriov;
@@ -392,6 +398,10 @@ static void cs_save(CsStream *st, const char *uri, const char *path)
     g_assert_cmpuint(lduw_le_p(at + PCI_SRIOV_NUM_VF), ==, 2);
     g_assert_cmpuint(lduw_le_p(at + PCI_SRIOV_TOTAL_VF), ==, 2);
     /* The layout is what the offsets assume. */
+    g_assert_cmphex(ldl_be_p(st->data + st->caps2), ==,
+                    1u << (QV_MG_PRIO / 4));
+    g_assert_cmpuint(ldq_be_p(st->data + st->caps2 + 4 + QV_MG_PRIO * 2), ==,
+                     5);
     g_assert_cmpuint(ldq_be_p(st->data + st->account), ==, 1);
     g_assert_cmpuint(ldq_be_p(st->data + st->account + 8), ==, 1);
     g_assert_cmpuint(ldl_be_p(st->data + st->buf), ==, CS_NCELLS);
@@ -537,6 +547,10 @@ static void test_corrupted_streams(void)
     g_assert_false(cs_load(&st, path, uri));
     memcpy(st.data, good, st.len);
     cs_put32(&st, st.vlan2 + CS_WEIGHT, 0);
+    g_assert_false(cs_load(&st, path, uri));
+    memcpy(st.data, good, st.len);
+    /* ... or a host ceiling no register write accepts. */
+    stq_be_p(st.data + st.caps2 + 4 + QV_MG_PRIO * 2, 100);
     g_assert_false(cs_load(&st, path, uri));
     memcpy(st.data, good, st.len);
 

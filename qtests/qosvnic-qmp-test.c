@@ -510,6 +510,29 @@ static void test_host_ceilings(void)
     qv_stop(d);
 }
 
+/*
+ * A device reset re-applies every host reserve, whatever the order of the
+ * functions: VF 0's large one fits only once VF 1's has gone to 0. Before
+ * the fix VF 0 was re-applied first, found VF 1 still at its default and
+ * kept the default.
+ */
+static void test_reserves_after_reset(void)
+{
+    QvDev *d = qv_start("id=nic0,max-vfs=2,buffer-size=65536", NULL);
+    g_autofree char *all_but_pf = NULL;
+    uint32_t vf0;
+
+    set_vf_ok(d, 1, "'buf-reserve': 0");
+    vf0 = 65536 - qv_mg_rd(d, 0, QV_MG_BUF_RESERVE);
+    g_assert_cmpuint(vf0, >, 65536 / 2);
+    all_but_pf = g_strdup_printf("'buf-reserve': %u", vf0);
+    set_vf_ok(d, 0, all_but_pf);
+    qv_system_reset(d);
+    g_assert_cmpuint(qv_mg_rd(d, 1, QV_MG_BUF_RESERVE), ==, vf0);
+    g_assert_cmpuint(qv_mg_rd(d, 2, QV_MG_BUF_RESERVE), ==, 0);
+    qv_stop(d);
+}
+
 /* The host's ceilings migrate with the device. */
 static void test_ceilings_migrate(void)
 {
@@ -732,6 +755,8 @@ int main(int argc, char **argv)
                    test_set_rejects_bad_values);
     qtest_add_func("/qosvnic/qmp/host-ceilings", test_host_ceilings);
     qtest_add_func("/qosvnic/qmp/ceilings-migrate", test_ceilings_migrate);
+    qtest_add_func("/qosvnic/qmp/reserves-after-reset",
+                   test_reserves_after_reset);
     qtest_add_func("/qosvnic/qmp/rate-change-admission",
                    test_qmp_rate_changes_admission);
     qtest_add_func("/qosvnic/qmp/drop-event", test_drop_event);
