@@ -275,6 +275,8 @@ typedef struct CsStream {
     size_t mbx;             /* fields of qosvnic/mailbox */
     size_t account;         /* fields of VF 1's qosvnic-func/rx-account */
     size_t caps2;           /* ... and of its qosvnic-func/host-caps */
+    size_t msix1;           /* VF 0's MSI-X table, then its PBA */
+    uint64_t ctrl1;         /* VF 0's QV_FN_CTRL in guest memory */
     size_t sriov;           /* the PF's SR-IOV capability in its config */
     size_t mtu1;            /* VF 0's MTU */
     size_t vlan2;           /* VF 1's port VLAN, then: */
@@ -326,6 +328,7 @@ static void cs_save(CsStream *st, const char *uri, const char *path)
     QvDev *a = qv_start(CS_OPTS, NULL);
     uint8_t mac[6], src[6] = { 0x02, 0, 0, 0, 0, 0x99 }, frame[600];
     uint8_t sriov[CS_SRIOV_LEN], ctrl_mtu[8], mac_vlan[10];
+    uint8_t msix1[QV_NUM_VECTORS * PCI_MSIX_ENTRY_SIZE];
     const uint8_t *at;
     QvRing rx, rx2;
     uint32_t reserve;
@@ -368,6 +371,11 @@ static void cs_save(CsStream *st, const char *uri, const char *path)
     memcpy(mac_vlan, mac, 6);
     stl_be_p(mac_vlan + 6, 0xbad);
     reserve = qv_mg_rd(a, 1, QV_MG_BUF_RESERVE) / QV_BUF_CELL_SIZE;
+    for (i = 0; i < sizeof(msix1) / 4; i++) {
+        stl_le_p(msix1 + 4 * i, qtest_readl(a->qts, qv_fn_bar2(1) +
+                                            QV_MSIX_TABLE_OFFSET + 4 * i));
+    }
+    st->ctrl1 = qv_fn_bar0(a, 1) + QV_FN_CTRL;
     for (i = 0; i < CS_SRIOV_LEN / 4; i++) {
         stl_le_p(sriov + 4 * i,
                  qv_cfg_readl(a, QV_T_PF_BUS, QV_T_PF_DEVFN,
@@ -390,6 +398,7 @@ static void cs_save(CsStream *st, const char *uri, const char *path)
     at = st->data + st->sriov;
     st->mtu1 = cs_unique(st, ctrl_mtu, sizeof(ctrl_mtu)) + 4;
     st->vlan2 = cs_unique(st, mac_vlan, sizeof(mac_vlan)) + 6;
+    st->msix1 = cs_unique(st, msix1, sizeof(msix1));
     g_assert_cmphex(ldl_be_p(st->data + st->vlan2 + 4), ==, st->flags2);
     g_assert_cmpuint(ldl_be_p(st->data + st->vlan2 + CS_PRIO), ==, 5);
     g_assert_cmpuint(ldl_be_p(st->data + st->vlan2 + CS_WEIGHT), ==, 7);
@@ -645,6 +654,21 @@ static void test_subsection_order(void)
 
     cs_restore(&st, good, good_len);
     cs_add_queues(&st, CS_NCELLS - 1, 1);       /* a free frame */
+    g_assert_false(cs_load(&st, path, uri));
+
+    /*
+     * Queue 1 past the pool again, and VF 0's vector 0 pending, unmasked
+     * and aimed at its own CTRL with a reset: QEMU's MSI-X code sends it
+     * as it loads the VF's table, before the PF's post_load checks the
+     * queues. Before, the reset walked the queue and QEMU died (SIGSEGV).
+     */
+    cs_restore(&st, good, good_len);
+    stl_le_p(st.data + st.msix1 + PCI_MSIX_ENTRY_LOWER_ADDR, st.ctrl1);
+    stl_le_p(st.data + st.msix1 + PCI_MSIX_ENTRY_UPPER_ADDR, st.ctrl1 >> 32);
+    stl_le_p(st.data + st.msix1 + PCI_MSIX_ENTRY_DATA, QV_CTRL_RESET);
+    stl_le_p(st.data + st.msix1 + PCI_MSIX_ENTRY_VECTOR_CTRL, 0);
+    st.data[st.msix1 + QV_NUM_VECTORS * PCI_MSIX_ENTRY_SIZE] |= 1;  /* PBA */
+    cs_add_queues(&st, 0x40000000, 1);
     g_assert_false(cs_load(&st, path, uri));
 
     g_free(st.data);
