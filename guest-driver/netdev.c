@@ -557,6 +557,8 @@ int qv_stop(struct net_device *netdev)
 	/* ndo_xdp_xmit() callers that saw the function up are done */
 	synchronize_net();
 
+	/* The device must not keep a ring's address past its memory. */
+	qv_rings_hw_clear(ad);
 	qv_rings_clean(ad);
 	qv_rings_free(ad);
 	return 0;

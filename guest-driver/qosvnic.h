@@ -520,6 +520,7 @@ int qv_rings_alloc(struct qv_adapter *ad);
 u32 qv_rx_order(const struct qv_adapter *ad, bool xdp);
 void qv_rings_free(struct qv_adapter *ad);
 void qv_rings_hw_setup(struct qv_adapter *ad);
+void qv_rings_hw_clear(struct qv_adapter *ad);
 void qv_rings_clean(struct qv_adapter *ad);
 int qv_poll(struct napi_struct *napi, int budget);
 netdev_tx_t qv_xmit(struct sk_buff *skb, struct net_device *netdev);
@@ -592,6 +593,7 @@ int qv_get_vf_stats(struct net_device *dev, int vf,
 u32 qv_host_capped(struct qv_pf *pf, unsigned int fn, u32 reg);
 int qv_vf_program_rates(struct qv_pf *pf, struct qv_vf *vf, u32 min, u32 max,
 			u32 *cap_min, u32 *cap_max);
+int qv_vf_take_back_rates(struct qv_pf *pf, struct qv_vf *vf);
 u32 qv_vf_min_sum(struct qv_pf *pf, struct qv_vf *except);
 int qv_vf_set_admin_rates(struct qv_pf *pf, int vf, u32 min, u32 max,
 			  struct netlink_ext_ack *extack);

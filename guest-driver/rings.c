@@ -230,6 +230,31 @@ void qv_rings_hw_setup(struct qv_adapter *ad)
 		qv_qp_hw_setup(&ad->qp[q]);
 }
 
+/*
+ * Make the device forget every ring, before the driver frees its memory.
+ * Clearing QV_CTRL_TX_EN only pauses the TX engine, which serves all of
+ * the function's pairs: a pair the next open leaves out (ethtool -L to
+ * fewer) would keep its base and the descriptors the shaper held back,
+ * and be served from freed memory once TX is on again. Writing a size
+ * zeroes head and tail too; a ring of size 0 has no work. Every pair the
+ * driver may have set up (max_qp), not only the last open's: the probe's
+ * function reset cleared the others. The function is stopped, and nothing
+ * rings a doorbell any more.
+ */
+void qv_rings_hw_clear(struct qv_adapter *ad)
+{
+	u16 q;
+
+	for (q = 0; q < ad->max_qp; q++) {
+		qv_wr32(ad->hw, qv_q_reg(q, QV_Q_TX_SIZE), 0);
+		qv_wr32(ad->hw, qv_q_reg(q, QV_Q_TX_BASE_LO), 0);
+		qv_wr32(ad->hw, qv_q_reg(q, QV_Q_TX_BASE_HI), 0);
+		qv_wr32(ad->hw, qv_q_reg(q, QV_Q_RX_SIZE), 0);
+		qv_wr32(ad->hw, qv_q_reg(q, QV_Q_RX_BASE_LO), 0);
+		qv_wr32(ad->hw, qv_q_reg(q, QV_Q_RX_BASE_HI), 0);
+	}
+}
+
 static void qv_tx_unmap(struct device *dev, struct qv_tx_buf *b)
 {
 	if (!dma_unmap_len(b, len))

@@ -367,6 +367,8 @@ static void qv_test_loopback(struct qv_adapter *ad, u64 *data)
 	mutex_lock(&ad->pf->cfg_lock);
 	qv_wr32(mg, QV_MG_FLAGS, flags);
 	mutex_unlock(&ad->pf->cfg_lock);
+	/* as qv_stop() does: no ring address outlives its memory */
+	qv_rings_hw_clear(ad);
 	qv_rings_clean(ad);
 	qv_rings_free(ad);
 	qv_function_reset(ad);

@@ -11,7 +11,10 @@
 #             table back;
 #   fields    ethtool -n rx-flow-hash tcp4 hashes addresses and ports,
 #             udp4 addresses only until ethtool -N udp4 sdfn;
-#   small     64-byte UDP datagrams are copied (rx_copybreak counts them).
+#   small     64-byte UDP datagrams are copied (rx_copybreak counts them);
+#   shrink    ethtool -L combined 1 while pairs 1..3 hold frames a
+#             max_tx_rate holds back: afterwards the device's TX counters
+#             stand still (no ring of a dropped pair is left live).
 # Asserts outcomes, never speeds. Prints PASS:/FAIL: lines, exits non-zero
 # on a failure.
 #

@@ -98,4 +98,70 @@ if [ "$c0" != NA ] && [ "$c1" != NA ] && [ "$((c1 - c0))" -gt 100 ]; then
 else
     fail "64-byte datagrams are copied into small buffers (rx_copybreak $c0 -> $c1)"
 fi
+
+# ---- shrink: ethtool -L combined 1 leaves no ring of pairs 1..3 live
+# The device's TX engine serves every queue pair of the function, round
+# robin; the driver frees the rings of the pairs it stops using, so those
+# must be gone from the device too, or it sends what it finds in freed
+# memory once TX is on again. Pairs 1..3 are loaded from behind a
+# max_tx_rate of SHRINK_MBIT, with BQL out of the way and long rings, so
+# that they hold megabytes the shaper has not let out yet; the senders
+# stop and the VF goes to one pair at once. From then on it has nothing to
+# send: the device's TX counters (tx_packets, tx_drop_*) must stand still,
+# and no bad descriptor or ring error (function reset) may show up.
+SHRINK_MBIT=1
+SHRINK_BACKLOG=2000000
+# The device's TX counters of VF 0: "frames sent, frames dropped".
+txhw() {
+    gxn vf0 "cat /sys/class/net/$dev/statistics/tx_packets; ethtool -S $dev" |
+        awk 'NR == 1 {p = $1} $1 ~ /^tx_drop_(spoof|bad|link_down):$/ {d += $2} END {print p + 0, d + 0}'
+}
+backlog() {
+    gxn vf0 "cat /sys/class/net/$dev/queues/tx-{1,2,3}/byte_queue_limits/inflight" |
+        awk '{n += $1} END {print n + 0}'
+}
+# No IPv6 on VF 0: neighbour discovery after the reopen would send.
+gxn vf0 "sysctl -qw net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.$dev.disable_ipv6=1" ||
+    fail "IPv6 off on VF 0"
+# Send buffers that hold a full ring and qdisc: iperf3 -w would fail, as
+# it wants the receive buffer as large, above net.core.rmem_max.
+gx "sysctl -qw net.core.wmem_default=16777216" || fail "net.core.wmem_default 16 MiB"
+gxn vf0 "ethtool -G $dev tx 2048" || fail "TX rings of 2048 descriptors on VF 0 (ethtool -G)"
+gxn vf0 "for q in 1 2 3; do echo 4000000 > /sys/class/net/$dev/queues/tx-\$q/byte_queue_limits/limit_min || exit 1; done" ||
+    fail "BQL limit_min 4 MB on VF 0's queues 1..3"
+gx "ip link set $PFDEV vf 0 max_tx_rate $SHRINK_MBIT" || fail "ip link set $PFDEV vf 0 max_tx_rate $SHRINK_MBIT"
+for q in 1 2 3; do
+    iperf3 -s -1 -D -B 10.77.0.1 -p $((5310 + q))
+done
+sleep 1
+# XPS: a sender on CPU q sends on queue pair q.
+gxn vf0 "rm -f /tmp/shrink.pids; for q in 1 2 3; do
+             taskset -c \$q iperf3 -c 10.77.0.1 -p \$((5310 + q)) -u -b 0 -l 1400 -t 120 < /dev/null > /dev/null 2>&1 &
+             echo \$! >> /tmp/shrink.pids
+         done"
+for _ in $(seq 1 30); do
+    [ "$(backlog)" -ge "$SHRINK_BACKLOG" ] && break
+    sleep 1
+done
+r0=$(gstat vf0 "$dev" function_resets)
+read -r _ d0 <<< "$(txhw)"
+b=$(backlog)
+gxn vf0 "kill \$(cat /tmp/shrink.pids); ethtool -L $dev combined 1" ||
+    fail "ethtool -L combined 1 taken under load"
+sleep 1
+read -r p1 _ <<< "$(txhw)"
+sleep 3
+read -r p2 d2 <<< "$(txhw)"
+r2=$(gstat vf0 "$dev" function_resets)
+info "pairs 1..3 held $b bytes at $SHRINK_MBIT Mbit/s; after ethtool -L combined 1:" \
+     "+$((p2 - p1)) frames sent in 3 s, drops $d0 -> $d2, function_resets $r0 -> $r2"
+if [ "$b" -lt "$SHRINK_BACKLOG" ]; then
+    fail "set-up: pairs 1..3 hold $SHRINK_BACKLOG bytes the shaper holds back (held $b)"
+elif [ "$p1" -gt 0 ] && [ "$((p2 - p1))" -le 20 ] && [ "$d2" = "$d0" ] &&
+     [ "$r0" != NA ] && [ "$r2" = "$r0" ]; then
+    pass "after ethtool -L combined 1 the device sends nothing from the dropped pairs' rings"
+else
+    fail "after ethtool -L combined 1 the device sends nothing from the dropped pairs' rings"
+fi
+gx "ip link set $PFDEV vf 0 max_tx_rate 0; sysctl -qw net.core.wmem_default=212992"
 [ "$fails" = 0 ]
