@@ -218,14 +218,10 @@ static bool qv_pf_qos_req(struct qv_pf *pf, struct qv_vf *vf,
 
 	if (!min && !def && !max) {
 		/* The VF gives back what it was granted (tc qdisc del). */
-		vf->req_min_tx = 0;
-		vf->req_max_tx = 0;
-		qv_vf_program_rates(pf, vf, vf->admin_min_tx, vf->admin_max_tx,
-				    NULL, NULL);
 		reply[1] = 0;
 		reply[2] = 0;
 		reply[3] = 0;
-		return true;
+		return !qv_vf_take_back_rates(pf, vf);
 	}
 	line = qv_rd32(pf->hw, QV_DEV_LINE_RATE);
 	if (line)
@@ -289,12 +285,8 @@ static void qv_pf_vf_reset(struct qv_pf *pf, struct qv_vf *vf)
 	vf->mc_count = 0;
 	vf->driver_seen = true;
 	vf->notify_pending = false;	/* it is about to read its config */
-	if (vf->req_min_tx || vf->req_max_tx) {
-		vf->req_min_tx = 0;
-		vf->req_max_tx = 0;
-		qv_vf_program_rates(pf, vf, vf->admin_min_tx,
-				    vf->admin_max_tx, NULL, NULL);
-	}
+	if (vf->req_min_tx || vf->req_max_tx)
+		qv_vf_take_back_rates(pf, vf);
 }
 
 static void qv_pf_handle_req(struct qv_pf *pf, struct qv_vf *vf)

@@ -242,13 +242,32 @@ u32 qv_vf_min_sum(struct qv_pf *pf, struct qv_vf *except)
 }
 
 /*
+ * Is @got, read back from rate register @reg, @want or what a host
+ * ceiling made of it? A ceiling only ever tightens: a guarantee or a
+ * maximum down to it, an unlimited maximum (0) to the ceiling itself.
+ */
+static bool qv_rate_as_capped(struct qv_pf *pf, struct qv_vf *vf, u32 reg,
+			      u32 want, u32 got)
+{
+	if (got == want)
+		return true;
+	if (!qv_host_capped(pf, vf->id + 1, reg))
+		return false;
+	if (reg == QV_MG_TX_MAX_RATE)
+		return got && (!want || got < want);
+	return got < want;
+}
+
+/*
  * Write both egress rates of a VF. The host may cap either (QMP); then both
  * go back to what they were, so that a refusal never leaves half of a
  * setting applied, and @cap_min and @cap_max (if given) get what the host
- * let through. cfg_lock held.
+ * let through. With @take_back, what the host's ceilings make of the
+ * rates counts as written: see qv_vf_take_back_rates(). cfg_lock held.
  */
-int qv_vf_program_rates(struct qv_pf *pf, struct qv_vf *vf, u32 min, u32 max,
-			u32 *cap_min, u32 *cap_max)
+static int qv_vf_write_rates(struct qv_pf *pf, struct qv_vf *vf, u32 min,
+			     u32 max, u32 *cap_min, u32 *cap_max,
+			     bool take_back)
 {
 	void __iomem *mg = qv_mgmt(pf, vf->id + 1);
 	u32 old_min, old_max, rb_min, rb_max;
@@ -266,9 +285,44 @@ int qv_vf_program_rates(struct qv_pf *pf, struct qv_vf *vf, u32 min, u32 max,
 		*cap_max = rb_max;
 	if (rb_min == min && rb_max == max)
 		return 0;
+	if (take_back &&
+	    qv_rate_as_capped(pf, vf, QV_MG_TX_MIN_RATE, min, rb_min) &&
+	    qv_rate_as_capped(pf, vf, QV_MG_TX_MAX_RATE, max, rb_max))
+		return 0;
 	qv_wr32(mg, QV_MG_TX_MIN_RATE, old_min);
 	qv_wr32(mg, QV_MG_TX_MAX_RATE, old_max);
 	return -EPERM;
+}
+
+int qv_vf_program_rates(struct qv_pf *pf, struct qv_vf *vf, u32 min, u32 max,
+			u32 *cap_min, u32 *cap_max)
+{
+	return qv_vf_write_rates(pf, vf, min, max, cap_min, cap_max, false);
+}
+
+/*
+ * Take back what VF @vf was granted through QOS_REQ: the administrator's
+ * rates again. Where the host caps a rate, the device holds its ceiling
+ * instead (an unlimited max_tx_rate reads back as the cap): that is the
+ * administrator's setting under the host's, not a refusal. Going back to
+ * the grant instead would leave the VF a guarantee it has lost. The grant
+ * is forgotten only once the device no longer holds it. cfg_lock held.
+ */
+int qv_vf_take_back_rates(struct qv_pf *pf, struct qv_vf *vf)
+{
+	int err;
+
+	err = qv_vf_write_rates(pf, vf, vf->admin_min_tx, vf->admin_max_tx,
+				NULL, NULL, true);
+	if (err) {
+		dev_warn(&pf->pdev->dev,
+			 "VF %u: granted egress rates not taken back (%d)\n",
+			 vf->id, err);
+		return err;
+	}
+	vf->req_min_tx = 0;
+	vf->req_max_tx = 0;
+	return 0;
 }
 
 /*
@@ -392,10 +446,7 @@ int qv_set_vf_trust(struct net_device *dev, int vf, bool on)
 	mutex_lock(&pf->cfg_lock);
 	v = vf < pf->num_vfs ? &pf->vfs[vf] : NULL;
 	if (v && v->req_min_tx > v->admin_min_tx) {
-		v->req_min_tx = 0;
-		v->req_max_tx = 0;
-		qv_vf_program_rates(pf, v, v->admin_min_tx, v->admin_max_tx,
-				    NULL, NULL);
+		qv_vf_take_back_rates(pf, v);
 		qv_pf_notify_vf(pf, v);
 	}
 	mutex_unlock(&pf->cfg_lock);
