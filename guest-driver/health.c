@@ -61,11 +61,21 @@ static int qv_rings_recover(struct devlink_health_reporter *reporter,
 
 	/* Under rtnl, which the FLR's prepare takes to detach the netdev. */
 	rtnl_lock();
-	if (test_bit(QV_S_REMOVING, &ad->state) ||
-	    test_bit(QV_S_FLR, &ad->state)) {
+	if (test_bit(QV_S_REMOVING, &ad->state)) {
 		rtnl_unlock();
 		NL_SET_ERR_MSG_MOD(extack, "the function is going away");
 		return -EBUSY;
+	}
+	/*
+	 * A reset (FLR, PCI error, suspend) is under way, and its end resets
+	 * and reopens the function (qv_reset_done(), qv_revive()): that is
+	 * the recovery. Reported as done, as mlx5e does when its channels
+	 * are closed: an error would leave the reporter in error, and
+	 * devlink_health_report() would not recover by itself again.
+	 */
+	if (test_bit(QV_S_FLR, &ad->state)) {
+		rtnl_unlock();
+		return 0;
 	}
 	netdev_warn(ad->netdev, "recovering: function reset (status %#x)\n",
 		    qv_rd32(ad->hw, QV_FN_STATUS));

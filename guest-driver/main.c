@@ -287,6 +287,12 @@ static int qv_probe(struct pci_dev *pdev, const struct pci_device_id *ent)
 				 netdev->dev_addr);
 		}
 	} else {
+		/*
+		 * The answer is the PF's configuration now: a reset request
+		 * from before it is answered by it, one that comes after is
+		 * not, and must be left to the service task.
+		 */
+		clear_bit(QV_S_PF_RESET, &ad->state);
 		qv_vf_get_config(ad, mac, &mtu);
 		if (mtu >= QV_MTU_MIN && mtu <= QV_MTU_MAX)
 			WRITE_ONCE(netdev->mtu, mtu);
@@ -333,8 +339,7 @@ static int qv_probe(struct pci_dev *pdev, const struct pci_device_id *ent)
 	qv_health_create(ad);
 	pci_save_state(pdev);	/* for the AER slot reset */
 
-	/* A reset request consumed during probe: we just asked anyway. */
-	clear_bit(QV_S_PF_RESET, &ad->state);
+	/* probe's own requests log a timeout where it happens (no reporter) */
 	clear_bit(QV_S_MBX_TIMEOUT, &ad->state);
 	netif_info(ad, probe, netdev, "qosvnic %s %s, MAC %pM\n",
 		   pf ? "PF" : "VF", pci_name(pdev), netdev->dev_addr);
@@ -419,6 +424,13 @@ static void qv_remove(struct pci_dev *pdev)
 	if (pf)
 		cancel_work_sync(&pf->mbx_work);
 	qv_health_destroy(ad);
+	/*
+	 * Nor the service task: a kick that tested QV_S_REMOVING before it
+	 * was set (the misc interrupt, the TX watchdog, a health reporter's
+	 * test) may have queued it after the cancel above. Such a run does
+	 * nothing, but must not be pending when the netdev is freed.
+	 */
+	cancel_delayed_work_sync(&ad->service);
 	if (!pf) {
 		qv_vf_devlink_free(ad->devlink);
 		ad->devlink = NULL;
@@ -450,6 +462,7 @@ static void qv_shutdown(struct pci_dev *pdev)
 	qv_remove(pdev);
 }
 
+/* ------------------------------------------- FLR, AER, suspend, resume */
 /*
  * A reset, a PCI error or suspend stops the PF's mailbox work: with
  * QV_S_FLR set (by the caller) the misc interrupt no longer queues it and
@@ -465,70 +478,6 @@ static void qv_pf_mbx_quiesce(struct qv_adapter *ad)
 	cancel_work_sync(&ad->pf->mbx_work);
 }
 
-/*
- * FLR through sysfs "reset" (or a VMM resetting an assigned function):
- * quiesce before, and after it bring the function back as after any reset.
- */
-static void qv_reset_prepare(struct pci_dev *pdev)
-{
-	struct net_device *netdev = pci_get_drvdata(pdev);
-	struct qv_adapter *ad;
-
-	if (!netdev)
-		return;
-	ad = netdev_priv(netdev);
-	/* The PF's reset takes its VFs with it: remove them first. */
-	if (ad->pf && ad->pf->num_vfs) {
-		dev_warn(&pdev->dev, "PF reset: disabling its VFs\n");
-		qv_sriov_disable(ad->pf);
-	}
-	set_bit(QV_S_FLR, &ad->state);
-	/* The service task takes rtnl, and stays off while QV_S_FLR is set. */
-	cancel_delayed_work_sync(&ad->service);
-	qv_pf_mbx_quiesce(ad);
-
-	rtnl_lock();
-	netif_device_detach(netdev);
-	if (netif_running(netdev))
-		qv_stop(netdev);
-	qv_irq_disable(ad, QV_INT_MISC);
-	synchronize_irq(pci_irq_vector(pdev, QV_VEC_MISC));
-	qv_stats_freeze(ad);
-	rtnl_unlock();
-}
-
-static void qv_reset_done(struct pci_dev *pdev)
-{
-	struct net_device *netdev = pci_get_drvdata(pdev);
-	struct qv_adapter *ad;
-	int err;
-
-	if (!netdev)
-		return;
-	ad = netdev_priv(netdev);
-	rtnl_lock();
-	qv_stats_thaw(ad);
-	clear_bit(QV_S_FLR, &ad->state);
-	/* Whether or not the reset happened: a known state. */
-	qv_function_reset(ad);
-	qv_function_restore(ad);
-	/* The PF has no FLR: its reset was the device's, eswitch included. */
-	if (ad->pf)
-		qv_tc_replay(ad->pf);
-	if (netif_running(netdev)) {
-		err = qv_open(netdev);
-		if (err) {
-			netdev_err(netdev, "reopen after FLR failed: %d\n", err);
-			dev_close(netdev);
-		}
-	}
-	/* After qv_open(): attaching wakes the queues of a running netdev. */
-	netif_device_attach(netdev);
-	rtnl_unlock();
-	qv_service_kick(ad);
-}
-
-/* ------------------------------------------------ AER, suspend, resume */
 /* Quiesce: no DMA, no interrupts, counters kept in software. */
 static void qv_quiesce(struct qv_adapter *ad)
 {
@@ -545,15 +494,17 @@ static void qv_quiesce(struct qv_adapter *ad)
 }
 
 /* Bring the function back after a reset the device may have had. */
-static int qv_revive(struct qv_adapter *ad)
+static int qv_revive_locked(struct qv_adapter *ad)
 {
 	struct net_device *netdev = ad->netdev;
 	int err = 0;
 
-	rtnl_lock();
+	ASSERT_RTNL();
 	qv_stats_thaw(ad);
+	/* Whether or not the reset happened: a known state. */
 	qv_function_reset(ad);
 	qv_function_restore(ad);
+	/* A PF's reset is the device's (it has no FLR), eswitch included. */
 	if (ad->pf)
 		qv_tc_replay(ad->pf);
 	if (netif_running(netdev)) {
@@ -563,7 +514,17 @@ static int qv_revive(struct qv_adapter *ad)
 			dev_close(netdev);
 		}
 	}
+	/* After qv_open(): attaching wakes the queues of a running netdev. */
 	netif_device_attach(netdev);
+	return err;
+}
+
+static int qv_revive(struct qv_adapter *ad)
+{
+	int err;
+
+	rtnl_lock();
+	err = qv_revive_locked(ad);
 	rtnl_unlock();
 	qv_service_kick(ad);
 	return err;
@@ -574,6 +535,45 @@ static struct qv_adapter *qv_pdev_adapter(struct pci_dev *pdev)
 	struct net_device *netdev = pci_get_drvdata(pdev);
 
 	return netdev ? netdev_priv(netdev) : NULL;
+}
+
+/*
+ * FLR through sysfs "reset" (or a VMM resetting an assigned function):
+ * quiesce before, and after it bring the function back as after any reset.
+ */
+static void qv_reset_prepare(struct pci_dev *pdev)
+{
+	struct qv_adapter *ad = qv_pdev_adapter(pdev);
+
+	if (!ad)
+		return;
+	/* The PF's reset takes its VFs with it: remove them first. */
+	if (ad->pf && ad->pf->num_vfs) {
+		dev_warn(&pdev->dev, "PF reset: disabling its VFs\n");
+		qv_sriov_disable(ad->pf);
+	}
+	set_bit(QV_S_FLR, &ad->state);
+	/* The service task takes rtnl, and stays off while QV_S_FLR is set. */
+	cancel_delayed_work_sync(&ad->service);
+	qv_pf_mbx_quiesce(ad);
+	qv_quiesce(ad);
+}
+
+static void qv_reset_done(struct pci_dev *pdev)
+{
+	struct qv_adapter *ad = qv_pdev_adapter(pdev);
+
+	if (!ad)
+		return;
+	rtnl_lock();
+	/*
+	 * Under rtnl, where the service task tests it: a run that gets rtnl
+	 * after the bit is clear finds the function restored.
+	 */
+	clear_bit(QV_S_FLR, &ad->state);
+	qv_revive_locked(ad);
+	rtnl_unlock();
+	qv_service_kick(ad);
 }
 
 /*
