@@ -214,6 +214,19 @@ check "trusted VFs get guarantees while they fit in the line rate (400, 400, ref
 gx "dmesg | grep -E 'PF (granted|refused) bandwidth'" | tail -n 4 | sed 's/^/    | /'
 gxn vf1 "tc qdisc del dev $dev1 root"
 check "deleting the qdisc gives the guarantee back" test "$(vfcfg 1 tx-min-rate)" = 0
+# A host ceiling does not keep a grant: VF 2 asks again (the line has room
+# now), the host caps its tx-max-rate, and trust off takes its 400 back.
+# Before, the ceiling made an unlimited max read back as 900, and the
+# driver wrote the grant back as for a refusal.
+gxn vf2 "tc qdisc add dev $dev2 $mq" > /dev/null 2>&1
+setvf 2 '"tx-max-rate":900' || fail "QMP qosvnic-set-vf 2 tx-max-rate 900"
+m2=$(vfcfg 2 tx-min-rate)
+gx "ip link set $PFDEV vf 2 trust off"
+for _ in $(seq 50); do [ "$(vfcfg 2 tx-min-rate)" = 0 ] && break; sleep 0.2; done
+info "VF 2 granted min $m2; host caps tx-max-rate at 900; after trust off: min $(vfcfg 2 tx-min-rate) max $(vfcfg 2 tx-max-rate)"
+check "trust off takes a grant back under a host tx-max-rate ceiling (400 -> 0)" \
+    test "$m2" = 400 -a "$(vfcfg 2 tx-min-rate)" = 0
+setvf 2 '"tx-max-rate":0,"limit":false' || fail "QMP lift VF 2's tx-max-rate cap"
 # Only trust got VF 0 its 400: trust off takes it back to the
 # administrator's 100 (the VF is told to reset, and asks again untrusted).
 gx "ip link set $PFDEV vf 0 trust off"
