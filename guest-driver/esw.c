@@ -205,6 +205,9 @@ static void qv_repr_del(struct qv_vf *vf)
 	devlink_port_type_clear(&vf->dl_port);
 #endif
 	unregister_netdev(repr->netdev);
+	rtnl_lock();
+	qv_tc_port_gone(vf->pf, vf->id + 1);
+	rtnl_unlock();
 	free_percpu(repr->netdev->tstats);
 	free_netdev(repr->netdev);
 }

@@ -648,6 +648,7 @@ bool qv_is_repr(const struct net_device *netdev);
 int qv_tc_setup_block(struct net_device *netdev, struct qv_pf *pf,
 		      u16 port, struct flow_block_offload *f);
 void qv_tc_flush(struct qv_pf *pf);
+void qv_tc_port_gone(struct qv_pf *pf, u16 port);
 void qv_tc_init(struct qv_pf *pf);
 bool qv_tc_uplink_rules(struct qv_pf *pf);
 void qv_tc_replay(struct qv_pf *pf);

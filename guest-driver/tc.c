@@ -779,6 +779,31 @@ void qv_tc_replay(struct qv_pf *pf)
 	qv_wr32(pf->hw, QV_DEV_ESW_MODE, QV_ESW_SWITCHDEV);
 }
 
+/*
+ * VF port @port goes away with its representor, and tc keeps the rules on
+ * other ports (the uplink's) that redirect to it: their mirred now has no
+ * device and drops what they match. So does the device, rather than hand
+ * that traffic to the next VF to get the port. rtnl held.
+ */
+void qv_tc_port_gone(struct qv_pf *pf, u16 port)
+{
+	struct qv_tc_flow *flow;
+
+	list_for_each_entry(flow, &pf->flows, list) {
+		u32 *act = &flow->regs[QV_RL_ACTION / 4];
+		u32 *arg = &flow->regs[QV_RL_ACT_ARG / 4];
+
+		if (!(*act & QV_RLA_REDIRECT) || (*arg & 0xffff) != port)
+			continue;
+		*act = (*act & ~QV_RLA_REDIRECT) | QV_RLA_DROP;
+		*arg &= ~0xffffu;
+		/* committing the rule starts its counters again */
+		qv_rule_write(pf, flow->rule, flow->regs, flow->prio);
+		flow->pkts = 0;
+		flow->bytes = 0;
+	}
+}
+
 /* Rules on the uplink (the PF netdev) outlive representors: count them. */
 bool qv_tc_uplink_rules(struct qv_pf *pf)
 {

@@ -19,7 +19,9 @@
 #   extack    what the device cannot do is refused with a message;
 #   xdp       XDP on the uplink gets the wire's frames;
 #   netconsole on a representor: netpoll's kernel lines reach its VF;
-#   legacy    back to legacy: representors gone, the VEB carries traffic.
+#   legacy    back to legacy: representors gone, the VEB carries traffic;
+#   gone      SR-IOV off and on under an uplink rule to VF 1's representor:
+#             the device drops what it matches, as tc's mirred does.
 # Prints PASS:/FAIL: lines, exits non-zero on a failure.
 #
 # Usage: scripts/tests/switchdev-test.sh   (root; builds what is missing)

@@ -209,6 +209,35 @@ ip neigh flush dev qvtap0 2>/dev/null
 gxn vf0 "ip neigh flush dev $dev0"
 check "legacy: the VEB carries host <-> VF 0 again" ping -c 3 -w 20 10.77.0.11
 
+# ---- SR-IOV off and on under an uplink rule to VF 1's representor: tc
+# keeps the rule, its mirred without a device, which drops what it
+# matches; so must the device. Before, the device kept redirecting to
+# port 2, and the host's frames reached the new VF 1. Last: the VFs'
+# namespaces are left empty.
+sys=/sys/bus/pci/devices/$PF
+gx "devlink dev eswitch set pci/$PF mode switchdev" || fail "switchdev again"
+r1=$(repr_of pf0vf1)
+gx "tc qdisc add dev $PFDEV clsact && tc filter add dev $PFDEV ingress flower skip_sw dst_mac $mac1 action mirred egress redirect dev $r1" ||
+    fail "flower on the uplink to $r1 accepted"
+n=$(gx "cat $sys/sriov_numvfs")
+gx "echo 0 > $sys/sriov_numvfs && echo $n > $sys/sriov_numvfs" || fail "sriov_numvfs 0 and $n"
+vf1net=
+for _ in $(seq 50); do
+    vf1net=$(gx "ls $sys/virtfn1/net/ 2>/dev/null"); [ -n "$vf1net" ] && break; sleep 0.2
+done
+gx "ip link set $vf1net up"
+ip neigh replace 10.77.0.12 lladdr "$mac1" dev qvtap0 nud permanent
+rx0=$(nstat "$vf1net" rx_packets)
+ping -c 5 -i 0.3 -w 4 10.77.0.12 > /dev/null 2>&1
+sleep 1
+rx1=$(nstat "$vf1net" rx_packets)
+hw=$(gx "tc -s filter show dev $PFDEV ingress" | awk '/Sent .* pkt/ {print $4; exit}')
+info "new VF 1 ($vf1net, $(gx "cat /sys/class/net/$vf1net/address")): rx_packets $rx0 -> $rx1;" \
+     "the uplink rule matched ${hw:-?} frames since"
+check "after SR-IOV off and on, the uplink's rule to a gone representor drops" \
+    test "${hw:-0}" -ge 5 -a "$rx1" = "$rx0"
+gx "tc qdisc del dev $PFDEV clsact; devlink dev eswitch set pci/$PF mode legacy"
+
 if gx "dmesg | grep -E 'WARNING:|BUG:|Oops|NETDEV WATCHDOG|hung_task|blocked for more than'"; then
     fail "no kernel warnings"
 else
