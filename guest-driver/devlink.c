@@ -144,7 +144,7 @@ static int qv_sb_port_pool_set(struct devlink_port *port,
 	}
 
 	mutex_lock(&pf->cfg_lock);
-	qv_wr32(mg, reg, val);
+	qv_mg_wr32(pf, fn, reg, val);
 	mutex_unlock(&pf->cfg_lock);
 	if (qv_rd32(mg, reg) != val) {
 		NL_SET_ERR_MSG_MOD(extack,

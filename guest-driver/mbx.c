@@ -328,8 +328,8 @@ static void qv_pf_handle_req(struct qv_pf *pf, struct qv_vf *vf)
 					     vf->id, mac);
 			break;
 		}
-		qv_wr32(mg, QV_MG_MAC_LO, msg[1]);
-		qv_wr32(mg, QV_MG_MAC_HI, msg[2] & 0xffff);
+		qv_mg_wr32(pf, vf->id + 1, QV_MG_MAC_LO, msg[1]);
+		qv_mg_wr32(pf, vf->id + 1, QV_MG_MAC_HI, msg[2] & 0xffff);
 		ok = true;
 		break;
 	case QV_MSG_SET_MC:

@@ -30,10 +30,11 @@ static void qv_vf_config_clear(struct qv_pf *pf, int vf)
 {
 	void __iomem *mg = qv_mgmt(pf, vf + 1);
 
-	qv_wr32(mg, QV_MG_VLAN, 0);
-	qv_wr32(mg, QV_MG_TX_MIN_RATE, 0);
-	qv_wr32(mg, QV_MG_TX_MAX_RATE, 0);
-	qv_wr32(mg, QV_MG_FLAGS, qv_rd32(mg, QV_MG_FLAGS) & QV_MGF_SPOOFCHK);
+	qv_mg_wr32(pf, vf + 1, QV_MG_VLAN, 0);
+	qv_mg_wr32(pf, vf + 1, QV_MG_TX_MIN_RATE, 0);
+	qv_mg_wr32(pf, vf + 1, QV_MG_TX_MAX_RATE, 0);
+	qv_mg_wr32(pf, vf + 1, QV_MG_FLAGS,
+		   qv_rd32(mg, QV_MG_FLAGS) & QV_MGF_SPOOFCHK);
 }
 
 static int qv_sriov_enable(struct qv_pf *pf, int num_vfs)
@@ -189,8 +190,8 @@ int qv_vf_set_admin_mac(struct qv_pf *pf, int vf, const u8 *mac)
 		return -EINVAL;
 	}
 	if (qv_rd32(mg, QV_MG_MAC_LO) != lo || qv_rd32(mg, QV_MG_MAC_HI) != hi) {
-		qv_wr32(mg, QV_MG_MAC_LO, lo);
-		qv_wr32(mg, QV_MG_MAC_HI, hi);
+		qv_mg_wr32(pf, vf + 1, QV_MG_MAC_LO, lo);
+		qv_mg_wr32(pf, vf + 1, QV_MG_MAC_HI, hi);
 		/* a running VF would keep sending from the old address */
 		qv_pf_notify_vf(pf, &pf->vfs[vf]);
 	}
@@ -221,7 +222,7 @@ int qv_set_vf_vlan(struct net_device *dev, int vf, u16 vlan, u8 qos,
 		return -EINVAL;
 	}
 	if (qv_rd32(mg, QV_MG_VLAN) != val) {
-		qv_wr32(mg, QV_MG_VLAN, val);
+		qv_mg_wr32(pf, vf + 1, QV_MG_VLAN, val);
 		/* frames of the old VLAN may still be in the VF's rings */
 		qv_pf_notify_vf(pf, &pf->vfs[vf]);
 	}
@@ -275,8 +276,8 @@ static int qv_vf_write_rates(struct qv_pf *pf, struct qv_vf *vf, u32 min,
 	lockdep_assert_held(&pf->cfg_lock);
 	old_min = qv_rd32(mg, QV_MG_TX_MIN_RATE);
 	old_max = qv_rd32(mg, QV_MG_TX_MAX_RATE);
-	qv_wr32(mg, QV_MG_TX_MIN_RATE, min);
-	qv_wr32(mg, QV_MG_TX_MAX_RATE, max);
+	qv_mg_wr32(pf, vf->id + 1, QV_MG_TX_MIN_RATE, min);
+	qv_mg_wr32(pf, vf->id + 1, QV_MG_TX_MAX_RATE, max);
 	rb_min = qv_rd32(mg, QV_MG_TX_MIN_RATE);
 	rb_max = qv_rd32(mg, QV_MG_TX_MAX_RATE);
 	if (cap_min)
@@ -289,8 +290,8 @@ static int qv_vf_write_rates(struct qv_pf *pf, struct qv_vf *vf, u32 min,
 	    qv_rate_as_capped(pf, vf, QV_MG_TX_MIN_RATE, min, rb_min) &&
 	    qv_rate_as_capped(pf, vf, QV_MG_TX_MAX_RATE, max, rb_max))
 		return 0;
-	qv_wr32(mg, QV_MG_TX_MIN_RATE, old_min);
-	qv_wr32(mg, QV_MG_TX_MAX_RATE, old_max);
+	qv_mg_wr32(pf, vf->id + 1, QV_MG_TX_MIN_RATE, old_min);
+	qv_mg_wr32(pf, vf->id + 1, QV_MG_TX_MAX_RATE, old_max);
 	return -EPERM;
 }
 
@@ -418,7 +419,7 @@ static int qv_vf_flags_update(struct net_device *dev, int vf, u32 clear,
 	mutex_lock(&pf->cfg_lock);
 	flags = qv_rd32(mg, QV_MG_FLAGS);
 	flags = (flags & ~clear) | set;
-	qv_wr32(mg, QV_MG_FLAGS, flags);
+	qv_mg_wr32(pf, vf + 1, QV_MG_FLAGS, flags);
 	mutex_unlock(&pf->cfg_lock);
 	return 0;
 }

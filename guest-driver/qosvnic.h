@@ -348,6 +348,9 @@ struct qv_vf {
 	struct qv_repr *repr;	/* switchdev mode */
 };
 
+/* The PF-owned settings of a function put back after a device reset. */
+#define QV_MG_CFG_WORDS	(QV_MG_BUF_ALPHA / 4 + 1)
+
 /* An offloaded tc rule (flower) and the device rule that carries it. */
 struct qv_tc_flow {
 	struct list_head list;
@@ -396,6 +399,10 @@ struct qv_pf {
 	struct qv_tc_policer policers[QV_ESW_NUM_POLICERS];
 	u64 clock_ns;		/* QV_DEV_CLOCK and jiffies read together */
 	unsigned long clock_jiffies;
+
+	/* mgmt.c: every function's settings as written; cfg_lock */
+	u32 mg_cfg[QV_MAX_FUNCS][QV_MG_CFG_WORDS];
+	u16 mg_cfg_set[QV_MAX_FUNCS];	/* bit reg / 4: recorded */
 };
 
 /* ---------------------------------------------------- register access */
@@ -648,6 +655,11 @@ bool qv_is_repr(const struct net_device *netdev);
 int qv_tc_setup_block(struct net_device *netdev, struct qv_pf *pf,
 		      u16 port, struct flow_block_offload *f);
 void qv_tc_flush(struct qv_pf *pf);
+
+/* mgmt.c */
+void qv_mg_wr32(struct qv_pf *pf, unsigned int fn, u32 reg, u32 val);
+void qv_mg_wr64(struct qv_pf *pf, unsigned int fn, u32 reg, u64 val);
+void qv_mg_restore(struct qv_pf *pf);
 void qv_tc_port_gone(struct qv_pf *pf, u16 port);
 void qv_tc_init(struct qv_pf *pf);
 bool qv_tc_uplink_rules(struct qv_pf *pf);

@@ -553,12 +553,12 @@ static int qv_ma_police_add(struct qv_tc_ctx *ctx,
 		return err;
 	bits = act->police.rate_bytes_ps * 8;
 	mutex_lock(&pf->cfg_lock);
-	qv_wr32(mg, QV_MG_RX_BURST, act->police.burst);
-	qv_wr64(mg, QV_MG_RX_RATE_LO, bits);
+	qv_mg_wr32(pf, ctx->port, QV_MG_RX_BURST, act->police.burst);
+	qv_mg_wr64(pf, ctx->port, QV_MG_RX_RATE_LO, bits);
 	if (qv_rd64(mg, QV_MG_RX_RATE_LO) != bits ||
 	    qv_rd32(mg, QV_MG_RX_BURST) != act->police.burst) {
-		qv_wr64(mg, QV_MG_RX_RATE_LO, 0);
-		qv_wr32(mg, QV_MG_RX_BURST, 0);
+		qv_mg_wr64(pf, ctx->port, QV_MG_RX_RATE_LO, 0);
+		qv_mg_wr32(pf, ctx->port, QV_MG_RX_BURST, 0);
 		mutex_unlock(&pf->cfg_lock);
 		NL_SET_ERR_MSG_MOD(extack,
 				   "the host (QMP) caps this VF's ingress rate or burst");
@@ -577,13 +577,12 @@ static int qv_ma_police_del(struct qv_tc_ctx *ctx,
 {
 	struct qv_repr *repr = netdev_priv(ctx->netdev);
 	struct qv_pf *pf = ctx->pf;
-	void __iomem *mg = qv_mgmt(pf, ctx->port);
 
 	if (repr->police_cookie != ma->cookie)
 		return -ENOENT;
 	mutex_lock(&pf->cfg_lock);
-	qv_wr64(mg, QV_MG_RX_RATE_LO, 0);
-	qv_wr32(mg, QV_MG_RX_BURST, 0);
+	qv_mg_wr64(pf, ctx->port, QV_MG_RX_RATE_LO, 0);
+	qv_mg_wr32(pf, ctx->port, QV_MG_RX_BURST, 0);
 	mutex_unlock(&pf->cfg_lock);
 	repr->police_cookie = 0;
 	return 0;

@@ -18,7 +18,9 @@
 #   selftest  ethtool -t on the PF (offline: loopback, scatter, doorbell)
 #             and a VF;
 #   aer       an injected PCIe error (QMP pcie_aer_inject_error) is
-#             handled and traffic goes on;
+#             handled and traffic goes on; a fatal one resets the device
+#             through a slot reset, and VF 1's MAC, port VLAN, trust,
+#             spoofchk and rates are still there afterwards;
 #   pm        suspend and resume (pm_test devices) keep traffic going.
 # Prints PASS:/FAIL: lines, exits non-zero on a failure.
 #

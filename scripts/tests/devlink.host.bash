@@ -172,6 +172,32 @@ check "an injected non-fatal AER error is handled (error_detected, resume)" \
     test "$(gx "dmesg | grep -c 'recovered from the PCI error'")" -gt "$n0"
 check "VF 0 carries traffic after the AER recovery" ping -c 3 -w 15 "$(vfip 0)"
 
+# ---- a fatal AER error: the link is reset, and with it the whole device,
+# which forgets the PF-owned settings of its VFs; the PF driver puts them
+# back (before, VF 1 came back with the default MAC, no port VLAN,
+# untrusted, spoof-checked and unlimited).
+vfset() { echo "vf1 mac $(vfcfg 1 mac) vlan $(vfcfg 1 vlan) trust $(vfcfg 1 trust)" \
+               "spoofcheck $(vfcfg 1 spoofcheck) tx $(vfcfg 1 tx-min-rate)/$(vfcfg 1 tx-max-rate)"; }
+gx "ip link set $PFDEV vf 1 mac 02:00:00:00:33:03 vlan 5 trust on spoofchk off min_tx_rate 20 max_tx_rate 300"
+s0=$(vfset)
+n0=$(gx "dmesg | grep -c 'PCI slot reset: device back'")
+out=$(qmp '{"execute":"human-monitor-command","arguments":{"command-line":"pcie_aer_inject_error nic0 DLP"}}')
+info "QMP pcie_aer_inject_error nic0 DLP (fatal): $out"
+for _ in $(seq 1 300); do
+    [ "$(gx "dmesg | grep -c 'PCI slot reset: device back'")" -gt "$n0" ] && break
+    sleep 0.1
+done
+sleep 2
+gx "dmesg | grep -E 'AER|PCI error|slot reset|recovered|qosvnic 0000:01:00.0' | tail -n 8" | sed 's/^/    | /'
+s1=$(vfset)
+info "before: $s0"
+info "after:  $s1"
+check "a fatal AER error is handled with a slot reset" \
+    test "$(gx "dmesg | grep -c 'PCI slot reset: device back'")" -gt "$n0"
+check "after the slot reset the VFs have their MAC, port VLAN, trust, spoofchk and rates" \
+    test "$s1" = "$s0" -a "$(vfcfg 1 vlan)" = 5
+check "VF 0 carries traffic after the slot reset" ping -c 3 -w 20 "$(vfip 0)"
+
 # ---- suspend and resume
 if gx "test -w /sys/power/pm_test"; then
     gx "echo devices > /sys/power/pm_test && echo mem > /sys/power/state"
