@@ -114,7 +114,7 @@ static int qv_sb_port_pool_set(struct devlink_port *port,
 	struct qv_pf *pf = qv_port_pf(port);
 	unsigned int fn = qv_port_fn(pf, port);
 	void __iomem *mg = qv_mgmt(pf, fn);
-	u32 reg, val;
+	u32 reg, val, old;
 
 	if (sb_index != QV_SB_INDEX || pool_index >= QV_SB_POOLS)
 		return -EINVAL;
@@ -144,13 +144,17 @@ static int qv_sb_port_pool_set(struct devlink_port *port,
 	}
 
 	mutex_lock(&pf->cfg_lock);
+	old = qv_rd32(mg, reg);
 	qv_mg_wr32(pf, fn, reg, val);
-	mutex_unlock(&pf->cfg_lock);
 	if (qv_rd32(mg, reg) != val) {
+		/* the record is what the device holds (mgmt.c) */
+		qv_mg_wr32(pf, fn, reg, old);
+		mutex_unlock(&pf->cfg_lock);
 		NL_SET_ERR_MSG_MOD(extack,
 				   "device did not take the value (host cap or no room in the buffer)");
 		return -EPERM;
 	}
+	mutex_unlock(&pf->cfg_lock);
 	return 0;
 }
 

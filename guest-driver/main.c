@@ -503,15 +503,16 @@ static int qv_revive_locked(struct qv_adapter *ad)
 	qv_stats_thaw(ad);
 	/* Whether or not the reset happened: a known state. */
 	qv_function_reset(ad);
-	qv_function_restore(ad);
 	/*
 	 * A PF's reset is the device's (it has no FLR): every function's
-	 * settings and the eswitch, as the driver has them.
+	 * settings, before the mailbox answers a VF with them, and the
+	 * eswitch, as the driver has them.
 	 */
-	if (ad->pf) {
+	if (ad->pf)
 		qv_mg_restore(ad->pf);
+	qv_function_restore(ad);
+	if (ad->pf)
 		qv_tc_replay(ad->pf);
-	}
 	if (netif_running(netdev)) {
 		err = qv_open(netdev);
 		if (err) {

@@ -23,6 +23,7 @@ static bool qv_mg_recorded(unsigned int fn, u32 reg)
 /* Write a setting of function @fn and record it. cfg_lock held. */
 void qv_mg_wr32(struct qv_pf *pf, unsigned int fn, u32 reg, u32 val)
 {
+	BUILD_BUG_ON(BITS_PER_TYPE(pf->mg_cfg_set[0]) < QV_MG_CFG_WORDS);
 	lockdep_assert_held(&pf->cfg_lock);
 	qv_wr32(qv_mgmt(pf, fn), reg, val);
 	if (!qv_mg_recorded(fn, reg))
@@ -50,7 +51,8 @@ static void qv_mg_restore_reg(struct qv_pf *pf, unsigned int fn, u32 reg)
 
 		if (qv_rd64(mg, reg) != rate)
 			qv_wr64(mg, reg, rate);
-	} else if (reg != QV_MG_RX_RATE_HI && qv_rd32(mg, reg) != cfg[reg / 4]) {
+	} else if (reg != QV_MG_RX_RATE_HI &&
+		   qv_rd32(mg, reg) != cfg[reg / 4]) {
 		qv_wr32(mg, reg, cfg[reg / 4]);
 	}
 }
@@ -66,9 +68,10 @@ void qv_mg_restore(struct qv_pf *pf)
 	u32 reg;
 
 	mutex_lock(&pf->cfg_lock);
-	for (fn = 0; fn < QV_MAX_FUNCS; fn++)
+	for (fn = 0; fn < QV_MAX_FUNCS; fn++) {
 		for (reg = 0; reg < QV_MG_CFG_WORDS * 4; reg += 4)
 			qv_mg_restore_reg(pf, fn, reg);
+	}
 	for (fn = 0; fn < QV_MAX_FUNCS; fn++)
 		qv_mg_restore_reg(pf, fn, QV_MG_BUF_RESERVE);
 	mutex_unlock(&pf->cfg_lock);

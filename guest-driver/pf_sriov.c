@@ -25,6 +25,7 @@ u32 qv_host_capped(struct qv_pf *pf, unsigned int fn, u32 reg)
 /*
  * VF @vf's port VLAN, rates and flags back to their defaults (spoof
  * checking as the device has it); what the host caps stays capped.
+ * cfg_lock held.
  */
 static void qv_vf_config_clear(struct qv_pf *pf, int vf)
 {
@@ -66,11 +67,13 @@ static int qv_sriov_enable(struct qv_pf *pf, int num_vfs)
 	 * or rate would otherwise hold with nothing here to say so (a
 	 * ceiling the VF could then lift through QOS_REQ).
 	 */
+	mutex_lock(&pf->cfg_lock);
 	for (i = 0; i < num_vfs; i++) {
 		vfs[i].pf = pf;
 		vfs[i].id = i;
 		qv_vf_config_clear(pf, i);
 	}
+	mutex_unlock(&pf->cfg_lock);
 
 	/* Not under cfg_lock: VF probes run now and need the mailbox. */
 	mutex_lock(&pf->cfg_lock);

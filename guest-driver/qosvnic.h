@@ -655,12 +655,12 @@ bool qv_is_repr(const struct net_device *netdev);
 int qv_tc_setup_block(struct net_device *netdev, struct qv_pf *pf,
 		      u16 port, struct flow_block_offload *f);
 void qv_tc_flush(struct qv_pf *pf);
+void qv_tc_port_gone(struct qv_pf *pf, u16 port);
 
 /* mgmt.c */
 void qv_mg_wr32(struct qv_pf *pf, unsigned int fn, u32 reg, u32 val);
 void qv_mg_wr64(struct qv_pf *pf, unsigned int fn, u32 reg, u64 val);
 void qv_mg_restore(struct qv_pf *pf);
-void qv_tc_port_gone(struct qv_pf *pf, u16 port);
 void qv_tc_init(struct qv_pf *pf);
 bool qv_tc_uplink_rules(struct qv_pf *pf);
 void qv_tc_replay(struct qv_pf *pf);

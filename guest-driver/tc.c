@@ -796,10 +796,16 @@ void qv_tc_port_gone(struct qv_pf *pf, u16 port)
 			continue;
 		*act = (*act & ~QV_RLA_REDIRECT) | QV_RLA_DROP;
 		*arg &= ~0xffffu;
-		/* committing the rule starts its counters again */
+		/*
+		 * Committing the rule starts its counters again: what they
+		 * held and tc has not seen yet is carried over (the next
+		 * report is the new count less this, modulo 2^64).
+		 */
+		flow->pkts -= qv_rd64(pf->hw, QV_RULE_STATS(flow->rule) +
+				      QV_RLS_PACKETS);
+		flow->bytes -= qv_rd64(pf->hw, QV_RULE_STATS(flow->rule) +
+				       QV_RLS_BYTES);
 		qv_rule_write(pf, flow->rule, flow->regs, flow->prio);
-		flow->pkts = 0;
-		flow->bytes = 0;
 	}
 }
 
