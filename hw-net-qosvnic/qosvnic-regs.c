@@ -756,7 +756,7 @@ bool qosvnic_write_from_self(QosvnicState *s, uint32_t fn, hwaddr addr,
 
         if (pci && pci_requester_id(pci) == attrs.requester_id) {
             qemu_log_mask(LOG_GUEST_ERROR, "qosvnic: a write from function "
-                          "%04x (an MSI-X message) to function %u's "
+                          "%04x (its DMA or MSI-X message) to function %u's "
                           "registers at 0x%" HWADDR_PRIx ": dropped\n",
                           attrs.requester_id, fn, addr);
             return true;
