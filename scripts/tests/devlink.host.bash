@@ -160,16 +160,23 @@ check "ethtool -t VF: register, interrupt (mailbox)" grep -q "result is PASS" <<
 check "VF 0 carries traffic after the PF's offline self-test" ping -c 3 -w 15 "$(vfip 0)"
 
 # ---- AER
-n0=$(gx "dmesg | grep -c 'recovered from the PCI error'")
-out=$(qmp '{"execute":"human-monitor-command","arguments":{"command-line":"pcie_aer_inject_error nic0 POISON_TLP"}}')
-info "QMP pcie_aer_inject_error nic0 POISON_TLP: $out"
-for _ in $(seq 1 100); do
-    [ "$(gx "dmesg | grep -c 'recovered from the PCI error'")" -gt "$n0" ] && break
-    sleep 0.1
-done
-gx "dmesg | grep -E 'AER|PCI error|recovered|qosvnic 0000:01:00.0' | tail -n 8" | sed 's/^/    | /'
-check "an injected non-fatal AER error is handled (error_detected, resume)" \
-    test "$(gx "dmesg | grep -c 'recovered from the PCI error'")" -gt "$n0"
+# Inject AER error $1 into the PF; true once the kernel log has one more
+# line matching $2, within $3 tenths of a second.
+inject_aer() {
+    local n0 out
+    n0=$(gx "dmesg | grep -c '$2'")
+    out=$(qmp "{\"execute\":\"human-monitor-command\",\"arguments\":{\"command-line\":\"pcie_aer_inject_error nic0 $1\"}}")
+    info "QMP pcie_aer_inject_error nic0 $1: $out"
+    for _ in $(seq 1 "$3"); do
+        [ "$(gx "dmesg | grep -c '$2'")" -gt "$n0" ] && return 0
+        sleep 0.1
+    done
+    return 1
+}
+aer_log() { gx "dmesg | grep -E 'AER|PCI error|slot reset|recovered|qosvnic 0000:01:00.0' | tail -n 8" | sed 's/^/    | /'; }
+inject_aer POISON_TLP 'recovered from the PCI error' 100; ok=$?
+aer_log
+check "an injected non-fatal AER error is handled (error_detected, resume)" test "$ok" = 0
 check "VF 0 carries traffic after the AER recovery" ping -c 3 -w 15 "$(vfip 0)"
 
 # ---- a fatal AER error: the link is reset, and with it the whole device,
@@ -180,20 +187,13 @@ vfset() { echo "vf1 mac $(vfcfg 1 mac) vlan $(vfcfg 1 vlan) trust $(vfcfg 1 trus
                "spoofcheck $(vfcfg 1 spoofcheck) tx $(vfcfg 1 tx-min-rate)/$(vfcfg 1 tx-max-rate)"; }
 gx "ip link set $PFDEV vf 1 mac 02:00:00:00:33:03 vlan 5 trust on spoofchk off min_tx_rate 20 max_tx_rate 300"
 s0=$(vfset)
-n0=$(gx "dmesg | grep -c 'PCI slot reset: device back'")
-out=$(qmp '{"execute":"human-monitor-command","arguments":{"command-line":"pcie_aer_inject_error nic0 DLP"}}')
-info "QMP pcie_aer_inject_error nic0 DLP (fatal): $out"
-for _ in $(seq 1 300); do
-    [ "$(gx "dmesg | grep -c 'PCI slot reset: device back'")" -gt "$n0" ] && break
-    sleep 0.1
-done
+inject_aer DLP 'PCI slot reset: device back' 300; ok=$?    # DLP: fatal
 sleep 2
-gx "dmesg | grep -E 'AER|PCI error|slot reset|recovered|qosvnic 0000:01:00.0' | tail -n 8" | sed 's/^/    | /'
+aer_log
 s1=$(vfset)
 info "before: $s0"
 info "after:  $s1"
-check "a fatal AER error is handled with a slot reset" \
-    test "$(gx "dmesg | grep -c 'PCI slot reset: device back'")" -gt "$n0"
+check "a fatal AER error is handled with a slot reset" test "$ok" = 0
 check "after the slot reset the VFs have their MAC, port VLAN, trust, spoofchk and rates" \
     test "$s1" = "$s0" -a "$(vfcfg 1 vlan)" = 5
 check "VF 0 carries traffic after the slot reset" ping -c 3 -w 20 "$(vfip 0)"
