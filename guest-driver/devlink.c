@@ -381,6 +381,7 @@ static int qv_port_fn_hw_addr_set(struct devlink_port *port,
 				  struct netlink_ext_ack *extack)
 {
 	struct qv_vf *vf = qv_port_vf(port, extack);
+	int err;
 
 	if (!vf)
 		return -EOPNOTSUPP;
@@ -389,7 +390,11 @@ static int qv_port_fn_hw_addr_set(struct devlink_port *port,
 		NL_SET_ERR_MSG_MOD(extack, "not a unicast Ethernet address");
 		return -EINVAL;
 	}
-	return qv_vf_set_admin_mac(vf->pf, vf->id, hw_addr);
+	err = qv_vf_set_admin_mac(vf->pf, vf->id, hw_addr);
+	if (err == -EADDRINUSE)
+		NL_SET_ERR_MSG_MOD(extack,
+				   "the PF or another VF has this MAC from the administrator");
+	return err;
 }
 
 #ifdef QV_HAVE_DEVLINK_PORT_OPS

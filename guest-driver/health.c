@@ -75,6 +75,12 @@ static int qv_rings_recover(struct devlink_health_reporter *reporter,
 	 */
 	if (test_bit(QV_S_FLR, &ad->state)) {
 		rtnl_unlock();
+		/* ... unless there is no end to come. */
+		if (ad->pdev->error_state == pci_channel_io_perm_failure) {
+			NL_SET_ERR_MSG_MOD(extack,
+					   "the PCI channel has failed for good");
+			return -EIO;
+		}
 		return 0;
 	}
 	netdev_warn(ad->netdev, "recovering: function reset (status %#x)\n",

@@ -203,6 +203,16 @@ static int qv_probe(struct pci_dev *pdev, const struct pci_device_id *ent)
 		INIT_WORK(&pf->mbx_work, qv_pf_mbx_work);
 		/* Whatever an earlier driver left: legacy, no rules. */
 		qv_tc_flush(pf);
+		/*
+		 * The device's default for a VF's spoof checking (its
+		 * vf-spoofchk property): every VF starts with it at SR-IOV
+		 * enable, and gets it back at disable, so that it is there
+		 * for the next driver too.
+		 */
+		if (qv_rd32(hw, QV_DEV_MAX_VFS))
+			pf->vf_default_flags = qv_rd32(qv_mgmt(pf, 1),
+						       QV_MG_FLAGS) &
+					       QV_MGF_SPOOFCHK;
 	}
 
 	/*
@@ -511,8 +521,12 @@ static int qv_revive_locked(struct qv_adapter *ad)
 	if (ad->pf)
 		qv_mg_restore(ad->pf);
 	qv_function_restore(ad);
-	if (ad->pf)
+	if (ad->pf) {
 		qv_tc_replay(ad->pf);
+		if (ad->pf->vfs_reset)
+			qv_pf_notify_all_vfs(ad->pf);
+		ad->pf->vfs_reset = false;
+	}
 	if (netif_running(netdev)) {
 		err = qv_open(netdev);
 		if (err) {
@@ -553,11 +567,17 @@ static void qv_reset_prepare(struct pci_dev *pdev)
 
 	if (!ad)
 		return;
-	/* The PF's reset takes its VFs with it: remove them first. */
-	if (ad->pf && ad->pf->num_vfs) {
-		dev_warn(&pdev->dev, "PF reset: disabling its VFs\n");
-		qv_sriov_disable(ad->pf);
-	}
+	/*
+	 * The PF has no FLR, and its VFs sit on its bus, so the one reset
+	 * it has (the bus's) is refused while they exist: then this and
+	 * qv_reset_done() only quiesce and revive the PF. The VFs cannot be
+	 * disabled here: the PCI core holds the PF's config access lock,
+	 * which pci_disable_sriov() takes as well.
+	 */
+	if (ad->pf && ad->pf->num_vfs)
+		dev_info(&pdev->dev,
+			 "PF reset with %d VFs: refused unless they are disabled first\n",
+			 ad->pf->num_vfs);
 	set_bit(QV_S_FLR, &ad->state);
 	/* The service task takes rtnl, and stays off while QV_S_FLR is set. */
 	cancel_delayed_work_sync(&ad->service);
@@ -627,6 +647,8 @@ static pci_ers_result_t qv_io_slot_reset(struct pci_dev *pdev)
 		dev_err(&pdev->dev, "device does not answer after reset\n");
 		return PCI_ERS_RESULT_DISCONNECT;
 	}
+	if (ad && ad->pf)
+		ad->pf->vfs_reset = true;
 	dev_info(&pdev->dev, "PCI slot reset: device back\n");
 	return PCI_ERS_RESULT_RECOVERED;
 }
@@ -665,6 +687,8 @@ static int qv_suspend(struct device *dev)
 	cancel_delayed_work_sync(&ad->service);
 	qv_pf_mbx_quiesce(ad);
 	qv_quiesce(ad);
+	if (ad->pf)
+		ad->pf->vfs_reset = true;	/* they may lose power */
 	dev_info(dev, "suspended\n");
 	return 0;
 }

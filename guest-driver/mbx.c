@@ -263,28 +263,13 @@ nack:
 }
 
 /* Is @mac some other function's address? Then a VF may not take it. */
-static bool qv_pf_mac_in_use(struct qv_pf *pf, struct qv_vf *vf, const u8 *mac)
-{
-	u8 other[ETH_ALEN];
-	int fn;
-
-	for (fn = 0; fn <= pf->num_vfs; fn++) {
-		if (fn == vf->id + 1)
-			continue;
-		qv_regs_to_mac(qv_rd32(qv_mgmt(pf, fn), QV_MG_MAC_LO),
-			       qv_rd32(qv_mgmt(pf, fn), QV_MG_MAC_HI), other);
-		if (ether_addr_equal(mac, other))
-			return true;
-	}
-	return false;
-}
-
 /* The VF (re)starts: forget what it asked for before. */
 static void qv_pf_vf_reset(struct qv_pf *pf, struct qv_vf *vf)
 {
 	vf->mc_count = 0;
 	vf->driver_seen = true;
 	vf->notify_pending = false;	/* it is about to read its config */
+	vf->notify_missed = false;
 	if (vf->req_min_tx || vf->req_max_tx)
 		qv_vf_take_back_rates(pf, vf);
 }
@@ -322,7 +307,7 @@ static void qv_pf_handle_req(struct qv_pf *pf, struct qv_vf *vf)
 					     "VF %u attempted to override administratively set MAC %pM\n",
 					     vf->id, mac);
 			break;
-		} else if (qv_pf_mac_in_use(pf, vf, mac)) {
+		} else if (qv_pf_mac_holder(pf, vf->id + 1, mac) >= 0) {
 			dev_warn_ratelimited(dev,
 					     "VF %u asked for MAC %pM, which another function uses\n",
 					     vf->id, mac);
@@ -431,6 +416,16 @@ static void qv_pf_service_vf(struct qv_pf *pf, struct qv_vf *vf)
 	if (ctrl & QV_PFMBX_VF_ACK) {
 		vf->msg_outstanding = false;
 		qv_health_mbx_ok(pf->adapter);
+		/*
+		 * Late, after qv_pf_mbx_check_timeouts() took its driver
+		 * for gone (its VM was paused, say): it is there after all,
+		 * and hears of what changed meanwhile.
+		 */
+		if (!vf->driver_seen && vf->mbx_timed_out) {
+			vf->driver_seen = true;
+			vf->notify_pending |= vf->notify_missed;
+			vf->notify_missed = false;
+		}
 	}
 	if (ctrl & QV_PFMBX_VF_REQ) {
 		/* The device takes a request only with no message unread. */
@@ -452,10 +447,32 @@ static void qv_pf_service_vf(struct qv_pf *pf, struct qv_vf *vf)
 void qv_pf_notify_vf(struct qv_pf *pf, struct qv_vf *vf)
 {
 	lockdep_assert_held(&pf->cfg_lock);
-	if (!vf->driver_seen)
+	if (!vf->driver_seen) {
+		vf->notify_missed = true;
 		return;
+	}
 	vf->notify_pending = true;
 	queue_work(system_wq, &pf->mbx_work);
+}
+
+/*
+ * After a reset of the whole device (a slot reset, a resume that may have
+ * lost power): every VF's rings and mailbox were reset with it. A VF driver in
+ * this guest hears of it through its own AER or PM callbacks; one in
+ * another VM (vfio) does not, so each VF that has a driver is told to
+ * reset, as ice tells its VFs of a PF reset. The mailbox itself was reset:
+ * nothing the PF sent before is outstanding any more.
+ */
+void qv_pf_notify_all_vfs(struct qv_pf *pf)
+{
+	int i;
+
+	mutex_lock(&pf->cfg_lock);
+	for (i = 0; i < pf->num_vfs; i++) {
+		pf->vfs[i].msg_outstanding = false;
+		qv_pf_notify_vf(pf, &pf->vfs[i]);
+	}
+	mutex_unlock(&pf->cfg_lock);
 }
 
 void qv_pf_mbx_work(struct work_struct *work)

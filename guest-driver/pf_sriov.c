@@ -24,18 +24,16 @@ u32 qv_host_capped(struct qv_pf *pf, unsigned int fn, u32 reg)
 
 /*
  * VF @vf's port VLAN, rates and flags back to their defaults (spoof
- * checking as the device has it); what the host caps stays capped.
- * cfg_lock held.
+ * checking as the device starts a VF: an earlier administrator's "spoofchk
+ * off" must not hold for the next tenant); what the host caps stays
+ * capped. cfg_lock held.
  */
 static void qv_vf_config_clear(struct qv_pf *pf, int vf)
 {
-	void __iomem *mg = qv_mgmt(pf, vf + 1);
-
 	qv_mg_wr32(pf, vf + 1, QV_MG_VLAN, 0);
 	qv_mg_wr32(pf, vf + 1, QV_MG_TX_MIN_RATE, 0);
 	qv_mg_wr32(pf, vf + 1, QV_MG_TX_MAX_RATE, 0);
-	qv_mg_wr32(pf, vf + 1, QV_MG_FLAGS,
-		   qv_rd32(mg, QV_MG_FLAGS) & QV_MGF_SPOOFCHK);
+	qv_mg_wr32(pf, vf + 1, QV_MG_FLAGS, pf->vf_default_flags);
 }
 
 static int qv_sriov_enable(struct qv_pf *pf, int num_vfs)
@@ -112,6 +110,7 @@ err_free:
 void qv_sriov_disable(struct qv_pf *pf)
 {
 	struct qv_vf *vfs;
+	int i;
 
 	if (!pf->num_vfs)
 		return;
@@ -122,6 +121,8 @@ void qv_sriov_disable(struct qv_pf *pf)
 	cancel_work_sync(&pf->rate_sync_work);
 
 	mutex_lock(&pf->cfg_lock);
+	for (i = 0; i < pf->num_vfs; i++)
+		qv_vf_config_clear(pf, i);
 	vfs = pf->vfs;
 	WRITE_ONCE(pf->num_vfs, 0);
 	WRITE_ONCE(pf->vfs, NULL);
@@ -177,13 +178,56 @@ int qv_set_vf_mac(struct net_device *dev, int vf, u8 *mac)
 }
 
 /*
+ * The function other than @except_fn whose MAC is @mac, or -1. The device
+ * gives a unicast frame to the lowest function with its MAC, so two must
+ * never share one. cfg_lock held.
+ */
+int qv_pf_mac_holder(struct qv_pf *pf, int except_fn, const u8 *mac)
+{
+	u8 other[ETH_ALEN];
+	int fn;
+
+	lockdep_assert_held(&pf->cfg_lock);
+	for (fn = 0; fn <= pf->num_vfs; fn++) {
+		if (fn == except_fn)
+			continue;
+		qv_regs_to_mac(qv_rd32(qv_mgmt(pf, fn), QV_MG_MAC_LO),
+			       qv_rd32(qv_mgmt(pf, fn), QV_MG_MAC_HI), other);
+		if (ether_addr_equal(mac, other))
+			return fn;
+	}
+	return -1;
+}
+
+/* Give VF @vf a random MAC, which its driver takes at its reset. */
+static void qv_vf_new_mac(struct qv_pf *pf, int vf)
+{
+	u8 mac[ETH_ALEN];
+	u32 lo, hi;
+
+	do {
+		eth_random_addr(mac);
+	} while (qv_pf_mac_holder(pf, vf + 1, mac) >= 0);
+	qv_mac_to_regs(mac, &lo, &hi);
+	qv_mg_wr32(pf, vf + 1, QV_MG_MAC_LO, lo);
+	qv_mg_wr32(pf, vf + 1, QV_MG_MAC_HI, hi);
+	qv_pf_notify_vf(pf, &pf->vfs[vf]);
+	dev_info(&pf->pdev->dev, "VF %d MAC %pM (its own was given to another VF)\n",
+		 vf, mac);
+}
+
+/*
  * The administrator's MAC for VF @vf: "ip link set PF vf N mac" and
- * "devlink port function set pci/PF/N hw_addr"; 0 clears it.
+ * "devlink port function set pci/PF/N hw_addr"; 0 clears it. A MAC the PF
+ * or another VF has from the administrator is refused; one a VF chose
+ * itself (or had from the device) goes to this VF, and that VF gets a new
+ * one: a tenant cannot keep, or take first, another tenant's address.
  */
 int qv_vf_set_admin_mac(struct qv_pf *pf, int vf, const u8 *mac)
 {
 	void __iomem *mg;
 	u32 lo, hi;
+	int holder;
 
 	mg = qv_mgmt(pf, vf + 1);
 	qv_mac_to_regs(mac, &lo, &hi);
@@ -192,6 +236,17 @@ int qv_vf_set_admin_mac(struct qv_pf *pf, int vf, const u8 *mac)
 		mutex_unlock(&pf->cfg_lock);
 		return -EINVAL;
 	}
+	holder = is_zero_ether_addr(mac) ? -1 :
+		 qv_pf_mac_holder(pf, vf + 1, mac);
+	if (holder == 0 || (holder > 0 && pf->vfs[holder - 1].admin_mac)) {
+		mutex_unlock(&pf->cfg_lock);
+		dev_err(&pf->pdev->dev,
+			"VF %d MAC %pM: function %d already has it\n", vf, mac,
+			holder);
+		return -EADDRINUSE;
+	}
+	if (holder > 0)
+		qv_vf_new_mac(pf, holder - 1);
 	if (qv_rd32(mg, QV_MG_MAC_LO) != lo || qv_rd32(mg, QV_MG_MAC_HI) != hi) {
 		qv_mg_wr32(pf, vf + 1, QV_MG_MAC_LO, lo);
 		qv_mg_wr32(pf, vf + 1, QV_MG_MAC_HI, hi);
@@ -330,6 +385,35 @@ int qv_vf_take_back_rates(struct qv_pf *pf, struct qv_vf *vf)
 }
 
 /*
+ * Make room for a guarantee of @min on a @line Mbit/s line next to VF
+ * @except's peers: what trusted VFs were granted through QOS_REQ is theirs
+ * only until the administrator needs it, so grants are taken back (and
+ * their VFs told, to ask again) until it fits. The administrator's own
+ * guarantees are never touched. Returns the others' sum. cfg_lock held.
+ */
+static u32 qv_vf_room_for_min(struct qv_pf *pf, struct qv_vf *except,
+			      u32 min, u32 line)
+{
+	u32 others = qv_vf_min_sum(pf, except);
+	int i;
+
+	for (i = 0; i < pf->num_vfs && others + min > line; i++) {
+		struct qv_vf *v = &pf->vfs[i];
+
+		if (v == except || (!v->req_min_tx && !v->req_max_tx))
+			continue;
+		if (qv_vf_take_back_rates(pf, v))
+			continue;
+		qv_pf_notify_vf(pf, v);
+		dev_info(&pf->pdev->dev,
+			 "VF %d: its granted egress rates are taken back for VF %d's min_tx_rate\n",
+			 v->id, except->id);
+		others = qv_vf_min_sum(pf, except);
+	}
+	return others;
+}
+
+/*
  * The administrator's egress rates of VF @vf, in Mbit/s: "ip link set PF
  * vf N min_tx_rate/max_tx_rate" and devlink rate tx_share/tx_max alike.
  */
@@ -361,7 +445,7 @@ int qv_vf_set_admin_rates(struct qv_pf *pf, int vf, u32 min, u32 max,
 	}
 	v = &pf->vfs[vf];
 	/* Guarantees are taken from the others: they must fit together. */
-	others = qv_vf_min_sum(pf, v);
+	others = line && min ? qv_vf_room_for_min(pf, v, min, line) : 0;
 	if (line && min && others + min > line) {
 		mutex_unlock(&pf->cfg_lock);
 		NL_SET_ERR_MSG_MOD(extack,

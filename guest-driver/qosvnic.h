@@ -333,6 +333,7 @@ struct qv_vf {
 	bool admin_mac;		/* set with ip link set PF vf N mac */
 	bool notify_pending;	/* QV_MSG_RESET to send when the mailbox is free */
 	bool driver_seen;	/* it has asked for a reset since enable */
+	bool notify_missed;	/* ... a change not sent while it seemed gone */
 	bool msg_outstanding;	/* sent a message the VF has not acknowledged */
 	u32 admin_min_tx;	/* ip link min_tx_rate (Mbit/s) */
 	u32 admin_max_tx;	/* ip link max_tx_rate, ceiling for QOS_REQ */
@@ -381,6 +382,8 @@ struct qv_pf {
 	u32 occ_cur;
 	u32 occ_max;
 	bool sb_registered;
+	bool vfs_reset;		/* the device was reset with its VFs: tell them */
+	u32 vf_default_flags;	/* QV_MG_FLAGS a VF starts with (the device's) */
 	/* protects vfs[], num_vfs and read-modify-write of QV_MG_* */
 	struct mutex cfg_lock;
 	struct qv_vf *vfs;
@@ -580,6 +583,8 @@ int qv_vf_mbx_xfer(struct qv_adapter *ad, u32 *msg, unsigned int len,
 void qv_vf_mbx_poll(struct qv_adapter *ad);
 void qv_pf_mbx_work(struct work_struct *work);
 void qv_pf_notify_vf(struct qv_pf *pf, struct qv_vf *vf);
+void qv_pf_notify_all_vfs(struct qv_pf *pf);
+int qv_pf_mac_holder(struct qv_pf *pf, int except_fn, const u8 *mac);
 void qv_pf_mbx_check_timeouts(struct qv_pf *pf);
 int qv_vf_mbx_ping(struct qv_adapter *ad);
 

@@ -22,6 +22,8 @@
 #             through a slot reset, and VF 1's MAC, port VLAN, trust,
 #             spoofchk and rates are still there afterwards;
 #   pm        suspend and resume (pm_test devices) keep traffic going.
+#   pf reset  a sysfs reset of the PF while it has VFs returns (refused:
+#             the VFs share its bus) and leaves the VFs and the PF working.
 # Prints PASS:/FAIL: lines, exits non-zero on a failure.
 #
 # Usage: scripts/tests/devlink-test.sh   (root; builds what is missing)

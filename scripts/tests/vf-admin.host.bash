@@ -126,6 +126,28 @@ ip neigh flush dev qvtap0 2>/dev/null
 check "the host reaches VF 2 at its new MAC" ping -c 3 -w 15 "$(vfip 2)"
 check "untrusted VF 2 may not override the administrator's MAC" \
     fails_cmd gxn vf2 "ip link set $dev2 address 02:00:00:00:02:24"
+# Two functions with one MAC: the device gives the frames to the lower one.
+# The administrator's MAC of one VF is not given to another; one a VF took
+# itself is taken from it for the administrator (before, VF 0 kept it and
+# VF 1's frames: a tenant could take another's address first).
+check "the administrator cannot give VF 1 the MAC VF 2 has from the administrator" \
+    fails_cmd gx "ip link set $PFDEV vf 1 mac 02:00:00:00:02:23"
+check "the administrator cannot give VF 1 the PF's MAC" \
+    fails_cmd gx "ip link set $PFDEV vf 1 mac $(gx "cat /sys/class/net/$PFDEV/address")"
+gxn vf0 "ip link set $dev0 address 02:00:00:00:0a:0a" || fail "VF 0 takes 02:00:00:00:0a:0a"
+gx "ip link set $PFDEV vf 1 mac 02:00:00:00:0a:0a" || fail "ip link set vf 1 mac 02:00:00:00:0a:0a"
+for _ in $(seq 1 30); do
+    [ "$(gxn vf0 "cat /sys/class/net/$dev0/address")" != 02:00:00:00:0a:0a ] && break
+    sleep 0.1
+done
+got0=$(gxn vf0 "cat /sys/class/net/$dev0/address")
+info "VF 0 took 02:00:00:00:0a:0a, the administrator gave it to VF 1: VF 0 $(vfcfg 0 mac) (netdev $got0), VF 1 $(vfcfg 1 mac)"
+check "a MAC a VF took itself goes to the VF the administrator gives it to" \
+    test "$(vfcfg 1 mac)" = 02:00:00:00:0a:0a -a "$(vfcfg 0 mac)" != 02:00:00:00:0a:0a \
+         -a "$got0" = "$(vfcfg 0 mac)"
+ip neigh flush dev qvtap0 2>/dev/null
+check "VF 0 carries traffic at the MAC it was given instead" ping -c 3 -w 15 "$(vfip 0)"
+gx "ip link set $PFDEV vf 1 mac 00:00:00:00:00:00"    # VF 1 may choose its own again
 
 # ---- port VLAN change on a running VF (the peer is the guest's PF on a
 # VLAN device: this host may have no 802.1Q support)
@@ -212,6 +234,18 @@ info "trusted, VFs ask one by one (min 400 each, line rate 1000): device min_tx_
 check "trusted VFs get guarantees while they fit in the line rate (400, 400, refused)" \
     test "$m" = "400 400 0"
 gx "dmesg | grep -E 'PF (granted|refused) bandwidth'" | tail -n 4 | sed 's/^/    | /'
+# What trust got is the VFs' only until the administrator needs it: a
+# guarantee for VF 2 takes grants back (VF 0's first, to its own 100)
+# until it fits (before, it was refused while the grants held the line).
+gx "ip link set $PFDEV vf 2 min_tx_rate 300"; rc=$?
+sleep 1
+m=$(mins)
+info "ip link set vf 2 min_tx_rate 300 next to the grants: rc $rc, device min_tx_rate $m"
+check "the administrator's guarantee takes back what trust got (400 400 0 -> 100 400 300)" \
+    test "$rc" = 0 -a "$m" = "100 400 300"
+gx "ip link set $PFDEV vf 2 min_tx_rate 0"
+gxn vf0 "tc qdisc del dev $dev0 root 2> /dev/null; tc qdisc add dev $dev0 $mq" > /dev/null 2>&1
+info "VF 0 asks again: device min_tx_rate $(mins)"
 gxn vf1 "tc qdisc del dev $dev1 root"
 check "deleting the qdisc gives the guarantee back" test "$(vfcfg 1 tx-min-rate)" = 0
 # A host ceiling does not keep a grant: VF 2 asks again (the line has room
@@ -249,6 +283,14 @@ c=$(vf0cfg)
 info "VF 0 after sriov_numvfs 0 and 3: $c"
 check "SR-IOV re-enabled: VF 0 has no port VLAN, trust or rates left over" \
     test "$c" = "vlan 0 trust false tx-max-rate 0 tx-min-rate 0"
+# ... nor an earlier administrator's "spoofchk off": the next tenant starts
+# with the device's default (vf-spoofchk, on); before, it stayed off.
+gx "ip link set $PFDEV vf 0 spoofchk off"
+sp0=$(vfcfg 0 spoofcheck)
+gx "echo 0 > $sys/sriov_numvfs && echo 3 > $sys/sriov_numvfs"
+info "VF 0 spoofcheck: $sp0 after spoofchk off, $(vfcfg 0 spoofcheck) after sriov_numvfs 0 and 3"
+check "SR-IOV re-enabled: VF 0 checks source MACs again" \
+    test "$sp0" = false -a "$(vfcfg 0 spoofcheck)" = true
 
 if gx "dmesg | grep -E 'WARNING:|BUG:|Oops|NETDEV WATCHDOG|hung_task|blocked for more than'"; then
     fail "no kernel warnings"
