@@ -298,6 +298,9 @@ static void qosvnic_write_config(PCIDevice *pci, uint32_t addr, uint32_t val,
     QosvnicState *s = QOSVNIC(pci);
     uint16_t old_vfs = pcie_sriov_num_vfs(pci);
 
+    if (qosvnic_config_write_from_self(s, pci, addr)) {
+        return;
+    }
     pci_default_write_config(pci, addr, val, len);
     if (pcie_sriov_num_vfs(pci) != old_vfs) {
         trace_qosvnic_num_vfs(old_vfs, pcie_sriov_num_vfs(pci));

@@ -765,6 +765,28 @@ bool qosvnic_write_from_self(QosvnicState *s, uint32_t fn, hwaddr addr,
     return false;
 }
 
+/*
+ * Is this write to function @pci's config space one of this device's own
+ * DMA writes or MSI-X messages? Without an IOMMU a bus master reaches the
+ * MMCONFIG window like memory, and QEMU turns such a write into a config
+ * write: a tenant would FLR another VF, or clear the PF's VF Enable, with
+ * a message or a receive buffer aimed there. The device's DMA and messages
+ * all go out under the PF's reentrancy guard; config writes from a CPU or
+ * the host never do.
+ */
+bool qosvnic_config_write_from_self(QosvnicState *s, PCIDevice *pci,
+                                    uint32_t addr)
+{
+    if (!DEVICE(s)->mem_reentrancy_guard.engaged_in_io) {
+        return false;
+    }
+    qemu_log_mask(LOG_GUEST_ERROR, "qosvnic: a config write to %02x.%u at "
+                  "0x%x from the device's own DMA or MSI-X message: "
+                  "dropped\n", PCI_SLOT(pci->devfn), PCI_FUNC(pci->devfn),
+                  addr);
+    return true;
+}
+
 static MemTxResult qosvnic_pf_mmio_write_attrs(void *opaque, hwaddr addr,
                                                uint64_t val, unsigned size,
                                                MemTxAttrs attrs)

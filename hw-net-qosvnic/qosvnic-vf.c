@@ -59,6 +59,9 @@ static const MemoryRegionOps qosvnic_vf_mmio_ops = {
 static void qosvnic_vf_write_config(PCIDevice *vf, uint32_t addr,
                                     uint32_t val, int len)
 {
+    if (qosvnic_config_write_from_self(qosvnic_from_pci(vf), vf, addr)) {
+        return;
+    }
     pci_default_write_config(vf, addr, val, len);
     pcie_cap_flr_write_config(vf, addr, val, len);
     if (range_covers_byte(addr, len, PCI_COMMAND) &&

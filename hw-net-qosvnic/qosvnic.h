@@ -474,6 +474,8 @@ void qosvnic_fn_write(QvFunc *f, hwaddr addr, uint64_t val, unsigned size);
 extern const MemoryRegionOps qosvnic_pf_mmio_ops;
 bool qosvnic_write_from_self(QosvnicState *s, uint32_t fn, hwaddr addr,
                              MemTxAttrs attrs);
+bool qosvnic_config_write_from_self(QosvnicState *s, PCIDevice *pci,
+                                    uint32_t addr);
 
 /* qosvnic-mgmt.c */
 /* Defaults (device reset), with the host's values re-applied over them. */

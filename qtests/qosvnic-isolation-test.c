@@ -778,11 +778,13 @@ static void vf1_rx_vector_mask(QvDev *d, bool in_config, bool mask)
 
 /*
  * Nor at another tenant or the PF: VF 1 aims its RX vector at VF 2's
- * registers, at VF 2's MSI-X table and at the PF's, and has QEMU's MSI-X
- * code send it (a pending message, on unmask in the table or in config
- * space); then it points an RX buffer at VF 2's MSI-X table. Before the
- * fix the first message stopped VF 2, the others rewrote the tables, and
- * the frame became VF 2's vectors.
+ * registers, at VF 2's MSI-X table and at the PF's, and at config space
+ * (VF 2's FLR, the PF's VF Enable), and has QEMU's MSI-X code send it (a
+ * pending message, on unmask in the table or in config space); then it
+ * points RX buffers at VF 2's MSI-X table and at the PF's SR-IOV control.
+ * Before the fixes the first message stopped VF 2, the next rewrote the
+ * tables, the config writes reset VF 2 and disabled every VF, and the
+ * frame became VF 2's vectors.
  */
 static void test_msix_into_peer(void)
 {
@@ -801,8 +803,14 @@ static void test_msix_into_peer(void)
         { vf2_table + PCI_MSIX_ENTRY_DATA, 0xdead, false },
         { qv_fn_bar2(0) + QV_MSIX_TABLE_OFFSET + PCI_MSIX_ENTRY_VECTOR_CTRL,
           PCI_MSIX_ENTRY_CTRL_MASKBIT, true },
+        /* Config space through MMCONFIG: VF 2's FLR, the PF's VF Enable. */
+        { qv_ecam(QV_T_PF_BUS, qv_fn_devfn(2),
+                  QV_CAP_EXP_OFFSET + PCI_EXP_DEVCTL), PCI_EXP_DEVCTL_BCR_FLR,
+          false },
+        { qv_ecam(QV_T_PF_BUS, qv_fn_devfn(0),
+                  QV_EXTCAP_SRIOV_OFFSET + PCI_SRIOV_CTRL), 0, true },
     };
-    uint32_t table[QV_NUM_VECTORS * PCI_MSIX_ENTRY_SIZE / 4];
+    uint32_t table[QV_NUM_VECTORS * PCI_MSIX_ENTRY_SIZE / 4], sriov;
     gint64 deadline;
     QvRing rx;
     int i;
@@ -832,11 +840,24 @@ static void test_msix_into_peer(void)
     g_assert_cmphex(qv_rd(d, 2, QV_FN_CTRL) & (QV_CTRL_RX_EN | QV_CTRL_TX_EN),
                     ==, QV_CTRL_RX_EN | QV_CTRL_TX_EN);
 
-    /* The device's own DMA: a receive buffer in VF 2's MSI-X table. */
+    /* The device's own DMA: a receive buffer over the PF's SR-IOV control. */
+    sriov = qv_cfg_readl(d, QV_T_PF_BUS, qv_fn_devfn(0),
+                         QV_EXTCAP_SRIOV_OFFSET + PCI_SRIOV_CTRL);
+    qtest_writeq(d->qts, rx.base + ARRAY_SIZE(targets) * QV_RXD_SIZE +
+                 QV_RXD_ADDR, qv_ecam(QV_T_PF_BUS, qv_fn_devfn(0),
+                                      QV_EXTCAP_SRIOV_OFFSET + PCI_SRIOV_CTRL));
+    qv_inject(d, frame, sizeof(frame));
+    qv_wait_stat_sum(d, (int[]){ 1 }, 1, (unsigned[]){ QV_STAT_RX_PACKETS },
+                     1, ARRAY_SIZE(targets) + 1);
+    g_assert_cmphex(qv_cfg_readl(d, QV_T_PF_BUS, qv_fn_devfn(0),
+                                 QV_EXTCAP_SRIOV_OFFSET + PCI_SRIOV_CTRL),
+                    ==, sriov);
+
+    /* ... and one in VF 2's MSI-X table. */
     for (i = 0; i < ARRAY_SIZE(table); i++) {
         table[i] = qtest_readl(d->qts, vf2_table + i * 4);
     }
-    qtest_writeq(d->qts, rx.base + ARRAY_SIZE(targets) * QV_RXD_SIZE +
+    qtest_writeq(d->qts, rx.base + (ARRAY_SIZE(targets) + 1) * QV_RXD_SIZE +
                  QV_RXD_ADDR, vf2_table);   /* one descriptor per frame */
     qv_inject(d, frame, sizeof(frame));
     deadline = g_get_monotonic_time() + 5 * G_USEC_PER_SEC;
@@ -847,6 +868,10 @@ static void test_msix_into_peer(void)
     for (i = 0; i < ARRAY_SIZE(table); i++) {
         g_assert_cmphex(qtest_readl(d->qts, vf2_table + i * 4), ==, table[i]);
     }
+    /* That frame's message went to the last target: VF Enable holds. */
+    g_assert_cmphex(qv_cfg_readl(d, QV_T_PF_BUS, qv_fn_devfn(0),
+                                 QV_EXTCAP_SRIOV_OFFSET + PCI_SRIOV_CTRL),
+                    ==, sriov);
     qv_stop(d);
 }
 

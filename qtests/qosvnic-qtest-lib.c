@@ -20,7 +20,7 @@
 
 const uint8_t qv_bcast[6] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
 
-static uint64_t qv_ecam(uint8_t bus, uint8_t devfn, uint16_t off)
+uint64_t qv_ecam(uint8_t bus, uint8_t devfn, uint16_t off)
 {
     return QV_T_ECAM | ((uint64_t)bus << 20) | ((uint64_t)devfn << 12) | off;
 }

@@ -83,6 +83,8 @@ QvDev *qv_migrate(QvDev *src, const char *device_opts);
 QvDev *qv_migrate_stopped(QvDev *src, const char *device_opts);
 
 /* Config space through ECAM. */
+/* The guest-physical address of a config register (MMCONFIG). */
+uint64_t qv_ecam(uint8_t bus, uint8_t devfn, uint16_t off);
 uint32_t qv_cfg_readl(QvDev *d, uint8_t bus, uint8_t devfn, uint16_t off);
 uint16_t qv_cfg_readw(QvDev *d, uint8_t bus, uint8_t devfn, uint16_t off);
 void qv_cfg_writel(QvDev *d, uint8_t bus, uint8_t devfn, uint16_t off,
