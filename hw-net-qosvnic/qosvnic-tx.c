@@ -471,8 +471,13 @@ static bool qv_tx_tso(QosvnicState *s, QvTxFrame *fr)
                       "frame that is not TCP with payload\n", fr->f->fn);
         return qv_tx_reject(fr, QV_STAT_TX_DROP_BAD, "TSO not TCP");
     }
-    if (hdr + fr->mss > qv_tx_max_len(fr->f, s->tx_frame)) {
-        /* Each segment must fit the MTU, as a frame sent whole must. */
+    /*
+     * Each segment must fit the MTU, as a frame sent whole must; hdr counts
+     * the tag the device inserts (port VLAN, QV_TXD_VLAN_INS), which the
+     * frame in memory does not have.
+     */
+    if (hdr + fr->mss > qv_tx_max_len(fr->f, s->tx_frame) +
+                        (fr->tci >= 0 ? sizeof(struct vlan_header) : 0)) {
         qemu_log_mask(LOG_GUEST_ERROR, "qosvnic: fn %u: TSO segments of %"
                       PRIu64 " bytes above MTU %u: frame dropped\n",
                       fr->f->fn, hdr + fr->mss, fr->f->mtu);

@@ -129,6 +129,32 @@ static void test_tso_max_mss(void)
 }
 
 /*
+ * ... and the tag the device inserts is not the sender's to count: on a
+ * port VLAN, full-size segments (54 + 4 + 1460 = 1518 bytes) go out.
+ * Before, every such TSO frame was refused, so a port-VLAN tenant had no
+ * TSO.
+ */
+static void test_tso_port_vlan(void)
+{
+    QvRing tx[2];
+    QvDev *d = iso_start(NULL, NULL, 1, tx, 16);
+    g_autofree uint8_t *frame = g_malloc(2 * 1460 + 100);
+    uint8_t mac[6];
+    size_t len;
+
+    qv_mg_wr(d, 1, QV_MG_VLAN, 100);
+    qv_fn_mac(d, 1, mac);
+    len = tcp4_frame(frame, ext_mac, mac, 0, 2 * 1460);
+    qv_tx_send(d, &tx[1], frame, len, QV_TXD_TSO | QV_TXD_CSUM, 1460, 0);
+    qv_wait_stat_sum(d, (int[]){ 1 }, 1, (unsigned[]){ QV_STAT_TX_PACKETS },
+                     1, 2);
+    g_assert_cmpuint(qv_stat(d, 1, QV_STAT_TX_BYTES), ==, 2 * 1518);
+    g_assert_cmpuint(qv_stat(d, 1, QV_STAT_TX_DROP_BAD), ==, 0);
+    g_assert_cmphex(qv_tx_status(d, &tx[1], 0), ==, QV_TXD_STA_DD);
+    qv_stop(d);
+}
+
+/*
  * The shaper charges a frame all the bytes it puts on the wire, even when
  * they exceed the bucket (128 KiB): 64 KiB of TSO payload in 64-byte
  * segments with 94 bytes of headers each is 161602 wire bytes. At 100
@@ -882,6 +908,7 @@ int main(int argc, char **argv)
                    test_min_share_bad_frames);
     qtest_add_func("/qosvnic/isolation/tso-min-mss", test_tso_min_mss);
     qtest_add_func("/qosvnic/isolation/tso-max-mss", test_tso_max_mss);
+    qtest_add_func("/qosvnic/isolation/tso-port-vlan", test_tso_port_vlan);
     qtest_add_func("/qosvnic/isolation/tso-shaper-debt",
                    test_tso_shaper_debt);
     qtest_add_func("/qosvnic/isolation/tso-group-refused",
