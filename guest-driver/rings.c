@@ -340,6 +340,23 @@ static u32 qv_tx_desc_count(struct sk_buff *skb)
 	return n;
 }
 
+/*
+ * Would the device refuse this TCP GSO frame? Each segment repeats the
+ * headers (with the tag the device inserts): at most QV_TSO_HDR_MAX of
+ * them, and QV_TSO_WIRE_MAX bytes on the wire in all.
+ */
+static bool qv_tso_too_big(const struct sk_buff *skb)
+{
+	unsigned int hdr = skb_tcp_all_headers(skb);
+	unsigned int payload = skb->len - hdr;
+	unsigned int segs = DIV_ROUND_UP(payload, skb_shinfo(skb)->gso_size);
+
+	if (skb_vlan_tag_present(skb))
+		hdr += VLAN_HLEN;
+	return hdr > QV_TSO_HDR_MAX ||
+	       payload + (u64)segs * hdr > QV_TSO_WIRE_MAX;
+}
+
 netdev_features_t qv_features_check(struct sk_buff *skb,
 				    struct net_device *dev,
 				    netdev_features_t features)
@@ -352,6 +369,10 @@ netdev_features_t qv_features_check(struct sk_buff *skb,
 	 * as low as tcp_min_snd_mss (48) less options, so segment those here.
 	 */
 	if (skb_is_gso(skb) && skb_shinfo(skb)->gso_size < QV_TSO_MSS_MIN)
+		features &= ~NETIF_F_GSO_MASK;
+	/* ... and one over the device's bounds on headers and wire bytes. */
+	if (skb_is_gso(skb) && skb_is_gso_tcp(skb) &&
+	    qv_tso_too_big(skb))
 		features &= ~NETIF_F_GSO_MASK;
 	if (skb->ip_summed != CHECKSUM_PARTIAL)
 		return features;

@@ -471,6 +471,12 @@ static bool qv_tx_tso(QosvnicState *s, QvTxFrame *fr)
                       "frame that is not TCP with payload\n", fr->f->fn);
         return qv_tx_reject(fr, QV_STAT_TX_DROP_BAD, "TSO not TCP");
     }
+    if (hdr > QV_TSO_HDR_MAX) {
+        qemu_log_mask(LOG_GUEST_ERROR, "qosvnic: fn %u: TSO headers of %"
+                      PRIu64 " bytes, above %u: frame dropped\n", fr->f->fn,
+                      hdr, QV_TSO_HDR_MAX);
+        return qv_tx_reject(fr, QV_STAT_TX_DROP_BAD, "TSO headers too long");
+    }
     /*
      * Each segment must fit the MTU, as a frame sent whole must; hdr counts
      * the tag the device inserts (port VLAN, QV_TXD_VLAN_INS), which the
@@ -483,9 +489,15 @@ static bool qv_tx_tso(QosvnicState *s, QvTxFrame *fr)
                       fr->f->fn, hdr + fr->mss, fr->f->mtu);
         return qv_tx_reject(fr, QV_STAT_TX_DROP_BAD, "TSO mss above the MTU");
     }
-    net_tx_pkt_update_ip_checksums(pkt);
     fr->nsegs = DIV_ROUND_UP(payload, fr->mss);
     fr->wire = payload + (uint64_t)fr->nsegs * hdr;
+    if (fr->wire > QV_TSO_WIRE_MAX) {
+        qemu_log_mask(LOG_GUEST_ERROR, "qosvnic: fn %u: TSO frame of %"
+                      PRIu64 " bytes on the wire, above %u: frame dropped\n",
+                      fr->f->fn, fr->wire, QV_TSO_WIRE_MAX);
+        return qv_tx_reject(fr, QV_STAT_TX_DROP_BAD, "TSO wire bytes");
+    }
+    net_tx_pkt_update_ip_checksums(pkt);
     return true;
 }
 

@@ -802,8 +802,15 @@ static inline bool qosvnic_txd_set_status(PCIDevice *pci, dma_addr_t desc,
  * can always send a full TSO frame and keep the next one ready.
  */
 #define QV_TX_BURST             (2 * QV_TX_MAX_FRAME)
-/* Most credit a function below its minimum share can bank. */
+/*
+ * Most credit a function below its minimum share can bank. A frame leaves
+ * once the wire bucket holds QV_TX_BURST (a guaranteed function still goes
+ * first meanwhile) and leaves the rest of its wire bytes as debt that all
+ * TX waits out; QV_TSO_WIRE_MAX keeps that debt within this, so what a
+ * guaranteed function earns during the wait is banked, not lost.
+ */
 #define QV_TX_MIN_CREDIT_MAX    (64 * KiB)
+QEMU_BUILD_BUG_ON(QV_TSO_WIRE_MAX > QV_TX_BURST + QV_TX_MIN_CREDIT_MAX);
 #define QV_MBPS_TO_BYTES(m)     ((uint64_t)(m) * 1000000 / 8)
 
 typedef enum QvTxResult {

@@ -607,6 +607,17 @@
  * each segment would be flooded to every function and the wire.
  */
 #define QV_TSO_MSS_MIN          64
+/*
+ * Longest headers (Ethernet, with the tag the device inserts, to the end
+ * of TCP) of a QV_TXD_TSO frame, and the most bytes its segments may put on
+ * the wire (each repeats the headers). A frame over either is dropped
+ * (QV_STAT_TX_DROP_BAD); drivers segment such frames in software. Before,
+ * IPv6 extension headers of a kilobyte at the smallest mss made one 64 KiB
+ * descriptor 1.5 MB on the wire, a debt to the line rate that held every
+ * function's TX for as long.
+ */
+#define QV_TSO_HDR_MAX          256
+#define QV_TSO_WIRE_MAX         (3 * QV_TX_MAX_FRAME)
 #define QV_TXD_VLAN_INS         (1u << 3)       /* insert vlan tag */
 #define QV_TXD_CTX_DPORT        (1u << 4)       /* context: destination port */
 #define QV_TXD_DPORT            0

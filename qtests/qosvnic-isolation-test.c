@@ -67,6 +67,47 @@ static size_t tcp4_frame(uint8_t *buf, const uint8_t dst[6],
     return 14 + 20 + thl + plen;
 }
 
+/*
+ * Ethernet + IPv6 (40) + a destination-options header of @ext bytes (a
+ * multiple of 8, 8..256; 0: none) + TCP (20) frame with @plen payload
+ * bytes, for TSO; returns its length.
+ */
+static size_t tcp6_frame(uint8_t *buf, const uint8_t dst[6],
+                         const uint8_t src[6], size_t ext, size_t plen)
+{
+    uint8_t *ip = buf + 14, *opt = ip + 40, *tcp = opt + ext;
+    size_t i;
+
+    g_assert(ext % 8 == 0 && ext <= 256);
+    memcpy(buf, dst, 6);
+    memcpy(buf + 6, src, 6);
+    stw_be_p(buf + 12, 0x86dd);
+    memset(ip, 0, 40);
+    ip[0] = 0x60;
+    stw_be_p(ip + 4, ext + 20 + plen);
+    ip[6] = ext ? 60 : 6;                       /* destination options */
+    ip[7] = 64;
+    ip[23] = 1;                                 /* fd00::1 -> fd00::2 */
+    ip[8] = ip[24] = 0xfd;
+    ip[39] = 2;
+    if (ext) {
+        memset(opt, 0, ext);
+        opt[0] = 6;                             /* then TCP */
+        opt[1] = ext / 8 - 1;
+        opt[2] = 1;                             /* PadN over the rest */
+        opt[3] = ext - 4;
+    }
+    memset(tcp, 0, 20);
+    stw_be_p(tcp, 40000);
+    stw_be_p(tcp + 2, 80);
+    tcp[12] = 5 << 4;
+    tcp[13] = 0x10;                             /* ACK */
+    for (i = 0; i < plen; i++) {
+        tcp[20 + i] = i & 0xff;
+    }
+    return 14 + 40 + ext + 20 + plen;
+}
+
 static uint64_t tx_pkts(QvDev *d, int fn)
 {
     return qv_stat(d, fn, QV_STAT_TX_PACKETS);
@@ -126,6 +167,53 @@ static void test_tso_min_mss(void)
 static void test_tso_max_mss(void)
 {
     tso_two_refused(3000, (uint16_t[]){ 65535, 1461, 1460 }, 3);
+}
+
+/*
+ * TSO headers longer than QV_TSO_HDR_MAX, or segments that would put more
+ * than QV_TSO_WIRE_MAX bytes on the wire, are refused: each segment
+ * repeats the headers, and before, IPv6 extension headers of about a
+ * kilobyte at mss 64 made one 64 KiB descriptor 1.5 MB on the wire (the
+ * line-rate bucket's debt then held every function's TX). With 250 bytes
+ * of headers (IPv6 and destination options) at mss 64, 40000 bytes of
+ * payload are 625 segments, 196250 bytes; 40100 bytes would be 196850.
+ * 258 bytes of headers are refused whatever the payload.
+ */
+#define MAX_HDR_EXT     (QV_TSO_HDR_MAX - 74 - 6)   /* 250 bytes of headers */
+
+static void test_tso_header_wire_max(void)
+{
+    QvRing tx[2];
+    QvDev *d = iso_start(NULL, NULL, 1, tx, 16);
+    g_autofree uint8_t *frame = g_malloc(QV_TX_MAX_FRAME);
+    const struct {
+        size_t ext, plen;
+    } f[] = {
+        { MAX_HDR_EXT + 8, 1000 }, { MAX_HDR_EXT, 40100 },
+        { MAX_HDR_EXT, 40000 },
+    };
+    uint8_t mac[6];
+    size_t len;
+    int i;
+
+    qv_fn_mac(d, 1, mac);
+    for (i = 0; i < ARRAY_SIZE(f); i++) {
+        len = tcp6_frame(frame, ext_mac, mac, f[i].ext, f[i].plen);
+        qv_tx_send(d, &tx[1], frame, len, QV_TXD_TSO | QV_TXD_CSUM,
+                   QV_TSO_MSS_MIN, 0);
+    }
+    qv_wait_stat_sum(d, (int[]){ 1 }, 1, (unsigned[]){ QV_STAT_TX_PACKETS },
+                     1, 625);
+    g_assert_cmpuint(qv_stat(d, 1, QV_STAT_TX_BYTES), ==, 196250);
+    g_assert_cmpuint(196250, <=, QV_TSO_WIRE_MAX);
+    g_assert_cmpuint(40100 + 627 * (QV_TSO_HDR_MAX - 6), >, QV_TSO_WIRE_MAX);
+    g_assert_cmpuint(qv_stat(d, 1, QV_STAT_TX_DROP_BAD), ==, 2);
+    for (i = 0; i < 2; i++) {
+        g_assert_cmphex(qv_tx_status(d, &tx[1], i), ==,
+                        QV_TXD_STA_DD | QV_TXD_STA_ERR);
+    }
+    g_assert_cmphex(qv_tx_status(d, &tx[1], 2), ==, QV_TXD_STA_DD);
+    qv_stop(d);
 }
 
 /*
@@ -204,6 +292,77 @@ static void test_tso_shaper_debt(void)
     g_assert_cmpuint(qv_rd(d, 1, QV_FN_TX_HEAD), ==, 8);
     g_assert_cmpuint(qv_stat(d, 2, QV_STAT_DROP_LINK_DOWN), ==,
                      8 * DEBT_SEGS);
+    qv_stop(d);
+}
+
+/*
+ * A guarantee holds next to the largest frames another function may send.
+ * On a 10 Mbit/s line VF 1 sends, in turn, the largest TSO frames the
+ * device takes (250 bytes of headers at mss 64: 196250 bytes on the wire)
+ * and ones with 64 KiB of payload (320534 bytes), which it refuses. A frame
+ * leaves once the wire bucket holds QV_TX_BURST of tokens (VF 2 goes first
+ * meanwhile while it is below its guarantee) and leaves the rest as debt
+ * that all TX waits out: 52 ms for the first, in which VF 2, guaranteed 6
+ * Mbit/s (0.75 frames of 1000 bytes per ms) and backlogged, earns less
+ * than the 64 KiB of credit it may bank. So in a window it gets its
+ * guarantee less at most the credit it holds unspent at either end:
+ * 2000 ms * 0.75 - 2 * 64 = 1372 frames. Before, the second kind went out
+ * too, and its 151 ms of debt cost VF 2 what it earned past 64 KiB.
+ */
+#define FAT_EXT         MAX_HDR_EXT
+#define FAT_PLEN        40000
+#define FAT_WARMUP_MS   150
+#define FAT_STEP_MS     2
+#define FAT_WINDOW_MS   2000
+
+static unsigned wire_drain(QvDev *d, const uint8_t *src)
+{
+    uint8_t got[2048];
+    unsigned n = 0;
+
+    while (qv_wire_recv(d, got, sizeof(got), 0) >= 0) {
+        n += !memcmp(got + 6, src, 6);
+    }
+    return n;
+}
+
+static void test_min_share_vs_tso_debt(void)
+{
+    QvRing tx[3];
+    QvDev *d = iso_start("line-rate=10", NULL, 2, tx, 2048);
+    g_autofree uint8_t *frame = g_malloc(QV_TX_MAX_FRAME);
+    uint8_t mac1[6], mac2[6], f2[1000];
+    uint64_t base = 0;
+    size_t len;
+    int i;
+
+    qv_fn_mac(d, 1, mac1);
+    qv_fn_mac(d, 2, mac2);
+    qv_mg_wr(d, 2, QV_MG_TX_MIN_RATE, 6);
+    for (i = 0; i < 16; i++) {
+        len = tcp6_frame(frame, ext_mac, mac1, FAT_EXT,
+                         i % 2 ? FAT_PLEN : DEBT_LEN - 74 - FAT_EXT);
+        qv_tx_send(d, &tx[1], frame, len, QV_TXD_TSO | QV_TXD_CSUM,
+                   QV_TSO_MSS_MIN, 0);
+    }
+    qv_frame(f2, ext_mac, mac2, 0x88b5, sizeof(f2));
+    for (i = 0; i < 2000; i++) {
+        qv_tx_send(d, &tx[2], f2, sizeof(f2), 0, 0, 0);
+    }
+    for (i = 0; i < FAT_WARMUP_MS + FAT_WINDOW_MS; i += FAT_STEP_MS) {
+        if (i == FAT_WARMUP_MS) {
+            base = tx_pkts(d, 2);
+        }
+        qv_step(d, FAT_STEP_MS * 1000 * 1000);
+        qv_sync(d);
+        wire_drain(d, mac2);
+    }
+    /* VF 1 is still backlogged, and VF 2 has frames left. */
+    g_assert_cmpuint(qv_rd(d, 1, QV_FN_TX_HEAD), <, 16);
+    g_assert_cmpuint(tx_pkts(d, 2), <, 2000);
+    g_test_message("VF 2: %lu frames in the %d ms window",
+                   (unsigned long)(tx_pkts(d, 2) - base), FAT_WINDOW_MS);
+    g_assert_cmpuint(tx_pkts(d, 2) - base, >=, 1372);
     qv_stop(d);
 }
 
@@ -909,6 +1068,10 @@ int main(int argc, char **argv)
     qtest_add_func("/qosvnic/isolation/tso-min-mss", test_tso_min_mss);
     qtest_add_func("/qosvnic/isolation/tso-max-mss", test_tso_max_mss);
     qtest_add_func("/qosvnic/isolation/tso-port-vlan", test_tso_port_vlan);
+    qtest_add_func("/qosvnic/isolation/tso-header-wire-max",
+                   test_tso_header_wire_max);
+    qtest_add_func("/qosvnic/isolation/min-share-vs-tso-debt",
+                   test_min_share_vs_tso_debt);
     qtest_add_func("/qosvnic/isolation/tso-shaper-debt",
                    test_tso_shaper_debt);
     qtest_add_func("/qosvnic/isolation/tso-group-refused",
