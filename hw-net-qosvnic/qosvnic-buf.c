@@ -155,23 +155,45 @@ void qosvnic_buf_reset(QosvnicState *s)
     qv_default_partitioning(s);
 }
 
+/* The cells a partition ties up: its reserve, or what it holds if more. */
+static uint32_t qv_committed(const QvPartition *p)
+{
+    return MAX(p->used_cells, p->reserve_cells);
+}
+
+/*
+ * The cells every function but @f ties up: their reserves and what they
+ * have borrowed. While the total stays within the buffer, every reserve is
+ * backed by free cells, whatever the borrowers do.
+ */
+static uint64_t qv_committed_others(QosvnicState *s, QvFunc *f)
+{
+    return qv_reserve_sum(s) + s->shared_used - qv_committed(&f->part);
+}
+
+/*
+ * A reserve grows only into cells nobody ties up: reserves plus what is
+ * held beyond them must fit the buffer, or a function that holds frames
+ * beyond a reserve just taken from it (and never drains them) would leave
+ * the new reserve backed by cells that other functions' reserves need. A
+ * shrink is always taken; nothing moves: the excess a function holds is
+ * borrowed and returns to the pool as it drains.
+ */
 bool qosvnic_buf_set_reserve(QosvnicState *s, QvFunc *f, uint32_t bytes)
 {
     uint64_t cells = DIV_ROUND_UP((uint64_t)bytes, QV_CELL_SIZE);
-    uint64_t sum = qv_reserve_sum(s) - f->part.reserve_cells + cells;
+    uint64_t total = qv_committed_others(s, f) +
+                     MAX(cells, f->part.used_cells);
 
-    if (sum > s->ncells) {
+    if (cells > f->part.reserve_cells && total > s->ncells) {
         qemu_log_mask(LOG_GUEST_ERROR,
                       "qosvnic: fn %u: buffer reserve of %u bytes refused: "
-                      "reserves would total %" PRIu64 " of %u cells\n",
-                      f->fn, bytes, sum, s->ncells);
-        trace_qosvnic_buf_reserve_refused(f->fn, bytes, sum, s->ncells);
+                      "reserves and frames held beyond them would total %"
+                      PRIu64 " of %u cells\n", f->fn, bytes, total,
+                      s->ncells);
+        trace_qosvnic_buf_reserve_refused(f->fn, bytes, total, s->ncells);
         return false;
     }
-    /*
-     * Nothing moves: if the function holds more than its new reserve, the
-     * excess is accounted as borrowed and returns to the pool as it drains.
-     */
     f->part.reserve_cells = cells;
     qv_recount_shared(s);
     trace_qosvnic_buf_reserve(f->fn, f->part.reserve_cells,
@@ -184,10 +206,16 @@ uint32_t qosvnic_buf_reserve_bytes(QvFunc *f)
     return f->part.reserve_cells * QV_CELL_SIZE;
 }
 
+/* The largest reserve qosvnic_buf_set_reserve() takes for @f, in bytes. */
 uint32_t qosvnic_buf_reserve_limit(QosvnicState *s, QvFunc *f)
 {
-    return (s->ncells - (qv_reserve_sum(s) - f->part.reserve_cells)) *
-           QV_CELL_SIZE;
+    uint64_t others = qv_committed_others(s, f);
+    uint64_t limit = f->part.reserve_cells;
+
+    if (others + f->part.used_cells <= s->ncells) {
+        limit = MAX(limit, s->ncells - others);
+    }
+    return limit * QV_CELL_SIZE;
 }
 
 void qosvnic_buf_set_alpha(QvFunc *f, uint32_t alpha)

@@ -275,8 +275,8 @@ static bool qosvnic_set_vf_check(QosvnicState *s, QvFunc *f,
     if (a->has_buf_reserve &&
         a->buf_reserve > qosvnic_buf_reserve_limit(s, f)) {
         error_setg(errp, "buf-reserve: %" PRIu32 " is above the limit of %"
-                   PRIu32 " (the buffer bytes the other functions leave "
-                   "unreserved)", a->buf_reserve,
+                   PRIu32 " (the buffer bytes the other functions neither "
+                   "reserve nor hold)", a->buf_reserve,
                    qosvnic_buf_reserve_limit(s, f));
         return false;
     }

@@ -398,11 +398,18 @@ static void test_repartition(void)
     /* 32 + 16 + 256 + 32 cells > 256: refused, value unchanged. */
     qv_mg_wr(d, 2, QV_MG_BUF_RESERVE, 256 * 256);
     g_assert_cmpuint(qv_mg_rd(d, 2, QV_MG_BUF_RESERVE), ==, 32 * 256);
-    /* 32 + 16 + 160 + 32 = 240 fits; 192 cells are physically free. */
+    /*
+     * Reserves alone, 32 + 16 + 160 + 32 = 240, would fit, but fn 1 holds
+     * 64 cells, 48 beyond its reserve: 32 + 64 + 160 + 32 > 256 is
+     * refused, or fn 2's reserve would be backed by the cells the PF's and
+     * fn 3's need. 32 + 64 + 128 + 32 = 256 fits.
+     */
     qv_mg_wr(d, 2, QV_MG_BUF_RESERVE, 160 * 256);
-    g_assert_cmpuint(qv_mg_rd(d, 2, QV_MG_BUF_RESERVE), ==, 160 * 256);
-    send_to(d, 2, FB, 42, 0, 6, 0);
-    g_assert_cmpuint(held(d, 2, FB), ==, 40);
+    g_assert_cmpuint(qv_mg_rd(d, 2, QV_MG_BUF_RESERVE), ==, 32 * 256);
+    qv_mg_wr(d, 2, QV_MG_BUF_RESERVE, 128 * 256);
+    g_assert_cmpuint(qv_mg_rd(d, 2, QV_MG_BUF_RESERVE), ==, 128 * 256);
+    send_to(d, 2, FB, 34, 0, 6, 0);
+    g_assert_cmpuint(held(d, 2, FB), ==, 32);
 
     /* fn 1 drains: all 16 frames, intact and in order. */
     qv_rx_post(d, &r1, 16);
@@ -429,6 +436,53 @@ static void test_repartition(void)
     send_to(d, 1, FB, 5, 100, 5, 16 + 1 + 2 + 1);
     g_assert_cmpuint(held(d, 1, FB), ==, 4);
     g_assert_cmpuint(mgstat(d, 1, QV_STAT_BUF_PEAK), ==, 16 * 256);
+    qv_stop(d);
+}
+
+/*
+ * A tenant that never drains cannot leave others' reserves unbacked. fn 1
+ * (VF 0) gets 192 cells and fills them without posting a buffer; its
+ * reserve is then taken back (0) and given to fn 2 (VF 1). Before, fn 2
+ * got its 192 cells though only 64 were free beyond fn 1's frames, took
+ * the PF's and fn 3's, and they could not hold a frame of their own
+ * reserves while fn 1 held on. Now the move is refused while fn 1's frames
+ * tie the cells up, and the PF and fn 3 keep their 8 frames each.
+ */
+static void test_repartition_stuck_holder(void)
+{
+    QvDev *d = qv_start(SMALL_BUF, NULL);
+    QvRing r[4];
+    int fn;
+
+    qv_enable_vfs(d, 3);
+    for (fn = 0; fn <= 3; fn++) {
+        qv_fn_start(d, fn);
+        qv_rx_setup(d, fn, &r[fn], 64, 2048, false);
+        qv_mg_wr(d, fn, QV_MG_BUF_ALPHA, 0);
+    }
+    qv_mg_wr(d, 2, QV_MG_BUF_RESERVE, 0);
+    qv_mg_wr(d, 1, QV_MG_BUF_RESERVE, 192 * 256);
+    g_assert_cmpuint(qv_mg_rd(d, 1, QV_MG_BUF_RESERVE), ==, 192 * 256);
+    send_to(d, 1, FB, 48, 0, 8, 0);
+    g_assert_cmpuint(held(d, 1, FB), ==, 48);
+
+    qv_mg_wr(d, 1, QV_MG_BUF_RESERVE, 0);
+    qv_mg_wr(d, 2, QV_MG_BUF_RESERVE, 192 * 256);
+    g_assert_cmpuint(qv_mg_rd(d, 2, QV_MG_BUF_RESERVE), ==, 0);
+    send_to(d, 2, FB, 20, 0, 10, 0);
+    g_assert_cmpuint(held(d, 2, FB), ==, 0);
+    send_to(d, 0, FB, 8, 0, 8, 0);
+    send_to(d, 3, FB, 8, 0, 8, 0);
+    g_assert_cmpuint(held(d, 0, FB), ==, 8);
+    g_assert_cmpuint(held(d, 3, FB), ==, 8);
+
+    /* Once fn 1 drains, the cells are free to move. */
+    qv_rx_post(d, &r[1], 48);
+    wait_stat(d, 1, QV_STAT_RX_PACKETS, 48);
+    qv_mg_wr(d, 2, QV_MG_BUF_RESERVE, 192 * 256);
+    g_assert_cmpuint(qv_mg_rd(d, 2, QV_MG_BUF_RESERVE), ==, 192 * 256);
+    send_to(d, 2, FB, 48, 20, 8, 20);
+    g_assert_cmpuint(held(d, 2, FB), ==, 48);
     qv_stop(d);
 }
 
@@ -643,6 +697,8 @@ int main(int argc, char **argv)
                    test_partition_overflow);
     qtest_add_func("/qosvnic/qos/dynamic-threshold", test_dynamic_threshold);
     qtest_add_func("/qosvnic/qos/repartition", test_repartition);
+    qtest_add_func("/qosvnic/qos/repartition-stuck-holder",
+                   test_repartition_stuck_holder);
     qtest_add_func("/qosvnic/qos/backpressure-isolation",
                    test_backpressure_isolation);
     qtest_add_func("/qosvnic/qos/priority", test_priority);
