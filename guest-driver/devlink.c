@@ -151,7 +151,7 @@ static int qv_sb_port_pool_set(struct devlink_port *port,
 		qv_mg_wr32(pf, fn, reg, old);
 		mutex_unlock(&pf->cfg_lock);
 		NL_SET_ERR_MSG_MOD(extack,
-				   "device did not take the value (host cap or no room in the buffer)");
+				   "device did not take the value (host cap, or no room in the buffer: reserves and frames held beyond them)");
 		return -EPERM;
 	}
 	mutex_unlock(&pf->cfg_lock);

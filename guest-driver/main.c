@@ -203,16 +203,6 @@ static int qv_probe(struct pci_dev *pdev, const struct pci_device_id *ent)
 		INIT_WORK(&pf->mbx_work, qv_pf_mbx_work);
 		/* Whatever an earlier driver left: legacy, no rules. */
 		qv_tc_flush(pf);
-		/*
-		 * The device's default for a VF's spoof checking (its
-		 * vf-spoofchk property): every VF starts with it at SR-IOV
-		 * enable, and gets it back at disable, so that it is there
-		 * for the next driver too.
-		 */
-		if (qv_rd32(hw, QV_DEV_MAX_VFS))
-			pf->vf_default_flags = qv_rd32(qv_mgmt(pf, 1),
-						       QV_MG_FLAGS) &
-					       QV_MGF_SPOOFCHK;
 	}
 
 	/*
@@ -574,10 +564,13 @@ static void qv_reset_prepare(struct pci_dev *pdev)
 	 * disabled here: the PCI core holds the PF's config access lock,
 	 * which pci_disable_sriov() takes as well.
 	 */
-	if (ad->pf && ad->pf->num_vfs)
+	if (ad->pf && ad->pf->num_vfs) {
 		dev_info(&pdev->dev,
-			 "PF reset with %d VFs: refused unless they are disabled first\n",
+			 "PF reset with %d VFs: the bus reset is refused while they share its bus\n",
 			 ad->pf->num_vfs);
+		/* A slot reset (pciehp) is not refused, and takes them along. */
+		ad->pf->vfs_reset = true;
+	}
 	set_bit(QV_S_FLR, &ad->state);
 	/* The service task takes rtnl, and stays off while QV_S_FLR is set. */
 	cancel_delayed_work_sync(&ad->service);

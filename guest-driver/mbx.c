@@ -262,7 +262,6 @@ nack:
 	return false;
 }
 
-/* Is @mac some other function's address? Then a VF may not take it. */
 /* The VF (re)starts: forget what it asked for before. */
 static void qv_pf_vf_reset(struct qv_pf *pf, struct qv_vf *vf)
 {
@@ -465,14 +464,18 @@ void qv_pf_notify_vf(struct qv_pf *pf, struct qv_vf *vf)
  */
 void qv_pf_notify_all_vfs(struct qv_pf *pf)
 {
-	int i;
+	int i, n = 0;
 
 	mutex_lock(&pf->cfg_lock);
 	for (i = 0; i < pf->num_vfs; i++) {
 		pf->vfs[i].msg_outstanding = false;
+		n += pf->vfs[i].driver_seen;
 		qv_pf_notify_vf(pf, &pf->vfs[i]);
 	}
 	mutex_unlock(&pf->cfg_lock);
+	if (n)
+		dev_info(&pf->pdev->dev,
+			 "the device was reset: telling %d VFs to reset\n", n);
 }
 
 void qv_pf_mbx_work(struct work_struct *work)

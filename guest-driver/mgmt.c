@@ -72,7 +72,15 @@ void qv_mg_restore(struct qv_pf *pf)
 		for (reg = 0; reg < QV_MG_CFG_WORDS * 4; reg += 4)
 			qv_mg_restore_reg(pf, fn, reg);
 	}
-	for (fn = 0; fn < QV_MAX_FUNCS; fn++)
+	for (fn = 0; fn < QV_MAX_FUNCS; fn++) {
 		qv_mg_restore_reg(pf, fn, QV_MG_BUF_RESERVE);
+		/* Refused while frames tie the cells up (a VF up already). */
+		if ((pf->mg_cfg_set[fn] & BIT(QV_MG_BUF_RESERVE / 4)) &&
+		    qv_rd32(qv_mgmt(pf, fn), QV_MG_BUF_RESERVE) !=
+		    pf->mg_cfg[fn][QV_MG_BUF_RESERVE / 4])
+			dev_warn(&pf->pdev->dev,
+				 "function %u: buffer reserve %u not restored: the device holds frames in those cells; set it again\n",
+				 fn, pf->mg_cfg[fn][QV_MG_BUF_RESERVE / 4]);
+	}
 	mutex_unlock(&pf->cfg_lock);
 }

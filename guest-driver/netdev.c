@@ -799,7 +799,15 @@ static int qv_set_mac_address(struct net_device *netdev, void *p)
 	if (!is_valid_ether_addr(mac))
 		return -EADDRNOTAVAIL;
 	if (ad->pf) {
+		/* The lowest function gets a shared MAC's frames: never share. */
+		mutex_lock(&ad->pf->cfg_lock);
+		if (qv_pf_mac_holder(ad->pf, 0, mac) >= 0) {
+			mutex_unlock(&ad->pf->cfg_lock);
+			netdev_err(netdev, "MAC %pM: a VF has it\n", mac);
+			return -EADDRINUSE;
+		}
 		qv_write_mac(ad, mac);
+		mutex_unlock(&ad->pf->cfg_lock);
 	} else {
 		qv_mac_to_regs(mac, &msg[1], &msg[2]);
 		err = qv_vf_mbx_xfer(ad, msg, 3, NULL, 0);

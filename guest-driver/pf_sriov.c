@@ -23,17 +23,17 @@ u32 qv_host_capped(struct qv_pf *pf, unsigned int fn, u32 reg)
 }
 
 /*
- * VF @vf's port VLAN, rates and flags back to their defaults (spoof
- * checking as the device starts a VF: an earlier administrator's "spoofchk
- * off" must not hold for the next tenant); what the host caps stays
- * capped. cfg_lock held.
+ * VF @vf's port VLAN, rates and flags back to their defaults, spoof
+ * checking on, as ice and ixgbe start their VFs (an earlier
+ * administrator's "spoofchk off" must not hold for the next tenant); what
+ * the host caps stays capped. cfg_lock held.
  */
 static void qv_vf_config_clear(struct qv_pf *pf, int vf)
 {
 	qv_mg_wr32(pf, vf + 1, QV_MG_VLAN, 0);
 	qv_mg_wr32(pf, vf + 1, QV_MG_TX_MIN_RATE, 0);
 	qv_mg_wr32(pf, vf + 1, QV_MG_TX_MAX_RATE, 0);
-	qv_mg_wr32(pf, vf + 1, QV_MG_FLAGS, pf->vf_default_flags);
+	qv_mg_wr32(pf, vf + 1, QV_MG_FLAGS, QV_MGF_SPOOFCHK);
 }
 
 static int qv_sriov_enable(struct qv_pf *pf, int num_vfs)
@@ -384,25 +384,41 @@ int qv_vf_take_back_rates(struct qv_pf *pf, struct qv_vf *vf)
 	return 0;
 }
 
+/* What taking back VF @v's grant would free of the guarantees. */
+static u32 qv_vf_grant_excess(struct qv_pf *pf, struct qv_vf *v)
+{
+	u32 now = qv_rd32(qv_mgmt(pf, v->id + 1), QV_MG_TX_MIN_RATE);
+
+	if (!v->req_min_tx || now <= v->admin_min_tx)
+		return 0;
+	return now - v->admin_min_tx;
+}
+
 /*
  * Make room for a guarantee of @min on a @line Mbit/s line next to VF
  * @except's peers: what trusted VFs were granted through QOS_REQ is theirs
  * only until the administrator needs it, so grants are taken back (and
- * their VFs told, to ask again) until it fits. The administrator's own
+ * their VFs told, to ask again) until it fits. Nothing is taken back when
+ * even all the grants would not make room, nor from a VF whose grant holds
+ * no guarantee beyond the administrator's. The administrator's own
  * guarantees are never touched. Returns the others' sum. cfg_lock held.
  */
 static u32 qv_vf_room_for_min(struct qv_pf *pf, struct qv_vf *except,
 			      u32 min, u32 line)
 {
-	u32 others = qv_vf_min_sum(pf, except);
+	u32 others = qv_vf_min_sum(pf, except), excess = 0;
 	int i;
 
+	for (i = 0; i < pf->num_vfs; i++)
+		if (&pf->vfs[i] != except)
+			excess += qv_vf_grant_excess(pf, &pf->vfs[i]);
+	if (others + min <= line || others - excess + min > line)
+		return others;
 	for (i = 0; i < pf->num_vfs && others + min > line; i++) {
 		struct qv_vf *v = &pf->vfs[i];
 
-		if (v == except || (!v->req_min_tx && !v->req_max_tx))
-			continue;
-		if (qv_vf_take_back_rates(pf, v))
+		if (v == except || !qv_vf_grant_excess(pf, v) ||
+		    qv_vf_take_back_rates(pf, v))
 			continue;
 		qv_pf_notify_vf(pf, v);
 		dev_info(&pf->pdev->dev,

@@ -383,7 +383,6 @@ struct qv_pf {
 	u32 occ_max;
 	bool sb_registered;
 	bool vfs_reset;		/* the device was reset with its VFs: tell them */
-	u32 vf_default_flags;	/* QV_MG_FLAGS a VF starts with (the device's) */
 	/* protects vfs[], num_vfs and read-modify-write of QV_MG_* */
 	struct mutex cfg_lock;
 	struct qv_vf *vfs;

@@ -342,7 +342,7 @@ static u32 qv_tx_desc_count(struct sk_buff *skb)
 
 /*
  * Would the device refuse this TCP GSO frame? Each segment repeats the
- * headers (with the tag the device inserts): at most QV_TSO_HDR_MAX of
+ * headers (with any tag the device inserts): at most QV_TSO_HDR_MAX of
  * them, and QV_TSO_WIRE_MAX bytes on the wire in all.
  */
 static bool qv_tso_too_big(const struct sk_buff *skb)
@@ -351,8 +351,8 @@ static bool qv_tso_too_big(const struct sk_buff *skb)
 	unsigned int payload = skb->len - hdr;
 	unsigned int segs = DIV_ROUND_UP(payload, skb_shinfo(skb)->gso_size);
 
-	if (skb_vlan_tag_present(skb))
-		hdr += VLAN_HLEN;
+	/* A tag the device inserts: the stack's, or a VF's port VLAN. */
+	hdr += VLAN_HLEN;
 	return hdr > QV_TSO_HDR_MAX ||
 	       payload + (u64)segs * hdr > QV_TSO_WIRE_MAX;
 }

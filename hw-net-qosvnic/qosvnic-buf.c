@@ -21,9 +21,10 @@
  *   borrowing alone it settles at alpha / (1 + alpha) of the pool, and the
  *   free remainder is what keeps room for the others.
  * Physical space is checked as well (free_cells): after a reserve shrank
- * below what its function holds, the excess counts as borrowed and the
- * pool may be over-committed until those frames drain; nothing admitted is
- * ever lost or moved by a repartition.
+ * below what its function holds, the excess counts as borrowed until those
+ * frames drain, and a reserve grows only into cells nobody ties up, so
+ * every reserve stays backed by free cells; nothing admitted is ever lost
+ * or moved by a repartition.
  *
  * Default partitioning (realize and device reset): half the buffer is
  * split in equal reserves among the PF and max-vfs VFs, the other half is
