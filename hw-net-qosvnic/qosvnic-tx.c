@@ -28,7 +28,9 @@
  *
  * Byte accounting (shaper, line rate, min-share meter, TX_BYTES) counts
  * what goes on the wire: every TSO segment with its own headers, inserted
- * VLAN tags included, without FCS or padding.
+ * VLAN tags included, without FCS or padding. A frame dropped before the
+ * shaper costs the shaper and the min-share meter what it made the device
+ * fetch, at least a minimum frame.
  */
 
 #include "qemu/osdep.h"
@@ -626,6 +628,24 @@ static QvTxResult qv_tx_shape(QosvnicState *s, QvTxFrame *fr, int64_t now)
     return QV_TX_CONTINUE;
 }
 
+/*
+ * A frame dropped before the shaper is charged to the function's egress
+ * bucket too, with the bytes it made the device fetch: the ceiling bounds
+ * the work a function gives the engine, not only what reaches the wire.
+ * A function whose bucket went into debt waits, as after a frame that
+ * left (qosvnic_tx_ready()), until it holds a minimum frame's tokens
+ * again. Before, a capped tenant's ring of malformed frames was fetched
+ * and dropped as fast as the engine ran.
+ */
+static void qv_tx_charge_dropped(QvFunc *f, uint64_t bytes, int64_t now)
+{
+    qv_tb_charge(&f->tx_tb, bytes);
+    if (qv_tb_wait_ns(&f->tx_tb, ETH_ZLEN, now) > 0) {
+        f->tx.throttled = true;
+        f->tx.need = ETH_ZLEN;
+    }
+}
+
 /* Pieces of a frame NetTxPkt hands over, and one for a pushed tag. */
 #define QV_TX_ESW_IOV           16
 
@@ -762,6 +782,7 @@ QvTxResult qosvnic_tx_frame(QosvnicState *s, QvFunc *f, unsigned q,
          * leave would keep that pass, and every other function waiting.
          */
         qosvnic_tx_min_charge(f, MAX(fr.len, ETH_ZLEN), now);
+        qv_tx_charge_dropped(f, MAX(fr.len, ETH_ZLEN), now);
         qosvnic_tx_drop(&fr);
         return QV_TX_DONE;
     }

@@ -529,6 +529,36 @@ static void test_ceiling_across_resets(void)
     qv_stop(d);
 }
 
+/*
+ * Frames the device drops before the shaper (here: 2000 bytes, above the
+ * MTU) cost the ceiling what the device fetched. 10 Mbit/s with a 128 KiB
+ * bucket: 66 frames are dropped at once (the last puts the bucket 928
+ * bytes in debt), then 10000 bytes of tokens in 8 ms pay for 5 more.
+ * Before, all 200 were fetched and dropped at once, as fast as the engine
+ * ran, whatever the tenant's ceiling.
+ */
+static void test_ceiling_bad_frames(void)
+{
+    QvRing tx[2];
+    QvDev *d = iso_start(NULL, NULL, 1, tx, 512);
+    uint8_t mac[6], frame[2000];
+    int i;
+
+    qv_fn_mac(d, 1, mac);
+    qv_frame(frame, ext_mac, mac, 0x88b5, sizeof(frame));
+    qv_mg_wr(d, 1, QV_MG_TX_MAX_RATE, 10);
+    for (i = 0; i < 200; i++) {
+        qv_tx_send(d, &tx[1], frame, sizeof(frame), 0, 0, 0);
+    }
+    qv_sync(d);
+    g_assert_cmpuint(qv_stat(d, 1, QV_STAT_TX_DROP_BAD), ==, 66);
+    qv_step(d, 8 * 1000 * 1000);
+    qv_sync(d);
+    g_assert_cmpuint(qv_stat(d, 1, QV_STAT_TX_DROP_BAD), ==, 71);
+    g_assert_cmpuint(tx_pkts(d, 1), ==, 0);
+    qv_stop(d);
+}
+
 /* --------------------------------------------------- 3. TX timer livelock */
 
 /*
@@ -1081,6 +1111,8 @@ int main(int argc, char **argv)
                    test_tx_budget_segments);
     qtest_add_func("/qosvnic/isolation/ceiling-across-resets",
                    test_ceiling_across_resets);
+    qtest_add_func("/qosvnic/isolation/ceiling-bad-frames",
+                   test_ceiling_bad_frames);
     qtest_add_func("/qosvnic/isolation/tx-timer-clock-step",
                    test_tx_timer_clock_step);
     qtest_add_func("/qosvnic/isolation/tx-timer-idle-cpu",
