@@ -118,6 +118,14 @@
 #define QV_OFF_VLAN_STRIP       (1u << 4)
 #define QV_OFF_VLAN_INSERT      (1u << 5)
 #define QV_OFF_ALL              0x3fu
+/*
+ * OFFLOADS gates the receive offloads (RX_CSUM, LRO, VLAN_STRIP): the
+ * device does each only while its bit is set. A transmit offload is asked
+ * for per frame, by the descriptor (QV_TXD_CSUM, QV_TXD_TSO,
+ * QV_TXD_VLAN_INS), as on igb and ixgbe: the TX bits only record what the
+ * driver turned on, so a frame queued before the driver turned an offload
+ * off still leaves as its descriptor says.
+ */
 
 #define QV_FN_RX_FILTER         0x024   /* RW */
 #define QV_RXF_BCAST            (1u << 0)       /* accept broadcast */
