@@ -391,6 +391,7 @@ void qv_pf_mbx_check_timeouts(struct qv_pf *pf)
 		    QV_PFMBX_VF_ACK)
 			continue;
 		vf->mbx_timed_out = true;
+		vf->mbx_faulty = true;
 		/* Its driver is gone (unbound, its VM off): tell it no more. */
 		vf->driver_seen = false;
 		ad->mbx_snap.vf = i;
@@ -406,15 +407,35 @@ void qv_pf_mbx_check_timeouts(struct qv_pf *pf)
 		qv_health_report_mbx(ad, "a VF did not acknowledge a PF message");
 }
 
+/*
+ * VF @vf answered (an acknowledgement, or a request, which the device
+ * takes only with nothing unread): it is no longer a mailbox fault. The
+ * PF's one mailbox reporter is healthy again only once no VF is. Before,
+ * any VF's acknowledgement cleared it while another VF still did not
+ * answer. cfg_lock held.
+ */
+static void qv_pf_vf_answered(struct qv_pf *pf, struct qv_vf *vf)
+{
+	int i;
+
+	lockdep_assert_held(&pf->cfg_lock);
+	vf->mbx_faulty = false;
+	for (i = 0; i < pf->num_vfs; i++)
+		if (pf->vfs[i].mbx_faulty)
+			return;
+	qv_health_mbx_ok(pf->adapter);
+}
+
 /* Called with cfg_lock held. */
 static void qv_pf_service_vf(struct qv_pf *pf, struct qv_vf *vf)
 {
 	u32 ctrl = qv_rd32(qv_mgmt(pf, vf->id + 1), QV_MG_MBX_CTRL);
 
+	if (ctrl & (QV_PFMBX_VF_ACK | QV_PFMBX_VF_REQ))
+		qv_pf_vf_answered(pf, vf);
 	/* VF_ACK stays set until our next SEND: nothing unread is left. */
 	if (ctrl & QV_PFMBX_VF_ACK) {
 		vf->msg_outstanding = false;
-		qv_health_mbx_ok(pf->adapter);
 		/*
 		 * Late, after qv_pf_mbx_check_timeouts() took its driver
 		 * for gone (its VM was paused, say): it is there after all,

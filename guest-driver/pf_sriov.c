@@ -130,6 +130,8 @@ void qv_sriov_disable(struct qv_pf *pf)
 	/* The PF's RX path may be looking at a VF (switchdev): let it end. */
 	synchronize_net();
 	kfree(vfs);
+	/* No VF is left to fail to answer. */
+	qv_health_mbx_ok(pf->adapter);
 	dev_info(&pf->pdev->dev, "disabled VFs\n");
 }
 

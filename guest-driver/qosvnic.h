@@ -344,6 +344,7 @@ struct qv_vf {
 	u32 occ_max;
 	unsigned long msg_sent;	/* jiffies of the message in flight */
 	bool mbx_timed_out;	/* reported; not again for this message */
+	bool mbx_faulty;	/* reported, and not heard from since */
 	bool rate_leaf;		/* devlink rate leaf created */
 	struct devlink_port dl_port;
 	struct qv_repr *repr;	/* switchdev mode */

@@ -237,6 +237,30 @@ check "VF 0 carries traffic after the PF reset" ping -c 3 -w 15 "$(vfip 0)"
 out=$(gx "ip link show $PFDEV")
 check "the PF is up again after the PF reset" grep -q "state UP" <<< "$out"
 
+# ---- the PF has one mailbox reporter for all its VFs: it is healthy
+# again only once every VF answers. VF 0's driver is unbound (its VM gone,
+# say), so the PF's message about a new port VLAN goes unanswered and is
+# reported; VF 1 answering a message of its own must not clear that (it
+# did). Bound again, VF 0's driver asks for its configuration, and the
+# reporter is healthy. Last: VF 0's netdev comes back outside its namespace.
+hstate() { gx "devlink health show pci/$PF reporter mailbox" | sed -n 's/.* state \([a-z]*\) .*/\1/p'; }
+wait_hstate() { local _; for _ in $(seq 1 100); do [ "$(hstate)" = "$1" ] && return 0; sleep 0.1; done; return 1; }
+e0=$(hcount "pci/$PF" mailbox | cut -d' ' -f1)
+gx "echo $VFPCI0 > /sys/bus/pci/drivers/qosvnic/unbind"
+gx "ip link set $PFDEV vf 0 vlan 7"
+for _ in $(seq 1 100); do
+    [ "$(hcount "pci/$PF" mailbox | cut -d' ' -f1)" -gt "$e0" ] && break
+    sleep 0.1
+done
+check "a PF message VF 0 never answers is a mailbox error" \
+    test "$(hcount "pci/$PF" mailbox | cut -d' ' -f1)" -gt "$e0" -a "$(hstate)" = error
+gx "ip link set $PFDEV vf 1 vlan 6"
+sleep 3
+check "VF 1 answering does not make the PF's mailbox healthy while VF 0 does not" \
+    test "$(hstate)" = error -a "$(vfcfg 1 vlan)" = 6
+gx "echo $VFPCI0 > /sys/bus/pci/drivers/qosvnic/bind"
+check "VF 0's driver back: the PF's mailbox is healthy" wait_hstate healthy
+
 if gx "dmesg | grep -E 'WARNING:|BUG:|Oops|NETDEV WATCHDOG|hung_task|blocked for more than'"; then
     fail "no kernel warnings"
 else
