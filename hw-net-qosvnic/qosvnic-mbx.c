@@ -34,9 +34,11 @@
  * VF_ACK free it. A command that does not fit the state (REQ while a
  * request or a PF message is unacknowledged or while the PF composes, SEND
  * over a pending request or an unread message, ACK with no request,
- * VF_ACK with no message) is a guest error and changes nothing; a VF whose
- * REQ was dropped sees no reply and retries after its timeout. PF_ACK
- * stays set until the next REQ, PFMBX_VF_ACK until the next SEND.
+ * VF_ACK with no message) is a guest error and changes nothing, except
+ * that an ACK with no request frees words the PF holds (its reply to a
+ * request the VF's reset took away); a VF whose REQ was dropped sees no
+ * reply and retries after its timeout. PF_ACK stays set until the next
+ * REQ, PFMBX_VF_ACK until the next SEND.
  */
 
 #include "qemu/osdep.h"
@@ -127,6 +129,16 @@ void qosvnic_mbx_pf_write(QvFunc *f, uint32_t val)
     if (val & QV_PFMBX_ACK) {
         if (!(f->mbx_pf_ctrl & QV_PFMBX_VF_REQ)) {
             qosvnic_mbx_guest_error(f, "PF", "wrote ACK with no request");
+            /*
+             * A reply to a request the VF's reset took away: the PF's
+             * reply words took the emptied buffer, and nothing but a
+             * SEND would give it back, so the VF's next request would
+             * be refused until its next reset. An ACK ends the PF's
+             * turn either way.
+             */
+            if (f->mbx_owner == QV_MBX_OWNER_PF) {
+                f->mbx_owner = QV_MBX_OWNER_NONE;
+            }
             return;
         }
         f->mbx_pf_ctrl &= ~QV_PFMBX_VF_REQ;

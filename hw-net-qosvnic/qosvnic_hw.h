@@ -268,7 +268,9 @@
  * VF composes a request or has a PF message to read; PF: the PF composes a
  * message or has a request to answer. Word writes from the other side are
  * dropped (a guest error), so a side reads the owner before it writes, and
- * reads a word back if it may have raced with the other side.
+ * reads a word back if it may have raced with the other side. A function
+ * reset of the VF frees the words; so does the PF's ACK when the request
+ * it answers was taken away by such a reset (the ACK is then refused).
  */
 #define QV_MBX_OWNER_SHIFT      8
 #define QV_MBX_OWNER_MASK       (0x3u << QV_MBX_OWNER_SHIFT)

@@ -344,6 +344,39 @@ static void test_mbx_reset_flood(void)
     qv_stop(d);
 }
 
+/*
+ * The VF resets while the PF writes its reply: the reset empties the
+ * mailbox, the PF's next reply word takes the free words, and its ACK |
+ * SEND finds no request. Before, the PF kept the words, and every request
+ * of the VF's driver (starting again after its reset) was refused until
+ * the VF's next reset.
+ */
+static void test_mbx_reset_during_reply(void)
+{
+    QvDev *d = mbx_start(1);
+
+    qv_wr(d, 1, QV_FN_MBX_MEM(0), QV_MSG_PING);
+    qv_wr(d, 1, QV_FN_MBX_CTRL, QV_MBX_REQ);
+    assert_pf_notified(d, 1);
+    qv_mg_wr(d, 1, QV_MG_MBX_MEM(0), QV_MSG_PING | QV_MSG_ACK);
+    qv_wr(d, 1, QV_FN_CTRL, QV_CTRL_RESET);
+    qv_mg_wr(d, 1, QV_MG_MBX_MEM(1), 0);
+    g_assert_cmphex(qv_mg_rd(d, 1, QV_MG_MBX_CTRL), ==, OWN_PF);
+    qv_mg_wr(d, 1, QV_MG_MBX_CTRL, QV_PFMBX_ACK | QV_PFMBX_SEND);
+    qv_sync(d);
+    g_assert_cmphex(qv_rd(d, 1, QV_FN_MBX_CTRL), ==, 0);
+
+    /* The VF's driver starts again and asks: the PF hears of it. */
+    qv_fn_start(d, 1);
+    qv_wr(d, 1, QV_FN_MBX_MEM(0), QV_MSG_RESET);
+    qv_wr(d, 1, QV_FN_MBX_CTRL, QV_MBX_REQ);
+    assert_pf_notified(d, 1);
+    g_assert_cmphex(qv_mg_rd(d, 1, QV_MG_MBX_CTRL), ==,
+                    QV_PFMBX_VF_REQ | OWN_PF);
+    g_assert_cmphex(qv_mg_rd(d, 1, QV_MG_MBX_MEM(0)), ==, QV_MSG_RESET);
+    qv_stop(d);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -352,5 +385,7 @@ int main(int argc, char **argv)
     qtest_add_func("/qosvnic/mbx/races", test_mbx_races);
     qtest_add_func("/qosvnic/mbx/owner", test_mbx_owner);
     qtest_add_func("/qosvnic/mbx/reset-flood", test_mbx_reset_flood);
+    qtest_add_func("/qosvnic/mbx/reset-during-reply",
+                   test_mbx_reset_during_reply);
     return g_test_run();
 }
