@@ -408,10 +408,10 @@ void qv_pf_mbx_check_timeouts(struct qv_pf *pf)
 }
 
 /*
- * VF @vf answered (an acknowledgement, or a request, which the device
+ * VF @vf answered (an acknowledgment, or a request, which the device
  * takes only with nothing unread): it is no longer a mailbox fault. The
  * PF's one mailbox reporter is healthy again only once no VF is. Before,
- * any VF's acknowledgement cleared it while another VF still did not
+ * any VF's acknowledgment cleared it while another VF still did not
  * answer. cfg_lock held.
  */
 static void qv_pf_vf_answered(struct qv_pf *pf, struct qv_vf *vf)
