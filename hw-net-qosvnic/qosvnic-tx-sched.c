@@ -40,7 +40,8 @@
 /*
  * Segments served per engine run, over all functions: the work of a run
  * is bounded by what it emits, not by the descriptors it consumes (one
- * TSO frame becomes up to 64 KiB / QV_TSO_MSS_MIN segments).
+ * TSO frame becomes up to 64 KiB / QV_TSO_MSS_MIN segments; a broadcast
+ * is one copy per function it is flooded to, plus the wire's).
  */
 #define QV_TX_BUDGET            64
 

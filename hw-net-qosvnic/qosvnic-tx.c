@@ -755,6 +755,26 @@ static bool qv_tx_emit(QosvnicState *s, QvTxFrame *fr)
 }
 
 /*
+ * What a sent frame costs the engine's budget: each segment once per copy
+ * the device makes, to the wire and through the receive admission of each
+ * function it goes to. A group frame is flooded to every other function,
+ * so it costs as many segments as there are (before, it cost one).
+ */
+static uint32_t qv_tx_budget_cost(QosvnicState *s, QvTxFrame *fr)
+{
+    uint32_t copies = fr->to_wire, fn;
+
+    if (fr->to_loop && !fr->esw && is_multicast_ether_addr(s->tx_frame)) {
+        for (fn = 0; fn < s->num_funcs; fn++) {
+            copies += fn != fr->f->fn && qosvnic_fn_pci(s, fn);
+        }
+    } else {
+        copies += fr->to_loop;
+    }
+    return fr->nsegs * MAX(copies, 1);
+}
+
+/*
  * Serves the frame at the head of @f's ring of TX queue @q:
  * fetch -> validate -> offload -> switch -> shape -> emit -> complete.
  * The frame is consumed (sent or dropped) only on QV_TX_DONE; otherwise it
@@ -795,7 +815,7 @@ QvTxResult qosvnic_tx_frame(QosvnicState *s, QvFunc *f, unsigned q,
         qosvnic_tx_drop(&fr);
         return QV_TX_DONE;
     }
-    *segs = fr.nsegs;
+    *segs = qv_tx_budget_cost(s, &fr);
     f->stats[QV_STAT_TX_PACKETS] += fr.nsegs;
     f->stats[QV_STAT_TX_BYTES] += fr.wire;
     qosvnic_tx_complete(&fr, false);

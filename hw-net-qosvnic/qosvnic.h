@@ -827,7 +827,8 @@ void qosvnic_tx_uninit(QosvnicState *s);    /* exit */
 /*
  * Serves the frame at the head of @f's ring; it is consumed (sent or
  * dropped) only on QV_TX_DONE, then *@segs says how many frames it became
- * on the wire. Runs under the PF's reentrancy guard.
+ * on the wire and in the switch (a flooded frame once per function it
+ * goes to). Runs under the PF's reentrancy guard.
  */
 QvTxResult qosvnic_tx_frame(QosvnicState *s, QvFunc *f, unsigned q,
                             int64_t now, uint32_t *segs);

@@ -463,6 +463,54 @@ static void test_tx_budget_segments(void)
     unlink(trace);
 }
 
+/*
+ * A broadcast is one copy per function it is flooded to, each through that
+ * function's receive admission, plus the wire's: with the PF and VFs 2
+ * and 3 it costs the budget 4 segments, so one run serves at most 16 of
+ * VF 1's 64. Before, a run served all 64 (256 admissions) as 64 frames.
+ */
+static void test_tx_budget_flood(void)
+{
+    g_autofree char *trace = NULL;
+    g_autofree char *args = qv_trace_args("qosvnic_tx_run", &trace);
+    g_autoptr(GPtrArray) runs = NULL;
+    const uint8_t bcast[6] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
+    QvRing tx[4];
+    QvDev *d = iso_start(NULL, args, 3, tx, 128);
+    uint8_t mac1[6], frame[100];
+    unsigned total = 0, i;
+
+    qv_fn_mac(d, 1, mac1);
+    qv_frame(frame, bcast, mac1, 0x88b5, sizeof(frame));
+    for (i = 0; i < 64; i++) {
+        /* Ring the doorbell once, for all 64 frames. */
+        uint64_t buf = qv_alloc(d, sizeof(frame), 64);
+        uint64_t desc = tx[1].base + i * QV_TXD_SIZE;
+
+        qtest_memwrite(d->qts, buf, frame, sizeof(frame));
+        qtest_writeq(d->qts, desc + QV_TXD_ADDR, buf);
+        qtest_writew(d->qts, desc + QV_TXD_LEN, sizeof(frame));
+        qtest_writeb(d->qts, desc + QV_TXD_CMD, QV_TXD_EOP);
+    }
+    qv_wr(d, 1, QV_FN_TX_TAIL, 64);
+    qv_wait_stat_sum(d, (int[]){ 1 }, 1, (unsigned[]){ QV_STAT_TX_PACKETS },
+                     1, 64);
+    qv_stop(d);
+
+    runs = qv_trace_lines(trace, "qosvnic_tx_run");
+    for (i = 0; i < runs->len; i++) {
+        unsigned frames, segs;
+
+        g_assert_cmpint(sscanf(g_ptr_array_index(runs, i),
+                               "served %u frames, %u segments",
+                               &frames, &segs), ==, 2);
+        g_assert_cmpuint(frames, <=, 16);
+        total += frames;
+    }
+    g_assert_cmpuint(total, ==, 64);
+    unlink(trace);
+}
+
 /* ------------------------------------- 2. egress ceiling across resets */
 
 /* Queue @n frames of 1000 bytes on @r and let the engine run. */
@@ -1109,6 +1157,8 @@ int main(int argc, char **argv)
                    test_tso_group_refused);
     qtest_add_func("/qosvnic/isolation/tx-budget-segments",
                    test_tx_budget_segments);
+    qtest_add_func("/qosvnic/isolation/tx-budget-flood",
+                   test_tx_budget_flood);
     qtest_add_func("/qosvnic/isolation/ceiling-across-resets",
                    test_ceiling_across_resets);
     qtest_add_func("/qosvnic/isolation/ceiling-bad-frames",
