@@ -99,30 +99,28 @@ void qosvnic_fn_dma_resumed(QosvnicState *s, QvFunc *f)
     qosvnic_tx_kick(s);
 }
 
-/* Does every receiving function take large frames (and is there one)? */
+/* Does a receiving function take large frames? */
 static bool qosvnic_peer_lro_wanted(QosvnicState *s)
 {
-    bool any = false;
     uint32_t fn;
 
     for (fn = 0; fn < s->num_funcs; fn++) {
         QvFunc *f = &s->funcs[fn];
 
-        if ((f->ctrl & QV_CTRL_RX_EN) && qosvnic_fn_enabled(f)) {
-            if ((f->offloads & (QV_OFF_LRO | QV_OFF_RX_CSUM)) !=
-                (QV_OFF_LRO | QV_OFF_RX_CSUM)) {
-                return false;
-            }
-            any = true;
+        if ((f->ctrl & QV_CTRL_RX_EN) && qosvnic_fn_enabled(f) &&
+            qosvnic_fn_takes_gso(f)) {
+            return true;
         }
     }
-    return any;
+    return false;
 }
 
 /*
- * Let the tap give us 64 KiB GSO frames only while every receiving function
- * has asked for large frames; then no received frame ever needs to be
- * segmented in the device.
+ * Let the tap give us 64 KiB GSO frames while a receiving function has
+ * asked for large frames; the receive path cuts them into segments for
+ * the functions that have not (qv_rx_admit_segments()). Before, one
+ * tenant that turned large receive off took it from every other tenant,
+ * whose TCP then came in frames of the MTU.
  *
  * Each change is an ioctl on the host's tap, and a guest can flip the
  * answer with every OFFLOADS or CTRL write. Turning large frames off must

@@ -120,6 +120,7 @@ static void qosvnic_release(QosvnicState *s)
     qemu_bh_delete(s->rx_bh);
     qemu_bh_delete(s->tx_bh);
     qosvnic_tx_uninit(s);
+    qosvnic_rx_uninit(s);
     qosvnic_buf_free(s);
     qemu_del_nic(s->nic);
     pcie_aer_exit(pci);
@@ -223,6 +224,7 @@ static void qosvnic_init_engines(QosvnicState *s)
     s->vm_state = qemu_add_vm_change_state_handler(qosvnic_vm_state_change,
                                                    s);
     qosvnic_tx_init(s);
+    qosvnic_rx_init(s);
 }
 
 static void qosvnic_realize(PCIDevice *pci, Error **errp)

@@ -31,7 +31,10 @@
 #include "qemu/log.h"
 #include "qemu/iov.h"
 #include "net/checksum.h"
+#include "net/eth.h"
+#include "system/dma.h"
 #include "standard-headers/linux/virtio_net.h"
+#include "hw/net/net_tx_pkt.h"
 #include "qosvnic.h"
 #include "trace.h"
 
@@ -364,14 +367,7 @@ static unsigned qv_rx_check(QvFunc *f, QvRxInfo *in, QvFrame *meta,
         }
     }
 
-    /*
-     * A GSO super-frame is judged by the segments it stands for, and only
-     * a function that takes large frames gets one: the backend may still
-     * hold some it queued before the function turned QV_OFF_LRO off.
-     */
-    if (in->gso_size && !(f->offloads & QV_OFF_LRO)) {
-        return QV_STAT_DROP_LENGTH;
-    }
+    /* A GSO super-frame is judged by the segments it stands for. */
     max = mtu + ETH_HLEN + (in->tagged ? QV_VLAN_HLEN : 0);
     seg = in->gso_size ? in->hdr_len + in->gso_size : in->len;
     if (in->oversize || in->len < ETH_HLEN || seg > max) {
@@ -438,6 +434,15 @@ static void qv_rx_rss(QvFunc *f, const uint8_t *d, QvRxInfo *in,
 }
 
 /* Admit the frame in rx_buf for @f: check, then store in its partition. */
+bool qosvnic_fn_takes_gso(const QvFunc *f)
+{
+    return (f->offloads & (QV_OFF_LRO | QV_OFF_RX_CSUM)) ==
+           (QV_OFF_LRO | QV_OFF_RX_CSUM);
+}
+
+static void qv_rx_admit_segments(QosvnicState *s, QvFunc *f, uint8_t *d,
+                                 QvRxInfo *in);
+
 static void qv_rx_admit(QosvnicState *s, QvFunc *f, uint8_t *d, QvRxInfo *in)
 {
     QvFrame meta = { 0 };
@@ -451,6 +456,10 @@ static void qv_rx_admit(QosvnicState *s, QvFunc *f, uint8_t *d, QvRxInfo *in)
                       qemu_clock_get_ns(QEMU_CLOCK_VIRTUAL));
     if (why) {
         qv_rx_drop(f, in, why);
+        return;
+    }
+    if (in->gso_size && !qosvnic_fn_takes_gso(f)) {
+        qv_rx_admit_segments(s, f, d, in);
         return;
     }
     qv_rx_status(f, d, in, &meta);
@@ -483,6 +492,130 @@ static void qv_rx_admit(QosvnicState *s, QvFunc *f, uint8_t *d, QvRxInfo *in)
     trace_qosvnic_rx_admit(f->fn, store_len, meta.status,
                            f->part.used_cells);
     qosvnic_sched_kick(s, f);
+}
+
+/* ------------------------------------------------------ segmentation */
+
+/* A GSO super-frame being cut into segments for one function. */
+typedef struct QvRxSegs {
+    QosvnicState *s;
+    QvFunc *f;
+    const QvRxInfo *in;
+    size_t hdr_len;         /* headers each segment repeats */
+    size_t left;            /* payload bytes not cut off yet */
+    uint8_t fin_psh;        /* the super-frame's TCP FIN and PSH */
+} QvRxSegs;
+
+/*
+ * NetTxPkt takes FIN and PSH off every segment; the last one gets the
+ * super-frame's back (as Linux's GSO does), or the receiver would not see
+ * the connection close. Its TCP checksum is computed again.
+ */
+static void qv_rx_seg_last_flags(uint8_t *d, const QvRxInfo *seg,
+                                 uint8_t flags)
+{
+    uint8_t *th = d + seg->l4off;
+    uint32_t sum;
+
+    if (!flags || seg->l4proto != IP_PROTO_TCP) {
+        return;
+    }
+    th[13] |= flags;
+    stw_be_p(th + 16, 0);
+    sum = net_checksum_add(seg->l4len, th);
+    if (seg->ipv6) {
+        sum += net_checksum_add(32, d + seg->l3off + 8);
+    } else {
+        sum += net_checksum_add(8, d + seg->l3off + 12);
+    }
+    sum += IP_PROTO_TCP + seg->l4len;
+    stw_be_p(th + 16, net_checksum_finish_nozero(sum));
+}
+
+static void qv_rx_seg_noop(void *ctx, void *base, size_t len)
+{
+    /* rx_buf is ours: nothing was mapped. */
+}
+
+/* NetTxPkt output: one segment, admitted as a frame of its own. */
+static void qv_rx_seg_out(void *opaque, const struct iovec *iov, int iovcnt,
+                          const struct iovec *virt_iov, int virt_iovcnt)
+{
+    QvRxSegs *c = opaque;
+    uint8_t *d = c->s->rx_seg_buf;
+    size_t len = iov_size(iov, iovcnt);
+    QvRxInfo seg = {
+        .len = len,
+        .oversize = len > sizeof(c->s->rx_seg_buf),
+        .csum = QV_CSUM_UNCHECKED,
+        .csum_valid = true,     /* NetTxPkt computed it */
+        .loopback = c->in->loopback,
+        .src_fn = c->in->src_fn,
+        .tag_src = c->in->tag_src,
+        .src_port = c->in->src_port,
+    };
+
+    iov_to_buf(iov, iovcnt, 0, d, MIN(len, sizeof(c->s->rx_seg_buf)));
+    qv_rx_parse(d, &seg);
+    c->left -= MIN(c->left, len - MIN(len, c->hdr_len));
+    if (!c->left) {
+        qv_rx_seg_last_flags(d, &seg, c->fin_psh);
+    }
+    qv_rx_admit(c->s, c->f, d, &seg);
+}
+
+/*
+ * A GSO super-frame for a function that does not take them whole (LRO or
+ * RX checksum off) is cut into segments of gso_size, each with its own
+ * headers and checksums (QEMU's NetTxPkt, as the TX path does for frames
+ * that loop back), and each is admitted as a frame: policed, stored and
+ * counted on its own. The tap sends such frames while any receiving
+ * function takes them (qosvnic_update_peer_offloads()). A gso_size below
+ * QV_TSO_MSS_MIN, or a frame that is not TCP, is dropped as a length
+ * error: a peer must not make one frame into ~64 K.
+ */
+static void qv_rx_admit_segments(QosvnicState *s, QvFunc *f, uint8_t *d,
+                                 QvRxInfo *in)
+{
+    struct NetTxPkt *pkt = s->rx_seg_pkt;
+    struct virtio_net_hdr *vh = net_tx_pkt_get_vhdr(pkt);
+    QvRxSegs c = { .s = s, .f = f, .in = in };
+    uint8_t gso;
+
+    trace_qosvnic_rx_segment(f->fn, in->len, in->gso_size);
+    if (in->gso_size < QV_TSO_MSS_MIN) {
+        qv_rx_drop(f, in, QV_STAT_DROP_LENGTH);
+        return;
+    }
+    net_tx_pkt_reset(pkt, qv_rx_seg_noop, NULL);
+    net_tx_pkt_add_raw_fragment(pkt, d, in->len);
+    if (!net_tx_pkt_parse(pkt) ||
+        !net_tx_pkt_build_vheader(pkt, true, true, in->gso_size)) {
+        qv_rx_drop(f, in, QV_STAT_DROP_LENGTH);
+        return;
+    }
+    gso = vh->gso_type & ~VIRTIO_NET_HDR_GSO_ECN;
+    c.hdr_len = vh->hdr_len;
+    c.left = in->len - MIN(in->len, c.hdr_len);
+    if (in->l4proto == IP_PROTO_TCP) {
+        c.fin_psh = d[in->l4off + 13] & (TH_FIN | TH_PUSH);
+    }
+    if ((gso != VIRTIO_NET_HDR_GSO_TCPV4 && gso != VIRTIO_NET_HDR_GSO_TCPV6) ||
+        !net_tx_pkt_send_custom(pkt, false, qv_rx_seg_out, &c)) {
+        qv_rx_drop(f, in, QV_STAT_DROP_LENGTH);
+    }
+}
+
+void qosvnic_rx_init(QosvnicState *s)
+{
+    /* One fragment: the frame is in rx_buf. */
+    net_tx_pkt_init(&s->rx_seg_pkt, 1);
+}
+
+void qosvnic_rx_uninit(QosvnicState *s)
+{
+    net_tx_pkt_uninit(s->rx_seg_pkt);
+    s->rx_seg_pkt = NULL;
 }
 
 static bool qv_mc_match(QvFunc *f, const uint8_t *dst)

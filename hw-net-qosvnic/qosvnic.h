@@ -384,6 +384,12 @@ struct QosvnicState {
     QvTokenBucket dma_tb;       /* the DMA engine's byte budget */
     /* Linear copy of the frame being classified (RX path only). */
     uint8_t rx_buf[QV_MAX_FRAME];
+    /*
+     * A GSO super-frame for a function that does not take them whole is
+     * cut into segments here (rx_seg_pkt), one at a time (rx_seg_buf).
+     */
+    struct NetTxPkt *rx_seg_pkt;
+    uint8_t rx_seg_buf[QV_MAX_FRAME];
 
     QEMUBH *tx_bh;
     QEMUTimer *tx_timer;        /* egress shaping / line rate pacing */
@@ -676,6 +682,10 @@ QvFunc *qosvnic_mac_lookup(QosvnicState *s, const uint8_t *mac);
  * reset); admission also does this lazily per frame.
  */
 void qosvnic_rx_tb_apply(QvFunc *f, int64_t now_ns);
+void qosvnic_rx_init(QosvnicState *s);      /* realize: segmentation */
+void qosvnic_rx_uninit(QosvnicState *s);    /* exit */
+/* Does @f take GSO super-frames whole (QV_OFF_LRO with QV_OFF_RX_CSUM)? */
+bool qosvnic_fn_takes_gso(const QvFunc *f);
 /* Deliver a frame (from the wire or the internal switch) to its owners. */
 void qosvnic_rx_frame(QosvnicState *s, const struct iovec *iov, int iovcnt,
                       bool from_loopback, uint32_t src_fn);

@@ -848,6 +848,35 @@ static bool tcp4_csum_ok(const uint8_t *f, size_t len)
     return fold(qv_csum_add(sum, ip + 20, tlen)) == 0;
 }
 
+/*
+ * The next frames on @r are super-frame @f (@n bytes, from tcp4_partial())
+ * cut at @mss: each with its own IP length and checksum, TCP sequence
+ * number and checksum, PSH on the last only, and no GSO status.
+ */
+static void assert_segments(QvDev *d, QvRing *r, const uint8_t *f, size_t n,
+                            size_t mss)
+{
+    g_autofree uint8_t *got = g_malloc(8192);
+    size_t plen = n - 54, off, len;
+    uint16_t status, gso;
+
+    for (off = 0; off < plen; off += mss) {
+        len = 54 + MIN(mss, plen - off);
+        g_assert_cmpint(qv_rx_take(d, r, got, 8192, &status, NULL, &gso),
+                        ==, len);
+        g_assert_cmphex(status, ==, QV_RXD_STA_DD | QV_RXD_STA_EOP |
+                        QV_RXD_STA_L4CSUM_OK);
+        g_assert_cmpuint(gso, ==, 0);
+        g_assert_cmpuint(lduw_be_p(got + 14 + 2), ==, len - 14);
+        g_assert_cmphex(fold(qv_csum_add(0, got + 14, 20)), ==, 0);
+        g_assert_cmpuint(ldl_be_p(got + 34 + 4), ==, off);
+        g_assert_cmphex(got[34 + 13], ==,
+                        (off + mss >= plen ? 0x18 : 0x10));
+        g_assert_true(tcp4_csum_ok(got, len));
+        g_assert_cmpmem(got + 54, len - 54, f + 54 + off, len - 54);
+    }
+}
+
 static void test_rx_vnet_gso(void)
 {
     g_autofree uint8_t *f = g_malloc(8192);
@@ -905,16 +934,17 @@ static void test_rx_vnet_gso(void)
     /*
      * A super-frame the tap queued while the function took large frames,
      * read after it stopped taking them (the VM stopped meanwhile, so
-     * QEMU did not read the tap): dropped, not handed to a driver that
-     * turned large receive off. Before, it was delivered.
+     * QEMU did not read the tap): cut into segments, not handed whole to
+     * a driver that turned large receive off.
      */
     vh.gso_size = 1448;
     qtest_qmp_assert_success(d->qts, "{ 'execute': 'stop' }");
     qv_tap_send(&t, &vh, f, n);
     qv_wr(d, 1, QV_FN_OFFLOADS, QV_OFF_RX_CSUM);
     qtest_qmp_assert_success(d->qts, "{ 'execute': 'cont' }");
-    wait_stat(d, 1, QV_STAT_DROP_LENGTH, 2);
-    g_assert_cmpuint(qv_stat(d, 1, QV_STAT_RX_PACKETS), ==, 1);
+    wait_stat(d, 1, QV_STAT_RX_PACKETS, 4);
+    assert_segments(d, &r, f, n, 1448);
+    g_assert_cmpuint(qv_stat(d, 1, QV_STAT_DROP_LENGTH), ==, 1);
     qv_wr(d, 1, QV_FN_OFFLOADS, QV_OFF_LRO | QV_OFF_RX_CSUM);
 
     /* A plain frame with a partial checksum: completed, not GSO. */
@@ -922,7 +952,7 @@ static void test_rx_vnet_gso(void)
     vh.gso_type = VIRTIO_NET_HDR_GSO_NONE;
     vh.gso_size = 0;
     qv_tap_send(&t, &vh, f, n);
-    wait_stat(d, 1, QV_STAT_RX_PACKETS, 2);
+    wait_stat(d, 1, QV_STAT_RX_PACKETS, 5);
     g_assert_cmpint(qv_rx_take(d, &r, got, 8192, &status, NULL, &gso), ==,
                     n);
     g_assert_cmphex(status, ==, QV_RXD_STA_DD | QV_RXD_STA_EOP |
@@ -939,12 +969,76 @@ static void test_rx_vnet_gso(void)
      */
     vh.flags = 0;
     qv_tap_send(&t, &vh, f, n);
-    wait_stat(d, 1, QV_STAT_RX_PACKETS, 3);
+    wait_stat(d, 1, QV_STAT_RX_PACKETS, 6);
     g_assert_cmpint(qv_rx_take(d, &r, got, 8192, &status, NULL, NULL), ==,
                     n);
     g_assert_cmphex(status, ==, QV_RXD_STA_DD | QV_RXD_STA_EOP);
     g_assert_cmpmem(got, n, f, n);
     g_assert_cmpuint(qv_stat(d, 1, QV_STAT_RX_CSUM_ERR), ==, 1);
+    close(t.pkt_fd);
+    qv_stop(d);
+}
+
+/*
+ * One tenant turning large receive off does not take it from the others:
+ * with VF 2 receiving without LRO, the tap still hands VF 1 its TCP as
+ * super-frames, and a super-frame for VF 2 is cut into segments for it.
+ * Before, VF 2's setting turned the tap's offloads off for every
+ * function, and VF 1 got frames of the MTU.
+ */
+static void test_rx_vnet_gso_mixed(void)
+{
+    g_autofree uint8_t *f = g_malloc(8192);
+    g_autofree uint8_t *got = g_malloc(8192);
+    g_autofree char *netdev = NULL;
+    struct virtio_net_hdr vh = {
+        .flags = VIRTIO_NET_HDR_F_NEEDS_CSUM,
+        .gso_type = VIRTIO_NET_HDR_GSO_TCPV4,
+        .hdr_len = 54,
+        .gso_size = 1448,
+        .csum_start = 34,
+        .csum_offset = 16,
+    };
+    uint16_t status, gso;
+    uint8_t mac1[6], mac2[6];
+    QvTap t;
+    QvDev *d;
+    QvRing r1, r2;
+    size_t n;
+
+    if (!qv_tap_open(&t)) {
+        g_test_skip("no tap device (needs /dev/net/tun and CAP_NET_ADMIN)");
+        return;
+    }
+    netdev = g_strdup_printf("-netdev tap,fd=%d,id=hs0", t.tap_fd);
+    d = qv_start_netdev("max-vfs=2", netdev, NULL);
+    close(t.tap_fd);
+    qv_enable_vfs(d, 2);
+    qv_fn_mac(d, 1, mac1);
+    qv_fn_mac(d, 2, mac2);
+    qv_wr(d, 1, QV_FN_OFFLOADS, QV_OFF_LRO | QV_OFF_RX_CSUM);
+    start_rx(d, 1, &r1, 16, 2048);
+    start_rx(d, 2, &r2, 16, 2048);
+
+    n = tcp4_partial(f, mac1, 4000);
+    qv_tap_send(&t, &vh, f, n);
+    wait_stat(d, 1, QV_STAT_RX_PACKETS, 1);
+    g_assert_cmpint(qv_rx_take(d, &r1, got, 8192, &status, NULL, &gso), ==,
+                    n);
+    g_assert_cmphex(status, ==, QV_RXD_STA_DD | QV_RXD_STA_L4CSUM_OK |
+                    QV_RXD_STA_GSO_TCPV4);
+    g_assert_cmpuint(gso, ==, 1448);
+
+    n = tcp4_partial(f, mac2, 4000);
+    qv_tap_send(&t, &vh, f, n);
+    wait_stat(d, 2, QV_STAT_RX_PACKETS, 3);
+    assert_segments(d, &r2, f, n, 1448);
+
+    /* A peer's tiny gso_size is not cut into thousands of frames. */
+    vh.gso_size = QV_TSO_MSS_MIN - 1;
+    qv_tap_send(&t, &vh, f, n);
+    wait_stat(d, 2, QV_STAT_DROP_LENGTH, 1);
+    g_assert_cmpuint(qv_stat(d, 2, QV_STAT_RX_PACKETS), ==, 3);
     close(t.pkt_fd);
     qv_stop(d);
 }
@@ -1171,6 +1265,7 @@ int main(int argc, char **argv)
                    test_rx_admission_account);
     qtest_add_func("/qosvnic/rx/csum", test_rx_csum);
     qtest_add_func("/qosvnic/rx/vnet-gso", test_rx_vnet_gso);
+    qtest_add_func("/qosvnic/rx/vnet-gso-mixed", test_rx_vnet_gso_mixed);
     qtest_add_func("/qosvnic/rx/bad-rings", test_rx_bad_rings);
     qtest_add_func("/qosvnic/rx/random-guest", test_rx_random_guest);
     return g_test_run();
