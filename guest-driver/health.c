@@ -243,8 +243,15 @@ void qv_health_report_reset(struct qv_adapter *ad)
 			    msg, err);
 }
 
+/*
+ * The mailbox reporter is not used once remove has begun: the devlink
+ * instance may be unregistered already, and a report or a state change
+ * then warns (devlink_recover_notify()).
+ */
 void qv_health_report_mbx(struct qv_adapter *ad, const char *msg)
 {
+	if (test_bit(QV_S_REMOVING, &ad->state))
+		return;
 	if (!ad->rep_mbx) {
 		netdev_warn(ad->netdev, "mailbox: %s\n", msg);
 		return;
@@ -256,7 +263,8 @@ void qv_health_report_mbx(struct qv_adapter *ad, const char *msg)
 /* A good exchange after a timeout: the mailbox works again. */
 void qv_health_mbx_ok(struct qv_adapter *ad)
 {
-	if (!ad->rep_mbx || !READ_ONCE(ad->mbx_unhealthy))
+	if (!ad->rep_mbx || test_bit(QV_S_REMOVING, &ad->state) ||
+	    !READ_ONCE(ad->mbx_unhealthy))
 		return;
 	WRITE_ONCE(ad->mbx_unhealthy, false);
 	devlink_health_reporter_state_update(ad->rep_mbx,
