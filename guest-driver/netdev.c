@@ -252,14 +252,20 @@ void qv_set_features_hw(struct qv_adapter *ad, netdev_features_t f)
 	qv_wr32(ad->hw, QV_FN_OFFLOADS, off & ad->dev_features);
 }
 
-/* PF only: QV_FN_MAC_* mirrors the management window's MAC of fn 0. */
-static void qv_write_mac(struct qv_adapter *ad, const u8 *mac)
+/*
+ * PF only: QV_FN_MAC_* mirrors the management window's MAC of fn 0. It is
+ * recorded (qv_mg_wr32()) so that a reset of the whole device gets it back
+ * before the mailbox runs again: before, the device's default stood in
+ * until the PF was next opened, and a VF could take the PF's MAC meanwhile.
+ * cfg_lock held.
+ */
+void qv_write_mac(struct qv_adapter *ad, const u8 *mac)
 {
 	u32 lo, hi;
 
 	qv_mac_to_regs(mac, &lo, &hi);
-	qv_wr32(qv_mgmt(ad->pf, 0), QV_MG_MAC_LO, lo);
-	qv_wr32(qv_mgmt(ad->pf, 0), QV_MG_MAC_HI, hi);
+	qv_mg_wr32(ad->pf, 0, QV_MG_MAC_LO, lo);
+	qv_mg_wr32(ad->pf, 0, QV_MG_MAC_HI, hi);
 }
 
 /* VF: tell the PF which multicast groups we join (policy hand-shake). */
@@ -485,8 +491,11 @@ int qv_open(struct net_device *netdev)
 	if (err)
 		goto err_rings;
 
-	if (ad->pf)
+	if (ad->pf) {
+		mutex_lock(&ad->pf->cfg_lock);
 		qv_write_mac(ad, netdev->dev_addr);
+		mutex_unlock(&ad->pf->cfg_lock);
+	}
 	qv_wr32(ad->hw, QV_FN_MTU, netdev->mtu);
 	qv_set_features_hw(ad, netdev->features);
 	qv_wr32(ad->hw, QV_FN_ITR(QV_VEC_RX), ad->itr_us[QV_VEC_RX]);

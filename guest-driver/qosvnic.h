@@ -504,6 +504,7 @@ void qv_stats_thaw(struct qv_adapter *ad);
 void qv_update_link(struct qv_adapter *ad);
 irqreturn_t qv_msix_misc(int irq, void *data);
 void qv_health_snapshot(struct qv_adapter *ad, struct qv_health_snap *s);
+void qv_write_mac(struct qv_adapter *ad, const u8 *mac);
 void qv_request_reset(struct qv_adapter *ad, enum qv_reset_reason why);
 bool qv_request_reset_test(struct qv_adapter *ad, enum qv_reset_reason why);
 int qv_setup_tc(struct net_device *netdev, enum tc_setup_type type,
@@ -607,7 +608,15 @@ int qv_vf_program_rates(struct qv_pf *pf, struct qv_vf *vf, u32 min, u32 max,
 			u32 *cap_min, u32 *cap_max);
 int qv_vf_take_back_rates(struct qv_pf *pf, struct qv_vf *vf);
 u32 qv_vf_min_sum(struct qv_pf *pf, struct qv_vf *except);
+/* Which of the two egress rates a caller sets (devlink sets one). */
+enum qv_rate_keep {
+	QV_RATE_SET_BOTH,
+	QV_RATE_KEEP_MIN,
+	QV_RATE_KEEP_MAX,
+};
+
 int qv_vf_set_admin_rates(struct qv_pf *pf, int vf, u32 min, u32 max,
+			  enum qv_rate_keep keep,
 			  struct netlink_ext_ack *extack);
 int qv_vf_set_admin_mac(struct qv_pf *pf, int vf, const u8 *mac);
 

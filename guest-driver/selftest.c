@@ -338,20 +338,18 @@ out:
 static void qv_test_loopback(struct qv_adapter *ad, u64 *data)
 {
 	void __iomem *mg = qv_mgmt(ad->pf, 0);
-	u32 flags, lo, hi;
+	u32 flags;
 
 	data[QV_TEST_LOOP] = 1;
 	data[QV_TEST_SCATTER] = 1;
 	data[QV_TEST_DOORBELL] = 1;
 	if (qv_rings_alloc(ad))
 		return;
-	qv_mac_to_regs(ad->netdev->dev_addr, &lo, &hi);
-	qv_wr32(mg, QV_MG_MAC_LO, lo);
-	qv_wr32(mg, QV_MG_MAC_HI, hi);
 	qv_wr32(ad->hw, QV_FN_MTU, ad->netdev->mtu);
 	qv_wr32(ad->hw, QV_FN_OFFLOADS, 0);
 	qv_rings_hw_setup(ad);
 	mutex_lock(&ad->pf->cfg_lock);
+	qv_write_mac(ad, ad->netdev->dev_addr);
 	flags = qv_rd32(mg, QV_MG_FLAGS);
 	qv_wr32(mg, QV_MG_FLAGS, (flags & ~QV_MGF_LINK_MASK) | QV_MGF_LOOPBACK |
 		QV_LINK_ENABLE << QV_MGF_LINK_SHIFT);

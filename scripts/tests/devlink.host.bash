@@ -188,6 +188,12 @@ vfset() { echo "vf1 mac $(vfcfg 1 mac) vlan $(vfcfg 1 vlan) trust $(vfcfg 1 trus
 gx "ip link set $PFDEV vf 1 mac 02:00:00:00:33:03 vlan 5 trust on spoofchk off min_tx_rate 20 max_tx_rate 300"
 s0=$(vfset)
 mbx0=$(hcount "pci/$PF" mailbox)
+# The PF's own MAC is the administrator's too: with the PF down, nothing
+# but the driver's record puts it back after the slot reset (before, the
+# device's default stood in until the PF was opened, and a VF could take
+# the PF's MAC meanwhile).
+pfnew=02:00:00:00:44:01
+gx "ip link set $PFDEV address $pfnew && ip link set $PFDEV down"
 told() { gx "dmesg | grep -c 'the device was reset: telling 2 VFs to reset'"; }
 t0=$(told)
 inject_aer DLP 'PCI slot reset: device back' 300; ok=$?    # DLP: fatal
@@ -208,6 +214,11 @@ sleep 3
 check "after the slot reset the PF tells both VFs to reset" test "$(told)" -gt "$t0"
 check "after the slot reset the PF's mailbox reporter counts no new error" \
     test "$(hcount "pci/$PF" mailbox)" = "$mbx0"
+out=$(gx "ip link set $PFDEV vf 0 mac $pfnew 2>&1; echo rc \$?")
+info "PF down, after the slot reset: ip link set vf 0 mac $pfnew (the PF's): $(tr '\n' ' ' <<< "$out")"
+check "after the slot reset the device holds the PF's MAC: no VF gets it" \
+    eval 'grep -q "rc [1-9]" <<< "$out" && test "$(fncfg 0 mac)" = "$pfnew"'
+gx "ip link set $PFDEV up"
 
 # ---- suspend and resume
 if gx "test -w /sys/power/pm_test"; then
@@ -260,6 +271,14 @@ check "VF 1 answering does not make the PF's mailbox healthy while VF 0 does not
     test "$(hstate)" = error -a "$(vfcfg 1 vlan)" = 6
 gx "echo $VFPCI0 > /sys/bus/pci/drivers/qosvnic/bind"
 check "VF 0's driver back: the PF's mailbox is healthy" wait_hstate healthy
+# The PF's driver goes while its mailbox reporter is in error (VF 0 gone
+# again): before, SR-IOV disable set the reporter healthy on the
+# unregistered devlink instance, a kernel WARN (checked below).
+gx "echo $VFPCI0 > /sys/bus/pci/drivers/qosvnic/unbind"
+gx "ip link set $PFDEV vf 0 vlan 8"
+check "VF 0 gone again: the PF's mailbox reporter is in error" wait_hstate error
+gx "echo $PF > /sys/bus/pci/drivers/qosvnic/unbind"
+check "the PF's driver unbinds" eval '! gx "test -e /sys/bus/pci/drivers/qosvnic/$PF"'
 
 if gx "dmesg | grep -E 'WARNING:|BUG:|Oops|NETDEV WATCHDOG|hung_task|blocked for more than'"; then
     fail "no kernel warnings"
