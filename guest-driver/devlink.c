@@ -302,8 +302,8 @@ static int qv_leaf_tx_share_set(struct devlink_rate *rate, void *priv,
 	err = qv_rate_to_mbps(tx_share, &mbps, extack);
 	if (err)
 		return err;
-	return qv_vf_set_admin_rates(vf->pf, vf->id, mbps,
-				     READ_ONCE(vf->admin_max_tx), extack);
+	return qv_vf_set_admin_rates(vf->pf, vf->id, mbps, 0, QV_RATE_KEEP_MAX,
+				     extack);
 }
 
 static int qv_leaf_tx_max_set(struct devlink_rate *rate, void *priv,
@@ -316,8 +316,8 @@ static int qv_leaf_tx_max_set(struct devlink_rate *rate, void *priv,
 	err = qv_rate_to_mbps(tx_max, &mbps, extack);
 	if (err)
 		return err;
-	return qv_vf_set_admin_rates(vf->pf, vf->id,
-				     READ_ONCE(vf->admin_min_tx), mbps, extack);
+	return qv_vf_set_admin_rates(vf->pf, vf->id, 0, mbps, QV_RATE_KEEP_MIN,
+				     extack);
 }
 
 /*

@@ -432,66 +432,94 @@ static u32 qv_vf_room_for_min(struct qv_pf *pf, struct qv_vf *except,
 }
 
 /*
- * The administrator's egress rates of VF @vf, in Mbit/s: "ip link set PF
- * vf N min_tx_rate/max_tx_rate" and devlink rate tx_share/tx_max alike.
+ * The administrator's egress rates of VF @v, in Mbit/s, checked and
+ * programmed; @min and @max as qv_vf_set_admin_rates() settled them.
+ * The rates are programmed first, so that a refusal by the host's caps
+ * takes nothing from other VFs; only then are other VFs' grants taken
+ * back to make room for the guarantee, and if even that does not make
+ * room, the old rates go back. cfg_lock held.
  */
-int qv_vf_set_admin_rates(struct qv_pf *pf, int vf, u32 min, u32 max,
-			  struct netlink_ext_ack *extack)
+static int qv_vf_apply_admin_rates(struct qv_pf *pf, struct qv_vf *v, u32 min,
+				   u32 max, struct netlink_ext_ack *extack)
 {
+	void __iomem *mg = qv_mgmt(pf, v->id + 1);
 	struct device *dev = &pf->pdev->dev;
-	struct qv_vf *v;
-	u32 line, others;
-	int err;
+	u32 line, others, old_min, old_max;
 
+	lockdep_assert_held(&pf->cfg_lock);
 	if (max && min > max) {
 		NL_SET_ERR_MSG_MOD(extack, "tx_share above tx_max");
 		dev_err(dev, "VF %d min_tx_rate %u above max_tx_rate %u\n",
-			vf, min, max);
+			v->id, min, max);
 		return -EINVAL;
 	}
 	line = qv_rd32(pf->hw, QV_DEV_LINE_RATE);
 	if (line && (max > line || min > line)) {
 		NL_SET_ERR_MSG_MOD(extack, "rate above the line rate");
 		dev_err(dev, "VF %d rate above the line rate %u Mbit/s\n",
-			vf, line);
+			v->id, line);
 		return -EINVAL;
 	}
+	old_min = qv_rd32(mg, QV_MG_TX_MIN_RATE);
+	old_max = qv_rd32(mg, QV_MG_TX_MAX_RATE);
+	if (qv_vf_program_rates(pf, v, min, max, NULL, NULL)) {
+		NL_SET_ERR_MSG_MOD(extack, "the host (QMP) caps this VF's rates");
+		dev_err(dev,
+			"VF %d rate min %u max %u refused: the host caps %s%s\n",
+			v->id, min, max,
+			qv_host_capped(pf, v->id + 1, QV_MG_TX_MIN_RATE) ?
+			"min_tx_rate " : "",
+			qv_host_capped(pf, v->id + 1, QV_MG_TX_MAX_RATE) ?
+			"max_tx_rate" : "");
+		return -EPERM;
+	}
+	/* Guarantees are taken from the others: they must fit together. */
+	others = line && min ? qv_vf_room_for_min(pf, v, min, line) : 0;
+	if (line && min && others + min > line) {
+		qv_mg_wr32(pf, v->id + 1, QV_MG_TX_MIN_RATE, old_min);
+		qv_mg_wr32(pf, v->id + 1, QV_MG_TX_MAX_RATE, old_max);
+		NL_SET_ERR_MSG_MOD(extack,
+				   "the guarantees of all VFs must fit in the line rate");
+		dev_err(dev,
+			"VF %d min_tx_rate %u: the other VFs are guaranteed %u of the %u Mbit/s line rate\n",
+			v->id, min, others, line);
+		return -EINVAL;
+	}
+	v->admin_min_tx = min;
+	v->admin_max_tx = max;
+	/* the administrator's setting replaces what the VF was granted */
+	v->req_min_tx = 0;
+	v->req_max_tx = 0;
+	return 0;
+}
+
+/*
+ * The administrator's egress rates of VF @vf, in Mbit/s: "ip link set PF
+ * vf N min_tx_rate/max_tx_rate" (@keep QV_RATE_SET_BOTH) and devlink rate
+ * tx_share/tx_max, which set one and keep the other (QV_RATE_KEEP_MAX,
+ * QV_RATE_KEEP_MIN). The rate kept is read under cfg_lock: read before
+ * it, an "ip link" setting made in between (under rtnl, not devlink's
+ * lock) was silently undone.
+ */
+int qv_vf_set_admin_rates(struct qv_pf *pf, int vf, u32 min, u32 max,
+			  enum qv_rate_keep keep,
+			  struct netlink_ext_ack *extack)
+{
+	struct qv_vf *v;
+	int err;
+
 	mutex_lock(&pf->cfg_lock);
 	if (vf < 0 || vf >= pf->num_vfs) {
 		mutex_unlock(&pf->cfg_lock);
 		return -EINVAL;
 	}
 	v = &pf->vfs[vf];
-	/* Guarantees are taken from the others: they must fit together. */
-	others = line && min ? qv_vf_room_for_min(pf, v, min, line) : 0;
-	if (line && min && others + min > line) {
-		mutex_unlock(&pf->cfg_lock);
-		NL_SET_ERR_MSG_MOD(extack,
-				   "the guarantees of all VFs must fit in the line rate");
-		dev_err(dev,
-			"VF %d min_tx_rate %u: the other VFs are guaranteed %u of the %u Mbit/s line rate\n",
-			vf, min, others, line);
-		return -EINVAL;
-	}
-	err = qv_vf_program_rates(pf, v, min, max, NULL, NULL);
-	if (!err) {
-		v->admin_min_tx = min;
-		v->admin_max_tx = max;
-		/* the administrator's setting replaces what the VF was granted */
-		v->req_min_tx = 0;
-		v->req_max_tx = 0;
-	}
+	if (keep == QV_RATE_KEEP_MIN)
+		min = v->admin_min_tx;
+	else if (keep == QV_RATE_KEEP_MAX)
+		max = v->admin_max_tx;
+	err = qv_vf_apply_admin_rates(pf, v, min, max, extack);
 	mutex_unlock(&pf->cfg_lock);
-	if (err) {
-		NL_SET_ERR_MSG_MOD(extack, "the host (QMP) caps this VF's rates");
-		dev_err(dev,
-			"VF %d rate min %u max %u refused: the host caps %s%s\n",
-			vf, min, max,
-			qv_host_capped(pf, vf + 1, QV_MG_TX_MIN_RATE) ?
-			"min_tx_rate " : "",
-			qv_host_capped(pf, vf + 1, QV_MG_TX_MAX_RATE) ?
-			"max_tx_rate" : "");
-	}
 	return err;
 }
 
@@ -505,7 +533,7 @@ int qv_set_vf_rate(struct net_device *dev, int vf, int min, int max)
 		return -EINVAL;
 	if (min < 0 || max < 0)
 		return -EINVAL;
-	err = qv_vf_set_admin_rates(pf, vf, min, max, NULL);
+	err = qv_vf_set_admin_rates(pf, vf, min, max, QV_RATE_SET_BOTH, NULL);
 	if (!err)
 		queue_work(system_wq, &pf->rate_sync_work);
 	return err;

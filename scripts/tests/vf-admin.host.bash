@@ -243,6 +243,19 @@ m=$(mins)
 info "ip link set vf 2 min_tx_rate 300 next to the grants: rc $rc, device min_tx_rate $m"
 check "the administrator's guarantee takes back what trust got (400 400 0 -> 100 400 300)" \
     test "$rc" = 0 -a "$m" = "100 400 300"
+# A guarantee the host's cap refuses takes nothing back: before, VF 1's
+# grant was taken (and VF 1 told to reset, so it asked again) for a
+# min_tx_rate that then failed.
+takebacks() { gx "dmesg | grep -c 'egress rates are taken back for VF 2'"; }
+t0=$(takebacks)
+setvf 2 '"tx-min-rate":200' || fail "QMP qosvnic-set-vf 2 tx-min-rate 200"
+gx "ip link set $PFDEV vf 2 min_tx_rate 600" > /dev/null 2>&1; rc=$?
+sleep 1
+m=$(mins) t1=$(takebacks)
+info "host caps VF 2's tx-min-rate at 200; ip link set vf 2 min_tx_rate 600: rc $rc, device min_tx_rate $m, grants taken back $t0 -> $t1"
+check "a guarantee the host refuses takes back no other VF's grant" \
+    test "$rc" != 0 -a "$m" = "100 400 200" -a "$t1" = "$t0"
+setvf 2 '"tx-min-rate":0,"limit":false' || fail "QMP lift VF 2's tx-min-rate cap"
 gx "ip link set $PFDEV vf 2 min_tx_rate 0"
 gxn vf0 "tc qdisc del dev $dev0 root 2> /dev/null; tc qdisc add dev $dev0 $mq" > /dev/null 2>&1
 info "VF 0 asks again: device min_tx_rate $(mins)"
