@@ -332,6 +332,26 @@ static bool qv_rx_in_port_vlan(QvFunc *f, const QvRxInfo *in)
     return !pvid || (in->tagged && (in->tci & QV_VLAN_VID_MASK) == pvid);
 }
 
+bool qosvnic_fn_takes_gso(const QvFunc *f)
+{
+    return (f->offloads & (QV_OFF_LRO | QV_OFF_RX_CSUM)) ==
+           (QV_OFF_LRO | QV_OFF_RX_CSUM);
+}
+
+/* Is @in a GSO super-frame that @f gets cut into segments? */
+static bool qv_rx_cut(const QvFunc *f, const QvRxInfo *in)
+{
+    return in->gso_size && !qosvnic_fn_takes_gso(f);
+}
+
+/* The longest frame @f takes: its MTU, the Ethernet header, @in's tag. */
+static size_t qv_rx_max_len(const QvFunc *f, const QvRxInfo *in)
+{
+    uint32_t mtu = f->mtu ? f->mtu : QV_MTU_DEFAULT;
+
+    return mtu + ETH_HLEN + (in->tagged ? QV_VLAN_HLEN : 0);
+}
+
 /*
  * The admission checks, in order (docs/rx-datapath.md): function state,
  * port VLAN, length, ingress policer, ring state. Returns the reason to
@@ -341,7 +361,6 @@ static unsigned qv_rx_check(QvFunc *f, QvRxInfo *in, QvFrame *meta,
                             bool *strip, int64_t now)
 {
     uint32_t pvid = f->vlan & QV_VLAN_VID_MASK;
-    uint32_t mtu = f->mtu ? f->mtu : QV_MTU_DEFAULT;
     size_t max, seg;
 
     if (!qosvnic_fn_enabled(f) || !qosvnic_fn_link_up(f) ||
@@ -368,14 +387,15 @@ static unsigned qv_rx_check(QvFunc *f, QvRxInfo *in, QvFrame *meta,
     }
 
     /* A GSO super-frame is judged by the segments it stands for. */
-    max = mtu + ETH_HLEN + (in->tagged ? QV_VLAN_HLEN : 0);
+    max = qv_rx_max_len(f, in);
     seg = in->gso_size ? in->hdr_len + in->gso_size : in->len;
     if (in->oversize || in->len < ETH_HLEN || seg > max) {
         return QV_STAT_DROP_LENGTH;
     }
 
+    /* One that is cut into segments is policed segment by segment. */
     qosvnic_rx_tb_apply(f, now);
-    if (!qv_tb_conform(&f->rx_tb, in->len, now)) {
+    if (!qv_rx_cut(f, in) && !qv_tb_conform(&f->rx_tb, in->len, now)) {
         return QV_STAT_DROP_RATE;
     }
 
@@ -434,12 +454,6 @@ static void qv_rx_rss(QvFunc *f, const uint8_t *d, QvRxInfo *in,
 }
 
 /* Admit the frame in rx_buf for @f: check, then store in its partition. */
-bool qosvnic_fn_takes_gso(const QvFunc *f)
-{
-    return (f->offloads & (QV_OFF_LRO | QV_OFF_RX_CSUM)) ==
-           (QV_OFF_LRO | QV_OFF_RX_CSUM);
-}
-
 static void qv_rx_admit_segments(QosvnicState *s, QvFunc *f, uint8_t *d,
                                  QvRxInfo *in);
 
@@ -458,7 +472,7 @@ static void qv_rx_admit(QosvnicState *s, QvFunc *f, uint8_t *d, QvRxInfo *in)
         qv_rx_drop(f, in, why);
         return;
     }
-    if (in->gso_size && !qosvnic_fn_takes_gso(f)) {
+    if (qv_rx_cut(f, in)) {
         qv_rx_admit_segments(s, f, d, in);
         return;
     }
@@ -565,14 +579,45 @@ static void qv_rx_seg_out(void *opaque, const struct iovec *iov, int iovcnt,
 }
 
 /*
+ * Why super-frame @in cannot be cut for @f, or NULL. The bounds are the
+ * TX path's for a TSO frame (qosvnic_hw.h): a peer's GSO frame is judged
+ * by the headers NetTxPkt parsed (@hdr, IPv6 extension headers included),
+ * not by the vnet header's hdr_len, so that no frame costs more than
+ * QV_TSO_WIRE_MAX bytes of segments to build.
+ */
+static const char *qv_rx_cut_problem(const QvFunc *f, const uint8_t *d,
+                                     const QvRxInfo *in, uint8_t gso,
+                                     uint64_t hdr)
+{
+    uint64_t payload = in->len - MIN(in->len, hdr);
+    uint64_t nsegs = DIV_ROUND_UP(payload, in->gso_size);
+
+    if (gso != VIRTIO_NET_HDR_GSO_TCPV4 && gso != VIRTIO_NET_HDR_GSO_TCPV6) {
+        return "not TCP";
+    }
+    if (is_multicast_ether_addr(d)) {
+        return "to a group address";
+    }
+    if (hdr > QV_TSO_HDR_MAX || hdr + in->gso_size > qv_rx_max_len(f, in)) {
+        return "headers too long";
+    }
+    if (!payload || payload + nsegs * hdr > QV_TSO_WIRE_MAX) {
+        return "segments too long in all";
+    }
+    return NULL;
+}
+
+/*
  * A GSO super-frame for a function that does not take them whole (LRO or
  * RX checksum off) is cut into segments of gso_size, each with its own
  * headers and checksums (QEMU's NetTxPkt, as the TX path does for frames
  * that loop back), and each is admitted as a frame: policed, stored and
  * counted on its own. The tap sends such frames while any receiving
- * function takes them (qosvnic_update_peer_offloads()). A gso_size below
- * QV_TSO_MSS_MIN, or a frame that is not TCP, is dropped as a length
- * error: a peer must not make one frame into ~64 K.
+ * function takes them (qosvnic_update_peer_offloads()). One that the TX
+ * path would refuse as a TSO frame (mss below QV_TSO_MSS_MIN, headers
+ * over QV_TSO_HDR_MAX or the MTU, segments over QV_TSO_WIRE_MAX in all,
+ * a group destination, not TCP) is dropped as a length error: a peer must
+ * not make one frame into megabytes of work.
  */
 static void qv_rx_admit_segments(QosvnicState *s, QvFunc *f, uint8_t *d,
                                  QvRxInfo *in)
@@ -580,28 +625,35 @@ static void qv_rx_admit_segments(QosvnicState *s, QvFunc *f, uint8_t *d,
     struct NetTxPkt *pkt = s->rx_seg_pkt;
     struct virtio_net_hdr *vh = net_tx_pkt_get_vhdr(pkt);
     QvRxSegs c = { .s = s, .f = f, .in = in };
-    uint8_t gso;
+    const char *why = NULL;
 
     trace_qosvnic_rx_segment(f->fn, in->len, in->gso_size);
     if (in->gso_size < QV_TSO_MSS_MIN) {
-        qv_rx_drop(f, in, QV_STAT_DROP_LENGTH);
-        return;
+        why = "gso_size too small";
+    } else {
+        net_tx_pkt_reset(pkt, qv_rx_seg_noop, NULL);
+        net_tx_pkt_add_raw_fragment(pkt, d, in->len);
+        if (!net_tx_pkt_parse(pkt) ||
+            !net_tx_pkt_build_vheader(pkt, true, true, in->gso_size)) {
+            why = "unparsable";
+        } else {
+            why = qv_rx_cut_problem(f, d, in,
+                                    vh->gso_type & ~VIRTIO_NET_HDR_GSO_ECN,
+                                    vh->hdr_len);
+        }
     }
-    net_tx_pkt_reset(pkt, qv_rx_seg_noop, NULL);
-    net_tx_pkt_add_raw_fragment(pkt, d, in->len);
-    if (!net_tx_pkt_parse(pkt) ||
-        !net_tx_pkt_build_vheader(pkt, true, true, in->gso_size)) {
-        qv_rx_drop(f, in, QV_STAT_DROP_LENGTH);
-        return;
+    if (!why) {
+        c.hdr_len = vh->hdr_len;
+        c.left = in->len - c.hdr_len;
+        if (in->l4proto == IP_PROTO_TCP) {
+            c.fin_psh = d[in->l4off + 13] & (TH_FIN | TH_PUSH);
+        }
+        if (!net_tx_pkt_send_custom(pkt, false, qv_rx_seg_out, &c)) {
+            why = "too long";
+        }
     }
-    gso = vh->gso_type & ~VIRTIO_NET_HDR_GSO_ECN;
-    c.hdr_len = vh->hdr_len;
-    c.left = in->len - MIN(in->len, c.hdr_len);
-    if (in->l4proto == IP_PROTO_TCP) {
-        c.fin_psh = d[in->l4off + 13] & (TH_FIN | TH_PUSH);
-    }
-    if ((gso != VIRTIO_NET_HDR_GSO_TCPV4 && gso != VIRTIO_NET_HDR_GSO_TCPV6) ||
-        !net_tx_pkt_send_custom(pkt, false, qv_rx_seg_out, &c)) {
+    if (why) {
+        trace_qosvnic_rx_segment_refused(f->fn, why);
         qv_rx_drop(f, in, QV_STAT_DROP_LENGTH);
     }
 }

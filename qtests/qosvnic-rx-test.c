@@ -839,6 +839,44 @@ static size_t tcp4_partial(uint8_t *f, const uint8_t *dst, size_t plen)
     return 14 + 20 + tlen;
 }
 
+/*
+ * IPv4/TCP frame with 40 bytes of IP options and 40 of TCP options (NOPs),
+ * 134 bytes of headers in all, checksum field as tcp4_partial().
+ */
+static size_t tcp4_opts_partial(uint8_t *f, const uint8_t *dst, size_t plen)
+{
+    uint8_t *ip = f + 14, *tcp = ip + 60;
+    size_t tlen = 60 + plen, i;
+    uint32_t s;
+
+    qv_frame(f, dst, src_mac, 0x0800, 14 + 60 + tlen);
+    memset(ip, 1, 60 + 60);             /* NOP options */
+    ip[0] = 0x4f;
+    stw_be_p(ip + 2, 60 + tlen);
+    stw_be_p(ip + 4, 0);
+    stw_be_p(ip + 6, 0x4000);           /* DF */
+    ip[8] = 64;
+    ip[9] = 6;
+    stw_be_p(ip + 10, 0);
+    stl_be_p(ip + 12, 0x0a000001);
+    stl_be_p(ip + 16, 0x0a000002);
+    stw_be_p(ip + 10, fold(qv_csum_add(0, ip, 60)));
+    stw_be_p(tcp, 80);
+    stw_be_p(tcp + 2, 4321);
+    stl_be_p(tcp + 4, 0);
+    stl_be_p(tcp + 8, 0);
+    tcp[12] = 15 << 4;
+    tcp[13] = 0x18;
+    stw_be_p(tcp + 14, 0xffff);
+    stw_be_p(tcp + 18, 0);
+    for (i = 0; i < plen; i++) {
+        tcp[60 + i] = i * 7 + 1;
+    }
+    s = qv_csum_add(0, ip + 12, 8) + 6 + tlen;
+    stw_be_p(tcp + 16, ~fold(s) & 0xffff);
+    return 14 + 60 + tlen;
+}
+
 static bool tcp4_csum_ok(const uint8_t *f, size_t len)
 {
     const uint8_t *ip = f + 14;
@@ -988,7 +1026,7 @@ static void test_rx_vnet_gso(void)
  */
 static void test_rx_vnet_gso_mixed(void)
 {
-    g_autofree uint8_t *f = g_malloc(8192);
+    g_autofree uint8_t *f = g_malloc(QV_TX_MAX_FRAME);
     g_autofree uint8_t *got = g_malloc(8192);
     g_autofree char *netdev = NULL;
     struct virtio_net_hdr vh = {
@@ -999,6 +1037,7 @@ static void test_rx_vnet_gso_mixed(void)
         .csum_start = 34,
         .csum_offset = 16,
     };
+    const uint8_t bcast[6] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
     uint16_t status, gso;
     uint8_t mac1[6], mac2[6];
     QvTap t;
@@ -1034,10 +1073,26 @@ static void test_rx_vnet_gso_mixed(void)
     wait_stat(d, 2, QV_STAT_RX_PACKETS, 3);
     assert_segments(d, &r2, f, n, 1448);
 
-    /* A peer's tiny gso_size is not cut into thousands of frames. */
+    /*
+     * A peer does not make one frame into many segments to cut: not with
+     * a tiny gso_size, not to a group address (every function would cut
+     * it), not past the bytes the TX path lets a TSO frame put on the
+     * wire (134 bytes of headers at gso_size 64: 1001 segments, 198134
+     * bytes). Each is one length drop; before, the last two were cut.
+     */
     vh.gso_size = QV_TSO_MSS_MIN - 1;
     qv_tap_send(&t, &vh, f, n);
     wait_stat(d, 2, QV_STAT_DROP_LENGTH, 1);
+    vh.gso_size = 1448;
+    n = tcp4_partial(f, bcast, 4000);
+    qv_tap_send(&t, &vh, f, n);
+    wait_stat(d, 2, QV_STAT_DROP_LENGTH, 2);
+    vh.gso_size = QV_TSO_MSS_MIN;
+    vh.hdr_len = 134;
+    vh.csum_start = 74;
+    n = tcp4_opts_partial(f, mac2, 64000);
+    qv_tap_send(&t, &vh, f, n);
+    wait_stat(d, 2, QV_STAT_DROP_LENGTH, 3);
     g_assert_cmpuint(qv_stat(d, 2, QV_STAT_RX_PACKETS), ==, 3);
     close(t.pkt_fd);
     qv_stop(d);
