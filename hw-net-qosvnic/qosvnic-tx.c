@@ -630,8 +630,9 @@ static QvTxResult qv_tx_shape(QosvnicState *s, QvTxFrame *fr, int64_t now)
 
 /*
  * A frame dropped before the shaper is charged to the function's egress
- * bucket too, with the bytes it made the device fetch: the ceiling bounds
- * the work a function gives the engine, not only what reaches the wire.
+ * bucket too, with the bytes it made the device fetch, and so is a fetch
+ * that found no whole frame: the ceiling bounds the work a function gives
+ * the engine, not only what reaches the wire.
  * A function whose bucket went into debt waits, as after a frame that
  * left (qosvnic_tx_ready()), until it holds a minimum frame's tokens
  * again. Before, a capped tenant's ring of malformed frames was fetched
@@ -792,6 +793,15 @@ QvTxResult qosvnic_tx_frame(QosvnicState *s, QvFunc *f, unsigned q,
     if (r != QV_TX_CONTINUE) {
         /* The frame the shaper held back is gone or not whole any more. */
         f->tx.throttled = false;
+        /*
+         * What was fetched of a frame not posted whole, or of a ring
+         * that failed, costs the ceiling as a dropped frame does: a
+         * capped tenant moving its tail back and forth over a frame
+         * without EOP made the engine fetch 64 descriptors per write.
+         */
+        if (fr.ndesc) {
+            qv_tx_charge_dropped(f, MAX(fr.len, ETH_ZLEN), now);
+        }
         return r;
     }
     if (fr.bad_chain || !qv_tx_validate(s, &fr) || !qv_tx_offload(s, &fr)) {

@@ -607,6 +607,47 @@ static void test_ceiling_bad_frames(void)
     qv_stop(d);
 }
 
+/*
+ * A capped tenant that moves its tail back and forth over a frame without
+ * EOP makes the engine fetch it again on each write: what is fetched
+ * costs the ceiling. 1 Mbit/s with a 128 KiB bucket, 31 or 32 descriptors
+ * of 1000 bytes per fetch: the bucket pays for 5 fetches (the last puts
+ * it in debt), then none while time stands still. Before, each of the 100
+ * writes fetched the whole chain.
+ */
+static void test_ceiling_incomplete_fetch(void)
+{
+    g_autofree char *trace = NULL;
+    g_autofree char *args = qv_trace_args("qosvnic_tx_desc", &trace);
+    g_autoptr(GPtrArray) lines = NULL;
+    QvRing tx[2];
+    QvDev *d = iso_start(NULL, args, 1, tx, 128);
+    uint8_t mac[6], frame[1000];
+    uint64_t buf = qv_alloc(d, sizeof(frame), 64);
+    int i;
+
+    qv_fn_mac(d, 1, mac);
+    qv_frame(frame, ext_mac, mac, 0x88b5, sizeof(frame));
+    qtest_memwrite(d->qts, buf, frame, sizeof(frame));
+    qv_mg_wr(d, 1, QV_MG_TX_MAX_RATE, 1);
+    for (i = 0; i < 32; i++) {
+        uint64_t desc = tx[1].base + i * QV_TXD_SIZE;
+
+        qtest_writeq(d->qts, desc + QV_TXD_ADDR, buf);
+        qtest_writew(d->qts, desc + QV_TXD_LEN, sizeof(frame));
+        qtest_writeb(d->qts, desc + QV_TXD_CMD, 0);     /* no EOP */
+    }
+    for (i = 0; i < 100; i++) {
+        qv_wr(d, 1, QV_FN_TX_TAIL, 32 - i % 2);
+        qv_sync(d);
+    }
+    qv_stop(d);
+    lines = qv_trace_lines(trace, "qosvnic_tx_desc");
+    g_test_message("descriptors fetched: %u", lines->len);
+    g_assert_cmpuint(lines->len, ==, 32 + 31 + 32 + 31 + 32);
+    unlink(trace);
+}
+
 /* --------------------------------------------------- 3. TX timer livelock */
 
 /*
@@ -1163,6 +1204,8 @@ int main(int argc, char **argv)
                    test_ceiling_across_resets);
     qtest_add_func("/qosvnic/isolation/ceiling-bad-frames",
                    test_ceiling_bad_frames);
+    qtest_add_func("/qosvnic/isolation/ceiling-incomplete-fetch",
+                   test_ceiling_incomplete_fetch);
     qtest_add_func("/qosvnic/isolation/tx-timer-clock-step",
                    test_tx_timer_clock_step);
     qtest_add_func("/qosvnic/isolation/tx-timer-idle-cpu",
