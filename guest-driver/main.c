@@ -421,8 +421,14 @@ static void qv_remove(struct pci_dev *pdev)
 	 * did, through qv_function_restore()) or use a health reporter (a
 	 * VF's requests, ndo_tx_timeout).
 	 */
-	if (pf)
+	if (pf) {
 		cancel_work_sync(&pf->mbx_work);
+		/*
+		 * An ndo_set_vf_rate that passed its check before SR-IOV went
+		 * may have queued it after the cancel above, under rtnl.
+		 */
+		cancel_work_sync(&pf->rate_sync_work);
+	}
 	qv_health_destroy(ad);
 	/*
 	 * Nor the service task: a kick that tested QV_S_REMOVING before it

@@ -360,6 +360,8 @@ static void qv_pf_send_notify(struct qv_pf *pf, struct qv_vf *vf)
 		qv_wr32(mg, QV_MG_MBX_CTRL, QV_PFMBX_ACK | QV_PFMBX_SEND);
 		vf->msg_outstanding = true;
 		vf->msg_sent = jiffies;
+		/* A new message: its timeout is reported as any other's. */
+		vf->mbx_timed_out = false;
 		return;
 	}
 	qv_wr32(mg, QV_MG_MBX_CTRL, QV_PFMBX_SEND);
@@ -402,9 +404,14 @@ void qv_pf_mbx_check_timeouts(struct qv_pf *pf)
 		report = true;
 		break;
 	}
-	mutex_unlock(&pf->cfg_lock);
+	/*
+	 * Reported under cfg_lock: a late acknowledgment handled between
+	 * the unlock and the report would find the reporter healthy still
+	 * and leave it in error with no faulty VF.
+	 */
 	if (report)
 		qv_health_report_mbx(ad, "a VF did not acknowledge a PF message");
+	mutex_unlock(&pf->cfg_lock);
 }
 
 /*

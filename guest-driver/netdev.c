@@ -707,7 +707,13 @@ void qv_service_task(struct work_struct *work)
 	    !test_bit(QV_S_DOWN, &ad->state))
 		qv_sync_rx_mode(ad);
 
-	if (!test_bit(QV_S_DOWN, &ad->state) &&
+	/*
+	 * A PF with VFs keeps watching their mailboxes while its netdev is
+	 * down (as SR-IOV hosts often leave it): before, a VF that stopped
+	 * answering was then never reported, nor taken for gone.
+	 */
+	if ((!test_bit(QV_S_DOWN, &ad->state) ||
+	     (ad->pf && READ_ONCE(ad->pf->num_vfs))) &&
 	    !test_bit(QV_S_REMOVING, &ad->state) &&
 	    !test_bit(QV_S_FLR, &ad->state))
 		queue_delayed_work(system_wq, &ad->service,

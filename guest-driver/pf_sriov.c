@@ -91,6 +91,8 @@ static int qv_sriov_enable(struct qv_pf *pf, int num_vfs)
 		goto err_ports;
 	}
 	dev_info(&pdev->dev, "enabled %d VFs\n", num_vfs);
+	/* It watches the VFs' mailboxes even while the PF is down. */
+	qv_service_kick(pf->adapter);
 	return num_vfs;
 
 err_ports:
@@ -550,6 +552,11 @@ static int qv_vf_flags_update(struct net_device *dev, int vf, u32 clear,
 		return -EINVAL;
 	mg = qv_mgmt(pf, vf + 1);
 	mutex_lock(&pf->cfg_lock);
+	/* SR-IOV may have gone since qv_vf_pf() looked. */
+	if (vf >= pf->num_vfs) {
+		mutex_unlock(&pf->cfg_lock);
+		return -EINVAL;
+	}
 	flags = qv_rd32(mg, QV_MG_FLAGS);
 	flags = (flags & ~clear) | set;
 	qv_mg_wr32(pf, vf + 1, QV_MG_FLAGS, flags);
