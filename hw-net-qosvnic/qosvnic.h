@@ -813,14 +813,16 @@ static inline bool qosvnic_txd_set_status(PCIDevice *pci, dma_addr_t desc,
  */
 #define QV_TX_BURST             (2 * QV_TX_MAX_FRAME)
 /*
- * Most credit a function below its minimum share can bank. A frame leaves
- * once the wire bucket holds QV_TX_BURST (a guaranteed function still goes
- * first meanwhile) and leaves the rest of its wire bytes as debt that all
- * TX waits out; QV_TSO_WIRE_MAX keeps that debt within this, so what a
- * guaranteed function earns during the wait is banked, not lost.
+ * Most credit a function below its minimum share can bank. A frame for
+ * the wire waits until the wire bucket holds its bytes, up to QV_TX_BURST,
+ * and the whole engine waits with it (the device has one port); it then
+ * leaves the rest of its wire bytes as debt that all TX waits out. Through
+ * both waits a guaranteed function earns at most what the frame puts on
+ * the wire, QV_TSO_WIRE_MAX, and banks it all. Before, it banked 64 KiB:
+ * a guarantee above half the line rate lost the rest next to another
+ * tenant's largest TSO frames.
  */
-#define QV_TX_MIN_CREDIT_MAX    (64 * KiB)
-QEMU_BUILD_BUG_ON(QV_TSO_WIRE_MAX > QV_TX_BURST + QV_TX_MIN_CREDIT_MAX);
+#define QV_TX_MIN_CREDIT_MAX    QV_TSO_WIRE_MAX
 #define QV_MBPS_TO_BYTES(m)     ((uint64_t)(m) * 1000000 / 8)
 
 typedef enum QvTxResult {

@@ -510,9 +510,16 @@ void qv_tx_send(QvDev *d, QvRing *r, const void *frame, size_t len,
                 uint8_t cmd, uint16_t mss, uint16_t vlan)
 {
     uint64_t buf = qv_alloc(d, len, 64);
-    uint64_t desc = r->base + r->tail * QV_TXD_SIZE;
 
     qtest_memwrite(d->qts, buf, frame, len);
+    qv_tx_post(d, r, buf, len, cmd, mss, vlan);
+}
+
+void qv_tx_post(QvDev *d, QvRing *r, uint64_t buf, size_t len,
+                uint8_t cmd, uint16_t mss, uint16_t vlan)
+{
+    uint64_t desc = r->base + r->tail * QV_TXD_SIZE;
+
     qtest_writeq(d->qts, desc + QV_TXD_ADDR, buf);
     qtest_writew(d->qts, desc + QV_TXD_LEN, len);
     qtest_writeb(d->qts, desc + QV_TXD_CMD, cmd | QV_TXD_EOP);

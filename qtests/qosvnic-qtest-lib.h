@@ -146,6 +146,9 @@ void qv_txq_setup(QvDev *d, int fn, int q, QvRing *r, uint32_t ndesc);
 /* Queue one frame as a single descriptor and ring the doorbell. */
 void qv_tx_send(QvDev *d, QvRing *r, const void *frame, size_t len,
                 uint8_t cmd, uint16_t mss, uint16_t vlan);
+/* The same for @len bytes already in guest memory at @buf. */
+void qv_tx_post(QvDev *d, QvRing *r, uint64_t buf, size_t len,
+                uint8_t cmd, uint16_t mss, uint16_t vlan);
 /* Status byte of TX descriptor i. */
 uint8_t qv_tx_status(QvDev *d, QvRing *r, uint32_t i);
 /* Enable RX and TX on fn (QV_FN_CTRL) and unmask its interrupts. */
