@@ -123,9 +123,10 @@ static bool qosvnic_peer_lro_wanted(QosvnicState *s)
  * whose TCP then came in frames of the MTU.
  *
  * Each change is an ioctl on the host's tap, and a guest can flip the
- * answer with every OFFLOADS or CTRL write. Turning large frames off must
- * happen at once (a function that no longer takes them must not get
- * any), but turning them on again can wait: it happens at most once per
+ * answer with every OFFLOADS or CTRL write. Turning large frames off
+ * happens at once (no receiver takes them whole any more: cutting each
+ * in the device would be work for nothing), but turning them on again
+ * can wait: it happens at most once per
  * QV_OFFLOAD_HOLDOFF_NS after the previous change, so a guest flipping
  * the setting in a loop costs the host a few ioctls, not one per write.
  */

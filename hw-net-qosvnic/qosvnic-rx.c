@@ -562,7 +562,7 @@ static void qv_rx_seg_out(void *opaque, const struct iovec *iov, int iovcnt,
         .len = len,
         .oversize = len > sizeof(c->s->rx_seg_buf),
         .csum = QV_CSUM_UNCHECKED,
-        .csum_valid = true,     /* NetTxPkt computed it */
+        .csum_valid = true,     /* vouched for, and NetTxPkt computed it */
         .loopback = c->in->loopback,
         .src_fn = c->in->src_fn,
         .tag_src = c->in->tag_src,
@@ -627,9 +627,14 @@ static void qv_rx_admit_segments(QosvnicState *s, QvFunc *f, uint8_t *d,
     QvRxSegs c = { .s = s, .f = f, .in = in };
     const char *why = NULL;
 
-    trace_qosvnic_rx_segment(f->fn, in->len, in->gso_size);
     if (in->gso_size < QV_TSO_MSS_MIN) {
         why = "gso_size too small";
+    } else if (!in->csum_valid) {
+        /*
+         * NetTxPkt computes each segment's checksum: over a payload whose
+         * checksum nobody vouched for, that would make it look good.
+         */
+        why = "checksum not vouched for by the backend";
     } else {
         net_tx_pkt_reset(pkt, qv_rx_seg_noop, NULL);
         net_tx_pkt_add_raw_fragment(pkt, d, in->len);
@@ -643,6 +648,7 @@ static void qv_rx_admit_segments(QosvnicState *s, QvFunc *f, uint8_t *d,
         }
     }
     if (!why) {
+        trace_qosvnic_rx_segment(f->fn, in->len, in->gso_size);
         c.hdr_len = vh->hdr_len;
         c.left = in->len - c.hdr_len;
         if (in->l4proto == IP_PROTO_TCP) {

@@ -632,11 +632,12 @@ static QvTxResult qv_tx_shape(QosvnicState *s, QvTxFrame *fr, int64_t now)
  * A frame dropped before the shaper is charged to the function's egress
  * bucket too, with the bytes it made the device fetch, and so is a fetch
  * that found no whole frame: the ceiling bounds the work a function gives
- * the engine, not only what reaches the wire.
- * A function whose bucket went into debt waits, as after a frame that
- * left (qosvnic_tx_ready()), until it holds a minimum frame's tokens
- * again. Before, a capped tenant's ring of malformed frames was fetched
- * and dropped as fast as the engine ran.
+ * the engine, not only what reaches the wire. A function whose bucket
+ * went into debt is not served (qosvnic_tx_ready()) until it holds a
+ * minimum frame's tokens again. Before, a capped tenant's ring of
+ * malformed frames was fetched and dropped as fast as the engine ran.
+ * (A frame posted in two tail writes pays for its first part twice;
+ * drivers move the tail over whole frames.)
  */
 static void qv_tx_charge_dropped(QvFunc *f, uint64_t bytes, int64_t now)
 {

@@ -820,7 +820,9 @@ static inline bool qosvnic_txd_set_status(PCIDevice *pci, dma_addr_t desc,
  * both waits a guaranteed function earns at most what the frame puts on
  * the wire, QV_TSO_WIRE_MAX, and banks it all. Before, it banked 64 KiB:
  * a guarantee above half the line rate lost the rest next to another
- * tenant's largest TSO frames.
+ * tenant's largest TSO frames. It also bounds the debt a function that
+ * sent beyond its guarantee (on an idle line) owes: one largest frame's
+ * worth, charged in full.
  */
 #define QV_TX_MIN_CREDIT_MAX    QV_TSO_WIRE_MAX
 #define QV_MBPS_TO_BYTES(m)     ((uint64_t)(m) * 1000000 / 8)

@@ -119,8 +119,11 @@
 #define QV_OFF_VLAN_INSERT      (1u << 5)
 #define QV_OFF_ALL              0x3fu
 /*
- * OFFLOADS gates the receive offloads (RX_CSUM, LRO, VLAN_STRIP): the
- * device does each only while its bit is set. A transmit offload is asked
+ * OFFLOADS gates the receive offloads: the device checks L4 checksums
+ * itself (RX_CSUM), delivers GSO frames whole (LRO, with RX_CSUM) and
+ * strips tags (VLAN_STRIP) only while the bit is set; a checksum the
+ * backend vouched for is reported good (QV_RXD_STA_L4CSUM_OK) whatever
+ * RX_CSUM says. A transmit offload is asked
  * for per frame, by the descriptor (QV_TXD_CSUM, QV_TXD_TSO,
  * QV_TXD_VLAN_INS), as on igb and ixgbe: the TX bits only record what the
  * driver turned on, so a frame queued before the driver turned an offload

@@ -1087,6 +1087,11 @@ static void test_rx_vnet_gso_mixed(void)
     n = tcp4_partial(f, bcast, 4000);
     qv_tap_send(&t, &vh, f, n);
     wait_stat(d, 2, QV_STAT_DROP_LENGTH, 2);
+    /* VF 1 takes it whole, as any super-frame. */
+    wait_stat(d, 1, QV_STAT_RX_PACKETS, 2);
+    g_assert_cmpint(qv_rx_take(d, &r1, got, 8192, &status, NULL, &gso), ==,
+                    n);
+    g_assert_cmpuint(gso, ==, 1448);
     vh.gso_size = QV_TSO_MSS_MIN;
     vh.hdr_len = 134;
     vh.csum_start = 74;
