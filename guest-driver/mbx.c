@@ -348,13 +348,24 @@ static void qv_pf_handle_req(struct qv_pf *pf, struct qv_vf *vf)
 static void qv_pf_send_notify(struct qv_pf *pf, struct qv_vf *vf)
 {
 	void __iomem *mg = qv_mgmt(pf, vf->id + 1);
+	int tries = 0;
 
+again:
 	if (qv_mbx_owner(qv_rd32(mg, QV_MG_MBX_CTRL)) == QV_MBX_OWNER_VF)
 		return;		/* the VF is writing a request */
 	qv_wr32(mg, QV_MG_MBX_MEM(0), QV_MSG_RESET);
 	qv_wr32(mg, QV_MG_MBX_MEM(1), 0);
-	if (qv_rd32(mg, QV_MG_MBX_MEM(0)) != QV_MSG_RESET)
-		return;		/* the VF is writing a request */
+	if (qv_rd32(mg, QV_MG_MBX_MEM(0)) != QV_MSG_RESET) {
+		/*
+		 * The VF reset between the two writes: that emptied the words,
+		 * and the second write took them again. They are ours, but
+		 * nothing would give them back (the VF's requests would be
+		 * refused): write the message again, once.
+		 */
+		if (!tries++)
+			goto again;
+		return;
+	}
 	if (qv_rd32(mg, QV_MG_MBX_CTRL) & QV_PFMBX_VF_REQ) {
 		qv_wr32(mg, QV_MG_MBX_MEM(0), QV_MSG_NACK);
 		qv_wr32(mg, QV_MG_MBX_CTRL, QV_PFMBX_ACK | QV_PFMBX_SEND);
