@@ -462,6 +462,28 @@ static void test_tso_group_refused(void)
 }
 
 /*
+ * The TX engine's runs traced to @trace served at most @most frames each,
+ * @total in all; the trace file goes.
+ */
+static void assert_tx_runs(const char *trace, unsigned most, unsigned total)
+{
+    g_autoptr(GPtrArray) runs = qv_trace_lines(trace, "qosvnic_tx_run");
+    unsigned sum = 0, i;
+
+    for (i = 0; i < runs->len; i++) {
+        unsigned frames, segs;
+
+        g_assert_cmpint(sscanf(g_ptr_array_index(runs, i),
+                               "served %u frames, %u segments",
+                               &frames, &segs), ==, 2);
+        g_assert_cmpuint(frames, <=, most);
+        sum += frames;
+    }
+    g_assert_cmpuint(sum, ==, total);
+    unlink(trace);
+}
+
+/*
  * The engine's budget per run counts segments, not frames: a TSO frame of
  * 256 segments (looped to VF 2) is one run's work. Before, one run served
  * 64 such frames.
@@ -472,12 +494,11 @@ static void test_tx_budget_segments(void)
 {
     g_autofree char *trace = NULL;
     g_autofree char *args = qv_trace_args("qosvnic_tx_run", &trace);
-    g_autoptr(GPtrArray) runs = NULL;
     QvRing tx[4];
     QvDev *d = iso_start(NULL, args, 3, tx, 16);
     g_autofree uint8_t *frame = g_malloc(QV_TX_MAX_FRAME);
     uint8_t mac1[6], mac2[6];
-    unsigned total = 0, i;
+    unsigned i;
     size_t len;
 
     qv_fn_mac(d, 1, mac1);
@@ -500,18 +521,7 @@ static void test_tx_budget_segments(void)
                      1, 8 * BUDGET_SEGS);
     qv_stop(d);
 
-    runs = qv_trace_lines(trace, "qosvnic_tx_run");
-    for (i = 0; i < runs->len; i++) {
-        unsigned frames, segs;
-
-        g_assert_cmpint(sscanf(g_ptr_array_index(runs, i),
-                               "served %u frames, %u segments",
-                               &frames, &segs), ==, 2);
-        g_assert_cmpuint(frames, <=, 1);
-        total += frames;
-    }
-    g_assert_cmpuint(total, ==, 8);
-    unlink(trace);
+    assert_tx_runs(trace, 1, 8);
 }
 
 /*
@@ -524,12 +534,11 @@ static void test_tx_budget_flood(void)
 {
     g_autofree char *trace = NULL;
     g_autofree char *args = qv_trace_args("qosvnic_tx_run", &trace);
-    g_autoptr(GPtrArray) runs = NULL;
     const uint8_t bcast[6] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
     QvRing tx[4];
     QvDev *d = iso_start(NULL, args, 3, tx, 128);
     uint8_t mac1[6], frame[100];
-    unsigned total = 0, i;
+    unsigned i;
 
     qv_fn_mac(d, 1, mac1);
     qv_frame(frame, bcast, mac1, 0x88b5, sizeof(frame));
@@ -548,18 +557,7 @@ static void test_tx_budget_flood(void)
                      1, 64);
     qv_stop(d);
 
-    runs = qv_trace_lines(trace, "qosvnic_tx_run");
-    for (i = 0; i < runs->len; i++) {
-        unsigned frames, segs;
-
-        g_assert_cmpint(sscanf(g_ptr_array_index(runs, i),
-                               "served %u frames, %u segments",
-                               &frames, &segs), ==, 2);
-        g_assert_cmpuint(frames, <=, 16);
-        total += frames;
-    }
-    g_assert_cmpuint(total, ==, 64);
-    unlink(trace);
+    assert_tx_runs(trace, 16, 64);
 }
 
 /* ------------------------------------- 2. egress ceiling across resets */

@@ -795,6 +795,25 @@ static bool qv_tap_open(QvTap *t)
     return true;
 }
 
+/*
+ * The device (max-vfs=2) on a tap opened by qv_tap_open(), or NULL (the
+ * test skipped) without one.
+ */
+static QvDev *qv_tap_start(QvTap *t)
+{
+    g_autofree char *netdev = NULL;
+    QvDev *d;
+
+    if (!qv_tap_open(t)) {
+        g_test_skip("no tap device (needs /dev/net/tun and CAP_NET_ADMIN)");
+        return NULL;
+    }
+    netdev = g_strdup_printf("-netdev tap,fd=%d,id=hs0", t->tap_fd);
+    d = qv_start_netdev("max-vfs=2", netdev, NULL);
+    close(t->tap_fd);
+    return d;
+}
+
 static void qv_tap_send(QvTap *t, const struct virtio_net_hdr *vh,
                         const uint8_t *frame, size_t len)
 {
@@ -919,7 +938,6 @@ static void test_rx_vnet_gso(void)
 {
     g_autofree uint8_t *f = g_malloc(8192);
     g_autofree uint8_t *got = g_malloc(8192);
-    g_autofree char *netdev = NULL;
     struct virtio_net_hdr vh = { 0 };
     uint16_t status, gso;
     uint8_t mac1[6];
@@ -928,13 +946,10 @@ static void test_rx_vnet_gso(void)
     QvRing r;
     size_t n;
 
-    if (!qv_tap_open(&t)) {
-        g_test_skip("no tap device (needs /dev/net/tun and CAP_NET_ADMIN)");
+    d = qv_tap_start(&t);
+    if (!d) {
         return;
     }
-    netdev = g_strdup_printf("-netdev tap,fd=%d,id=hs0", t.tap_fd);
-    d = qv_start_netdev("max-vfs=2", netdev, NULL);
-    close(t.tap_fd);
     qv_enable_vfs(d, 1);
     qv_fn_mac(d, 1, mac1);
     /*
@@ -1028,7 +1043,6 @@ static void test_rx_vnet_gso_mixed(void)
 {
     g_autofree uint8_t *f = g_malloc(QV_TX_MAX_FRAME);
     g_autofree uint8_t *got = g_malloc(8192);
-    g_autofree char *netdev = NULL;
     struct virtio_net_hdr vh = {
         .flags = VIRTIO_NET_HDR_F_NEEDS_CSUM,
         .gso_type = VIRTIO_NET_HDR_GSO_TCPV4,
@@ -1045,13 +1059,10 @@ static void test_rx_vnet_gso_mixed(void)
     QvRing r1, r2;
     size_t n;
 
-    if (!qv_tap_open(&t)) {
-        g_test_skip("no tap device (needs /dev/net/tun and CAP_NET_ADMIN)");
+    d = qv_tap_start(&t);
+    if (!d) {
         return;
     }
-    netdev = g_strdup_printf("-netdev tap,fd=%d,id=hs0", t.tap_fd);
-    d = qv_start_netdev("max-vfs=2", netdev, NULL);
-    close(t.tap_fd);
     qv_enable_vfs(d, 2);
     qv_fn_mac(d, 1, mac1);
     qv_fn_mac(d, 2, mac2);
