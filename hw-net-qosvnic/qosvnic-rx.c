@@ -338,10 +338,18 @@ bool qosvnic_fn_takes_gso(const QvFunc *f)
            (QV_OFF_LRO | QV_OFF_RX_CSUM);
 }
 
-/* Is @in a GSO super-frame that @f gets cut into segments? */
+/*
+ * Is @in a GSO super-frame that @f gets cut into segments? It is when @f
+ * does not take them whole, and when its ingress bucket is shallower than
+ * the super-frame: on the wire those were segments, each of which the
+ * policer could pass, and a frame longer than the bucket never conforms.
+ * Call after qosvnic_rx_tb_apply().
+ */
 static bool qv_rx_cut(const QvFunc *f, const QvRxInfo *in)
 {
-    return in->gso_size && !qosvnic_fn_takes_gso(f);
+    return in->gso_size &&
+           (!qosvnic_fn_takes_gso(f) ||
+            (f->rx_tb.rate_bits && in->len > f->rx_tb.burst));
 }
 
 /* The longest frame @f takes: its MTU, the Ethernet header, @in's tag. */
