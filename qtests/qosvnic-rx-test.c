@@ -1034,6 +1034,15 @@ static void test_rx_vnet_gso(void)
     qv_stop(d);
 }
 
+/* @vh for a TCP super-frame: TCP at @l4off, @hdr_len bytes of headers. */
+static void vh_tcp4(struct virtio_net_hdr *vh, uint16_t l4off,
+                    uint16_t hdr_len, uint16_t gso_size)
+{
+    vh->csum_start = l4off;
+    vh->hdr_len = hdr_len;
+    vh->gso_size = gso_size;
+}
+
 /*
  * One tenant turning large receive off does not take it from the others:
  * with VF 2 receiving without LRO, the tap still hands VF 1 its TCP as
@@ -1107,9 +1116,7 @@ static void test_rx_vnet_gso_mixed(void)
     g_assert_cmpint(qv_rx_take(d, &r1, got, 8192, &status, NULL, &gso), ==,
                     n);
     g_assert_cmpuint(gso, ==, 1448);
-    vh.gso_size = QV_TSO_MSS_MIN;
-    vh.hdr_len = 134;
-    vh.csum_start = 74;
+    vh_tcp4(&vh, 74, 134, QV_TSO_MSS_MIN);
     n = tcp4_opts_partial(f, mac2, 64000);
     qv_tap_send(&t, &vh, f, n);
     wait_stat(d, 2, QV_STAT_DROP_LENGTH, 3);
@@ -1124,9 +1131,7 @@ static void test_rx_vnet_gso_mixed(void)
      */
     qv_mg_wr(d, 1, QV_MG_RX_BURST, 3200);
     qv_mg_wr(d, 1, QV_MG_RX_RATE_LO, 1000000000);
-    vh.gso_size = 1448;
-    vh.hdr_len = 54;
-    vh.csum_start = 34;
+    vh_tcp4(&vh, 34, 54, 1448);
     n = tcp4_partial(f, mac1, 4000);
     qv_tap_send(&t, &vh, f, n);
     wait_stat(d, 1, QV_STAT_DROP_RATE, 1);
