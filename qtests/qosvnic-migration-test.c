@@ -243,6 +243,28 @@ static void test_esw_staged_across_migration(void)
     qv_stop(b);
 }
 
+/*
+ * The PF's first half of a 64-bit ingress rate write, staged when the
+ * source stops, is committed by the second half on the destination (the
+ * function's staged high word travels in its own subsection).
+ */
+static void test_rate_staged_across_migration(void)
+{
+    QvDev *a = qv_start("max-vfs=2", NULL);
+    QvDev *b;
+
+    qv_mg_wr(a, 2, QV_MG_RX_RATE_HI, 1);
+    b = qv_migrate(a, "max-vfs=2");
+    qv_stop(a);
+    qv_mg_wr(b, 2, QV_MG_RX_RATE_LO, 5);
+    g_assert_cmphex(qv_mg_rd(b, 2, QV_MG_RX_RATE_HI), ==, 1);
+    g_assert_cmphex(qv_mg_rd(b, 2, QV_MG_RX_RATE_LO), ==, 5);
+    /* Committed: the next low word alone is a rate below 4 Gbit/s. */
+    qv_mg_wr(b, 2, QV_MG_RX_RATE_LO, 7);
+    g_assert_cmphex(qv_mg_rd(b, 2, QV_MG_RX_RATE_HI), ==, 0);
+    qv_stop(b);
+}
+
 /* ------------------------------------------- corrupted migration streams */
 
 /*
@@ -737,6 +759,8 @@ int main(int argc, char **argv)
                    test_no_dma_while_stopped);
     qtest_add_func("/qosvnic/migration/esw-staged",
                    test_esw_staged_across_migration);
+    qtest_add_func("/qosvnic/migration/rate-staged",
+                   test_rate_staged_across_migration);
     qtest_add_func("/qosvnic/migration/stat-latch-per-reader",
                    test_stat_latch_per_reader);
     qtest_add_func("/qosvnic/migration/corrupted-streams",
