@@ -47,7 +47,14 @@
 #define QV_PF_BAR_MSIX          2
 #define QV_PF_BAR0_SIZE         0x40000         /* 256 KiB */
 #define QV_PF_BAR2_SIZE         0x4000          /* 16 KiB */
-/* VF: BAR0 registers, BAR2 MSI-X, both 64-bit prefetchable. */
+/*
+ * VF: BAR0 registers, BAR2 MSI-X, both 64-bit prefetchable, as the VF BARs
+ * of Intel's 82576 and 82599. Strictly, prefetchable space has no read side
+ * effects, and reading a statistics low word latches its high word; but the
+ * latch is the reader's own (a VF's reads never move the PF's latch, nor
+ * the other way round), and drivers map BAR0 uncached, so nothing reads it
+ * speculatively.
+ */
 #define QV_VF_BAR_REGS          0
 #define QV_VF_BAR_MSIX          2
 #define QV_VF_BAR0_SIZE         0x4000          /* 16 KiB */
