@@ -39,7 +39,7 @@ src_version() { # newest 10.0.x that trixie serves
         grep -E '^1:10\.0\.' | sort -V | tail -n 1
 }
 
-pkgver=$(src_version)
+pkgver=$(src_version) || pkgver=
 [ -n "$pkgver" ] || die "trixie serves no qemu 10.0.x source package (run scripts/setup-host.sh; check 'apt-cache showsrc qemu')"
 upver=${pkgver#*:}; upver=${upver%%+*}; upver=${upver%%-*}
 shopt -s nullglob
